@@ -1,0 +1,1 @@
+//! Deterministic multi-router simulator running the real vrrp-core.

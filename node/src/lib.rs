@@ -1,0 +1,1 @@
+//! vrrp-node: binds `vrrp-core` to Linux (raw sockets, AF_PACKET, rtnetlink) and reads keepalived.conf.
