@@ -1,0 +1,1 @@
+//! Lab support: network namespaces, veth, bridge; used by tests and `vrrp-lab`.

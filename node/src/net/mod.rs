@@ -1,0 +1,1 @@
+//! Linux networking: VRRP raw sockets, gratuitous ARP / unsolicited NA, rtnetlink.
