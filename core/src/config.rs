@@ -1,0 +1,257 @@
+//! What one virtual router is configured with, and its validation.
+
+use core::net::IpAddr;
+
+use heapless::Vec;
+
+use crate::time::Duration;
+use crate::wire::{Auth, ChecksumForm, Family, Version};
+
+/// Virtual addresses an instance advertises. keepalived advises at most 20 per advert;
+/// 32 leaves room while keeping an instance small enough for 1020 of them in a router.
+pub const MAX_VIPS: usize = 32;
+
+/// Priority of the router that owns the virtual addresses (RFC 9568 §6.1).
+pub const PRIORITY_OWNER: u8 = 255;
+/// Default priority of a backup (RFC 9568 §6.1, keepalived's default too).
+pub const PRIORITY_DEFAULT: u8 = 100;
+
+/// Configuration of one virtual router (RFC 9568 §6.1 parameters plus keepalived's extras).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceConfig {
+    /// The caller's handle for the interface (the Linux ifindex in `vrrpd`).
+    pub ifindex: u32,
+    /// Virtual Router Identifier, 1..=255.
+    pub vrid: u8,
+    /// VRRPv2 or VRRPv3.
+    pub version: Version,
+    /// Priority, 1..=255; 255 means address owner.
+    pub priority: u8,
+    /// Advertisement_Interval in centiseconds: v3 1..=4095; v2 a whole number of
+    /// seconds (100..=25500).
+    pub advert_interval_cs: u16,
+    /// Preempt_Mode (default true).
+    pub preempt: bool,
+    /// keepalived `preempt_delay`: keep accepting a lower-priority master for this long
+    /// before preempting it.
+    pub preempt_delay: Duration,
+    /// Accept_Mode (RFC 9568 §6.1): a non-owner master accepts packets addressed to the VIPs.
+    pub accept_mode: bool,
+    /// VRRPv2 authentication; must be [`Auth::None`] for v3.
+    pub auth: Auth,
+    /// The virtual addresses, all of one family, in advert order.
+    pub vips: Vec<IpAddr, MAX_VIPS>,
+    /// This router's primary address on the interface: the advert source, and the
+    /// tie-breaker on equal priority. IPv6: the interface's link-local address.
+    pub primary_address: IpAddr,
+    /// Checksum form for VRRPv3 over IPv4 adverts we send.
+    pub checksum_form: ChecksumForm,
+    /// keepalived `garp_master_delay`: announce the VIPs again this long after becoming master.
+    pub announce_delay: Option<Duration>,
+    /// keepalived `garp_master_refresh`: keep announcing at this period while master.
+    pub announce_refresh: Option<Duration>,
+}
+
+/// Why a configuration cannot run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// VRID 0 is not a valid virtual router.
+    VridZero,
+    /// Priority 0 is reserved for "master leaving" (RFC 9568 §6.1).
+    PriorityZero,
+    /// Priority 255 is only for the configured address owner.
+    PriorityOwnerOnly,
+    /// Interval 0.
+    IntervalZero,
+    /// VRRPv3 interval above 4095 cs (12 bits).
+    IntervalTooLarge,
+    /// VRRPv2 interval not a whole number of seconds, or above 255 s.
+    IntervalNotWholeSeconds,
+    /// VRRPv2 is IPv4 only.
+    V2WithIpv6,
+    /// No virtual address.
+    NoVirtualAddress,
+    /// Virtual addresses of both families.
+    MixedFamilies,
+    /// The primary address is of another family than the virtual addresses.
+    PrimaryFamilyMismatch,
+    /// VRRPv3 has no authentication (RFC 9568 §9).
+    AuthWithV3,
+    /// AH authentication is recognised but not implemented.
+    AhUnsupported,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConfigError::VridZero => "virtual_router_id must be 1..=255",
+            ConfigError::PriorityZero => {
+                "priority must be 1..=255 (0 is reserved for a master leaving)"
+            }
+            ConfigError::PriorityOwnerOnly => "priority 255 is reserved for the address owner",
+            ConfigError::IntervalZero => "advert interval must not be 0",
+            ConfigError::IntervalTooLarge => "VRRPv3 advert interval must be at most 40.95 s",
+            ConfigError::IntervalNotWholeSeconds => {
+                "VRRPv2 advert interval must be a whole number of seconds, 1..=255"
+            }
+            ConfigError::V2WithIpv6 => "VRRPv2 cannot carry IPv6 addresses",
+            ConfigError::NoVirtualAddress => "at least one virtual address is required",
+            ConfigError::MixedFamilies => "virtual addresses must all be IPv4 or all IPv6",
+            ConfigError::PrimaryFamilyMismatch => {
+                "primary address family differs from the virtual addresses'"
+            }
+            ConfigError::AuthWithV3 => "VRRPv3 has no authentication",
+            ConfigError::AhUnsupported => "auth_type AH is not supported",
+        })
+    }
+}
+
+impl InstanceConfig {
+    /// A configuration with RFC 9568 §6.1 defaults: priority 100, 1 s interval, preempt
+    /// on, accept off, no auth, pseudo-header checksum, no delayed re-announce.
+    pub fn new(ifindex: u32, vrid: u8, version: Version, primary_address: IpAddr) -> Self {
+        InstanceConfig {
+            ifindex,
+            vrid,
+            version,
+            priority: PRIORITY_DEFAULT,
+            advert_interval_cs: 100,
+            preempt: true,
+            preempt_delay: Duration::ZERO,
+            accept_mode: false,
+            auth: Auth::None,
+            vips: Vec::new(),
+            primary_address,
+            checksum_form: ChecksumForm::default(),
+            announce_delay: None,
+            announce_refresh: None,
+        }
+    }
+
+    /// Address family, from the primary address.
+    pub fn family(&self) -> Family {
+        Family::of(&self.primary_address)
+    }
+
+    /// True for the address owner (priority 255).
+    pub fn is_owner(&self) -> bool {
+        self.priority == PRIORITY_OWNER
+    }
+
+    /// Checks every rule a running instance relies on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.vrid == 0 {
+            return Err(ConfigError::VridZero);
+        }
+        if self.priority == 0 {
+            return Err(ConfigError::PriorityZero);
+        }
+        if self.advert_interval_cs == 0 {
+            return Err(ConfigError::IntervalZero);
+        }
+        let family = self.family();
+        let first = self.vips.first().ok_or(ConfigError::NoVirtualAddress)?;
+        if self.vips.iter().any(|a| Family::of(a) != Family::of(first)) {
+            return Err(ConfigError::MixedFamilies);
+        }
+        if Family::of(first) != family {
+            return Err(ConfigError::PrimaryFamilyMismatch);
+        }
+        match self.version {
+            Version::V2 => {
+                if family == Family::Ipv6 {
+                    return Err(ConfigError::V2WithIpv6);
+                }
+                if self.advert_interval_cs % 100 != 0 || self.advert_interval_cs > 25_500 {
+                    return Err(ConfigError::IntervalNotWholeSeconds);
+                }
+                if self.auth == Auth::IpAh {
+                    return Err(ConfigError::AhUnsupported);
+                }
+            }
+            Version::V3 => {
+                if self.advert_interval_cs > 0x0fff {
+                    return Err(ConfigError::IntervalTooLarge);
+                }
+                if self.auth != Auth::None {
+                    return Err(ConfigError::AuthWithV3);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    fn v4() -> InstanceConfig {
+        let mut c =
+            InstanceConfig::new(1, 51, Version::V3, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
+        c.vips
+            .push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)))
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn defaults_are_rfc9568_6_1() {
+        let c = v4();
+        assert_eq!(c.priority, 100);
+        assert_eq!(c.advert_interval_cs, 100);
+        assert!(c.preempt);
+        assert!(!c.accept_mode);
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_invalid_setting_has_its_own_error() {
+        let cases: [(fn(&mut InstanceConfig), ConfigError); 9] = [
+            (|c| c.vrid = 0, ConfigError::VridZero),
+            (|c| c.priority = 0, ConfigError::PriorityZero),
+            (|c| c.advert_interval_cs = 0, ConfigError::IntervalZero),
+            (
+                |c| c.advert_interval_cs = 4096,
+                ConfigError::IntervalTooLarge,
+            ),
+            (|c| c.vips.clear(), ConfigError::NoVirtualAddress),
+            (
+                |c| c.vips.push(IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap(),
+                ConfigError::MixedFamilies,
+            ),
+            (
+                |c| c.auth = Auth::simple_text(b"secret"),
+                ConfigError::AuthWithV3,
+            ),
+            (
+                |c| c.primary_address = IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ConfigError::PrimaryFamilyMismatch,
+            ),
+            (
+                |c| {
+                    c.version = Version::V2;
+                    c.advert_interval_cs = 150;
+                },
+                ConfigError::IntervalNotWholeSeconds,
+            ),
+        ];
+        for (mutate, want) in cases {
+            let mut c = v4();
+            mutate(&mut c);
+            assert_eq!(c.validate(), Err(want));
+        }
+    }
+
+    #[test]
+    fn rfc3768_v2_rejects_ipv6_and_ah() {
+        let mut c = InstanceConfig::new(1, 1, Version::V2, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        c.vips.push(IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap();
+        assert_eq!(c.validate(), Err(ConfigError::V2WithIpv6));
+        let mut c = v4();
+        c.version = Version::V2;
+        c.auth = Auth::IpAh;
+        assert_eq!(c.validate(), Err(ConfigError::AhUnsupported));
+    }
+}

@@ -1,0 +1,782 @@
+//! One virtual router: the state machine of RFC 9568 §6.4 (RFC 3768 §6.4 for v2), sans-IO.
+//!
+//! Inputs are `handle_*(now, …)` calls; outputs are [`Action`]s drained with
+//! [`Instance::poll_action`] and the single next deadline from [`Instance::poll_timeout`].
+//! The caller sends adverts by asking [`Instance::write_advert`] to serialise one.
+//!
+//! Beyond the RFC, two keepalived behaviours users rely on: the FAULT state (the
+//! interface is down, so the router neither advertises nor listens) and `preempt_delay`
+//! (a backup tolerates a lower-priority master for a while before preempting it).
+
+use core::net::IpAddr;
+
+use heapless::Deque;
+
+use crate::config::{ConfigError, InstanceConfig, PRIORITY_OWNER};
+use crate::stats::{bump, NewMasterReason, ProtoErrReason, Stats};
+use crate::time::{Duration, Instant};
+use crate::timers;
+use crate::wire::{
+    self, AddressList, AdvertRepr, Auth, ChecksumContext, Family, Packet, Variant, Version,
+};
+
+/// Actions an instance can queue before the caller must drain them. One input produces at
+/// most four; the slack covers callers that drain after a few inputs.
+pub const ACTION_QUEUE: usize = 16;
+
+/// Protocol state. User-facing names follow keepalived: INIT, BACKUP, MASTER, FAULT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum State {
+    /// Not running (RFC 9568 "Initialize").
+    Initialize,
+    /// Listening to a master (RFC 9568 "Backup").
+    Backup,
+    /// Forwarding for the VIPs and advertising (RFC 9568 "Active", formerly "Master").
+    Master,
+    /// keepalived's FAULT: the interface is down.
+    Fault,
+}
+
+impl State {
+    /// The name operators know from keepalived.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Initialize => "INIT",
+            State::Backup => "BACKUP",
+            State::Master => "MASTER",
+            State::Fault => "FAULT",
+        }
+    }
+
+    /// Whether RFC 9568 §6.4 (plus FAULT) allows going from `self` to `to`.
+    pub const fn can_become(self, to: State) -> bool {
+        !matches!(
+            (self, to),
+            (State::Initialize, State::Initialize)
+                | (State::Backup, State::Backup)
+                | (State::Master, State::Master)
+                | (State::Fault, State::Fault)
+        )
+    }
+}
+
+/// Why a state change happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// Startup event, not the owner: Initialize → Backup (RFC 9568 §6.4.1).
+    Startup,
+    /// Startup (or link up) of the address owner, priority 255: straight to Master.
+    AddressOwner,
+    /// Shutdown event (RFC 9568 §6.4.2, §6.4.3).
+    Shutdown,
+    /// Master_Down_Timer fired: the master went silent (RFC 9568 §6.4.2).
+    MasterNoResponse,
+    /// Master_Down_Timer (set to Skew_Time) fired after the master sent priority 0.
+    MasterLeft,
+    /// Master_Down_Timer fired while we were ignoring a lower-priority master (preempt).
+    Preempted,
+    /// An advert with higher priority (or equal priority, higher address) arrived (RFC 9568 §6.4.3).
+    HigherPriority,
+    /// The interface went down: keepalived's FAULT.
+    LinkDown,
+    /// The interface came back up.
+    LinkUp,
+}
+
+impl Reason {
+    /// Short lower-case text for logs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Startup => "startup",
+            Reason::AddressOwner => "address owner",
+            Reason::Shutdown => "shutdown",
+            Reason::MasterNoResponse => "master down timer expired",
+            Reason::MasterLeft => "master sent priority 0",
+            Reason::Preempted => "preempting lower-priority master",
+            Reason::HigherPriority => "higher-priority advert received",
+            Reason::LinkDown => "interface down",
+            Reason::LinkUp => "interface up",
+        }
+    }
+}
+
+/// What the caller must do, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The state changed.
+    StateChanged {
+        /// Previous state.
+        from: State,
+        /// New state.
+        to: State,
+        /// Why.
+        reason: Reason,
+    },
+    /// Send an advert with this priority: serialise it with [`Instance::write_advert`].
+    SendAdvert {
+        /// Priority to advertise (0 when leaving).
+        priority: u8,
+    },
+    /// Add the virtual addresses to the interface.
+    AddVips,
+    /// Remove the virtual addresses from the interface.
+    RemoveVips,
+    /// Announce the VIPs: gratuitous ARP for IPv4, unsolicited Neighbor Advertisement for IPv6.
+    Announce,
+}
+
+/// Why a received packet was discarded. Each variant is one RFC 9568 §7.1 / RFC 3768 §7.1
+/// check and bumps its own counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxError {
+    /// TTL / Hop Limit is not 255 (`ip_ttl_errors`).
+    Ttl(u8),
+    /// Version field unknown or not the configured version (router `version_errors`).
+    Version(u8),
+    /// Packet length does not match its count (`packet_length_errors`).
+    Length,
+    /// Bad checksum (router `checksum_errors`).
+    Checksum,
+    /// VRID or family not configured here (router `vrid_errors`).
+    UnknownVrid(u8),
+    /// Type is not ADVERTISEMENT (`rcvd_invalid_type_packets`).
+    InvalidType(u8),
+    /// Count is zero (`address_list_errors`).
+    NoAddresses,
+    /// Interval is zero (`adv_interval_errors`).
+    ZeroInterval,
+    /// v2: interval differs from ours, RFC 3768 §7.1 (`adv_interval_errors`).
+    IntervalMismatch {
+        /// What the packet said, seconds.
+        received_s: u8,
+    },
+    /// v2: auth type unknown (`invalid_auth_type`).
+    InvalidAuthType(u8),
+    /// v2: auth type differs from ours (`auth_type_mismatch`).
+    AuthTypeMismatch {
+        /// The packet's Auth Type.
+        received: u8,
+    },
+    /// v2: AH authentication, recognised but unsupported (`auth_type_mismatch`).
+    AuthAhUnsupported,
+    /// v2: wrong password (`auth_failures`).
+    AuthFailure,
+    /// v2: address list differs and the sender is not the owner: RFC 3768 §7.1 says drop
+    /// (`address_list_errors`).
+    AddressListMismatch,
+    /// We are the address owner; RFC 9568 §7.1 discards adverts for our own VRID.
+    LocalOwner,
+    /// IPv6 advert from a non-link-local source (RFC 9568 §5.1.2.1; `source_address_errors`).
+    SourceNotLinkLocal,
+}
+
+impl core::fmt::Display for RxError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RxError::Ttl(t) => write!(f, "TTL/hop limit {t}, must be 255"),
+            RxError::Version(v) => write!(f, "version {v} not configured"),
+            RxError::Length => f.write_str("length does not match address count"),
+            RxError::Checksum => f.write_str("bad checksum"),
+            RxError::UnknownVrid(v) => write!(f, "VRID {v} not configured on this interface"),
+            RxError::InvalidType(t) => write!(f, "invalid packet type {t}"),
+            RxError::NoAddresses => f.write_str("address count is zero"),
+            RxError::ZeroInterval => f.write_str("advert interval is zero"),
+            RxError::IntervalMismatch { received_s } => {
+                write!(f, "advert interval {received_s}s differs from ours")
+            }
+            RxError::InvalidAuthType(t) => write!(f, "invalid auth type {t}"),
+            RxError::AuthTypeMismatch { received } => {
+                write!(f, "auth type {received} differs from ours")
+            }
+            RxError::AuthAhUnsupported => f.write_str("AH authentication is not supported"),
+            RxError::AuthFailure => f.write_str("authentication failure (wrong auth_pass)"),
+            RxError::AddressListMismatch => f.write_str("virtual address list differs from ours"),
+            RxError::LocalOwner => f.write_str("we are the address owner"),
+            RxError::SourceNotLinkLocal => f.write_str("IPv6 source is not link-local"),
+        }
+    }
+}
+
+/// A packet that passed every check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    /// The sender's priority.
+    pub priority: u8,
+    /// v3 only: the address list differs from ours. RFC 9568 §7.1 says log, not drop.
+    pub address_list_mismatch: bool,
+}
+
+/// The master this router last heard, for status output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MasterInfo {
+    /// Its primary address (the advert's source).
+    pub address: IpAddr,
+    /// Its advertised priority.
+    pub priority: u8,
+    /// Its advertised interval, centiseconds.
+    pub adver_interval_cs: u16,
+}
+
+/// One virtual router.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    cfg: InstanceConfig,
+    state: State,
+    priority: u8,
+    link_up: bool,
+    /// Active_Adver_Interval / Master_Adver_Interval, centiseconds.
+    master_adver_interval_cs: u16,
+    /// Adver_Timer in Master, Master_Down_Timer in Backup.
+    timer: Option<Instant>,
+    /// Next delayed or periodic announcement while Master.
+    announce_at: Option<Instant>,
+    /// Backup with `preempt_delay`: lower-priority adverts are honoured until then.
+    preempt_until: Option<Instant>,
+    /// Why the Master_Down_Timer will fire, if it does.
+    down_reason: Reason,
+    master: Option<MasterInfo>,
+    stats: Stats,
+    actions: Deque<Action, ACTION_QUEUE>,
+}
+
+impl Instance {
+    /// A new instance in Initialize. Call [`Instance::handle_startup`] to run it.
+    pub fn new(cfg: InstanceConfig) -> Result<Instance, ConfigError> {
+        cfg.validate()?;
+        Ok(Instance {
+            priority: cfg.priority,
+            master_adver_interval_cs: cfg.advert_interval_cs,
+            cfg,
+            state: State::Initialize,
+            link_up: true,
+            timer: None,
+            announce_at: None,
+            preempt_until: None,
+            down_reason: Reason::MasterNoResponse,
+            master: None,
+            stats: Stats::default(),
+            actions: Deque::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &InstanceConfig {
+        &self.cfg
+    }
+
+    /// Current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Effective priority (configured, or as last set by [`Instance::set_priority`]).
+    pub fn priority(&self) -> u8 {
+        self.priority
+    }
+
+    /// Master_Adver_Interval in centiseconds (learned from the master in v3 Backup).
+    pub fn master_adver_interval_cs(&self) -> u16 {
+        self.master_adver_interval_cs
+    }
+
+    /// The current master: ourselves when Master, the last one heard when Backup.
+    pub fn master(&self) -> Option<MasterInfo> {
+        match self.state {
+            State::Master => Some(MasterInfo {
+                address: self.cfg.primary_address,
+                priority: self.priority,
+                adver_interval_cs: self.cfg.advert_interval_cs,
+            }),
+            State::Backup => self.master,
+            State::Initialize | State::Fault => None,
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Skew_Time for the current priority and Master_Adver_Interval.
+    pub fn skew_time(&self) -> Duration {
+        timers::skew_time(self.priority, self.master_adver_interval_cs)
+    }
+
+    /// Master_Down_Interval for the current priority and Master_Adver_Interval.
+    pub fn master_down_interval(&self) -> Duration {
+        timers::master_down_interval(self.priority, self.master_adver_interval_cs)
+    }
+
+    /// Whether packets to the VIPs should be accepted now: only as Master, and only when
+    /// we own the addresses or Accept_Mode is on (RFC 9568 §6.4.3).
+    pub fn accepts_vip_traffic(&self) -> bool {
+        self.state == State::Master && (self.cfg.is_owner() || self.cfg.accept_mode)
+    }
+
+    /// Updates the primary address (the interface's address changed).
+    pub fn set_primary_address(&mut self, addr: IpAddr) -> Result<(), ConfigError> {
+        if Family::of(&addr) != self.cfg.family() {
+            return Err(ConfigError::PrimaryFamilyMismatch);
+        }
+        self.cfg.primary_address = addr;
+        Ok(())
+    }
+
+    /// The one pending deadline: when [`Instance::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.timer, self.announce_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next action to carry out, oldest first.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// True when [`Instance::poll_action`] has something.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
+    fn push(&mut self, action: Action) {
+        if let Action::SendAdvert { priority } = action {
+            bump(&mut self.stats.sent_advertisements);
+            if priority == 0 {
+                bump(&mut self.stats.sent_pri_zero_packets);
+            }
+        }
+        if self.actions.push_back(action).is_err() {
+            bump(&mut self.stats.actions_dropped);
+        }
+    }
+
+    fn change_state(&mut self, to: State, reason: Reason) {
+        let from = self.state;
+        self.state = to;
+        self.push(Action::StateChanged { from, to, reason });
+    }
+
+    /// Startup event (RFC 9568 §6.4.1).
+    pub fn handle_startup(&mut self, now: Instant) {
+        if self.state != State::Initialize {
+            return;
+        }
+        if self.link_up {
+            self.enter_running(now, Reason::Startup);
+        } else {
+            self.change_state(State::Fault, Reason::LinkDown);
+        }
+    }
+
+    /// From Initialize or Fault: the owner becomes Master at once, anyone else Backup.
+    fn enter_running(&mut self, now: Instant, reason: Reason) {
+        if self.cfg.is_owner() {
+            let reason = if reason == Reason::Startup {
+                Reason::AddressOwner
+            } else {
+                reason
+            };
+            self.become_master(now, reason);
+        } else {
+            self.become_backup(now, reason);
+        }
+    }
+
+    /// Shutdown event (RFC 9568 §6.4.2, §6.4.3): a master says goodbye with priority 0.
+    pub fn handle_shutdown(&mut self, _now: Instant) {
+        match self.state {
+            State::Initialize => return,
+            State::Master => {
+                self.push(Action::SendAdvert { priority: 0 });
+                self.push(Action::RemoveVips);
+            }
+            State::Backup | State::Fault => {}
+        }
+        self.clear_timers();
+        self.change_state(State::Initialize, Reason::Shutdown);
+    }
+
+    /// The interface went up or down.
+    pub fn handle_link(&mut self, now: Instant, up: bool) {
+        if self.link_up == up {
+            return;
+        }
+        self.link_up = up;
+        match (self.state, up) {
+            (State::Master, false) => {
+                self.push(Action::RemoveVips);
+                self.clear_timers();
+                self.change_state(State::Fault, Reason::LinkDown);
+            }
+            (State::Backup, false) => {
+                self.clear_timers();
+                self.change_state(State::Fault, Reason::LinkDown);
+            }
+            (State::Fault, true) => self.enter_running(now, Reason::LinkUp),
+            _ => {}
+        }
+    }
+
+    /// Changes the effective priority (tracking). The owner's priority is fixed at 255;
+    /// no one else may take 255, and 0 is reserved.
+    pub fn set_priority(&mut self, now: Instant, priority: u8) -> Result<(), ConfigError> {
+        if priority == 0 {
+            return Err(ConfigError::PriorityZero);
+        }
+        if (priority == PRIORITY_OWNER) != self.cfg.is_owner() {
+            return Err(ConfigError::PriorityOwnerOnly);
+        }
+        if priority == self.priority {
+            return Ok(());
+        }
+        self.priority = priority;
+        if self.state == State::Master {
+            // Tell the backups now, so a higher one can preempt without waiting an interval.
+            self.send_advert_now(now);
+        }
+        Ok(())
+    }
+
+    fn clear_timers(&mut self) {
+        self.timer = None;
+        self.announce_at = None;
+        self.preempt_until = None;
+    }
+
+    fn become_master(&mut self, now: Instant, reason: Reason) {
+        self.change_state(State::Master, reason);
+        bump(&mut self.stats.master_transitions);
+        self.stats.new_master_reason = match reason {
+            Reason::AddressOwner | Reason::LinkUp => NewMasterReason::Priority,
+            Reason::Preempted => NewMasterReason::Preempted,
+            _ => NewMasterReason::MasterNoResponse,
+        };
+        self.preempt_until = None;
+        self.master = None;
+        self.push(Action::AddVips);
+        self.push(Action::SendAdvert {
+            priority: self.priority,
+        });
+        self.push(Action::Announce);
+        self.timer = Some(now + self.advert_interval());
+        self.announce_at = self
+            .cfg
+            .announce_delay
+            .filter(|d| *d > Duration::ZERO)
+            .map(|d| now + d);
+    }
+
+    fn become_backup(&mut self, now: Instant, reason: Reason) {
+        let was_master = self.state == State::Master;
+        self.change_state(State::Backup, reason);
+        if was_master {
+            self.push(Action::RemoveVips);
+        }
+        self.announce_at = None;
+        self.preempt_until = None;
+        if !was_master {
+            self.master_adver_interval_cs = self.cfg.advert_interval_cs;
+        }
+        self.down_reason = Reason::MasterNoResponse;
+        self.timer = Some(now + self.master_down_interval());
+    }
+
+    fn advert_interval(&self) -> Duration {
+        Duration::from_centis(u64::from(self.cfg.advert_interval_cs))
+    }
+
+    fn send_advert_now(&mut self, now: Instant) {
+        self.push(Action::SendAdvert {
+            priority: self.priority,
+        });
+        self.timer = Some(now + self.advert_interval());
+    }
+
+    /// Timer expiry. Fires whichever of this instance's timers are due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if due(self.timer) {
+            match self.state {
+                State::Backup => {
+                    let reason = self.down_reason;
+                    self.become_master(now, reason);
+                }
+                State::Master => {
+                    // Anchor to the previous deadline so adverts do not drift by the
+                    // caller's wake-up latency; never schedule in the past.
+                    let interval = self.advert_interval();
+                    let next = self.timer.map_or(now, |t| t + interval);
+                    self.push(Action::SendAdvert {
+                        priority: self.priority,
+                    });
+                    self.timer = Some(if next > now { next } else { now + interval });
+                }
+                State::Initialize | State::Fault => self.timer = None,
+            }
+        }
+        if self.state == State::Master && due(self.announce_at) {
+            self.push(Action::Announce);
+            self.announce_at = self
+                .cfg
+                .announce_refresh
+                .filter(|d| *d > Duration::ZERO)
+                .map(|d| now + d);
+        }
+    }
+
+    /// A packet arrived for this virtual router: runs every receive check of RFC 9568
+    /// §7.1 (RFC 3768 §7.1 for v2), counts failures, and on success feeds the state machine.
+    ///
+    /// `src` and `dst` are the IP addresses of the packet, `ttl` its TTL / Hop Limit.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        bytes: &[u8],
+    ) -> Result<Accepted, RxError> {
+        let repr = self.validate(src, dst, ttl, bytes)?;
+        let mismatch = !repr.addresses.same_set_as(&self.cfg.vips);
+        if mismatch {
+            bump(&mut self.stats.address_list_errors);
+            if self.cfg.version == Version::V2 && repr.priority != PRIORITY_OWNER {
+                return Err(RxError::AddressListMismatch);
+            }
+        }
+        bump(&mut self.stats.rcvd_advertisements);
+        self.handle_advert(now, src, &repr);
+        Ok(Accepted {
+            priority: repr.priority,
+            address_list_mismatch: mismatch,
+        })
+    }
+
+    fn validate(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        bytes: &[u8],
+    ) -> Result<AdvertRepr, RxError> {
+        if ttl != wire::TTL {
+            bump(&mut self.stats.ip_ttl_errors);
+            self.stats.proto_err_reason = ProtoErrReason::IpTtlError;
+            return Err(RxError::Ttl(ttl));
+        }
+        let packet = Packet::new_unchecked(bytes);
+        let version = packet.version_field();
+        if version != self.cfg.version.number() {
+            self.stats.proto_err_reason = ProtoErrReason::VersionError;
+            return Err(RxError::Version(version));
+        }
+        if Family::of(&src) != self.cfg.family()
+            || (bytes.len() >= 2 && packet.vrid() != self.cfg.vrid)
+        {
+            self.stats.proto_err_reason = ProtoErrReason::VrIdError;
+            return Err(RxError::UnknownVrid(packet.vrid()));
+        }
+        let repr = AdvertRepr::parse(&packet, &ChecksumContext { src, dst })
+            .map_err(|e| self.count_parse_error(e))?;
+        if self.cfg.is_owner() {
+            return Err(RxError::LocalOwner);
+        }
+        if let IpAddr::V6(v6) = src {
+            if !v6.is_unicast_link_local() {
+                bump(&mut self.stats.source_address_errors);
+                return Err(RxError::SourceNotLinkLocal);
+            }
+        }
+        if let Variant::V2 { adver_int_s, auth } = repr.variant {
+            self.check_v2_auth(&auth)?;
+            if u16::from(adver_int_s) * 100 != self.cfg.advert_interval_cs {
+                bump(&mut self.stats.adv_interval_errors);
+                return Err(RxError::IntervalMismatch {
+                    received_s: adver_int_s,
+                });
+            }
+        }
+        Ok(repr)
+    }
+
+    fn count_parse_error(&mut self, e: wire::Error) -> RxError {
+        match e {
+            wire::Error::Truncated | wire::Error::TrailingBytes | wire::Error::BufferTooSmall => {
+                bump(&mut self.stats.packet_length_errors);
+                RxError::Length
+            }
+            wire::Error::UnknownVersion(v) => {
+                self.stats.proto_err_reason = ProtoErrReason::VersionError;
+                RxError::Version(v)
+            }
+            wire::Error::V2OverIpv6 | wire::Error::Unrepresentable => {
+                self.stats.proto_err_reason = ProtoErrReason::VersionError;
+                RxError::Version(2)
+            }
+            wire::Error::Checksum => {
+                self.stats.proto_err_reason = ProtoErrReason::ChecksumError;
+                RxError::Checksum
+            }
+            wire::Error::UnknownType(t) => {
+                bump(&mut self.stats.rcvd_invalid_type_packets);
+                RxError::InvalidType(t)
+            }
+            wire::Error::NoAddresses => {
+                bump(&mut self.stats.address_list_errors);
+                RxError::NoAddresses
+            }
+            wire::Error::ZeroInterval => {
+                bump(&mut self.stats.adv_interval_errors);
+                RxError::ZeroInterval
+            }
+            wire::Error::UnknownAuthType(t) => {
+                bump(&mut self.stats.invalid_auth_type);
+                RxError::InvalidAuthType(t)
+            }
+        }
+    }
+
+    /// RFC 3768 §7.1: the auth type must match ours, then the authentication must pass.
+    fn check_v2_auth(&mut self, got: &Auth) -> Result<(), RxError> {
+        match (got, &self.cfg.auth) {
+            (Auth::IpAh, _) => {
+                bump(&mut self.stats.auth_type_mismatch);
+                Err(RxError::AuthAhUnsupported)
+            }
+            (Auth::None, Auth::None) => Ok(()),
+            (Auth::SimpleText(a), Auth::SimpleText(b)) if a == b => Ok(()),
+            (Auth::SimpleText(_), Auth::SimpleText(_)) => {
+                bump(&mut self.stats.auth_failures);
+                Err(RxError::AuthFailure)
+            }
+            (got, _) => {
+                bump(&mut self.stats.auth_type_mismatch);
+                Err(RxError::AuthTypeMismatch {
+                    received: got.type_number(),
+                })
+            }
+        }
+    }
+
+    /// The state machine's reaction to a valid advert (RFC 9568 §6.4.2, §6.4.3).
+    fn handle_advert(&mut self, now: Instant, src: IpAddr, adv: &AdvertRepr) {
+        if adv.priority == 0 {
+            bump(&mut self.stats.rcvd_pri_zero_packets);
+        }
+        match self.state {
+            State::Backup => self.backup_receives(now, src, adv),
+            State::Master => self.master_receives(now, src, adv),
+            State::Initialize | State::Fault => {}
+        }
+    }
+
+    fn learn_interval(&mut self, adv: &AdvertRepr) {
+        if self.cfg.version == Version::V3 {
+            self.master_adver_interval_cs = adv.interval_cs();
+        }
+    }
+
+    fn backup_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertRepr) {
+        if adv.priority == 0 {
+            // The master is leaving: take over after Skew_Time only.
+            self.down_reason = Reason::MasterLeft;
+            self.timer = Some(now + self.skew_time());
+            return;
+        }
+        let lower = adv.priority < self.priority;
+        let tolerate = lower && self.cfg.preempt && self.tolerate_lower_master(now);
+        if !self.cfg.preempt || !lower || tolerate {
+            if !lower {
+                self.preempt_until = None;
+            }
+            self.learn_interval(adv);
+            self.master = Some(MasterInfo {
+                address: src,
+                priority: adv.priority,
+                adver_interval_cs: adv.interval_cs(),
+            });
+            self.down_reason = Reason::MasterNoResponse;
+            self.timer = Some(now + self.master_down_interval());
+        } else {
+            // Preempt: discard, let Master_Down_Timer run out.
+            self.down_reason = Reason::Preempted;
+        }
+    }
+
+    /// keepalived's `preempt_delay`: the first lower-priority advert starts the delay;
+    /// until it ends such a master is honoured like a higher one.
+    fn tolerate_lower_master(&mut self, now: Instant) -> bool {
+        if self.cfg.preempt_delay == Duration::ZERO {
+            return false;
+        }
+        let until = *self
+            .preempt_until
+            .get_or_insert(now + self.cfg.preempt_delay);
+        now < until
+    }
+
+    fn master_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertRepr) {
+        if adv.priority == 0 {
+            // Another router left: re-assert at once (RFC 9568 §6.4.3).
+            self.send_advert_now(now);
+            return;
+        }
+        let higher = adv.priority > self.priority
+            || (adv.priority == self.priority
+                && address_rank(&src) > address_rank(&self.cfg.primary_address));
+        if higher {
+            self.learn_interval(adv);
+            self.master = Some(MasterInfo {
+                address: src,
+                priority: adv.priority,
+                adver_interval_cs: adv.interval_cs(),
+            });
+            self.become_backup(now, Reason::HigherPriority);
+        } else if src != self.cfg.primary_address {
+            // A lower-priority router thinks it is master: tell it otherwise now rather
+            // than after up to one interval (RFC 9568 §6.4.3).
+            self.send_advert_now(now);
+        }
+    }
+
+    /// Serialises an advert with `priority` into `buf`, returning its length. The source
+    /// is the configured primary address, the destination the VRRP group.
+    pub fn write_advert(&self, priority: u8, buf: &mut [u8]) -> Result<usize, wire::Error> {
+        let addresses =
+            AddressList::from_addrs(&self.cfg.vips).ok_or(wire::Error::Unrepresentable)?;
+        let variant = match self.cfg.version {
+            Version::V2 => Variant::V2 {
+                adver_int_s: u8::try_from(self.cfg.advert_interval_cs / 100)
+                    .map_err(|_| wire::Error::Unrepresentable)?,
+                auth: self.cfg.auth,
+            },
+            Version::V3 => Variant::V3 {
+                max_adver_int_cs: self.cfg.advert_interval_cs,
+            },
+        };
+        let repr = AdvertRepr {
+            vrid: self.cfg.vrid,
+            priority,
+            variant,
+            addresses,
+        };
+        let ctx = ChecksumContext {
+            src: self.cfg.primary_address,
+            dst: self.cfg.family().group(),
+        };
+        repr.emit(buf, &ctx, self.cfg.checksum_form)
+    }
+}
+
+/// Addresses compared "as unsigned integers" (RFC 9568 §6.4.3).
+fn address_rank(addr: &IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(*a)),
+        IpAddr::V6(a) => u128::from(*a),
+    }
+}
+
+#[cfg(test)]
+mod tests;

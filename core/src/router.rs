@@ -1,0 +1,458 @@
+//! Many virtual routers behind one receive path and one timer.
+//!
+//! `vrrpd` runs up to 1020 instances (keepalived's practical ceiling), so nothing per packet
+//! or per tick may be O(n): packets are dispatched by binary search over a sorted
+//! (interface, VRID, family) index, deadlines live in an indexed binary heap whose top is
+//! the earliest, and instances with pending actions sit in a ready queue.
+
+use core::net::IpAddr;
+
+use heapless::{Deque, Vec};
+
+use crate::config::{ConfigError, InstanceConfig};
+use crate::instance::{Accepted, Action, Instance, RxError};
+use crate::stats::{bump, RouterStats};
+use crate::time::Instant;
+use crate::wire::{self, Family, Packet};
+
+/// A handle to an instance in a [`Router`]: its insertion index, stable for the router's life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceId(pub u16);
+
+/// Why [`Router::add`] refused an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddError {
+    /// The router holds its capacity already.
+    Full,
+    /// Another instance has the same interface, VRID and family.
+    Duplicate(InstanceId),
+    /// The configuration is invalid.
+    Config(ConfigError),
+}
+
+/// A discarded packet: which instance it was for, if it got that far, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Discarded {
+    /// The instance the packet was matched to.
+    pub instance: Option<InstanceId>,
+    /// The failed check.
+    pub error: RxError,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    ifindex: u32,
+    vrid: u8,
+    family: Family,
+}
+
+/// Up to `N` virtual routers (N ≤ 65535).
+#[derive(Debug)]
+pub struct Router<const N: usize> {
+    instances: Vec<Instance, N>,
+    /// (key, id) sorted by key.
+    index: Vec<(Key, u16), N>,
+    timers: DeadlineHeap<N>,
+    ready: Deque<u16, N>,
+    queued: Vec<bool, N>,
+    stats: RouterStats,
+}
+
+impl<const N: usize> Default for Router<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Router<N> {
+    /// An empty router.
+    pub fn new() -> Self {
+        Router {
+            instances: Vec::new(),
+            index: Vec::new(),
+            timers: DeadlineHeap::new(),
+            ready: Deque::new(),
+            queued: Vec::new(),
+            stats: RouterStats::default(),
+        }
+    }
+
+    /// Adds an instance (in Initialize).
+    pub fn add(&mut self, cfg: InstanceConfig) -> Result<InstanceId, AddError> {
+        let key = Key {
+            ifindex: cfg.ifindex,
+            vrid: cfg.vrid,
+            family: cfg.family(),
+        };
+        let at = match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => {
+                let existing = self.index.get(i).map_or(0, |(_, id)| *id);
+                return Err(AddError::Duplicate(InstanceId(existing)));
+            }
+            Err(at) => at,
+        };
+        let id = u16::try_from(self.instances.len()).map_err(|_| AddError::Full)?;
+        let instance = Instance::new(cfg).map_err(AddError::Config)?;
+        self.instances.push(instance).map_err(|_| AddError::Full)?;
+        self.queued.push(false).map_err(|_| AddError::Full)?;
+        self.index
+            .insert(at, (key, id))
+            .map_err(|_| AddError::Full)?;
+        Ok(InstanceId(id))
+    }
+
+    /// Number of instances.
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// True when the router has no instance.
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty()
+    }
+
+    /// An instance.
+    pub fn get(&self, id: InstanceId) -> Option<&Instance> {
+        self.instances.get(usize::from(id.0))
+    }
+
+    /// All instances with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (InstanceId, &Instance)> {
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| (InstanceId(i as u16), inst))
+    }
+
+    /// Router-wide counters.
+    pub fn stats(&self) -> &RouterStats {
+        &self.stats
+    }
+
+    /// The instance for (interface, VRID, family), by binary search.
+    pub fn lookup(&self, ifindex: u32, vrid: u8, family: Family) -> Option<InstanceId> {
+        let key = Key {
+            ifindex,
+            vrid,
+            family,
+        };
+        let i = self.index.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
+        self.index.get(i).map(|(_, id)| InstanceId(*id))
+    }
+
+    /// Runs `f` on one instance, then refreshes its deadline and ready-queue entry.
+    fn with<R>(&mut self, id: u16, f: impl FnOnce(&mut Instance) -> R) -> Option<R> {
+        let inst = self.instances.get_mut(usize::from(id))?;
+        let out = f(inst);
+        let deadline = inst.poll_timeout();
+        let has_actions = inst.has_actions();
+        self.timers.set(id, deadline);
+        if has_actions {
+            if let Some(q) = self.queued.get_mut(usize::from(id)) {
+                if !*q && self.ready.push_back(id).is_ok() {
+                    *q = true;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn ids(&self) -> core::ops::Range<u16> {
+        0..self.instances.len() as u16
+    }
+
+    /// Startup event for every instance.
+    pub fn start_all(&mut self, now: Instant) {
+        for id in self.ids() {
+            self.with(id, |i| i.handle_startup(now));
+        }
+    }
+
+    /// Startup event for one instance.
+    pub fn start(&mut self, now: Instant, id: InstanceId) {
+        self.with(id.0, |i| i.handle_startup(now));
+    }
+
+    /// Shutdown event for every instance.
+    pub fn shutdown_all(&mut self, now: Instant) {
+        for id in self.ids() {
+            self.with(id, |i| i.handle_shutdown(now));
+        }
+    }
+
+    /// Shutdown event for one instance.
+    pub fn shutdown(&mut self, now: Instant, id: InstanceId) {
+        self.with(id.0, |i| i.handle_shutdown(now));
+    }
+
+    /// Changes an instance's effective priority.
+    pub fn set_priority(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        priority: u8,
+    ) -> Result<(), ConfigError> {
+        self.with(id.0, |i| i.set_priority(now, priority))
+            .unwrap_or(Ok(()))
+    }
+
+    /// Updates an instance's primary address.
+    pub fn set_primary_address(&mut self, id: InstanceId, addr: IpAddr) -> Result<(), ConfigError> {
+        self.with(id.0, |i| i.set_primary_address(addr))
+            .unwrap_or(Ok(()))
+    }
+
+    /// The interface `ifindex` went up or down: every instance on it hears about it.
+    pub fn handle_link(&mut self, now: Instant, ifindex: u32, up: bool) {
+        let start = self.index.partition_point(|(k, _)| k.ifindex < ifindex);
+        let mut at = start;
+        while let Some((key, id)) = self.index.get(at).copied() {
+            if key.ifindex != ifindex {
+                break;
+            }
+            self.with(id, |i| i.handle_link(now, up));
+            at += 1;
+        }
+    }
+
+    /// A VRRP packet arrived on `ifindex` from `src` to `dst` with `ttl`: dispatch it to its
+    /// instance (O(log n)) and run the receive checks there. Router-wide counters
+    /// (checksum, version, VRID) are bumped here.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        bytes: &[u8],
+    ) -> Result<(InstanceId, Accepted), Discarded> {
+        let packet = Packet::new_unchecked(bytes);
+        if bytes.len() < 2 {
+            bump(&mut self.stats.packet_length_errors);
+            return Err(Discarded {
+                instance: None,
+                error: RxError::Length,
+            });
+        }
+        if packet.version().is_err() {
+            bump(&mut self.stats.version_errors);
+            return Err(Discarded {
+                instance: None,
+                error: RxError::Version(packet.version_field()),
+            });
+        }
+        let Some(id) = self.lookup(ifindex, packet.vrid(), Family::of(&src)) else {
+            bump(&mut self.stats.vrid_errors);
+            return Err(Discarded {
+                instance: None,
+                error: RxError::UnknownVrid(packet.vrid()),
+            });
+        };
+        let result = self
+            .with(id.0, |i| i.handle_packet(now, src, dst, ttl, bytes))
+            .unwrap_or(Err(RxError::UnknownVrid(packet.vrid())));
+        match result {
+            Ok(accepted) => Ok((id, accepted)),
+            Err(error) => {
+                match error {
+                    RxError::Checksum => bump(&mut self.stats.checksum_errors),
+                    RxError::Version(_) => bump(&mut self.stats.version_errors),
+                    RxError::UnknownVrid(_) => bump(&mut self.stats.vrid_errors),
+                    _ => {}
+                }
+                Err(Discarded {
+                    instance: Some(id),
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Fires every timer due at `now`. Each due instance is handled once per call: an
+    /// instance always reschedules strictly after `now`, and the loop is bounded anyway.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for _ in 0..self.instances.len() {
+            match self.timers.peek() {
+                Some((deadline, id)) if deadline <= now => {
+                    self.with(id, |i| i.handle_timeout(now));
+                    if self.timers.deadline_of(id).is_some_and(|d| d <= now) {
+                        // Defensive: an instance that did not move its deadline must not spin.
+                        self.timers.set(id, None);
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// The earliest deadline over all instances, O(1).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.peek().map(|(d, _)| d)
+    }
+
+    /// The next action of any instance; instances are served in the order they became ready.
+    pub fn poll_action(&mut self) -> Option<(InstanceId, Action)> {
+        while let Some(&id) = self.ready.front() {
+            if let Some(action) = self
+                .instances
+                .get_mut(usize::from(id))
+                .and_then(Instance::poll_action)
+            {
+                return Some((InstanceId(id), action));
+            }
+            self.ready.pop_front();
+            if let Some(q) = self.queued.get_mut(usize::from(id)) {
+                *q = false;
+            }
+        }
+        None
+    }
+
+    /// Serialises an advert of instance `id` with `priority` into `buf`.
+    pub fn write_advert(
+        &self,
+        id: InstanceId,
+        priority: u8,
+        buf: &mut [u8],
+    ) -> Result<usize, wire::Error> {
+        self.get(id)
+            .ok_or(wire::Error::Unrepresentable)?
+            .write_advert(priority, buf)
+    }
+}
+
+const ABSENT: u16 = u16::MAX;
+
+/// A binary min-heap of (deadline, instance id) with a position index, so an instance's
+/// deadline can be changed or removed in O(log n) without lazy deletion (which would let
+/// the heap grow with every received advert).
+#[derive(Debug)]
+struct DeadlineHeap<const N: usize> {
+    heap: Vec<(Instant, u16), N>,
+    pos: Vec<u16, N>,
+}
+
+impl<const N: usize> DeadlineHeap<N> {
+    fn new() -> Self {
+        DeadlineHeap {
+            heap: Vec::new(),
+            pos: Vec::new(),
+        }
+    }
+
+    fn peek(&self) -> Option<(Instant, u16)> {
+        self.heap.first().copied()
+    }
+
+    fn position(&self, id: u16) -> Option<usize> {
+        self.pos
+            .get(usize::from(id))
+            .copied()
+            .filter(|p| *p != ABSENT)
+            .map(usize::from)
+    }
+
+    fn deadline_of(&self, id: u16) -> Option<Instant> {
+        self.heap.get(self.position(id)?).map(|(d, _)| *d)
+    }
+
+    fn set(&mut self, id: u16, deadline: Option<Instant>) {
+        while self.pos.len() <= usize::from(id) {
+            if self.pos.push(ABSENT).is_err() {
+                return;
+            }
+        }
+        match (self.position(id), deadline) {
+            (Some(at), Some(d)) => {
+                if let Some(entry) = self.heap.get_mut(at) {
+                    entry.0 = d;
+                }
+                let at = self.sift_up(at);
+                self.sift_down(at);
+            }
+            (Some(at), None) => self.remove_at(at),
+            (None, Some(d)) => {
+                let at = self.heap.len();
+                if self.heap.push((d, id)).is_ok() {
+                    self.set_pos(id, at);
+                    self.sift_up(at);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn remove_at(&mut self, at: usize) {
+        let last = self.heap.len().saturating_sub(1);
+        self.swap(at, last);
+        if let Some((_, id)) = self.heap.pop() {
+            if let Some(p) = self.pos.get_mut(usize::from(id)) {
+                *p = ABSENT;
+            }
+        }
+        if at < self.heap.len() {
+            let at = self.sift_up(at);
+            self.sift_down(at);
+        }
+    }
+
+    fn set_pos(&mut self, id: u16, at: usize) {
+        if let Some(p) = self.pos.get_mut(usize::from(id)) {
+            *p = at as u16;
+        }
+    }
+
+    fn less(&self, a: usize, b: usize) -> bool {
+        match (self.heap.get(a), self.heap.get(b)) {
+            (Some(x), Some(y)) => x < y,
+            _ => false,
+        }
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        if a == b || a >= self.heap.len() || b >= self.heap.len() {
+            return;
+        }
+        self.heap.swap(a, b);
+        for at in [a, b] {
+            if let Some(&(_, id)) = self.heap.get(at) {
+                self.set_pos(id, at);
+            }
+        }
+    }
+
+    fn sift_up(&mut self, mut at: usize) -> usize {
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if !self.less(at, parent) {
+                break;
+            }
+            self.swap(at, parent);
+            at = parent;
+        }
+        at
+    }
+
+    fn sift_down(&mut self, mut at: usize) {
+        loop {
+            let left = 2 * at + 1;
+            let right = left + 1;
+            let mut smallest = at;
+            if self.less(left, smallest) {
+                smallest = left;
+            }
+            if self.less(right, smallest) {
+                smallest = right;
+            }
+            if smallest == at {
+                return;
+            }
+            self.swap(at, smallest);
+            at = smallest;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,358 @@
+//! The parsed, validated form of an advertisement.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use heapless::Vec;
+
+use super::checksum::{self, ChecksumContext, ChecksumForm};
+use super::{
+    field, Error, Family, Packet, Version, HEADER_LEN, MAX_ADDRESSES, TYPE_ADVERTISEMENT,
+    V2_AUTH_DATA_LEN,
+};
+
+/// The addresses an advert lists; one family per advert (RFC 9568 §5.2.9).
+///
+/// Fixed capacity, no allocation: the IPv4 variant is smaller, but boxing is not an
+/// option without `alloc`, and one list on the stack is ~4 KiB at most.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AddressList {
+    /// IPv4 addresses.
+    V4(Vec<Ipv4Addr, MAX_ADDRESSES>),
+    /// IPv6 addresses.
+    V6(Vec<Ipv6Addr, MAX_ADDRESSES>),
+}
+
+impl AddressList {
+    /// Builds a list from addresses that must all be of one family; `None` if they are
+    /// mixed, empty, or more than [`MAX_ADDRESSES`].
+    pub fn from_addrs(addrs: &[IpAddr]) -> Option<AddressList> {
+        let mut list = match addrs.first()? {
+            IpAddr::V4(_) => AddressList::V4(Vec::new()),
+            IpAddr::V6(_) => AddressList::V6(Vec::new()),
+        };
+        for addr in addrs {
+            list.push(*addr).ok()?;
+        }
+        Some(list)
+    }
+
+    /// Appends an address of the list's family.
+    pub fn push(&mut self, addr: IpAddr) -> Result<(), Error> {
+        match (self, addr) {
+            (AddressList::V4(v), IpAddr::V4(a)) => v.push(a).map_err(|_| Error::Unrepresentable),
+            (AddressList::V6(v), IpAddr::V6(a)) => v.push(a).map_err(|_| Error::Unrepresentable),
+            _ => Err(Error::Unrepresentable),
+        }
+    }
+
+    /// The family of the addresses.
+    pub fn family(&self) -> Family {
+        match self {
+            AddressList::V4(_) => Family::Ipv4,
+            AddressList::V6(_) => Family::Ipv6,
+        }
+    }
+
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        match self {
+            AddressList::V4(v) => v.len(),
+            AddressList::V6(v) => v.len(),
+        }
+    }
+
+    /// True when the list holds no address.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The addresses, in wire order.
+    pub fn iter(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        let (v4, v6) = match self {
+            AddressList::V4(v) => (v.as_slice(), &[][..]),
+            AddressList::V6(v) => (&[][..], v.as_slice()),
+        };
+        v4.iter()
+            .map(|a| IpAddr::V4(*a))
+            .chain(v6.iter().map(|a| IpAddr::V6(*a)))
+    }
+
+    /// True if `addr` is in the list.
+    pub fn contains(&self, addr: &IpAddr) -> bool {
+        match (self, addr) {
+            (AddressList::V4(v), IpAddr::V4(a)) => v.contains(a),
+            (AddressList::V6(v), IpAddr::V6(a)) => v.contains(a),
+            _ => false,
+        }
+    }
+
+    /// Same addresses as `addrs`, regardless of order (RFC 9568 §7.1 compares the set).
+    pub fn same_set_as(&self, addrs: &[IpAddr]) -> bool {
+        self.len() == addrs.len()
+            && addrs.iter().all(|a| self.contains(a))
+            && self.iter().all(|a| addrs.contains(&a))
+    }
+
+    fn parse(bytes: &[u8], family: Family) -> Result<AddressList, Error> {
+        let mut list = match family {
+            Family::Ipv4 => AddressList::V4(Vec::new()),
+            Family::Ipv6 => AddressList::V6(Vec::new()),
+        };
+        for chunk in bytes.chunks_exact(family.address_len()) {
+            let addr = if let Ok(octets) = <[u8; 4]>::try_from(chunk) {
+                IpAddr::V4(Ipv4Addr::from(octets))
+            } else if let Ok(octets) = <[u8; 16]>::try_from(chunk) {
+                IpAddr::V6(Ipv6Addr::from(octets))
+            } else {
+                return Err(Error::Truncated);
+            };
+            list.push(addr)?;
+        }
+        Ok(list)
+    }
+}
+
+/// VRRPv2 authentication (RFC 3768 §5.3.6; types 1 and 2 from RFC 2338, which RFC 3768
+/// deprecates but keepalived still speaks as `auth_type PASS` / `AH`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Auth {
+    /// Type 0: no authentication.
+    None,
+    /// Type 1: an 8-octet clear-text password, zero-padded (keepalived `auth_type PASS`).
+    SimpleText([u8; V2_AUTH_DATA_LEN]),
+    /// Type 2: IP Authentication Header. Recognised, never accepted: vrrpd does not
+    /// implement AH, and the Auth Data octets are not a password.
+    IpAh,
+}
+
+impl Auth {
+    /// The Auth Type field value.
+    pub const fn type_number(&self) -> u8 {
+        match self {
+            Auth::None => 0,
+            Auth::SimpleText(_) => 1,
+            Auth::IpAh => 2,
+        }
+    }
+
+    /// A simple-text password as keepalived stores it: the first 8 octets, zero-padded.
+    pub fn simple_text(password: &[u8]) -> Auth {
+        let mut data = [0u8; V2_AUTH_DATA_LEN];
+        for (dst, src) in data.iter_mut().zip(password) {
+            *dst = *src;
+        }
+        Auth::SimpleText(data)
+    }
+}
+
+/// The fields that differ between the versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// VRRPv2 (RFC 3768).
+    V2 {
+        /// Adver Int, seconds, 1..=255.
+        adver_int_s: u8,
+        /// Authentication.
+        auth: Auth,
+    },
+    /// VRRPv3 (RFC 9568).
+    V3 {
+        /// Max Adver Int, centiseconds, 1..=4095.
+        max_adver_int_cs: u16,
+    },
+}
+
+/// A parsed advertisement.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AdvertRepr {
+    /// Virtual Router Identifier, 1..=255 in practice (0 parses; no router is configured with it).
+    pub vrid: u8,
+    /// Sender's priority: 0 = leaving, 255 = address owner.
+    pub priority: u8,
+    /// Version-specific fields.
+    pub variant: Variant,
+    /// The virtual addresses.
+    pub addresses: AddressList,
+}
+
+impl AdvertRepr {
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        match self.variant {
+            Variant::V2 { .. } => Version::V2,
+            Variant::V3 { .. } => Version::V3,
+        }
+    }
+
+    /// The advertised interval in centiseconds (v2 seconds × 100).
+    pub fn interval_cs(&self) -> u16 {
+        match self.variant {
+            Variant::V2 { adver_int_s, .. } => u16::from(adver_int_s) * 100,
+            Variant::V3 { max_adver_int_cs } => max_adver_int_cs,
+        }
+    }
+
+    /// Parses and validates a packet that arrived between `ctx.src` and `ctx.dst`.
+    ///
+    /// Checks, in RFC 9568 §7.1 order where it gives one: version, length, checksum,
+    /// then type, count, interval and (v2) auth type. For v3 over IPv4 either checksum
+    /// form is accepted.
+    pub fn parse<T: AsRef<[u8]>>(
+        packet: &Packet<T>,
+        ctx: &ChecksumContext,
+    ) -> Result<AdvertRepr, Error> {
+        let bytes = packet.as_bytes();
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let version = packet.version()?;
+        let family = Family::of(&ctx.src);
+        if version == Version::V2 && family == Family::Ipv6 {
+            return Err(Error::V2OverIpv6);
+        }
+        packet.check_len(family)?;
+        if !Self::checksum_ok(bytes, version, family, ctx) {
+            return Err(Error::Checksum);
+        }
+        if packet.packet_type() != TYPE_ADVERTISEMENT {
+            return Err(Error::UnknownType(packet.packet_type()));
+        }
+        if packet.count() == 0 {
+            return Err(Error::NoAddresses);
+        }
+        let variant = match version {
+            Version::V2 => {
+                let auth = match packet.auth_type() {
+                    0 => Auth::None,
+                    1 => Auth::SimpleText(packet.auth_data()),
+                    2 => Auth::IpAh,
+                    other => return Err(Error::UnknownAuthType(other)),
+                };
+                if packet.adver_int() == 0 {
+                    return Err(Error::ZeroInterval);
+                }
+                Variant::V2 {
+                    adver_int_s: packet.adver_int(),
+                    auth,
+                }
+            }
+            Version::V3 => {
+                if packet.max_adver_int() == 0 {
+                    return Err(Error::ZeroInterval);
+                }
+                Variant::V3 {
+                    max_adver_int_cs: packet.max_adver_int(),
+                }
+            }
+        };
+        Ok(AdvertRepr {
+            vrid: packet.vrid(),
+            priority: packet.priority(),
+            variant,
+            addresses: AddressList::parse(packet.address_bytes(family), family)?,
+        })
+    }
+
+    /// Which form the checksum of a v3-over-IPv4 packet was computed in, if valid.
+    /// Other packets have exactly one valid form; this reports it.
+    pub fn checksum_form<T: AsRef<[u8]>>(
+        packet: &Packet<T>,
+        ctx: &ChecksumContext,
+    ) -> Option<ChecksumForm> {
+        let bytes = packet.as_bytes();
+        if checksum::compute(bytes, Some(ctx)) == Some(0) {
+            Some(ChecksumForm::PseudoHeader)
+        } else if checksum::compute(bytes, None) == Some(0) {
+            Some(ChecksumForm::MessageOnly)
+        } else {
+            None
+        }
+    }
+
+    fn checksum_ok(bytes: &[u8], version: Version, family: Family, ctx: &ChecksumContext) -> bool {
+        let message_only = || checksum::compute(bytes, None) == Some(0);
+        let pseudo = || checksum::compute(bytes, Some(ctx)) == Some(0);
+        match (version, family) {
+            (Version::V2, _) => message_only(),
+            (Version::V3, Family::Ipv6) => pseudo(),
+            (Version::V3, Family::Ipv4) => pseudo() || message_only(),
+        }
+    }
+
+    /// Octets [`AdvertRepr::emit`] writes.
+    pub fn buffer_len(&self) -> usize {
+        let auth = match self.variant {
+            Variant::V2 { .. } => V2_AUTH_DATA_LEN,
+            Variant::V3 { .. } => 0,
+        };
+        HEADER_LEN + self.addresses.len() * self.addresses.family().address_len() + auth
+    }
+
+    /// Writes the advert into the front of `buf` and returns its length. `ctx` gives the
+    /// addresses for the pseudo-header; `form` chooses the v3-over-IPv4 checksum form
+    /// (ignored otherwise: v2 is always message-only, v3 over IPv6 always pseudo-header).
+    pub fn emit(
+        &self,
+        buf: &mut [u8],
+        ctx: &ChecksumContext,
+        form: ChecksumForm,
+    ) -> Result<usize, Error> {
+        let family = self.addresses.family();
+        let count = u8::try_from(self.addresses.len()).map_err(|_| Error::Unrepresentable)?;
+        if Family::of(&ctx.src) != family || Family::of(&ctx.dst) != family {
+            return Err(Error::Unrepresentable);
+        }
+        let len = self.buffer_len();
+        let out = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        out.fill(0);
+        let mut packet = Packet::new_unchecked(&mut *out);
+        packet.set_version_and_type(self.version().number(), TYPE_ADVERTISEMENT);
+        packet.set_vrid(self.vrid);
+        packet.set_priority(self.priority);
+        packet.set_count(count);
+        let pseudo = match self.variant {
+            Variant::V2 { adver_int_s, auth } => {
+                if family == Family::Ipv6 {
+                    return Err(Error::Unrepresentable);
+                }
+                packet.set_auth_type(auth.type_number());
+                packet.set_adver_int(adver_int_s);
+                false
+            }
+            Variant::V3 { max_adver_int_cs } => {
+                if max_adver_int_cs > 0x0fff {
+                    return Err(Error::Unrepresentable);
+                }
+                packet.set_max_adver_int(max_adver_int_cs);
+                family == Family::Ipv6 || form == ChecksumForm::PseudoHeader
+            }
+        };
+        let mut at = field::ADDRESSES;
+        for addr in self.addresses.iter() {
+            let written = match addr {
+                IpAddr::V4(a) => write_at(out, at, &a.octets()),
+                IpAddr::V6(a) => write_at(out, at, &a.octets()),
+            };
+            at = written.ok_or(Error::BufferTooSmall)?;
+        }
+        if let Variant::V2 {
+            auth: Auth::SimpleText(data),
+            ..
+        } = self.variant
+        {
+            write_at(out, at, &data).ok_or(Error::BufferTooSmall)?;
+        }
+        let sum = checksum::compute(out, if pseudo { Some(ctx) } else { None })
+            .ok_or(Error::Unrepresentable)?;
+        Packet::new_unchecked(&mut *out).set_checksum(sum);
+        Ok(len)
+    }
+}
+
+/// Copies `data` to `buf[at..]`, returning the offset after it.
+fn write_at(buf: &mut [u8], at: usize, data: &[u8]) -> Option<usize> {
+    let end = at.checked_add(data.len())?;
+    buf.get_mut(at..end)?.copy_from_slice(data);
+    Some(end)
+}
