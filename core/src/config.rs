@@ -208,7 +208,8 @@ mod tests {
 
     #[test]
     fn each_invalid_setting_has_its_own_error() {
-        let cases: [(fn(&mut InstanceConfig), ConfigError); 9] = [
+        type Case = (fn(&mut InstanceConfig), ConfigError);
+        let cases: [Case; 9] = [
             (|c| c.vrid = 0, ConfigError::VridZero),
             (|c| c.priority = 0, ConfigError::PriorityZero),
             (|c| c.advert_interval_cs = 0, ConfigError::IntervalZero),

@@ -1,1 +1,561 @@
+//! State machine tests, named after the RFC 9568 / RFC 3768 clause they check.
 
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::*;
+use crate::wire::{ChecksumForm, GROUP_V4, GROUP_V6};
+
+const IF: u32 = 7;
+
+fn a4(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+}
+
+fn ll6(last: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last))
+}
+
+fn cfg(version: Version, priority: u8, primary: IpAddr) -> InstanceConfig {
+    let mut c = InstanceConfig::new(IF, 51, version, primary);
+    c.priority = priority;
+    let vip = match primary {
+        IpAddr::V4(_) => a4(1),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+    };
+    c.vips.push(vip).unwrap();
+    if version == Version::V2 {
+        c.auth = Auth::simple_text(b"XXXXXX");
+    }
+    c
+}
+
+fn t(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+fn drain(i: &mut Instance) -> std::vec::Vec<Action> {
+    core::iter::from_fn(|| i.poll_action()).collect()
+}
+
+extern crate std;
+
+/// An advert as `peer` (a config) would send it with `priority`.
+fn advert_from(peer: &InstanceConfig, priority: u8) -> std::vec::Vec<u8> {
+    let inst = Instance::new(peer.clone()).unwrap();
+    let mut buf = [0u8; 256];
+    let n = inst.write_advert(priority, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+fn group(addr: &IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => IpAddr::V4(GROUP_V4),
+        IpAddr::V6(_) => IpAddr::V6(GROUP_V6),
+    }
+}
+
+fn deliver(
+    i: &mut Instance,
+    now: Instant,
+    peer: &InstanceConfig,
+    priority: u8,
+) -> Result<Accepted, RxError> {
+    let bytes = advert_from(peer, priority);
+    i.handle_packet(
+        now,
+        peer.primary_address,
+        group(&peer.primary_address),
+        255,
+        &bytes,
+    )
+}
+
+fn backup(version: Version, priority: u8) -> Instance {
+    let mut i = Instance::new(cfg(version, priority, a4(11))).unwrap();
+    i.handle_startup(t(0));
+    drain(&mut i);
+    i
+}
+
+fn master(version: Version, priority: u8) -> Instance {
+    let mut i = backup(version, priority);
+    let down = i.poll_timeout().unwrap();
+    i.handle_timeout(down);
+    assert_eq!(i.state(), State::Master);
+    drain(&mut i);
+    i
+}
+
+#[test]
+fn rfc9568_6_4_1_startup_non_owner_becomes_backup_with_down_timer() {
+    let mut i = Instance::new(cfg(Version::V3, 100, a4(11))).unwrap();
+    i.handle_startup(t(0));
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(
+        drain(&mut i),
+        [Action::StateChanged {
+            from: State::Initialize,
+            to: State::Backup,
+            reason: Reason::Startup
+        }]
+    );
+    assert_eq!(
+        i.poll_timeout(),
+        Some(t(0) + timers::master_down_interval(100, 100))
+    );
+}
+
+#[test]
+fn rfc9568_6_4_1_owner_becomes_master_at_once() {
+    let mut i = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
+    i.handle_startup(t(5));
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::StateChanged {
+                from: State::Initialize,
+                to: State::Master,
+                reason: Reason::AddressOwner
+            },
+            Action::AddVips,
+            Action::SendAdvert { priority: 255 },
+            Action::Announce,
+        ]
+    );
+    assert_eq!(i.poll_timeout(), Some(t(1005)));
+    assert_eq!(i.stats().new_master_reason, NewMasterReason::Priority);
+}
+
+#[test]
+fn rfc9568_6_4_2_master_down_timer_makes_backup_master() {
+    let mut i = backup(Version::V3, 100);
+    let down = i.poll_timeout().unwrap();
+    i.handle_timeout(down - Duration::from_micros(1));
+    assert_eq!(i.state(), State::Backup, "fires not a microsecond early");
+    i.handle_timeout(down);
+    assert_eq!(i.state(), State::Master);
+    let actions = drain(&mut i);
+    assert_eq!(
+        actions[0],
+        Action::StateChanged {
+            from: State::Backup,
+            to: State::Master,
+            reason: Reason::MasterNoResponse
+        }
+    );
+    assert!(actions.contains(&Action::SendAdvert { priority: 100 }));
+    assert!(actions.contains(&Action::Announce));
+    assert_eq!(i.stats().master_transitions, 1);
+}
+
+#[test]
+fn rfc9568_6_4_2_backup_resets_down_timer_on_higher_priority_advert() {
+    let mut i = backup(Version::V3, 100);
+    let peer = cfg(Version::V3, 200, a4(12));
+    deliver(&mut i, t(2000), &peer, 200).unwrap();
+    assert_eq!(
+        i.poll_timeout(),
+        Some(t(2000) + timers::master_down_interval(100, 100))
+    );
+    assert_eq!(i.master().unwrap().address, a4(12));
+}
+
+#[test]
+fn rfc9568_6_4_2_backup_receiving_priority_zero_waits_skew_time_only() {
+    let mut i = backup(Version::V3, 100);
+    let peer = cfg(Version::V3, 200, a4(12));
+    deliver(&mut i, t(100), &peer, 0).unwrap();
+    assert_eq!(i.poll_timeout(), Some(t(100) + timers::skew_time(100, 100)));
+    assert_eq!(i.stats().rcvd_pri_zero_packets, 1);
+    i.handle_timeout(t(100) + timers::skew_time(100, 100));
+    assert_eq!(
+        drain(&mut i)[0],
+        Action::StateChanged {
+            from: State::Backup,
+            to: State::Master,
+            reason: Reason::MasterLeft
+        }
+    );
+}
+
+#[test]
+fn rfc9568_6_4_2_preempt_discards_lower_priority_advert() {
+    let mut i = backup(Version::V3, 150);
+    let before = i.poll_timeout();
+    deliver(&mut i, t(1000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
+    assert_eq!(
+        i.poll_timeout(),
+        before,
+        "lower priority advert must not reset the timer"
+    );
+    i.handle_timeout(before.unwrap());
+    assert_eq!(
+        drain(&mut i)[0],
+        Action::StateChanged {
+            from: State::Backup,
+            to: State::Master,
+            reason: Reason::Preempted
+        }
+    );
+    assert_eq!(i.stats().new_master_reason, NewMasterReason::Preempted);
+}
+
+#[test]
+fn rfc9568_6_4_2_nopreempt_accepts_lower_priority_master() {
+    let mut c = cfg(Version::V3, 150, a4(11));
+    c.preempt = false;
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    deliver(&mut i, t(1000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
+    assert_eq!(
+        i.poll_timeout(),
+        Some(t(1000) + timers::master_down_interval(150, 100))
+    );
+}
+
+#[test]
+fn keepalived_preempt_delay_tolerates_lower_master_for_the_delay() {
+    let mut c = cfg(Version::V3, 150, a4(11));
+    c.preempt_delay = Duration::from_secs(5);
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    let low = cfg(Version::V3, 100, a4(12));
+    for ms in (1000..6000).step_by(1000) {
+        deliver(&mut i, t(ms), &low, 100).unwrap();
+        assert_eq!(
+            i.poll_timeout(),
+            Some(t(ms) + i.master_down_interval()),
+            "at {ms} ms"
+        );
+    }
+    // The delay (started at 1000 ms) is over at 6000 ms: now the advert is discarded.
+    let before = i.poll_timeout();
+    deliver(&mut i, t(6000), &low, 100).unwrap();
+    assert_eq!(i.poll_timeout(), before);
+}
+
+#[test]
+fn rfc9568_6_4_2_v3_backup_learns_master_adver_interval() {
+    let mut i = backup(Version::V3, 100);
+    let mut peer = cfg(Version::V3, 200, a4(12));
+    peer.advert_interval_cs = 50;
+    deliver(&mut i, t(0), &peer, 200).unwrap();
+    assert_eq!(i.master_adver_interval_cs(), 50);
+    assert_eq!(
+        i.poll_timeout(),
+        Some(t(0) + timers::master_down_interval(100, 50))
+    );
+}
+
+#[test]
+fn rfc3768_7_1_v2_interval_mismatch_is_discarded() {
+    let mut i = backup(Version::V2, 100);
+    let mut peer = cfg(Version::V2, 200, a4(12));
+    peer.advert_interval_cs = 200;
+    assert_eq!(
+        deliver(&mut i, t(0), &peer, 200),
+        Err(RxError::IntervalMismatch { received_s: 2 })
+    );
+    assert_eq!(i.stats().adv_interval_errors, 1);
+    assert_eq!(i.master_adver_interval_cs(), 100);
+}
+
+#[test]
+fn rfc9568_6_4_3_master_receives_lower_priority_sends_advert_at_once() {
+    let mut i = master(Version::V3, 150);
+    deliver(&mut i, t(9000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 150 }]);
+    assert_eq!(i.poll_timeout(), Some(t(10_000)));
+}
+
+#[test]
+fn rfc9568_6_4_3_master_receives_higher_priority_steps_down() {
+    let mut i = master(Version::V3, 100);
+    let mut peer = cfg(Version::V3, 200, a4(12));
+    peer.advert_interval_cs = 20;
+    deliver(&mut i, t(9000), &peer, 200).unwrap();
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::StateChanged {
+                from: State::Master,
+                to: State::Backup,
+                reason: Reason::HigherPriority
+            },
+            Action::RemoveVips
+        ]
+    );
+    assert_eq!(i.master_adver_interval_cs(), 20);
+    assert_eq!(
+        i.poll_timeout(),
+        Some(t(9000) + timers::master_down_interval(100, 20))
+    );
+}
+
+#[test]
+fn rfc9568_6_4_3_equal_priority_tie_break_by_higher_primary_address() {
+    // Peer .12 > our .11: we step down.
+    let mut i = master(Version::V3, 100);
+    deliver(&mut i, t(9000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
+    assert_eq!(i.state(), State::Backup);
+    // Peer .10 < our .11: we stay and re-assert.
+    let mut i = master(Version::V3, 100);
+    deliver(&mut i, t(9000), &cfg(Version::V3, 100, a4(10)), 100).unwrap();
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 100 }]);
+}
+
+#[test]
+fn rfc9568_6_4_3_tie_break_compares_addresses_as_unsigned_integers() {
+    // 200.0.0.1 > 100.255.255.255 as an unsigned integer (a signed compare would flip it).
+    let mut c = cfg(
+        Version::V3,
+        100,
+        IpAddr::V4(Ipv4Addr::new(100, 255, 255, 255)),
+    );
+    c.vips[0] = a4(1);
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    i.handle_timeout(i.poll_timeout().unwrap());
+    let peer = cfg(Version::V3, 100, IpAddr::V4(Ipv4Addr::new(200, 0, 0, 1)));
+    deliver(&mut i, t(9000), &peer, 100).unwrap();
+    assert_eq!(i.state(), State::Backup);
+}
+
+#[test]
+fn rfc9568_6_4_3_master_receiving_priority_zero_sends_advert_at_once() {
+    let mut i = master(Version::V3, 100);
+    deliver(&mut i, t(9100), &cfg(Version::V3, 200, a4(12)), 0).unwrap();
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 100 }]);
+    assert_eq!(i.poll_timeout(), Some(t(10_100)));
+}
+
+#[test]
+fn rfc9568_6_4_3_master_shutdown_sends_priority_zero_and_releases_vips() {
+    let mut i = master(Version::V2, 101);
+    i.handle_shutdown(t(9000));
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::SendAdvert { priority: 0 },
+            Action::RemoveVips,
+            Action::StateChanged {
+                from: State::Master,
+                to: State::Initialize,
+                reason: Reason::Shutdown
+            }
+        ]
+    );
+    assert_eq!(i.poll_timeout(), None);
+    assert_eq!(i.stats().sent_pri_zero_packets, 1);
+}
+
+#[test]
+fn rfc9568_6_4_3_master_adverts_are_anchored_and_never_in_the_past() {
+    let mut i = master(Version::V3, 100);
+    let first = i.poll_timeout().unwrap();
+    // Woken 3 ms late: the next advert stays on the original grid.
+    i.handle_timeout(first + Duration::from_millis(3));
+    assert_eq!(i.poll_timeout(), Some(first + Duration::from_secs(1)));
+    // Woken 5 s late: never schedule in the past.
+    let late = first + Duration::from_secs(6);
+    i.handle_timeout(late);
+    assert!(i.poll_timeout().unwrap() > late);
+}
+
+#[test]
+fn keepalived_fault_on_link_down_and_back_on_link_up() {
+    let mut i = master(Version::V3, 100);
+    i.handle_link(t(9000), false);
+    assert_eq!(i.state(), State::Fault);
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::RemoveVips,
+            Action::StateChanged {
+                from: State::Master,
+                to: State::Fault,
+                reason: Reason::LinkDown
+            }
+        ]
+    );
+    assert_eq!(i.poll_timeout(), None);
+    // Adverts are ignored in FAULT.
+    deliver(&mut i, t(9100), &cfg(Version::V3, 200, a4(12)), 200).unwrap();
+    assert_eq!(i.state(), State::Fault);
+    i.handle_link(t(9200), true);
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(
+        drain(&mut i),
+        [Action::StateChanged {
+            from: State::Fault,
+            to: State::Backup,
+            reason: Reason::LinkUp
+        }]
+    );
+}
+
+#[test]
+fn keepalived_startup_with_link_down_enters_fault() {
+    let mut i = Instance::new(cfg(Version::V3, 100, a4(11))).unwrap();
+    i.handle_link(t(0), false);
+    i.handle_startup(t(0));
+    assert_eq!(i.state(), State::Fault);
+    assert_eq!(i.poll_timeout(), None);
+}
+
+#[test]
+fn keepalived_garp_master_delay_announces_again_then_refreshes() {
+    let mut c = cfg(Version::V2, 101, a4(11));
+    c.announce_delay = Some(Duration::from_secs(5));
+    c.announce_refresh = Some(Duration::from_secs(60));
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    let down = i.poll_timeout().unwrap();
+    i.handle_timeout(down);
+    drain(&mut i);
+    let announce = down + Duration::from_secs(5);
+    let mut now = down;
+    let mut announced = None;
+    while now <= announce + Duration::from_secs(1) {
+        now = i.poll_timeout().unwrap();
+        i.handle_timeout(now);
+        if drain(&mut i).contains(&Action::Announce) {
+            announced.get_or_insert(now);
+        }
+    }
+    assert_eq!(announced, Some(announce));
+}
+
+#[test]
+fn priority_change_in_master_is_advertised_at_once() {
+    let mut i = master(Version::V3, 100);
+    i.set_priority(t(9000), 90).unwrap();
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 90 }]);
+    assert_eq!(i.set_priority(t(9000), 0), Err(ConfigError::PriorityZero));
+    assert_eq!(
+        i.set_priority(t(9000), 255),
+        Err(ConfigError::PriorityOwnerOnly)
+    );
+}
+
+#[test]
+fn rfc9568_7_1_ttl_other_than_255_is_discarded_and_counted() {
+    let mut i = backup(Version::V3, 100);
+    let peer = cfg(Version::V3, 200, a4(12));
+    let bytes = advert_from(&peer, 200);
+    assert_eq!(
+        i.handle_packet(t(0), a4(12), group(&a4(12)), 254, &bytes),
+        Err(RxError::Ttl(254))
+    );
+    assert_eq!(i.stats().ip_ttl_errors, 1);
+    assert_eq!(i.stats().proto_err_reason, ProtoErrReason::IpTtlError);
+}
+
+#[test]
+fn rfc3768_7_1_auth_checks_count_rfc2787_statistics() {
+    let mut i = backup(Version::V2, 100);
+    let mut peer = cfg(Version::V2, 200, a4(12));
+    peer.auth = Auth::simple_text(b"wrong");
+    assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::AuthFailure));
+    peer.auth = Auth::None;
+    assert_eq!(
+        deliver(&mut i, t(0), &peer, 200),
+        Err(RxError::AuthTypeMismatch { received: 0 })
+    );
+    let s = i.stats();
+    assert_eq!(
+        (s.auth_failures, s.auth_type_mismatch, s.rcvd_advertisements),
+        (1, 1, 0)
+    );
+}
+
+#[test]
+fn rfc9568_7_1_owner_discards_adverts_for_its_vrid() {
+    let mut i = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
+    i.handle_startup(t(0));
+    assert_eq!(
+        deliver(&mut i, t(10), &cfg(Version::V3, 254, a4(12)), 254),
+        Err(RxError::LocalOwner)
+    );
+    assert_eq!(i.state(), State::Master);
+}
+
+#[test]
+fn rfc9568_7_1_v3_address_list_mismatch_is_logged_not_dropped() {
+    let mut i = backup(Version::V3, 100);
+    let mut peer = cfg(Version::V3, 200, a4(12));
+    peer.vips[0] = a4(99);
+    let got = deliver(&mut i, t(0), &peer, 200).unwrap();
+    assert!(got.address_list_mismatch);
+    assert_eq!(i.stats().address_list_errors, 1);
+    assert_eq!(i.master().unwrap().priority, 200);
+}
+
+#[test]
+fn rfc3768_7_1_v2_address_list_mismatch_is_dropped_unless_owner() {
+    let mut i = backup(Version::V2, 100);
+    let mut peer = cfg(Version::V2, 200, a4(12));
+    peer.vips[0] = a4(99);
+    assert_eq!(
+        deliver(&mut i, t(0), &peer, 200),
+        Err(RxError::AddressListMismatch)
+    );
+    peer.priority = 255;
+    assert!(
+        deliver(&mut i, t(0), &peer, 255)
+            .unwrap()
+            .address_list_mismatch
+    );
+}
+
+#[test]
+fn rfc9568_5_1_2_1_ipv6_source_must_be_link_local() {
+    let mut i = Instance::new(cfg(Version::V3, 100, ll6(0x11))).unwrap();
+    i.handle_startup(t(0));
+    let peer = cfg(Version::V3, 200, ll6(0x12));
+    deliver(&mut i, t(0), &peer, 200).unwrap();
+    let global = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x12));
+    let peer = cfg(Version::V3, 200, global);
+    assert_eq!(
+        deliver(&mut i, t(0), &peer, 200),
+        Err(RxError::SourceNotLinkLocal)
+    );
+    assert_eq!(i.stats().source_address_errors, 1);
+}
+
+#[test]
+fn rfc9568_6_1_accept_mode_governs_vip_traffic() {
+    let i = master(Version::V3, 100);
+    assert!(!i.accepts_vip_traffic());
+    let mut c = cfg(Version::V3, 100, a4(11));
+    c.accept_mode = true;
+    let mut j = Instance::new(c).unwrap();
+    j.handle_startup(t(0));
+    assert!(!j.accepts_vip_traffic(), "only a master accepts");
+    j.handle_timeout(j.poll_timeout().unwrap());
+    assert!(j.accepts_vip_traffic());
+    let mut owner = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
+    owner.handle_startup(t(0));
+    assert!(owner.accepts_vip_traffic());
+}
+
+#[test]
+fn message_only_checksum_form_is_emitted_when_configured() {
+    let mut c = cfg(Version::V3, 100, a4(11));
+    c.checksum_form = ChecksumForm::MessageOnly;
+    let i = Instance::new(c).unwrap();
+    let mut buf = [0u8; 64];
+    let n = i.write_advert(100, &mut buf).unwrap();
+    let ctx = ChecksumContext {
+        src: a4(11),
+        dst: group(&a4(11)),
+    };
+    assert_eq!(
+        AdvertRepr::checksum_form(&Packet::new_unchecked(&buf[..n]), &ctx),
+        Some(ChecksumForm::MessageOnly)
+    );
+}

@@ -1,1 +1,313 @@
+extern crate std;
 
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::boxed::Box;
+use std::vec::Vec as StdVec;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::instance::{Reason, State};
+use crate::time::Duration;
+use crate::wire::{Version, GROUP_V4};
+
+fn a4(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+}
+
+fn cfg(ifindex: u32, vrid: u8, priority: u8) -> InstanceConfig {
+    let mut c = InstanceConfig::new(ifindex, vrid, Version::V3, a4(11));
+    c.priority = priority;
+    c.vips.push(a4(1)).unwrap();
+    c
+}
+
+fn t(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+fn advert(vrid: u8, priority: u8) -> StdVec<u8> {
+    let mut peer = cfg(1, vrid, 100);
+    peer.primary_address = a4(12);
+    let mut buf = [0u8; 64];
+    let n = Instance::new(peer)
+        .unwrap()
+        .write_advert(priority, &mut buf)
+        .unwrap();
+    buf[..n].to_vec()
+}
+
+#[test]
+fn add_refuses_duplicates_and_respects_capacity() {
+    let mut r: Router<2> = Router::new();
+    let a = r.add(cfg(1, 10, 100)).unwrap();
+    assert_eq!(r.add(cfg(1, 10, 200)), Err(AddError::Duplicate(a)));
+    r.add(cfg(2, 10, 100)).unwrap();
+    assert_eq!(r.add(cfg(3, 10, 100)), Err(AddError::Full));
+    let mut r: Router<4> = Router::new();
+    assert_eq!(
+        r.add(cfg(1, 0, 100)),
+        Err(AddError::Config(ConfigError::VridZero))
+    );
+}
+
+#[test]
+fn lookup_finds_by_interface_vrid_and_family() {
+    let mut r: Router<64> = Router::new();
+    let mut ids = StdVec::new();
+    for vrid in (1..=60u8).rev() {
+        ids.push((vrid, r.add(cfg(u32::from(vrid % 3), vrid, 100)).unwrap()));
+    }
+    for (vrid, id) in ids {
+        assert_eq!(r.lookup(u32::from(vrid % 3), vrid, Family::Ipv4), Some(id));
+        assert_eq!(r.lookup(u32::from(vrid % 3) + 1, vrid, Family::Ipv4), None);
+        assert_eq!(r.lookup(u32::from(vrid % 3), vrid, Family::Ipv6), None);
+    }
+}
+
+#[test]
+fn rfc6527_router_counters_for_unmatched_packets() {
+    let mut r: Router<4> = Router::new();
+    r.add(cfg(1, 51, 100)).unwrap();
+    let g = IpAddr::V4(GROUP_V4);
+    let bytes = advert(52, 200);
+    assert_eq!(
+        r.handle_packet(t(0), 1, a4(12), g, 255, &bytes)
+            .unwrap_err()
+            .error,
+        RxError::UnknownVrid(52)
+    );
+    assert_eq!(
+        r.handle_packet(t(0), 1, a4(12), g, 255, &[0x41, 51])
+            .unwrap_err()
+            .error,
+        RxError::Version(4)
+    );
+    assert_eq!(
+        r.handle_packet(t(0), 1, a4(12), g, 255, &[0x31])
+            .unwrap_err()
+            .error,
+        RxError::Length
+    );
+    let mut bad = advert(51, 200);
+    bad[6] ^= 0xff;
+    let d = r.handle_packet(t(0), 1, a4(12), g, 255, &bad).unwrap_err();
+    assert_eq!(d.error, RxError::Checksum);
+    assert!(d.instance.is_some());
+    let s = *r.stats();
+    assert_eq!(
+        (
+            s.vrid_errors,
+            s.version_errors,
+            s.packet_length_errors,
+            s.checksum_errors
+        ),
+        (1, 1, 1, 1)
+    );
+}
+
+#[test]
+fn poll_timeout_is_the_earliest_deadline_and_timeouts_fire_in_order() {
+    let mut r: Router<8> = Router::new();
+    let low = r.add(cfg(1, 1, 50)).unwrap();
+    let high = r.add(cfg(1, 2, 250)).unwrap();
+    r.start_all(t(0));
+    let earliest = r.poll_timeout().unwrap();
+    assert_eq!(earliest, r.get(high).unwrap().poll_timeout().unwrap());
+    r.handle_timeout(earliest);
+    assert_eq!(r.get(high).unwrap().state(), State::Master);
+    assert_eq!(r.get(low).unwrap().state(), State::Backup);
+    assert_eq!(
+        r.poll_timeout(),
+        r.iter().filter_map(|(_, i)| i.poll_timeout()).min()
+    );
+}
+
+#[test]
+fn actions_are_served_in_ready_order_then_exhausted() {
+    let mut r: Router<8> = Router::new();
+    let a = r.add(cfg(1, 1, 255)).unwrap();
+    let b = r.add(cfg(1, 2, 255)).unwrap();
+    r.start_all(t(0));
+    let got: StdVec<_> = core::iter::from_fn(|| r.poll_action()).collect();
+    assert_eq!(got.len(), 8);
+    assert!(got[..4].iter().all(|(id, _)| *id == a));
+    assert!(got[4..].iter().all(|(id, _)| *id == b));
+    assert_eq!(r.poll_action(), None);
+}
+
+#[test]
+fn link_events_reach_every_instance_on_the_interface_only() {
+    let mut r: Router<8> = Router::new();
+    let on = [
+        r.add(cfg(5, 1, 100)).unwrap(),
+        r.add(cfg(5, 2, 100)).unwrap(),
+    ];
+    let off = r.add(cfg(6, 1, 100)).unwrap();
+    r.start_all(t(0));
+    r.handle_link(t(1), 5, false);
+    for id in on {
+        assert_eq!(r.get(id).unwrap().state(), State::Fault);
+    }
+    assert_eq!(r.get(off).unwrap().state(), State::Backup);
+}
+
+#[test]
+fn dispatch_with_1020_instances_reaches_the_right_one() {
+    let mut r: Box<Router<1020>> = Box::default();
+    for i in 0..1020u32 {
+        r.add(cfg(1 + i / 255, (i % 255 + 1) as u8, 100)).unwrap();
+    }
+    r.start_all(t(0));
+    let bytes = advert(77, 200);
+    let (id, _) = r
+        .handle_packet(t(5), 3, a4(12), IpAddr::V4(GROUP_V4), 255, &bytes)
+        .unwrap();
+    let inst = r.get(id).unwrap();
+    assert_eq!((inst.config().ifindex, inst.config().vrid), (3, 77));
+    assert_eq!(inst.master().unwrap().priority, 200);
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Advance(u32),
+    Packet {
+        vrid: u8,
+        priority: u8,
+        ttl_ok: bool,
+    },
+    Link(bool),
+    Priority(u8, u8),
+    Start,
+    Stop,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0..3_000_000u32).prop_map(Op::Advance),
+        (1..=4u8, any::<u8>(), any::<bool>()).prop_map(|(vrid, priority, ttl_ok)| Op::Packet {
+            vrid,
+            priority,
+            ttl_ok
+        }),
+        any::<bool>().prop_map(Op::Link),
+        (0..4u8, 1..=254u8).prop_map(|(i, p)| Op::Priority(i, p)),
+        Just(Op::Start),
+        Just(Op::Stop),
+    ]
+}
+
+/// Runs a sequence and returns every action with its time; checks invariants on the way.
+fn run(ops: &[Op]) -> StdVec<(Instant, InstanceId, Action)> {
+    let mut r: Router<4> = Router::new();
+    for (vrid, prio) in [(1, 100), (2, 255), (3, 1), (4, 254)] {
+        let mut c = cfg(1, vrid, prio);
+        if vrid == 3 {
+            c.primary_address = a4(13);
+            c.preempt_delay = Duration::from_millis(1500);
+        }
+        r.add(c).unwrap();
+    }
+    let mut now = t(0);
+    let mut trace = StdVec::new();
+    for op in ops {
+        match op {
+            Op::Advance(us) => {
+                now = now + Duration::from_micros(u64::from(*us));
+                r.handle_timeout(now);
+            }
+            Op::Packet {
+                vrid,
+                priority,
+                ttl_ok,
+            } => {
+                let ttl = if *ttl_ok { 255 } else { 64 };
+                let _ = r.handle_packet(
+                    now,
+                    1,
+                    a4(12),
+                    IpAddr::V4(GROUP_V4),
+                    ttl,
+                    &advert(*vrid, *priority),
+                );
+            }
+            Op::Link(up) => r.handle_link(now, 1, *up),
+            Op::Priority(i, p) => {
+                let _ = r.set_priority(now, InstanceId(u16::from(*i)), *p);
+            }
+            Op::Start => r.start_all(now),
+            Op::Stop => r.shutdown_all(now),
+        }
+        while let Some((id, action)) = r.poll_action() {
+            if let Action::StateChanged { from, to, .. } = action {
+                assert!(from.can_become(to), "illegal {from:?} -> {to:?}");
+            }
+            if let Action::SendAdvert { priority } = action {
+                let mut buf = [0u8; 64];
+                assert!(r.write_advert(id, priority, &mut buf).is_ok());
+            }
+            trace.push((now, id, action));
+        }
+        for (_, inst) in r.iter() {
+            if let Some(d) = inst.poll_timeout() {
+                assert!(
+                    d > now || inst.state() == State::Initialize,
+                    "deadline {d:?} not after now {now:?}"
+                );
+            }
+        }
+        assert_eq!(
+            r.poll_timeout(),
+            r.iter().filter_map(|(_, i)| i.poll_timeout()).min()
+        );
+    }
+    trace
+}
+
+proptest! {
+    #[test]
+    fn prop_arbitrary_inputs_keep_timers_ahead_and_transitions_legal(ops in prop::collection::vec(op(), 0..120)) {
+        run(&ops);
+    }
+
+    #[test]
+    fn prop_same_inputs_give_identical_outputs(ops in prop::collection::vec(op(), 0..120)) {
+        prop_assert_eq!(run(&ops), run(&ops));
+    }
+
+    #[test]
+    fn prop_state_changes_follow_the_rfc_triggers(ops in prop::collection::vec(op(), 0..120)) {
+        for (_, id, action) in run(&ops) {
+            if let Action::StateChanged { from, to, reason } = action {
+                let ok = match (from, to) {
+                    (State::Initialize, State::Master) => reason == Reason::AddressOwner && id == InstanceId(1),
+                    (State::Backup, State::Master) => matches!(reason, Reason::MasterNoResponse | Reason::MasterLeft | Reason::Preempted),
+                    (State::Master, State::Backup) => reason == Reason::HigherPriority,
+                    (_, State::Fault) => reason == Reason::LinkDown,
+                    (State::Fault, _) => matches!(reason, Reason::LinkUp | Reason::Shutdown),
+                    (_, State::Initialize) => reason == Reason::Shutdown,
+                    (State::Initialize, State::Backup) => reason == Reason::Startup,
+                    _ => false,
+                };
+                prop_assert!(ok, "{:?} -> {:?} for {:?} by {:?}", from, to, reason, id);
+            }
+        }
+    }
+}
+
+#[test]
+fn ipv6_instances_are_dispatched_separately_from_ipv4() {
+    let mut r: Router<4> = Router::new();
+    r.add(cfg(1, 9, 100)).unwrap();
+    let mut c6 = InstanceConfig::new(
+        1,
+        9,
+        Version::V3,
+        IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x11)),
+    );
+    c6.vips
+        .push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)))
+        .unwrap();
+    let id6 = r.add(c6).unwrap();
+    assert_eq!(r.lookup(1, 9, Family::Ipv6), Some(id6));
+}

@@ -356,3 +356,6 @@ fn write_at(buf: &mut [u8], at: usize, data: &[u8]) -> Option<usize> {
     buf.get_mut(at..end)?.copy_from_slice(data);
     Some(end)
 }
+
+#[cfg(test)]
+mod tests;
