@@ -85,21 +85,15 @@ impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             ConfigError::VridZero => "virtual_router_id must be 1..=255",
-            ConfigError::PriorityZero => {
-                "priority must be 1..=255 (0 is reserved for a master leaving)"
-            }
+            ConfigError::PriorityZero => "priority must be 1..=255 (0 is reserved for a master leaving)",
             ConfigError::PriorityOwnerOnly => "priority 255 is reserved for the address owner",
             ConfigError::IntervalZero => "advert interval must not be 0",
             ConfigError::IntervalTooLarge => "VRRPv3 advert interval must be at most 40.95 s",
-            ConfigError::IntervalNotWholeSeconds => {
-                "VRRPv2 advert interval must be a whole number of seconds, 1..=255"
-            }
+            ConfigError::IntervalNotWholeSeconds => "VRRPv2 advert interval must be a whole number of seconds, 1..=255",
             ConfigError::V2WithIpv6 => "VRRPv2 cannot carry IPv6 addresses",
             ConfigError::NoVirtualAddress => "at least one virtual address is required",
             ConfigError::MixedFamilies => "virtual addresses must all be IPv4 or all IPv6",
-            ConfigError::PrimaryFamilyMismatch => {
-                "primary address family differs from the virtual addresses'"
-            }
+            ConfigError::PrimaryFamilyMismatch => "primary address family differs from the virtual addresses'",
             ConfigError::AuthWithV3 => "VRRPv3 has no authentication",
             ConfigError::AhUnsupported => "auth_type AH is not supported",
         })
@@ -188,11 +182,8 @@ mod tests {
     use core::net::{Ipv4Addr, Ipv6Addr};
 
     fn v4() -> InstanceConfig {
-        let mut c =
-            InstanceConfig::new(1, 51, Version::V3, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
-        c.vips
-            .push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)))
-            .unwrap();
+        let mut c = InstanceConfig::new(1, 51, Version::V3, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
+        c.vips.push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
         c
     }
 
@@ -213,23 +204,11 @@ mod tests {
             (|c| c.vrid = 0, ConfigError::VridZero),
             (|c| c.priority = 0, ConfigError::PriorityZero),
             (|c| c.advert_interval_cs = 0, ConfigError::IntervalZero),
-            (
-                |c| c.advert_interval_cs = 4096,
-                ConfigError::IntervalTooLarge,
-            ),
+            (|c| c.advert_interval_cs = 4096, ConfigError::IntervalTooLarge),
             (|c| c.vips.clear(), ConfigError::NoVirtualAddress),
-            (
-                |c| c.vips.push(IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap(),
-                ConfigError::MixedFamilies,
-            ),
-            (
-                |c| c.auth = Auth::simple_text(b"secret"),
-                ConfigError::AuthWithV3,
-            ),
-            (
-                |c| c.primary_address = IpAddr::V6(Ipv6Addr::LOCALHOST),
-                ConfigError::PrimaryFamilyMismatch,
-            ),
+            (|c| c.vips.push(IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap(), ConfigError::MixedFamilies),
+            (|c| c.auth = Auth::simple_text(b"secret"), ConfigError::AuthWithV3),
+            (|c| c.primary_address = IpAddr::V6(Ipv6Addr::LOCALHOST), ConfigError::PrimaryFamilyMismatch),
             (
                 |c| {
                     c.version = Version::V2;

@@ -16,9 +16,7 @@ use crate::config::{ConfigError, InstanceConfig, PRIORITY_OWNER};
 use crate::stats::{bump, NewMasterReason, ProtoErrReason, Stats};
 use crate::time::{Duration, Instant};
 use crate::timers;
-use crate::wire::{
-    self, AddressList, AdvertRepr, Auth, ChecksumContext, Family, Packet, Variant, Version,
-};
+use crate::wire::{self, AdvertHeader, Auth, ChecksumContext, Family, Packet, Variant, Version};
 
 /// Actions an instance can queue before the caller must drain them. One input produces at
 /// most four; the slack covers callers that drain after a few inputs.
@@ -373,11 +371,7 @@ impl Instance {
     /// From Initialize or Fault: the owner becomes Master at once, anyone else Backup.
     fn enter_running(&mut self, now: Instant, reason: Reason) {
         if self.cfg.is_owner() {
-            let reason = if reason == Reason::Startup {
-                Reason::AddressOwner
-            } else {
-                reason
-            };
+            let reason = if reason == Reason::Startup { Reason::AddressOwner } else { reason };
             self.become_master(now, reason);
         } else {
             self.become_backup(now, reason);
@@ -456,16 +450,10 @@ impl Instance {
         self.preempt_until = None;
         self.master = None;
         self.push(Action::AddVips);
-        self.push(Action::SendAdvert {
-            priority: self.priority,
-        });
+        self.push(Action::SendAdvert { priority: self.priority });
         self.push(Action::Announce);
         self.timer = Some(now + self.advert_interval());
-        self.announce_at = self
-            .cfg
-            .announce_delay
-            .filter(|d| *d > Duration::ZERO)
-            .map(|d| now + d);
+        self.announce_at = self.cfg.announce_delay.filter(|d| *d > Duration::ZERO).map(|d| now + d);
     }
 
     fn become_backup(&mut self, now: Instant, reason: Reason) {
@@ -488,9 +476,7 @@ impl Instance {
     }
 
     fn send_advert_now(&mut self, now: Instant) {
-        self.push(Action::SendAdvert {
-            priority: self.priority,
-        });
+        self.push(Action::SendAdvert { priority: self.priority });
         self.timer = Some(now + self.advert_interval());
     }
 
@@ -508,9 +494,7 @@ impl Instance {
                     // caller's wake-up latency; never schedule in the past.
                     let interval = self.advert_interval();
                     let next = self.timer.map_or(now, |t| t + interval);
-                    self.push(Action::SendAdvert {
-                        priority: self.priority,
-                    });
+                    self.push(Action::SendAdvert { priority: self.priority });
                     self.timer = Some(if next > now { next } else { now + interval });
                 }
                 State::Initialize | State::Fault => self.timer = None,
@@ -518,11 +502,7 @@ impl Instance {
         }
         if self.state == State::Master && due(self.announce_at) {
             self.push(Action::Announce);
-            self.announce_at = self
-                .cfg
-                .announce_refresh
-                .filter(|d| *d > Duration::ZERO)
-                .map(|d| now + d);
+            self.announce_at = self.cfg.announce_refresh.filter(|d| *d > Duration::ZERO).map(|d| now + d);
         }
     }
 
@@ -538,29 +518,28 @@ impl Instance {
         ttl: u8,
         bytes: &[u8],
     ) -> Result<Accepted, RxError> {
-        let repr = self.validate(src, dst, ttl, bytes)?;
-        let mismatch = !repr.addresses.same_set_as(&self.cfg.vips);
+        let header = self.validate(src, dst, ttl, bytes)?;
+        let mismatch = !self.same_addresses(&Packet::new_unchecked(bytes));
         if mismatch {
             bump(&mut self.stats.address_list_errors);
-            if self.cfg.version == Version::V2 && repr.priority != PRIORITY_OWNER {
+            if self.cfg.version == Version::V2 && header.priority != PRIORITY_OWNER {
                 return Err(RxError::AddressListMismatch);
             }
         }
         bump(&mut self.stats.rcvd_advertisements);
-        self.handle_advert(now, src, &repr);
-        Ok(Accepted {
-            priority: repr.priority,
-            address_list_mismatch: mismatch,
-        })
+        self.handle_advert(now, src, &header);
+        Ok(Accepted { priority: header.priority, address_list_mismatch: mismatch })
     }
 
-    fn validate(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        ttl: u8,
-        bytes: &[u8],
-    ) -> Result<AdvertRepr, RxError> {
+    /// The packet lists exactly our virtual addresses, in any order (RFC 9568 §7.1).
+    fn same_addresses<T: AsRef<[u8]>>(&self, packet: &Packet<T>) -> bool {
+        let family = self.cfg.family();
+        usize::from(packet.count()) == self.cfg.vips.len()
+            && packet.addresses(family).all(|a| self.cfg.vips.contains(&a))
+            && self.cfg.vips.iter().all(|v| packet.addresses(family).any(|a| a == *v))
+    }
+
+    fn validate(&mut self, src: IpAddr, dst: IpAddr, ttl: u8, bytes: &[u8]) -> Result<AdvertHeader, RxError> {
         if ttl != wire::TTL {
             bump(&mut self.stats.ip_ttl_errors);
             self.stats.proto_err_reason = ProtoErrReason::IpTtlError;
@@ -572,14 +551,12 @@ impl Instance {
             self.stats.proto_err_reason = ProtoErrReason::VersionError;
             return Err(RxError::Version(version));
         }
-        if Family::of(&src) != self.cfg.family()
-            || (bytes.len() >= 2 && packet.vrid() != self.cfg.vrid)
-        {
+        if Family::of(&src) != self.cfg.family() || (bytes.len() >= 2 && packet.vrid() != self.cfg.vrid) {
             self.stats.proto_err_reason = ProtoErrReason::VrIdError;
             return Err(RxError::UnknownVrid(packet.vrid()));
         }
-        let repr = AdvertRepr::parse(&packet, &ChecksumContext { src, dst })
-            .map_err(|e| self.count_parse_error(e))?;
+        let header =
+            AdvertHeader::parse(&packet, &ChecksumContext { src, dst }).map_err(|e| self.count_parse_error(e))?;
         if self.cfg.is_owner() {
             return Err(RxError::LocalOwner);
         }
@@ -589,16 +566,14 @@ impl Instance {
                 return Err(RxError::SourceNotLinkLocal);
             }
         }
-        if let Variant::V2 { adver_int_s, auth } = repr.variant {
+        if let Variant::V2 { adver_int_s, auth } = header.variant {
             self.check_v2_auth(&auth)?;
             if u16::from(adver_int_s) * 100 != self.cfg.advert_interval_cs {
                 bump(&mut self.stats.adv_interval_errors);
-                return Err(RxError::IntervalMismatch {
-                    received_s: adver_int_s,
-                });
+                return Err(RxError::IntervalMismatch { received_s: adver_int_s });
             }
         }
-        Ok(repr)
+        Ok(header)
     }
 
     fn count_parse_error(&mut self, e: wire::Error) -> RxError {
@@ -653,15 +628,13 @@ impl Instance {
             }
             (got, _) => {
                 bump(&mut self.stats.auth_type_mismatch);
-                Err(RxError::AuthTypeMismatch {
-                    received: got.type_number(),
-                })
+                Err(RxError::AuthTypeMismatch { received: got.type_number() })
             }
         }
     }
 
     /// The state machine's reaction to a valid advert (RFC 9568 §6.4.2, §6.4.3).
-    fn handle_advert(&mut self, now: Instant, src: IpAddr, adv: &AdvertRepr) {
+    fn handle_advert(&mut self, now: Instant, src: IpAddr, adv: &AdvertHeader) {
         if adv.priority == 0 {
             bump(&mut self.stats.rcvd_pri_zero_packets);
         }
@@ -672,13 +645,13 @@ impl Instance {
         }
     }
 
-    fn learn_interval(&mut self, adv: &AdvertRepr) {
+    fn learn_interval(&mut self, adv: &AdvertHeader) {
         if self.cfg.version == Version::V3 {
             self.master_adver_interval_cs = adv.interval_cs();
         }
     }
 
-    fn backup_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertRepr) {
+    fn backup_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertHeader) {
         if adv.priority == 0 {
             // The master is leaving: take over after Skew_Time only.
             self.down_reason = Reason::MasterLeft;
@@ -692,11 +665,8 @@ impl Instance {
                 self.preempt_until = None;
             }
             self.learn_interval(adv);
-            self.master = Some(MasterInfo {
-                address: src,
-                priority: adv.priority,
-                adver_interval_cs: adv.interval_cs(),
-            });
+            self.master =
+                Some(MasterInfo { address: src, priority: adv.priority, adver_interval_cs: adv.interval_cs() });
             self.down_reason = Reason::MasterNoResponse;
             self.timer = Some(now + self.master_down_interval());
         } else {
@@ -711,28 +681,22 @@ impl Instance {
         if self.cfg.preempt_delay == Duration::ZERO {
             return false;
         }
-        let until = *self
-            .preempt_until
-            .get_or_insert(now + self.cfg.preempt_delay);
+        let until = *self.preempt_until.get_or_insert(now + self.cfg.preempt_delay);
         now < until
     }
 
-    fn master_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertRepr) {
+    fn master_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertHeader) {
         if adv.priority == 0 {
             // Another router left: re-assert at once (RFC 9568 §6.4.3).
             self.send_advert_now(now);
             return;
         }
         let higher = adv.priority > self.priority
-            || (adv.priority == self.priority
-                && address_rank(&src) > address_rank(&self.cfg.primary_address));
+            || (adv.priority == self.priority && address_rank(&src) > address_rank(&self.cfg.primary_address));
         if higher {
             self.learn_interval(adv);
-            self.master = Some(MasterInfo {
-                address: src,
-                priority: adv.priority,
-                adver_interval_cs: adv.interval_cs(),
-            });
+            self.master =
+                Some(MasterInfo { address: src, priority: adv.priority, adver_interval_cs: adv.interval_cs() });
             self.become_backup(now, Reason::HigherPriority);
         } else if src != self.cfg.primary_address {
             // A lower-priority router thinks it is master: tell it otherwise now rather
@@ -744,29 +708,17 @@ impl Instance {
     /// Serialises an advert with `priority` into `buf`, returning its length. The source
     /// is the configured primary address, the destination the VRRP group.
     pub fn write_advert(&self, priority: u8, buf: &mut [u8]) -> Result<usize, wire::Error> {
-        let addresses =
-            AddressList::from_addrs(&self.cfg.vips).ok_or(wire::Error::Unrepresentable)?;
         let variant = match self.cfg.version {
             Version::V2 => Variant::V2 {
                 adver_int_s: u8::try_from(self.cfg.advert_interval_cs / 100)
                     .map_err(|_| wire::Error::Unrepresentable)?,
                 auth: self.cfg.auth,
             },
-            Version::V3 => Variant::V3 {
-                max_adver_int_cs: self.cfg.advert_interval_cs,
-            },
+            Version::V3 => Variant::V3 { max_adver_int_cs: self.cfg.advert_interval_cs },
         };
-        let repr = AdvertRepr {
-            vrid: self.cfg.vrid,
-            priority,
-            variant,
-            addresses,
-        };
-        let ctx = ChecksumContext {
-            src: self.cfg.primary_address,
-            dst: self.cfg.family().group(),
-        };
-        repr.emit(buf, &ctx, self.cfg.checksum_form)
+        let header = AdvertHeader { vrid: self.cfg.vrid, priority, variant };
+        let ctx = ChecksumContext { src: self.cfg.primary_address, dst: self.cfg.family().group() };
+        header.emit(self.cfg.vips.iter().copied(), buf, &ctx, self.cfg.checksum_form)
     }
 }
 

@@ -79,11 +79,7 @@ impl<const N: usize> Router<N> {
 
     /// Adds an instance (in Initialize).
     pub fn add(&mut self, cfg: InstanceConfig) -> Result<InstanceId, AddError> {
-        let key = Key {
-            ifindex: cfg.ifindex,
-            vrid: cfg.vrid,
-            family: cfg.family(),
-        };
+        let key = Key { ifindex: cfg.ifindex, vrid: cfg.vrid, family: cfg.family() };
         let at = match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => {
                 let existing = self.index.get(i).map_or(0, |(_, id)| *id);
@@ -95,9 +91,7 @@ impl<const N: usize> Router<N> {
         let instance = Instance::new(cfg).map_err(AddError::Config)?;
         self.instances.push(instance).map_err(|_| AddError::Full)?;
         self.queued.push(false).map_err(|_| AddError::Full)?;
-        self.index
-            .insert(at, (key, id))
-            .map_err(|_| AddError::Full)?;
+        self.index.insert(at, (key, id)).map_err(|_| AddError::Full)?;
         Ok(InstanceId(id))
     }
 
@@ -118,10 +112,7 @@ impl<const N: usize> Router<N> {
 
     /// All instances with their ids.
     pub fn iter(&self) -> impl Iterator<Item = (InstanceId, &Instance)> {
-        self.instances
-            .iter()
-            .enumerate()
-            .map(|(i, inst)| (InstanceId(i as u16), inst))
+        self.instances.iter().enumerate().map(|(i, inst)| (InstanceId(i as u16), inst))
     }
 
     /// Router-wide counters.
@@ -131,11 +122,7 @@ impl<const N: usize> Router<N> {
 
     /// The instance for (interface, VRID, family), by binary search.
     pub fn lookup(&self, ifindex: u32, vrid: u8, family: Family) -> Option<InstanceId> {
-        let key = Key {
-            ifindex,
-            vrid,
-            family,
-        };
+        let key = Key { ifindex, vrid, family };
         let i = self.index.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
         self.index.get(i).map(|(_, id)| InstanceId(*id))
     }
@@ -186,20 +173,13 @@ impl<const N: usize> Router<N> {
     }
 
     /// Changes an instance's effective priority.
-    pub fn set_priority(
-        &mut self,
-        now: Instant,
-        id: InstanceId,
-        priority: u8,
-    ) -> Result<(), ConfigError> {
-        self.with(id.0, |i| i.set_priority(now, priority))
-            .unwrap_or(Ok(()))
+    pub fn set_priority(&mut self, now: Instant, id: InstanceId, priority: u8) -> Result<(), ConfigError> {
+        self.with(id.0, |i| i.set_priority(now, priority)).unwrap_or(Ok(()))
     }
 
     /// Updates an instance's primary address.
     pub fn set_primary_address(&mut self, id: InstanceId, addr: IpAddr) -> Result<(), ConfigError> {
-        self.with(id.0, |i| i.set_primary_address(addr))
-            .unwrap_or(Ok(()))
+        self.with(id.0, |i| i.set_primary_address(addr)).unwrap_or(Ok(()))
     }
 
     /// The interface `ifindex` went up or down: every instance on it hears about it.
@@ -230,24 +210,15 @@ impl<const N: usize> Router<N> {
         let packet = Packet::new_unchecked(bytes);
         if bytes.len() < 2 {
             bump(&mut self.stats.packet_length_errors);
-            return Err(Discarded {
-                instance: None,
-                error: RxError::Length,
-            });
+            return Err(Discarded { instance: None, error: RxError::Length });
         }
         if packet.version().is_err() {
             bump(&mut self.stats.version_errors);
-            return Err(Discarded {
-                instance: None,
-                error: RxError::Version(packet.version_field()),
-            });
+            return Err(Discarded { instance: None, error: RxError::Version(packet.version_field()) });
         }
         let Some(id) = self.lookup(ifindex, packet.vrid(), Family::of(&src)) else {
             bump(&mut self.stats.vrid_errors);
-            return Err(Discarded {
-                instance: None,
-                error: RxError::UnknownVrid(packet.vrid()),
-            });
+            return Err(Discarded { instance: None, error: RxError::UnknownVrid(packet.vrid()) });
         };
         let result = self
             .with(id.0, |i| i.handle_packet(now, src, dst, ttl, bytes))
@@ -261,10 +232,7 @@ impl<const N: usize> Router<N> {
                     RxError::UnknownVrid(_) => bump(&mut self.stats.vrid_errors),
                     _ => {}
                 }
-                Err(Discarded {
-                    instance: Some(id),
-                    error,
-                })
+                Err(Discarded { instance: Some(id), error })
             }
         }
     }
@@ -294,11 +262,7 @@ impl<const N: usize> Router<N> {
     /// The next action of any instance; instances are served in the order they became ready.
     pub fn poll_action(&mut self) -> Option<(InstanceId, Action)> {
         while let Some(&id) = self.ready.front() {
-            if let Some(action) = self
-                .instances
-                .get_mut(usize::from(id))
-                .and_then(Instance::poll_action)
-            {
+            if let Some(action) = self.instances.get_mut(usize::from(id)).and_then(Instance::poll_action) {
                 return Some((InstanceId(id), action));
             }
             self.ready.pop_front();
@@ -310,15 +274,8 @@ impl<const N: usize> Router<N> {
     }
 
     /// Serialises an advert of instance `id` with `priority` into `buf`.
-    pub fn write_advert(
-        &self,
-        id: InstanceId,
-        priority: u8,
-        buf: &mut [u8],
-    ) -> Result<usize, wire::Error> {
-        self.get(id)
-            .ok_or(wire::Error::Unrepresentable)?
-            .write_advert(priority, buf)
+    pub fn write_advert(&self, id: InstanceId, priority: u8, buf: &mut [u8]) -> Result<usize, wire::Error> {
+        self.get(id).ok_or(wire::Error::Unrepresentable)?.write_advert(priority, buf)
     }
 }
 
@@ -335,10 +292,7 @@ struct DeadlineHeap<const N: usize> {
 
 impl<const N: usize> DeadlineHeap<N> {
     fn new() -> Self {
-        DeadlineHeap {
-            heap: Vec::new(),
-            pos: Vec::new(),
-        }
+        DeadlineHeap { heap: Vec::new(), pos: Vec::new() }
     }
 
     fn peek(&self) -> Option<(Instant, u16)> {
@@ -346,11 +300,7 @@ impl<const N: usize> DeadlineHeap<N> {
     }
 
     fn position(&self, id: u16) -> Option<usize> {
-        self.pos
-            .get(usize::from(id))
-            .copied()
-            .filter(|p| *p != ABSENT)
-            .map(usize::from)
+        self.pos.get(usize::from(id)).copied().filter(|p| *p != ABSENT).map(usize::from)
     }
 
     fn deadline_of(&self, id: u16) -> Option<Instant> {

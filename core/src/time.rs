@@ -38,9 +38,7 @@ impl Instant {
 
     /// An instant `millis` milliseconds after the origin (saturating).
     pub const fn from_millis(millis: u64) -> Self {
-        Instant {
-            micros: millis.saturating_mul(1000),
-        }
+        Instant { micros: millis.saturating_mul(1000) }
     }
 
     /// Microseconds since the origin.
@@ -50,9 +48,7 @@ impl Instant {
 
     /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
     pub const fn saturating_since(self, earlier: Instant) -> Duration {
-        Duration {
-            micros: self.micros.saturating_sub(earlier.micros),
-        }
+        Duration { micros: self.micros.saturating_sub(earlier.micros) }
     }
 }
 
@@ -67,23 +63,17 @@ impl Duration {
 
     /// A duration of `millis` milliseconds (saturating).
     pub const fn from_millis(millis: u64) -> Self {
-        Duration {
-            micros: millis.saturating_mul(1000),
-        }
+        Duration { micros: millis.saturating_mul(1000) }
     }
 
     /// A duration of `centis` centiseconds, the RFC 9568 interval unit.
     pub const fn from_centis(centis: u64) -> Self {
-        Duration {
-            micros: centis.saturating_mul(MICROS_PER_CENTI),
-        }
+        Duration { micros: centis.saturating_mul(MICROS_PER_CENTI) }
     }
 
     /// A duration of `secs` seconds (saturating), the RFC 3768 interval unit.
     pub const fn from_secs(secs: u64) -> Self {
-        Duration {
-            micros: secs.saturating_mul(1_000_000),
-        }
+        Duration { micros: secs.saturating_mul(1_000_000) }
     }
 
     /// Length in microseconds.
@@ -93,36 +83,28 @@ impl Duration {
 
     /// Saturating multiplication by an integer.
     pub const fn saturating_mul(self, n: u64) -> Self {
-        Duration {
-            micros: self.micros.saturating_mul(n),
-        }
+        Duration { micros: self.micros.saturating_mul(n) }
     }
 }
 
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, rhs: Duration) -> Instant {
-        Instant {
-            micros: self.micros.saturating_add(rhs.micros),
-        }
+        Instant { micros: self.micros.saturating_add(rhs.micros) }
     }
 }
 
 impl Sub<Duration> for Instant {
     type Output = Instant;
     fn sub(self, rhs: Duration) -> Instant {
-        Instant {
-            micros: self.micros.saturating_sub(rhs.micros),
-        }
+        Instant { micros: self.micros.saturating_sub(rhs.micros) }
     }
 }
 
 impl Add for Duration {
     type Output = Duration;
     fn add(self, rhs: Duration) -> Duration {
-        Duration {
-            micros: self.micros.saturating_add(rhs.micros),
-        }
+        Duration { micros: self.micros.saturating_add(rhs.micros) }
     }
 }
 
@@ -154,9 +136,6 @@ mod tests {
     fn centisecond_is_ten_thousand_micros() {
         assert_eq!(Duration::from_centis(3).as_micros(), 30_000);
         assert_eq!(Duration::from_secs(1), Duration::from_centis(100));
-        assert_eq!(
-            Instant::from_millis(5).saturating_since(Instant::from_millis(2)),
-            Duration::from_millis(3)
-        );
+        assert_eq!(Instant::from_millis(5).saturating_since(Instant::from_millis(2)), Duration::from_millis(3));
     }
 }

@@ -39,10 +39,7 @@ mod tests {
 
     #[test]
     fn rfc9568_6_1_master_down_interval_is_three_intervals_plus_skew() {
-        assert_eq!(
-            master_down_interval(100, 100).as_micros(),
-            3_000_000 + 609_375
-        );
+        assert_eq!(master_down_interval(100, 100).as_micros(), 3_000_000 + 609_375);
         assert_eq!(master_down_interval(254, 1).as_micros(), 30_000 + 78);
     }
 
@@ -64,9 +61,6 @@ mod tests {
     #[test]
     fn extremes_do_not_overflow() {
         assert_eq!(skew_time(0, 4095).as_micros(), 40_950_000);
-        assert_eq!(
-            master_down_interval(0, u16::MAX).as_micros(),
-            3 * 655_350_000 + 655_350_000
-        );
+        assert_eq!(master_down_interval(0, u16::MAX).as_micros(), 3 * 655_350_000 + 655_350_000);
     }
 }

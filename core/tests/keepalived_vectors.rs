@@ -5,9 +5,7 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use vrrp_core::wire::{
-    AddressList, AdvertRepr, Auth, ChecksumContext, ChecksumForm, Packet, Variant,
-};
+use vrrp_core::wire::{AddressList, AdvertRepr, Auth, ChecksumContext, ChecksumForm, Packet, Variant};
 use vrrp_core::{Instance, InstanceConfig, Instant, State};
 
 struct Captured {
@@ -19,10 +17,7 @@ struct Captured {
 
 fn load(hex: &str) -> Captured {
     let clean: String = hex.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    let ip: Vec<u8> = (0..clean.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).unwrap())
-        .collect();
+    let ip: Vec<u8> = (0..clean.len()).step_by(2).map(|i| u8::from_str_radix(&clean[i..i + 2], 16).unwrap()).collect();
     match ip[0] >> 4 {
         4 => {
             let ihl = usize::from(ip[0] & 0x0f) * 4;
@@ -38,17 +33,8 @@ fn load(hex: &str) -> Captured {
         6 => {
             let plen = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
             assert_eq!(ip[6], 112, "next header");
-            let addr = |at: usize| {
-                IpAddr::V6(Ipv6Addr::from(
-                    <[u8; 16]>::try_from(&ip[at..at + 16]).unwrap(),
-                ))
-            };
-            Captured {
-                src: addr(8),
-                dst: addr(24),
-                ttl: ip[7],
-                vrrp: ip[40..40 + plen].to_vec(),
-            }
+            let addr = |at: usize| IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&ip[at..at + 16]).unwrap()));
+            Captured { src: addr(8), dst: addr(24), ttl: ip[7], vrrp: ip[40..40 + plen].to_vec() }
         }
         v => panic!("not an IP packet: version {v}"),
     }
@@ -60,21 +46,12 @@ fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
 
 fn check(cap: &Captured, want: &AdvertRepr) {
     assert_eq!(cap.ttl, 255, "keepalived sends TTL/hop limit 255");
-    let ctx = ChecksumContext {
-        src: cap.src,
-        dst: cap.dst,
-    };
+    let ctx = ChecksumContext { src: cap.src, dst: cap.dst };
     let repr = AdvertRepr::parse(&Packet::new_unchecked(&cap.vrrp[..]), &ctx).unwrap();
     assert_eq!(&repr, want);
     let mut buf = [0u8; 512];
-    let n = repr
-        .emit(&mut buf, &ctx, ChecksumForm::PseudoHeader)
-        .unwrap();
-    assert_eq!(
-        &buf[..n],
-        &cap.vrrp[..],
-        "our emitter reproduces keepalived's bytes"
-    );
+    let n = repr.emit(&mut buf, &ctx, ChecksumForm::PseudoHeader).unwrap();
+    assert_eq!(&buf[..n], &cap.vrrp[..], "our emitter reproduces keepalived's bytes");
 }
 
 #[test]
@@ -84,10 +61,7 @@ fn keepalived_v2_pass_advert() {
     let want = AdvertRepr {
         vrid: 200,
         priority: 101,
-        variant: Variant::V2 {
-            adver_int_s: 1,
-            auth: Auth::simple_text(b"XXXXXX"),
-        },
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::simple_text(b"XXXXXX") },
         addresses: AddressList::from_addrs(&[v4(192, 0, 2, 1)]).unwrap(),
     };
     check(&cap, &want);
@@ -99,10 +73,7 @@ fn keepalived_v2_priority_zero_on_shutdown() {
     let want = AdvertRepr {
         vrid: 200,
         priority: 0,
-        variant: Variant::V2 {
-            adver_int_s: 1,
-            auth: Auth::simple_text(b"XXXXXX"),
-        },
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::simple_text(b"XXXXXX") },
         addresses: AddressList::from_addrs(&[v4(192, 0, 2, 1)]).unwrap(),
     };
     check(&cap, &want);
@@ -114,16 +85,11 @@ fn keepalived_v3_ipv4_uses_the_pseudo_header_checksum() {
     let want = AdvertRepr {
         vrid: 51,
         priority: 101,
-        variant: Variant::V3 {
-            max_adver_int_cs: 100,
-        },
+        variant: Variant::V3 { max_adver_int_cs: 100 },
         addresses: AddressList::from_addrs(&[v4(192, 0, 2, 1), v4(192, 0, 2, 2)]).unwrap(),
     };
     check(&cap, &want);
-    let ctx = ChecksumContext {
-        src: cap.src,
-        dst: cap.dst,
-    };
+    let ctx = ChecksumContext { src: cap.src, dst: cap.dst };
     assert_eq!(
         AdvertRepr::checksum_form(&Packet::new_unchecked(&cap.vrrp[..]), &ctx),
         Some(ChecksumForm::PseudoHeader)
@@ -141,9 +107,7 @@ fn keepalived_v3_ipv6_advert_from_link_local() {
     let want = AdvertRepr {
         vrid: 52,
         priority: 150,
-        variant: Variant::V3 {
-            max_adver_int_cs: 50,
-        },
+        variant: Variant::V3 { max_adver_int_cs: 50 },
         addresses: AddressList::from_addrs(&[vip]).unwrap(),
     };
     check(&cap, &want);
@@ -169,20 +133,10 @@ fn backup_accepts_keepalived_v3_ipv6_advert_and_learns_its_interval() {
     let cap = load(include_str!("vectors/v3-ipv6.ip.hex"));
     let own = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x12));
     let mut cfg = InstanceConfig::new(1, 52, vrrp_core::wire::Version::V3, own);
-    cfg.vips
-        .push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)))
-        .unwrap();
+    cfg.vips.push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))).unwrap();
     let mut inst = Instance::new(cfg).unwrap();
     inst.handle_startup(Instant::ZERO);
-    let got = inst
-        .handle_packet(
-            Instant::from_millis(10),
-            cap.src,
-            cap.dst,
-            cap.ttl,
-            &cap.vrrp,
-        )
-        .unwrap();
+    let got = inst.handle_packet(Instant::from_millis(10), cap.src, cap.dst, cap.ttl, &cap.vrrp).unwrap();
     assert_eq!(got.priority, 150);
     assert!(!got.address_list_mismatch);
     assert_eq!(inst.state(), State::Backup);

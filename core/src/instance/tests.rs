@@ -3,7 +3,7 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
-use crate::wire::{ChecksumForm, GROUP_V4, GROUP_V6};
+use crate::wire::{AdvertRepr, ChecksumForm, GROUP_V4, GROUP_V6};
 
 const IF: u32 = 7;
 
@@ -54,20 +54,9 @@ fn group(addr: &IpAddr) -> IpAddr {
     }
 }
 
-fn deliver(
-    i: &mut Instance,
-    now: Instant,
-    peer: &InstanceConfig,
-    priority: u8,
-) -> Result<Accepted, RxError> {
+fn deliver(i: &mut Instance, now: Instant, peer: &InstanceConfig, priority: u8) -> Result<Accepted, RxError> {
     let bytes = advert_from(peer, priority);
-    i.handle_packet(
-        now,
-        peer.primary_address,
-        group(&peer.primary_address),
-        255,
-        &bytes,
-    )
+    i.handle_packet(now, peer.primary_address, group(&peer.primary_address), 255, &bytes)
 }
 
 fn backup(version: Version, priority: u8) -> Instance {
@@ -93,16 +82,9 @@ fn rfc9568_6_4_1_startup_non_owner_becomes_backup_with_down_timer() {
     assert_eq!(i.state(), State::Backup);
     assert_eq!(
         drain(&mut i),
-        [Action::StateChanged {
-            from: State::Initialize,
-            to: State::Backup,
-            reason: Reason::Startup
-        }]
+        [Action::StateChanged { from: State::Initialize, to: State::Backup, reason: Reason::Startup }]
     );
-    assert_eq!(
-        i.poll_timeout(),
-        Some(t(0) + timers::master_down_interval(100, 100))
-    );
+    assert_eq!(i.poll_timeout(), Some(t(0) + timers::master_down_interval(100, 100)));
 }
 
 #[test]
@@ -113,11 +95,7 @@ fn rfc9568_6_4_1_owner_becomes_master_at_once() {
     assert_eq!(
         drain(&mut i),
         [
-            Action::StateChanged {
-                from: State::Initialize,
-                to: State::Master,
-                reason: Reason::AddressOwner
-            },
+            Action::StateChanged { from: State::Initialize, to: State::Master, reason: Reason::AddressOwner },
             Action::AddVips,
             Action::SendAdvert { priority: 255 },
             Action::Announce,
@@ -138,11 +116,7 @@ fn rfc9568_6_4_2_master_down_timer_makes_backup_master() {
     let actions = drain(&mut i);
     assert_eq!(
         actions[0],
-        Action::StateChanged {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::MasterNoResponse
-        }
+        Action::StateChanged { from: State::Backup, to: State::Master, reason: Reason::MasterNoResponse }
     );
     assert!(actions.contains(&Action::SendAdvert { priority: 100 }));
     assert!(actions.contains(&Action::Announce));
@@ -154,10 +128,7 @@ fn rfc9568_6_4_2_backup_resets_down_timer_on_higher_priority_advert() {
     let mut i = backup(Version::V3, 100);
     let peer = cfg(Version::V3, 200, a4(12));
     deliver(&mut i, t(2000), &peer, 200).unwrap();
-    assert_eq!(
-        i.poll_timeout(),
-        Some(t(2000) + timers::master_down_interval(100, 100))
-    );
+    assert_eq!(i.poll_timeout(), Some(t(2000) + timers::master_down_interval(100, 100)));
     assert_eq!(i.master().unwrap().address, a4(12));
 }
 
@@ -171,11 +142,7 @@ fn rfc9568_6_4_2_backup_receiving_priority_zero_waits_skew_time_only() {
     i.handle_timeout(t(100) + timers::skew_time(100, 100));
     assert_eq!(
         drain(&mut i)[0],
-        Action::StateChanged {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::MasterLeft
-        }
+        Action::StateChanged { from: State::Backup, to: State::Master, reason: Reason::MasterLeft }
     );
 }
 
@@ -184,19 +151,11 @@ fn rfc9568_6_4_2_preempt_discards_lower_priority_advert() {
     let mut i = backup(Version::V3, 150);
     let before = i.poll_timeout();
     deliver(&mut i, t(1000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
-    assert_eq!(
-        i.poll_timeout(),
-        before,
-        "lower priority advert must not reset the timer"
-    );
+    assert_eq!(i.poll_timeout(), before, "lower priority advert must not reset the timer");
     i.handle_timeout(before.unwrap());
     assert_eq!(
         drain(&mut i)[0],
-        Action::StateChanged {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::Preempted
-        }
+        Action::StateChanged { from: State::Backup, to: State::Master, reason: Reason::Preempted }
     );
     assert_eq!(i.stats().new_master_reason, NewMasterReason::Preempted);
 }
@@ -208,10 +167,7 @@ fn rfc9568_6_4_2_nopreempt_accepts_lower_priority_master() {
     let mut i = Instance::new(c).unwrap();
     i.handle_startup(t(0));
     deliver(&mut i, t(1000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
-    assert_eq!(
-        i.poll_timeout(),
-        Some(t(1000) + timers::master_down_interval(150, 100))
-    );
+    assert_eq!(i.poll_timeout(), Some(t(1000) + timers::master_down_interval(150, 100)));
 }
 
 #[test]
@@ -223,11 +179,7 @@ fn keepalived_preempt_delay_tolerates_lower_master_for_the_delay() {
     let low = cfg(Version::V3, 100, a4(12));
     for ms in (1000..6000).step_by(1000) {
         deliver(&mut i, t(ms), &low, 100).unwrap();
-        assert_eq!(
-            i.poll_timeout(),
-            Some(t(ms) + i.master_down_interval()),
-            "at {ms} ms"
-        );
+        assert_eq!(i.poll_timeout(), Some(t(ms) + i.master_down_interval()), "at {ms} ms");
     }
     // The delay (started at 1000 ms) is over at 6000 ms: now the advert is discarded.
     let before = i.poll_timeout();
@@ -242,10 +194,7 @@ fn rfc9568_6_4_2_v3_backup_learns_master_adver_interval() {
     peer.advert_interval_cs = 50;
     deliver(&mut i, t(0), &peer, 200).unwrap();
     assert_eq!(i.master_adver_interval_cs(), 50);
-    assert_eq!(
-        i.poll_timeout(),
-        Some(t(0) + timers::master_down_interval(100, 50))
-    );
+    assert_eq!(i.poll_timeout(), Some(t(0) + timers::master_down_interval(100, 50)));
 }
 
 #[test]
@@ -253,10 +202,7 @@ fn rfc3768_7_1_v2_interval_mismatch_is_discarded() {
     let mut i = backup(Version::V2, 100);
     let mut peer = cfg(Version::V2, 200, a4(12));
     peer.advert_interval_cs = 200;
-    assert_eq!(
-        deliver(&mut i, t(0), &peer, 200),
-        Err(RxError::IntervalMismatch { received_s: 2 })
-    );
+    assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::IntervalMismatch { received_s: 2 }));
     assert_eq!(i.stats().adv_interval_errors, 1);
     assert_eq!(i.master_adver_interval_cs(), 100);
 }
@@ -280,19 +226,12 @@ fn rfc9568_6_4_3_master_receives_higher_priority_steps_down() {
     assert_eq!(
         drain(&mut i),
         [
-            Action::StateChanged {
-                from: State::Master,
-                to: State::Backup,
-                reason: Reason::HigherPriority
-            },
+            Action::StateChanged { from: State::Master, to: State::Backup, reason: Reason::HigherPriority },
             Action::RemoveVips
         ]
     );
     assert_eq!(i.master_adver_interval_cs(), 20);
-    assert_eq!(
-        i.poll_timeout(),
-        Some(t(9000) + timers::master_down_interval(100, 20))
-    );
+    assert_eq!(i.poll_timeout(), Some(t(9000) + timers::master_down_interval(100, 20)));
 }
 
 #[test]
@@ -311,11 +250,7 @@ fn rfc9568_6_4_3_equal_priority_tie_break_by_higher_primary_address() {
 #[test]
 fn rfc9568_6_4_3_tie_break_compares_addresses_as_unsigned_integers() {
     // 200.0.0.1 > 100.255.255.255 as an unsigned integer (a signed compare would flip it).
-    let mut c = cfg(
-        Version::V3,
-        100,
-        IpAddr::V4(Ipv4Addr::new(100, 255, 255, 255)),
-    );
+    let mut c = cfg(Version::V3, 100, IpAddr::V4(Ipv4Addr::new(100, 255, 255, 255)));
     c.vips[0] = a4(1);
     let mut i = Instance::new(c).unwrap();
     i.handle_startup(t(0));
@@ -342,11 +277,7 @@ fn rfc9568_6_4_3_master_shutdown_sends_priority_zero_and_releases_vips() {
         [
             Action::SendAdvert { priority: 0 },
             Action::RemoveVips,
-            Action::StateChanged {
-                from: State::Master,
-                to: State::Initialize,
-                reason: Reason::Shutdown
-            }
+            Action::StateChanged { from: State::Master, to: State::Initialize, reason: Reason::Shutdown }
         ]
     );
     assert_eq!(i.poll_timeout(), None);
@@ -373,14 +304,7 @@ fn keepalived_fault_on_link_down_and_back_on_link_up() {
     assert_eq!(i.state(), State::Fault);
     assert_eq!(
         drain(&mut i),
-        [
-            Action::RemoveVips,
-            Action::StateChanged {
-                from: State::Master,
-                to: State::Fault,
-                reason: Reason::LinkDown
-            }
-        ]
+        [Action::RemoveVips, Action::StateChanged { from: State::Master, to: State::Fault, reason: Reason::LinkDown }]
     );
     assert_eq!(i.poll_timeout(), None);
     // Adverts are ignored in FAULT.
@@ -388,14 +312,7 @@ fn keepalived_fault_on_link_down_and_back_on_link_up() {
     assert_eq!(i.state(), State::Fault);
     i.handle_link(t(9200), true);
     assert_eq!(i.state(), State::Backup);
-    assert_eq!(
-        drain(&mut i),
-        [Action::StateChanged {
-            from: State::Fault,
-            to: State::Backup,
-            reason: Reason::LinkUp
-        }]
-    );
+    assert_eq!(drain(&mut i), [Action::StateChanged { from: State::Fault, to: State::Backup, reason: Reason::LinkUp }]);
 }
 
 #[test]
@@ -436,10 +353,7 @@ fn priority_change_in_master_is_advertised_at_once() {
     i.set_priority(t(9000), 90).unwrap();
     assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 90 }]);
     assert_eq!(i.set_priority(t(9000), 0), Err(ConfigError::PriorityZero));
-    assert_eq!(
-        i.set_priority(t(9000), 255),
-        Err(ConfigError::PriorityOwnerOnly)
-    );
+    assert_eq!(i.set_priority(t(9000), 255), Err(ConfigError::PriorityOwnerOnly));
 }
 
 #[test]
@@ -447,10 +361,7 @@ fn rfc9568_7_1_ttl_other_than_255_is_discarded_and_counted() {
     let mut i = backup(Version::V3, 100);
     let peer = cfg(Version::V3, 200, a4(12));
     let bytes = advert_from(&peer, 200);
-    assert_eq!(
-        i.handle_packet(t(0), a4(12), group(&a4(12)), 254, &bytes),
-        Err(RxError::Ttl(254))
-    );
+    assert_eq!(i.handle_packet(t(0), a4(12), group(&a4(12)), 254, &bytes), Err(RxError::Ttl(254)));
     assert_eq!(i.stats().ip_ttl_errors, 1);
     assert_eq!(i.stats().proto_err_reason, ProtoErrReason::IpTtlError);
 }
@@ -462,25 +373,16 @@ fn rfc3768_7_1_auth_checks_count_rfc2787_statistics() {
     peer.auth = Auth::simple_text(b"wrong");
     assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::AuthFailure));
     peer.auth = Auth::None;
-    assert_eq!(
-        deliver(&mut i, t(0), &peer, 200),
-        Err(RxError::AuthTypeMismatch { received: 0 })
-    );
+    assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::AuthTypeMismatch { received: 0 }));
     let s = i.stats();
-    assert_eq!(
-        (s.auth_failures, s.auth_type_mismatch, s.rcvd_advertisements),
-        (1, 1, 0)
-    );
+    assert_eq!((s.auth_failures, s.auth_type_mismatch, s.rcvd_advertisements), (1, 1, 0));
 }
 
 #[test]
 fn rfc9568_7_1_owner_discards_adverts_for_its_vrid() {
     let mut i = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
     i.handle_startup(t(0));
-    assert_eq!(
-        deliver(&mut i, t(10), &cfg(Version::V3, 254, a4(12)), 254),
-        Err(RxError::LocalOwner)
-    );
+    assert_eq!(deliver(&mut i, t(10), &cfg(Version::V3, 254, a4(12)), 254), Err(RxError::LocalOwner));
     assert_eq!(i.state(), State::Master);
 }
 
@@ -500,16 +402,9 @@ fn rfc3768_7_1_v2_address_list_mismatch_is_dropped_unless_owner() {
     let mut i = backup(Version::V2, 100);
     let mut peer = cfg(Version::V2, 200, a4(12));
     peer.vips[0] = a4(99);
-    assert_eq!(
-        deliver(&mut i, t(0), &peer, 200),
-        Err(RxError::AddressListMismatch)
-    );
+    assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::AddressListMismatch));
     peer.priority = 255;
-    assert!(
-        deliver(&mut i, t(0), &peer, 255)
-            .unwrap()
-            .address_list_mismatch
-    );
+    assert!(deliver(&mut i, t(0), &peer, 255).unwrap().address_list_mismatch);
 }
 
 #[test]
@@ -520,10 +415,7 @@ fn rfc9568_5_1_2_1_ipv6_source_must_be_link_local() {
     deliver(&mut i, t(0), &peer, 200).unwrap();
     let global = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x12));
     let peer = cfg(Version::V3, 200, global);
-    assert_eq!(
-        deliver(&mut i, t(0), &peer, 200),
-        Err(RxError::SourceNotLinkLocal)
-    );
+    assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::SourceNotLinkLocal));
     assert_eq!(i.stats().source_address_errors, 1);
 }
 
@@ -550,12 +442,6 @@ fn message_only_checksum_form_is_emitted_when_configured() {
     let i = Instance::new(c).unwrap();
     let mut buf = [0u8; 64];
     let n = i.write_advert(100, &mut buf).unwrap();
-    let ctx = ChecksumContext {
-        src: a4(11),
-        dst: group(&a4(11)),
-    };
-    assert_eq!(
-        AdvertRepr::checksum_form(&Packet::new_unchecked(&buf[..n]), &ctx),
-        Some(ChecksumForm::MessageOnly)
-    );
+    let ctx = ChecksumContext { src: a4(11), dst: group(&a4(11)) };
+    assert_eq!(AdvertRepr::checksum_form(&Packet::new_unchecked(&buf[..n]), &ctx), Some(ChecksumForm::MessageOnly));
 }

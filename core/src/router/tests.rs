@@ -30,10 +30,7 @@ fn advert(vrid: u8, priority: u8) -> StdVec<u8> {
     let mut peer = cfg(1, vrid, 100);
     peer.primary_address = a4(12);
     let mut buf = [0u8; 64];
-    let n = Instance::new(peer)
-        .unwrap()
-        .write_advert(priority, &mut buf)
-        .unwrap();
+    let n = Instance::new(peer).unwrap().write_advert(priority, &mut buf).unwrap();
     buf[..n].to_vec()
 }
 
@@ -45,10 +42,7 @@ fn add_refuses_duplicates_and_respects_capacity() {
     r.add(cfg(2, 10, 100)).unwrap();
     assert_eq!(r.add(cfg(3, 10, 100)), Err(AddError::Full));
     let mut r: Router<4> = Router::new();
-    assert_eq!(
-        r.add(cfg(1, 0, 100)),
-        Err(AddError::Config(ConfigError::VridZero))
-    );
+    assert_eq!(r.add(cfg(1, 0, 100)), Err(AddError::Config(ConfigError::VridZero)));
 }
 
 #[test]
@@ -71,39 +65,16 @@ fn rfc6527_router_counters_for_unmatched_packets() {
     r.add(cfg(1, 51, 100)).unwrap();
     let g = IpAddr::V4(GROUP_V4);
     let bytes = advert(52, 200);
-    assert_eq!(
-        r.handle_packet(t(0), 1, a4(12), g, 255, &bytes)
-            .unwrap_err()
-            .error,
-        RxError::UnknownVrid(52)
-    );
-    assert_eq!(
-        r.handle_packet(t(0), 1, a4(12), g, 255, &[0x41, 51])
-            .unwrap_err()
-            .error,
-        RxError::Version(4)
-    );
-    assert_eq!(
-        r.handle_packet(t(0), 1, a4(12), g, 255, &[0x31])
-            .unwrap_err()
-            .error,
-        RxError::Length
-    );
+    assert_eq!(r.handle_packet(t(0), 1, a4(12), g, 255, &bytes).unwrap_err().error, RxError::UnknownVrid(52));
+    assert_eq!(r.handle_packet(t(0), 1, a4(12), g, 255, &[0x41, 51]).unwrap_err().error, RxError::Version(4));
+    assert_eq!(r.handle_packet(t(0), 1, a4(12), g, 255, &[0x31]).unwrap_err().error, RxError::Length);
     let mut bad = advert(51, 200);
     bad[6] ^= 0xff;
     let d = r.handle_packet(t(0), 1, a4(12), g, 255, &bad).unwrap_err();
     assert_eq!(d.error, RxError::Checksum);
     assert!(d.instance.is_some());
     let s = *r.stats();
-    assert_eq!(
-        (
-            s.vrid_errors,
-            s.version_errors,
-            s.packet_length_errors,
-            s.checksum_errors
-        ),
-        (1, 1, 1, 1)
-    );
+    assert_eq!((s.vrid_errors, s.version_errors, s.packet_length_errors, s.checksum_errors), (1, 1, 1, 1));
 }
 
 #[test]
@@ -117,10 +88,7 @@ fn poll_timeout_is_the_earliest_deadline_and_timeouts_fire_in_order() {
     r.handle_timeout(earliest);
     assert_eq!(r.get(high).unwrap().state(), State::Master);
     assert_eq!(r.get(low).unwrap().state(), State::Backup);
-    assert_eq!(
-        r.poll_timeout(),
-        r.iter().filter_map(|(_, i)| i.poll_timeout()).min()
-    );
+    assert_eq!(r.poll_timeout(), r.iter().filter_map(|(_, i)| i.poll_timeout()).min());
 }
 
 #[test]
@@ -139,10 +107,7 @@ fn actions_are_served_in_ready_order_then_exhausted() {
 #[test]
 fn link_events_reach_every_instance_on_the_interface_only() {
     let mut r: Router<8> = Router::new();
-    let on = [
-        r.add(cfg(5, 1, 100)).unwrap(),
-        r.add(cfg(5, 2, 100)).unwrap(),
-    ];
+    let on = [r.add(cfg(5, 1, 100)).unwrap(), r.add(cfg(5, 2, 100)).unwrap()];
     let off = r.add(cfg(6, 1, 100)).unwrap();
     r.start_all(t(0));
     r.handle_link(t(1), 5, false);
@@ -160,9 +125,7 @@ fn dispatch_with_1020_instances_reaches_the_right_one() {
     }
     r.start_all(t(0));
     let bytes = advert(77, 200);
-    let (id, _) = r
-        .handle_packet(t(5), 3, a4(12), IpAddr::V4(GROUP_V4), 255, &bytes)
-        .unwrap();
+    let (id, _) = r.handle_packet(t(5), 3, a4(12), IpAddr::V4(GROUP_V4), 255, &bytes).unwrap();
     let inst = r.get(id).unwrap();
     assert_eq!((inst.config().ifindex, inst.config().vrid), (3, 77));
     assert_eq!(inst.master().unwrap().priority, 200);
@@ -171,11 +134,7 @@ fn dispatch_with_1020_instances_reaches_the_right_one() {
 #[derive(Clone, Debug)]
 enum Op {
     Advance(u32),
-    Packet {
-        vrid: u8,
-        priority: u8,
-        ttl_ok: bool,
-    },
+    Packet { vrid: u8, priority: u8, ttl_ok: bool },
     Link(bool),
     Priority(u8, u8),
     Start,
@@ -216,20 +175,9 @@ fn run(ops: &[Op]) -> StdVec<(Instant, InstanceId, Action)> {
                 now = now + Duration::from_micros(u64::from(*us));
                 r.handle_timeout(now);
             }
-            Op::Packet {
-                vrid,
-                priority,
-                ttl_ok,
-            } => {
+            Op::Packet { vrid, priority, ttl_ok } => {
                 let ttl = if *ttl_ok { 255 } else { 64 };
-                let _ = r.handle_packet(
-                    now,
-                    1,
-                    a4(12),
-                    IpAddr::V4(GROUP_V4),
-                    ttl,
-                    &advert(*vrid, *priority),
-                );
+                let _ = r.handle_packet(now, 1, a4(12), IpAddr::V4(GROUP_V4), ttl, &advert(*vrid, *priority));
             }
             Op::Link(up) => r.handle_link(now, 1, *up),
             Op::Priority(i, p) => {
@@ -250,16 +198,10 @@ fn run(ops: &[Op]) -> StdVec<(Instant, InstanceId, Action)> {
         }
         for (_, inst) in r.iter() {
             if let Some(d) = inst.poll_timeout() {
-                assert!(
-                    d > now || inst.state() == State::Initialize,
-                    "deadline {d:?} not after now {now:?}"
-                );
+                assert!(d > now || inst.state() == State::Initialize, "deadline {d:?} not after now {now:?}");
             }
         }
-        assert_eq!(
-            r.poll_timeout(),
-            r.iter().filter_map(|(_, i)| i.poll_timeout()).min()
-        );
+        assert_eq!(r.poll_timeout(), r.iter().filter_map(|(_, i)| i.poll_timeout()).min());
     }
     trace
 }
@@ -299,15 +241,8 @@ proptest! {
 fn ipv6_instances_are_dispatched_separately_from_ipv4() {
     let mut r: Router<4> = Router::new();
     r.add(cfg(1, 9, 100)).unwrap();
-    let mut c6 = InstanceConfig::new(
-        1,
-        9,
-        Version::V3,
-        IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x11)),
-    );
-    c6.vips
-        .push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)))
-        .unwrap();
+    let mut c6 = InstanceConfig::new(1, 9, Version::V3, IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x11)));
+    c6.vips.push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))).unwrap();
     let id6 = r.add(c6).unwrap();
     assert_eq!(r.lookup(1, 9, Family::Ipv6), Some(id6));
 }

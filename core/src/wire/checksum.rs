@@ -29,30 +29,31 @@ pub struct ChecksumContext {
     pub dst: IpAddr,
 }
 
-/// Ones-complement 32-bit accumulator; fold with [`fold`].
+/// Ones-complement accumulator. A u64 of 16-bit words cannot overflow for any slice
+/// shorter than 2^48 octets, so folding waits until [`Accumulator::finish`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Accumulator {
-    sum: u32,
+    sum: u64,
 }
 
 impl Accumulator {
     /// Add a byte string as big-endian 16-bit words; an odd last byte is padded with zero.
     pub(crate) fn add_bytes(&mut self, data: &[u8]) {
         let mut chunks = data.chunks_exact(2);
+        let mut sum = self.sum;
         for pair in &mut chunks {
             if let [hi, lo] = pair {
-                self.add_word(u16::from_be_bytes([*hi, *lo]));
+                sum = sum.wrapping_add(u64::from(u16::from_be_bytes([*hi, *lo])));
             }
         }
         if let [last] = chunks.remainder() {
-            self.add_word(u16::from_be_bytes([*last, 0]));
+            sum = sum.wrapping_add(u64::from(u16::from_be_bytes([*last, 0])));
         }
+        self.sum = sum;
     }
 
     pub(crate) fn add_word(&mut self, word: u16) {
-        // Fold as we go so the u32 never overflows, whatever the input length.
-        let sum = self.sum.wrapping_add(u32::from(word));
-        self.sum = (sum & 0xffff).wrapping_add(sum >> 16);
+        self.sum = self.sum.wrapping_add(u64::from(word));
     }
 
     /// The ones-complement of the folded sum.

@@ -14,7 +14,7 @@ mod repr;
 
 pub use checksum::{ChecksumContext, ChecksumForm};
 pub use packet::Packet;
-pub use repr::{AddressList, AdvertRepr, Auth, Variant};
+pub use repr::{AddressList, AdvertHeader, AdvertRepr, Auth, Variant};
 
 /// VRRP is IP protocol 112 (RFC 9568 §5.1.1.4, RFC 3768 §5.2.4).
 pub const IP_PROTOCOL: u8 = 112;
@@ -123,12 +123,8 @@ pub enum Error {
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::Truncated => {
-                f.write_str("packet shorter than its header and address count require")
-            }
-            Error::TrailingBytes => {
-                f.write_str("packet longer than its header and address count say")
-            }
+            Error::Truncated => f.write_str("packet shorter than its header and address count require"),
+            Error::TrailingBytes => f.write_str("packet longer than its header and address count say"),
             Error::UnknownVersion(v) => write!(f, "unknown VRRP version {v}"),
             Error::V2OverIpv6 => f.write_str("VRRPv2 advert over IPv6"),
             Error::UnknownType(t) => write!(f, "unknown VRRP packet type {t}"),

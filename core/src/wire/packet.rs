@@ -1,5 +1,7 @@
 //! Zero-copy view over the octets of an advertisement.
 
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
 use super::field;
 use super::{Error, Family, Version, HEADER_LEN, V2_AUTH_DATA_LEN};
 
@@ -136,10 +138,18 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// is shorter.
     pub fn address_bytes(&self, family: Family) -> &[u8] {
         let len = usize::from(self.count()) * family.address_len();
-        self.buffer
-            .as_ref()
-            .get(field::ADDRESSES..field::ADDRESSES + len)
-            .unwrap_or(&[])
+        self.buffer.as_ref().get(field::ADDRESSES..field::ADDRESSES + len).unwrap_or(&[])
+    }
+
+    /// The addresses on the wire, zero-copy; empty if the buffer is shorter than `Count` says.
+    pub fn addresses(&self, family: Family) -> impl Iterator<Item = IpAddr> + Clone + '_ {
+        self.address_bytes(family).chunks_exact(family.address_len()).filter_map(|chunk| {
+            if let Ok(octets) = <[u8; 4]>::try_from(chunk) {
+                Some(IpAddr::V4(Ipv4Addr::from(octets)))
+            } else {
+                <[u8; 16]>::try_from(chunk).ok().map(|o| IpAddr::V6(Ipv6Addr::from(o)))
+            }
+        })
     }
 
     /// v2: the 8 octets of authentication data after the IPv4 address list.
@@ -249,24 +259,12 @@ mod tests {
 
     #[test]
     fn rfc9568_7_1_length_must_match_the_count() {
-        assert_eq!(
-            Packet::new_checked(&V3_V4[..11], Family::Ipv4).err(),
-            Some(Error::Truncated)
-        );
+        assert_eq!(Packet::new_checked(&V3_V4[..11], Family::Ipv4).err(), Some(Error::Truncated));
         let mut long = [0u8; 13];
         long[..12].copy_from_slice(&V3_V4);
-        assert_eq!(
-            Packet::new_checked(&long[..], Family::Ipv4).err(),
-            Some(Error::TrailingBytes)
-        );
-        assert_eq!(
-            Packet::new_checked(&V3_V4[..], Family::Ipv6).err(),
-            Some(Error::Truncated)
-        );
-        assert_eq!(
-            Packet::new_checked(&V3_V4[..7], Family::Ipv4).err(),
-            Some(Error::Truncated)
-        );
+        assert_eq!(Packet::new_checked(&long[..], Family::Ipv4).err(), Some(Error::TrailingBytes));
+        assert_eq!(Packet::new_checked(&V3_V4[..], Family::Ipv6).err(), Some(Error::Truncated));
+        assert_eq!(Packet::new_checked(&V3_V4[..7], Family::Ipv4).err(), Some(Error::Truncated));
     }
 
     #[test]
@@ -275,10 +273,7 @@ mod tests {
         v2[0] = 0x21;
         v2[3] = 1;
         assert!(Packet::new_checked(&v2[..], Family::Ipv4).is_ok());
-        assert_eq!(
-            Packet::new_checked(&v2[..12], Family::Ipv4).err(),
-            Some(Error::Truncated)
-        );
+        assert_eq!(Packet::new_checked(&v2[..12], Family::Ipv4).err(), Some(Error::Truncated));
     }
 
     #[test]

@@ -5,10 +5,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use heapless::Vec;
 
 use super::checksum::{self, ChecksumContext, ChecksumForm};
-use super::{
-    field, Error, Family, Packet, Version, HEADER_LEN, MAX_ADDRESSES, TYPE_ADVERTISEMENT,
-    V2_AUTH_DATA_LEN,
-};
+use super::{field, Error, Family, Packet, Version, HEADER_LEN, MAX_ADDRESSES, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
 
 /// The addresses an advert lists; one family per advert (RFC 9568 §5.2.9).
 ///
@@ -68,14 +65,12 @@ impl AddressList {
     }
 
     /// The addresses, in wire order.
-    pub fn iter(&self) -> impl Iterator<Item = IpAddr> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = IpAddr> + Clone + '_ {
         let (v4, v6) = match self {
             AddressList::V4(v) => (v.as_slice(), &[][..]),
             AddressList::V6(v) => (&[][..], v.as_slice()),
         };
-        v4.iter()
-            .map(|a| IpAddr::V4(*a))
-            .chain(v6.iter().map(|a| IpAddr::V6(*a)))
+        v4.iter().map(|a| IpAddr::V4(*a)).chain(v6.iter().map(|a| IpAddr::V6(*a)))
     }
 
     /// True if `addr` is in the list.
@@ -89,24 +84,15 @@ impl AddressList {
 
     /// Same addresses as `addrs`, regardless of order (RFC 9568 §7.1 compares the set).
     pub fn same_set_as(&self, addrs: &[IpAddr]) -> bool {
-        self.len() == addrs.len()
-            && addrs.iter().all(|a| self.contains(a))
-            && self.iter().all(|a| addrs.contains(&a))
+        self.len() == addrs.len() && addrs.iter().all(|a| self.contains(a)) && self.iter().all(|a| addrs.contains(&a))
     }
 
-    fn parse(bytes: &[u8], family: Family) -> Result<AddressList, Error> {
+    fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, family: Family) -> Result<AddressList, Error> {
         let mut list = match family {
             Family::Ipv4 => AddressList::V4(Vec::new()),
             Family::Ipv6 => AddressList::V6(Vec::new()),
         };
-        for chunk in bytes.chunks_exact(family.address_len()) {
-            let addr = if let Ok(octets) = <[u8; 4]>::try_from(chunk) {
-                IpAddr::V4(Ipv4Addr::from(octets))
-            } else if let Ok(octets) = <[u8; 16]>::try_from(chunk) {
-                IpAddr::V6(Ipv6Addr::from(octets))
-            } else {
-                return Err(Error::Truncated);
-            };
+        for addr in packet.addresses(family) {
             list.push(addr)?;
         }
         Ok(list)
@@ -193,15 +179,84 @@ impl AdvertRepr {
         }
     }
 
-    /// Parses and validates a packet that arrived between `ctx.src` and `ctx.dst`.
-    ///
-    /// Checks, in RFC 9568 §7.1 order where it gives one: version, length, checksum,
-    /// then type, count, interval and (v2) auth type. For v3 over IPv4 either checksum
-    /// form is accepted.
-    pub fn parse<T: AsRef<[u8]>>(
-        packet: &Packet<T>,
-        ctx: &ChecksumContext,
-    ) -> Result<AdvertRepr, Error> {
+    /// Parses and validates a packet that arrived between `ctx.src` and `ctx.dst`: every
+    /// check of [`AdvertHeader::parse`], then the address list.
+    pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, ctx: &ChecksumContext) -> Result<AdvertRepr, Error> {
+        let header = AdvertHeader::parse(packet, ctx)?;
+        let family = Family::of(&ctx.src);
+        Ok(AdvertRepr {
+            vrid: header.vrid,
+            priority: header.priority,
+            variant: header.variant,
+            addresses: AddressList::parse(packet, family)?,
+        })
+    }
+
+    /// The fixed fields.
+    pub fn header(&self) -> AdvertHeader {
+        AdvertHeader { vrid: self.vrid, priority: self.priority, variant: self.variant }
+    }
+
+    /// Which form the checksum of a v3-over-IPv4 packet was computed in, if valid.
+    /// Other packets have exactly one valid form; this reports it.
+    pub fn checksum_form<T: AsRef<[u8]>>(packet: &Packet<T>, ctx: &ChecksumContext) -> Option<ChecksumForm> {
+        let bytes = packet.as_bytes();
+        if checksum::compute(bytes, Some(ctx)) == Some(0) {
+            Some(ChecksumForm::PseudoHeader)
+        } else if checksum::compute(bytes, None) == Some(0) {
+            Some(ChecksumForm::MessageOnly)
+        } else {
+            None
+        }
+    }
+
+    /// Octets [`AdvertRepr::emit`] writes.
+    pub fn buffer_len(&self) -> usize {
+        self.header().buffer_len(self.addresses.family(), self.addresses.len())
+    }
+
+    /// Writes the advert into the front of `buf` and returns its length. `ctx` gives the
+    /// addresses for the pseudo-header; `form` chooses the v3-over-IPv4 checksum form
+    /// (ignored otherwise: v2 is always message-only, v3 over IPv6 always pseudo-header).
+    pub fn emit(&self, buf: &mut [u8], ctx: &ChecksumContext, form: ChecksumForm) -> Result<usize, Error> {
+        self.header().emit(self.addresses.iter(), buf, ctx, form)
+    }
+}
+
+/// The fixed fields of an advert without its address list: what the receive path needs,
+/// small enough to copy freely (the full [`AdvertRepr`] carries room for 255 addresses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AdvertHeader {
+    /// Virtual Router Identifier.
+    pub vrid: u8,
+    /// Sender's priority.
+    pub priority: u8,
+    /// Version-specific fields.
+    pub variant: Variant,
+}
+
+impl AdvertHeader {
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        match self.variant {
+            Variant::V2 { .. } => Version::V2,
+            Variant::V3 { .. } => Version::V3,
+        }
+    }
+
+    /// The advertised interval in centiseconds (v2 seconds × 100).
+    pub fn interval_cs(&self) -> u16 {
+        match self.variant {
+            Variant::V2 { adver_int_s, .. } => u16::from(adver_int_s) * 100,
+            Variant::V3 { max_adver_int_cs } => max_adver_int_cs,
+        }
+    }
+
+    /// Validates everything the packet alone can tell, in RFC 9568 §7.1 order where it
+    /// gives one: version, length, checksum, then type, count, interval and (v2) auth
+    /// type. For v3 over IPv4 either checksum form is accepted. The address list is left
+    /// on the wire: read it with [`Packet::addresses`].
+    pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, ctx: &ChecksumContext) -> Result<AdvertHeader, Error> {
         let bytes = packet.as_bytes();
         if bytes.len() < HEADER_LEN {
             return Err(Error::Truncated);
@@ -212,7 +267,7 @@ impl AdvertRepr {
             return Err(Error::V2OverIpv6);
         }
         packet.check_len(family)?;
-        if !Self::checksum_ok(bytes, version, family, ctx) {
+        if !checksum_ok(bytes, version, family, ctx) {
             return Err(Error::Checksum);
         }
         if packet.packet_type() != TYPE_ADVERTISEMENT {
@@ -232,78 +287,46 @@ impl AdvertRepr {
                 if packet.adver_int() == 0 {
                     return Err(Error::ZeroInterval);
                 }
-                Variant::V2 {
-                    adver_int_s: packet.adver_int(),
-                    auth,
-                }
+                Variant::V2 { adver_int_s: packet.adver_int(), auth }
             }
             Version::V3 => {
                 if packet.max_adver_int() == 0 {
                     return Err(Error::ZeroInterval);
                 }
-                Variant::V3 {
-                    max_adver_int_cs: packet.max_adver_int(),
-                }
+                Variant::V3 { max_adver_int_cs: packet.max_adver_int() }
             }
         };
-        Ok(AdvertRepr {
-            vrid: packet.vrid(),
-            priority: packet.priority(),
-            variant,
-            addresses: AddressList::parse(packet.address_bytes(family), family)?,
-        })
+        Ok(AdvertHeader { vrid: packet.vrid(), priority: packet.priority(), variant })
     }
 
-    /// Which form the checksum of a v3-over-IPv4 packet was computed in, if valid.
-    /// Other packets have exactly one valid form; this reports it.
-    pub fn checksum_form<T: AsRef<[u8]>>(
-        packet: &Packet<T>,
-        ctx: &ChecksumContext,
-    ) -> Option<ChecksumForm> {
-        let bytes = packet.as_bytes();
-        if checksum::compute(bytes, Some(ctx)) == Some(0) {
-            Some(ChecksumForm::PseudoHeader)
-        } else if checksum::compute(bytes, None) == Some(0) {
-            Some(ChecksumForm::MessageOnly)
-        } else {
-            None
-        }
-    }
-
-    fn checksum_ok(bytes: &[u8], version: Version, family: Family, ctx: &ChecksumContext) -> bool {
-        let message_only = || checksum::compute(bytes, None) == Some(0);
-        let pseudo = || checksum::compute(bytes, Some(ctx)) == Some(0);
-        match (version, family) {
-            (Version::V2, _) => message_only(),
-            (Version::V3, Family::Ipv6) => pseudo(),
-            (Version::V3, Family::Ipv4) => pseudo() || message_only(),
-        }
-    }
-
-    /// Octets [`AdvertRepr::emit`] writes.
-    pub fn buffer_len(&self) -> usize {
+    /// Octets an advert with `count` addresses of `family` takes.
+    pub fn buffer_len(&self, family: Family, count: usize) -> usize {
         let auth = match self.variant {
             Variant::V2 { .. } => V2_AUTH_DATA_LEN,
             Variant::V3 { .. } => 0,
         };
-        HEADER_LEN + self.addresses.len() * self.addresses.family().address_len() + auth
+        HEADER_LEN + count * family.address_len() + auth
     }
 
-    /// Writes the advert into the front of `buf` and returns its length. `ctx` gives the
-    /// addresses for the pseudo-header; `form` chooses the v3-over-IPv4 checksum form
-    /// (ignored otherwise: v2 is always message-only, v3 over IPv6 always pseudo-header).
-    pub fn emit(
+    /// Writes an advert with these fields and `addresses` (all of `ctx`'s family, at
+    /// most 255) into the front of `buf`; returns its length. Emitting straight from the
+    /// caller's addresses spares building an [`AddressList`].
+    pub fn emit<I>(
         &self,
+        addresses: I,
         buf: &mut [u8],
         ctx: &ChecksumContext,
         form: ChecksumForm,
-    ) -> Result<usize, Error> {
-        let family = self.addresses.family();
-        let count = u8::try_from(self.addresses.len()).map_err(|_| Error::Unrepresentable)?;
-        if Family::of(&ctx.src) != family || Family::of(&ctx.dst) != family {
+    ) -> Result<usize, Error>
+    where
+        I: Iterator<Item = IpAddr> + Clone,
+    {
+        let family = Family::of(&ctx.src);
+        if Family::of(&ctx.dst) != family || addresses.clone().any(|a| Family::of(&a) != family) {
             return Err(Error::Unrepresentable);
         }
-        let len = self.buffer_len();
+        let count = u8::try_from(addresses.clone().count()).map_err(|_| Error::Unrepresentable)?;
+        let len = self.buffer_len(family, usize::from(count));
         let out = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
         out.fill(0);
         let mut packet = Packet::new_unchecked(&mut *out);
@@ -329,24 +352,29 @@ impl AdvertRepr {
             }
         };
         let mut at = field::ADDRESSES;
-        for addr in self.addresses.iter() {
+        for addr in addresses {
             let written = match addr {
                 IpAddr::V4(a) => write_at(out, at, &a.octets()),
                 IpAddr::V6(a) => write_at(out, at, &a.octets()),
             };
             at = written.ok_or(Error::BufferTooSmall)?;
         }
-        if let Variant::V2 {
-            auth: Auth::SimpleText(data),
-            ..
-        } = self.variant
-        {
+        if let Variant::V2 { auth: Auth::SimpleText(data), .. } = self.variant {
             write_at(out, at, &data).ok_or(Error::BufferTooSmall)?;
         }
-        let sum = checksum::compute(out, if pseudo { Some(ctx) } else { None })
-            .ok_or(Error::Unrepresentable)?;
+        let sum = checksum::compute(out, if pseudo { Some(ctx) } else { None }).ok_or(Error::Unrepresentable)?;
         Packet::new_unchecked(&mut *out).set_checksum(sum);
         Ok(len)
+    }
+}
+
+fn checksum_ok(bytes: &[u8], version: Version, family: Family, ctx: &ChecksumContext) -> bool {
+    let message_only = || checksum::compute(bytes, None) == Some(0);
+    let pseudo = || checksum::compute(bytes, Some(ctx)) == Some(0);
+    match (version, family) {
+        (Version::V2, _) => message_only(),
+        (Version::V3, Family::Ipv6) => pseudo(),
+        (Version::V3, Family::Ipv4) => pseudo() || message_only(),
     }
 }
 

@@ -9,10 +9,7 @@ fn v4(last: u8) -> IpAddr {
 }
 
 fn ctx4() -> ChecksumContext {
-    ChecksumContext {
-        src: v4(11),
-        dst: IpAddr::V4(crate::wire::GROUP_V4),
-    }
+    ChecksumContext { src: v4(11), dst: IpAddr::V4(crate::wire::GROUP_V4) }
 }
 
 fn ctx6() -> ChecksumContext {
@@ -26,9 +23,7 @@ fn v3_repr() -> AdvertRepr {
     AdvertRepr {
         vrid: 51,
         priority: 101,
-        variant: Variant::V3 {
-            max_adver_int_cs: 100,
-        },
+        variant: Variant::V3 { max_adver_int_cs: 100 },
         addresses: AddressList::from_addrs(&[v4(1), v4(2)]).unwrap(),
     }
 }
@@ -48,10 +43,7 @@ fn rfc9568_5_2_8_v3_ipv4_accepts_both_checksum_forms() {
     for form in [ChecksumForm::PseudoHeader, ChecksumForm::MessageOnly] {
         let (buf, n) = emit(&v3_repr(), &ctx4(), form);
         assert_eq!(parse(&buf[..n], &ctx4()), Ok(v3_repr()));
-        assert_eq!(
-            AdvertRepr::checksum_form(&Packet::new_unchecked(&buf[..n]), &ctx4()),
-            Some(form)
-        );
+        assert_eq!(AdvertRepr::checksum_form(&Packet::new_unchecked(&buf[..n]), &ctx4()), Some(form));
     }
 }
 
@@ -67,20 +59,14 @@ fn rfc9568_5_2_8_the_two_forms_differ_on_the_wire() {
 #[test]
 fn rfc9568_5_2_8_pseudo_header_binds_the_source_address() {
     let (buf, n) = emit(&v3_repr(), &ctx4(), ChecksumForm::PseudoHeader);
-    let other = ChecksumContext {
-        src: v4(12),
-        ..ctx4()
-    };
+    let other = ChecksumContext { src: v4(12), ..ctx4() };
     assert_eq!(parse(&buf[..n], &other), Err(Error::Checksum));
 }
 
 #[test]
 fn rfc9568_5_2_8_v3_ipv6_requires_the_pseudo_header() {
     let repr = AdvertRepr {
-        addresses: AddressList::from_addrs(&[IpAddr::V6(Ipv6Addr::new(
-            0x2001, 0xdb8, 0, 0, 0, 0, 0, 1,
-        ))])
-        .unwrap(),
+        addresses: AddressList::from_addrs(&[IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))]).unwrap(),
         ..v3_repr()
     };
     let (mut buf, n) = emit(&repr, &ctx6(), ChecksumForm::MessageOnly);
@@ -88,9 +74,7 @@ fn rfc9568_5_2_8_v3_ipv6_requires_the_pseudo_header() {
     // Rewrite the checksum in message-only form: IPv6 must refuse it.
     buf[6] = 0;
     buf[7] = 0;
-    let sum = super::checksum::compute(&buf[..n], None)
-        .unwrap()
-        .to_be_bytes();
+    let sum = super::checksum::compute(&buf[..n], None).unwrap().to_be_bytes();
     buf[6..8].copy_from_slice(&sum);
     assert_eq!(parse(&buf[..n], &ctx6()), Err(Error::Checksum));
 }
@@ -100,10 +84,7 @@ fn rfc3768_5_3_8_v2_checksum_covers_auth_data() {
     let repr = AdvertRepr {
         vrid: 200,
         priority: 101,
-        variant: Variant::V2 {
-            adver_int_s: 1,
-            auth: Auth::simple_text(b"XXXXXX"),
-        },
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::simple_text(b"XXXXXX") },
         addresses: AddressList::from_addrs(&[v4(1)]).unwrap(),
     };
     let (mut buf, n) = emit(&repr, &ctx4(), ChecksumForm::PseudoHeader);
@@ -119,10 +100,7 @@ fn rfc3768_5_3_6_ah_auth_type_is_recognised_not_misparsed() {
     let repr = AdvertRepr {
         vrid: 1,
         priority: 100,
-        variant: Variant::V2 {
-            adver_int_s: 1,
-            auth: Auth::IpAh,
-        },
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::IpAh },
         addresses: AddressList::from_addrs(&[v4(1)]).unwrap(),
     };
     let (buf, n) = emit(&repr, &ctx4(), ChecksumForm::default());
@@ -136,35 +114,22 @@ fn parse_mutated(mutate: impl Fn(&mut [u8])) -> Result<AdvertRepr, Error> {
     mutate(&mut buf[..n]);
     buf[6] = 0;
     buf[7] = 0;
-    let sum = super::checksum::compute(&buf[..n], None)
-        .unwrap()
-        .to_be_bytes();
+    let sum = super::checksum::compute(&buf[..n], None).unwrap().to_be_bytes();
     buf[6..8].copy_from_slice(&sum);
     parse(&buf[..n], &ctx4())
 }
 
 #[test]
 fn rfc9568_7_1_each_packet_check_has_its_own_error() {
-    assert_eq!(
-        parse_mutated(|b| b[0] = 0x41),
-        Err(Error::UnknownVersion(4))
-    );
+    assert_eq!(parse_mutated(|b| b[0] = 0x41), Err(Error::UnknownVersion(4)));
     assert_eq!(parse_mutated(|b| b[0] = 0x32), Err(Error::UnknownType(2)));
     assert_eq!(parse_mutated(|b| b[3] = 3), Err(Error::Truncated));
     assert_eq!(parse_mutated(|b| b[3] = 1), Err(Error::TrailingBytes));
-    assert_eq!(
-        parse_mutated(|b| b[4..6].copy_from_slice(&[0, 0])),
-        Err(Error::ZeroInterval)
-    );
-    assert_eq!(
-        parse(&[0x31, 1, 100, 0, 0, 100, 0, 0][..], &ctx4()).err(),
-        Some(Error::Checksum)
-    );
+    assert_eq!(parse_mutated(|b| b[4..6].copy_from_slice(&[0, 0])), Err(Error::ZeroInterval));
+    assert_eq!(parse(&[0x31, 1, 100, 0, 0, 100, 0, 0][..], &ctx4()).err(), Some(Error::Checksum));
     let empty = [0x31u8, 1, 100, 0, 0, 100, 0, 0];
     let mut fixed = empty;
-    let sum = super::checksum::compute(&fixed, None)
-        .unwrap()
-        .to_be_bytes();
+    let sum = super::checksum::compute(&fixed, None).unwrap().to_be_bytes();
     fixed[6..8].copy_from_slice(&sum);
     assert_eq!(parse(&fixed, &ctx4()), Err(Error::NoAddresses));
     assert_eq!(parse(&[0x31, 1, 100][..], &ctx4()), Err(Error::Truncated));
@@ -175,10 +140,7 @@ fn rfc3768_7_1_unknown_auth_type_and_zero_interval_rejected() {
     let repr = AdvertRepr {
         vrid: 1,
         priority: 100,
-        variant: Variant::V2 {
-            adver_int_s: 1,
-            auth: Auth::None,
-        },
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::None },
         addresses: AddressList::from_addrs(&[v4(1)]).unwrap(),
     };
     let (buf, n) = emit(&repr, &ctx4(), ChecksumForm::default());
@@ -201,24 +163,10 @@ fn rfc3768_7_1_unknown_auth_type_and_zero_interval_rejected() {
 #[test]
 fn emit_refuses_what_the_wire_cannot_carry() {
     let mut buf = [0u8; 64];
-    let big = AdvertRepr {
-        variant: Variant::V3 {
-            max_adver_int_cs: 4096,
-        },
-        ..v3_repr()
-    };
-    assert_eq!(
-        big.emit(&mut buf, &ctx4(), ChecksumForm::default()),
-        Err(Error::Unrepresentable)
-    );
-    assert_eq!(
-        v3_repr().emit(&mut buf[..15], &ctx4(), ChecksumForm::default()),
-        Err(Error::BufferTooSmall)
-    );
-    assert_eq!(
-        v3_repr().emit(&mut buf, &ctx6(), ChecksumForm::default()),
-        Err(Error::Unrepresentable)
-    );
+    let big = AdvertRepr { variant: Variant::V3 { max_adver_int_cs: 4096 }, ..v3_repr() };
+    assert_eq!(big.emit(&mut buf, &ctx4(), ChecksumForm::default()), Err(Error::Unrepresentable));
+    assert_eq!(v3_repr().emit(&mut buf[..15], &ctx4(), ChecksumForm::default()), Err(Error::BufferTooSmall));
+    assert_eq!(v3_repr().emit(&mut buf, &ctx6(), ChecksumForm::default()), Err(Error::Unrepresentable));
 }
 
 #[test]
@@ -226,19 +174,12 @@ fn rfc9568_5_2_5_count_255_round_trips_in_both_families() {
     let mut v4s = AddressList::V4(heapless::Vec::new());
     let mut v6s = AddressList::V6(heapless::Vec::new());
     for i in 0..255u32 {
-        v4s.push(IpAddr::V4(Ipv4Addr::from(0xc000_0200 + i)))
-            .unwrap();
-        v6s.push(IpAddr::V6(Ipv6Addr::from(
-            0x2001_0db8_0000_0000_0000_0000_0000_0000u128 + u128::from(i),
-        )))
-        .unwrap();
+        v4s.push(IpAddr::V4(Ipv4Addr::from(0xc000_0200 + i))).unwrap();
+        v6s.push(IpAddr::V6(Ipv6Addr::from(0x2001_0db8_0000_0000_0000_0000_0000_0000u128 + u128::from(i)))).unwrap();
     }
     assert!(v4s.push(v4(1)).is_err());
     for (list, ctx) in [(v4s, ctx4()), (v6s, ctx6())] {
-        let repr = AdvertRepr {
-            addresses: list,
-            ..v3_repr()
-        };
+        let repr = AdvertRepr { addresses: list, ..v3_repr() };
         let (buf, n) = emit(&repr, &ctx, ChecksumForm::default());
         assert_eq!(n, repr.buffer_len());
         assert_eq!(parse(&buf[..n], &ctx), Ok(repr));
@@ -254,23 +195,13 @@ fn arb_v6() -> impl Strategy<Value = IpAddr> {
 }
 
 fn arb_auth() -> impl Strategy<Value = Auth> {
-    prop_oneof![
-        Just(Auth::None),
-        any::<[u8; 8]>().prop_map(Auth::SimpleText),
-        Just(Auth::IpAh)
-    ]
+    prop_oneof![Just(Auth::None), any::<[u8; 8]>().prop_map(Auth::SimpleText), Just(Auth::IpAh)]
 }
 
 /// Every valid repr with the checksum context it travels in.
 fn arb_repr() -> impl Strategy<Value = (AdvertRepr, ChecksumContext)> {
-    let v2 = (
-        any::<u8>(),
-        any::<u8>(),
-        1..=255u8,
-        arb_auth(),
-        prop::collection::vec(arb_v4(), 1..=255),
-    )
-        .prop_map(|(vrid, priority, adver_int_s, auth, addrs)| {
+    let v2 = (any::<u8>(), any::<u8>(), 1..=255u8, arb_auth(), prop::collection::vec(arb_v4(), 1..=255)).prop_map(
+        |(vrid, priority, adver_int_s, auth, addrs)| {
             let repr = AdvertRepr {
                 vrid,
                 priority,
@@ -278,27 +209,24 @@ fn arb_repr() -> impl Strategy<Value = (AdvertRepr, ChecksumContext)> {
                 addresses: AddressList::from_addrs(&addrs).unwrap(),
             };
             (repr, ctx4())
-        });
-    let v3 = (any::<u8>(), any::<u8>(), 1..=4095u16, any::<bool>()).prop_flat_map(
-        |(vrid, priority, int, six)| {
-            let addrs = if six {
-                prop::collection::vec(arb_v6(), 1..=255).boxed()
-            } else {
-                prop::collection::vec(arb_v4(), 1..=255).boxed()
-            };
-            addrs.prop_map(move |addrs| {
-                let repr = AdvertRepr {
-                    vrid,
-                    priority,
-                    variant: Variant::V3 {
-                        max_adver_int_cs: int,
-                    },
-                    addresses: AddressList::from_addrs(&addrs).unwrap(),
-                };
-                (repr, if six { ctx6() } else { ctx4() })
-            })
         },
     );
+    let v3 = (any::<u8>(), any::<u8>(), 1..=4095u16, any::<bool>()).prop_flat_map(|(vrid, priority, int, six)| {
+        let addrs = if six {
+            prop::collection::vec(arb_v6(), 1..=255).boxed()
+        } else {
+            prop::collection::vec(arb_v4(), 1..=255).boxed()
+        };
+        addrs.prop_map(move |addrs| {
+            let repr = AdvertRepr {
+                vrid,
+                priority,
+                variant: Variant::V3 { max_adver_int_cs: int },
+                addresses: AddressList::from_addrs(&addrs).unwrap(),
+            };
+            (repr, if six { ctx6() } else { ctx4() })
+        })
+    });
     prop_oneof![v2, v3]
 }
 
