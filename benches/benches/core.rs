@@ -7,7 +7,9 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vrrp_core::wire::{AdvertRepr, Auth, ChecksumContext, ChecksumForm, Packet, Version, GROUP_V4, GROUP_V6};
+use vrrp_core::wire::{
+    AdvertHeader, AdvertRepr, Auth, ChecksumContext, ChecksumForm, Packet, Version, GROUP_V4, GROUP_V6,
+};
 use vrrp_core::{Instance, InstanceConfig, Instant, Router};
 
 fn a4(last: u8) -> IpAddr {
