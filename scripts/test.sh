@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's one test command (README.md "Tests"); .ci/run calls it after installing
+# what it needs. Network end-to-end tests need root (they build namespaces); unprivileged
+# they print SKIPPED, except under CI=true where they fail instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "vrrp-core builds for an embedded target (no_std, no alloc)"
+cargo build -p vrrp-core --target thumbv7em-none-eabihf
+
+step "workspace tests"
+cargo test --workspace --profile ci
