@@ -1,1 +1,65 @@
-//! keepalived.conf reader (VRRP part).
+//! keepalived.conf reader (VRRP part), with keepalived 2.2 semantics.
+//!
+//! Reading goes: [`include`] expands includes while lexing each file,
+//! [`document`] parses sections into raw values, [`semantic`] applies
+//! keepalived's defaults and cross-checks. Every stage reports into one
+//! collector, so a single run lists every problem in the file set.
+
+mod diagnostic;
+mod document;
+mod global;
+mod include;
+mod instance;
+mod lexer;
+mod model;
+mod number;
+mod parser;
+mod raw;
+mod render;
+mod semantic;
+mod source;
+mod vip;
+
+use std::path::Path;
+
+pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation};
+pub use model::{Auth, Config, Family, GlobalDefs, InitialState, Vip, VrrpInstance};
+pub use render::render_warnings;
+
+use diagnostic::Reporter;
+use lexer::Token;
+
+/// Reads `path` and the files it includes.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let mut rep = Reporter::default();
+    let tokens = include::expand_file(path, &mut rep);
+    finish(&tokens, rep)
+}
+
+/// Parses an in-memory text named `name` in diagnostics. Includes still read
+/// the disk, relative to the current directory.
+pub fn parse_str(name: &str, text: &str) -> Result<Config, ConfigErrors> {
+    let mut rep = Reporter::default();
+    let tokens = include::expand_text(name, text, &mut rep);
+    finish(&tokens, rep)
+}
+
+fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Config, ConfigErrors> {
+    let doc = document::parse_document(tokens, &mut rep);
+    let (global, instances) = semantic::resolve(doc, &mut rep);
+    sort_by_position(&mut rep);
+    rep.into_result((global, instances)).map(|((global, instances), warnings)| Config { global, instances, warnings })
+}
+
+/// Stages report in their own order (lexing precedes parsing precedes
+/// checks); users read files top to bottom, so present them that way.
+fn sort_by_position(rep: &mut Reporter) {
+    let sources = &rep.sources;
+    let key =
+        |d: &Diagnostic| (sources.find(&d.location.file).unwrap_or(usize::MAX), d.location.line, d.location.column);
+    rep.errors.sort_by_cached_key(key);
+    rep.warnings.sort_by_cached_key(key);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,67 @@
+//! Top level of keepalived.conf: routes each section to its parser and
+//! accounts for every section vrrpd skips.
+
+use super::diagnostic::Reporter;
+use super::global::parse_global;
+use super::instance::parse_instance;
+use super::lexer::Token;
+use super::parser::{Cursor, Item};
+use super::raw::RawDocument;
+
+/// keepalived top-level sections outside vrrpd's scope (LVS, scripts, BFD,
+/// static addresses...). Named so the warning says "not implemented" rather
+/// than "unknown", which would suggest a typo.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "virtual_server",
+    "virtual_server_group",
+    "real_server",
+    "vrrp_script",
+    "vrrp_sync_group",
+    "vrrp_track_file",
+    "track_file",
+    "vrrp_track_process",
+    "track_process",
+    "bfd_instance",
+    "garp_group",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "static_track_group",
+    "linkbeat_interfaces",
+    "net_namespace",
+    "net_namespace_ipvs",
+    "instance",
+    "use_pid_dir",
+];
+
+pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocument {
+    let mut doc = RawDocument::default();
+    let mut cur = Cursor::new(tokens);
+    loop {
+        let stmt = match cur.next_item(rep) {
+            Item::Eof => return doc,
+            Item::Close(tok) => {
+                rep.error(tok.pos, "unexpected `}`: no block is open here");
+                continue;
+            }
+            Item::Stmt(stmt) => stmt,
+        };
+        match stmt.name {
+            "global_defs" => {
+                if stmt.needs_block(rep) {
+                    stmt.no_args(rep);
+                    if let Some(open) = stmt.block {
+                        parse_global(&mut cur, rep, open, &mut doc.global);
+                    }
+                }
+            }
+            "vrrp_instance" => {
+                if let Some(inst) = parse_instance(&mut cur, rep, &stmt) {
+                    doc.instances.push(inst);
+                }
+            }
+            name if NOT_IMPLEMENTED.contains(&name) => stmt.not_implemented(&mut cur, rep),
+            name => stmt.ignore(&mut cur, rep, format!("unknown top-level keyword `{name}`, ignored")),
+        }
+    }
+}

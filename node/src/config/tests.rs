@@ -1,0 +1,498 @@
+//! Unit tests over whole texts; file-based cases (includes, fixtures) live in
+//! node/tests/config_*.rs.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::*;
+
+fn ok(text: &str) -> Config {
+    match parse_str("t.conf", text) {
+        Ok(c) => c,
+        Err(e) => panic!("unexpected errors:\n{}", e.render()),
+    }
+}
+
+fn errors(text: &str) -> Vec<(u32, u32, String)> {
+    match parse_str("t.conf", text) {
+        Ok(c) => panic!("expected errors, got {c:#?}"),
+        Err(e) => e.errors.iter().map(|d| (d.location.line, d.location.column, d.message.clone())).collect(),
+    }
+}
+
+fn warnings(text: &str) -> Vec<(u32, u32, String)> {
+    ok(text).warnings.iter().map(|d| (d.location.line, d.location.column, d.message.clone())).collect()
+}
+
+/// Asserts exactly one error, at (line, column), whose message mentions `needle`.
+fn one_error(text: &str, line: u32, column: u32, needle: &str) {
+    let errs = errors(text);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!((errs[0].0, errs[0].1), (line, column), "{errs:#?}");
+    assert!(errs[0].2.contains(needle), "{:?} lacks {needle:?}", errs[0].2);
+}
+
+/// An instance with `body` lines inserted after `vrrp_instance A {` (line 1),
+/// so body line N is file line N + 1.
+fn instance(body: &str) -> String {
+    format!("vrrp_instance A {{\n{body}}}\n")
+}
+
+const BASE: &str = "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n";
+
+fn with_base(extra: &str) -> String {
+    instance(&format!("{BASE}{extra}"))
+}
+
+#[test]
+fn minimal_instance_gets_keepalived_defaults() {
+    let c = ok(&with_base(""));
+    let i = &c.instances[0];
+    assert_eq!(i.name, "A");
+    assert_eq!((i.location.line, i.location.column), (1, 15));
+    assert_eq!(i.state, None);
+    assert_eq!(i.priority, 100);
+    assert_eq!(i.advert_int_cs, 100);
+    assert_eq!(i.version, 2);
+    assert_eq!(i.family, Family::Ipv4);
+    assert_eq!(i.auth, None);
+    assert_eq!(i.vips[0].addr, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
+    assert_eq!(i.vips[0].prefix_len, 32);
+    assert!(!i.nopreempt);
+    assert_eq!(i.preempt_delay_cs, 0);
+    assert_eq!(i.accept, None);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn fractional_advert_int_for_v3() {
+    for (text, cs) in [("0.01", 1), ("1", 100), ("2.5", 250), ("40.95", 4095), ("0.10", 10)] {
+        let c = ok(&with_base(&format!("    version 3\n    advert_int {text}\n")));
+        assert_eq!(c.instances[0].advert_int_cs, cs, "{text}");
+        assert_eq!(c.instances[0].version, 3);
+    }
+}
+
+#[test]
+fn v2_whole_seconds_and_range() {
+    let c = ok(&with_base("    advert_int 255\n"));
+    assert_eq!(c.instances[0].advert_int_cs, 25500);
+    let c = ok(&with_base("    advert_int 3.00\n"));
+    assert_eq!(c.instances[0].advert_int_cs, 300);
+    // Line 7 = body line 6; value after "    advert_int ".
+    one_error(&with_base("    advert_int 0.5\n"), 7, 16, "whole number of seconds");
+    one_error(&with_base("    advert_int 256\n"), 7, 16, "VRRPv2");
+    one_error(&with_base("    advert_int 0\n"), 7, 16, "VRRPv2");
+}
+
+#[test]
+fn v2_fraction_error_even_when_version_is_given_later() {
+    let text = with_base("    advert_int 1.5\n    version 2\n");
+    one_error(&text, 7, 16, "advert_int 1.50");
+}
+
+#[test]
+fn v3_advert_int_bounds_and_precision() {
+    one_error(&with_base("    version 3\n    advert_int 0.015\n"), 8, 16, "multiple of 0.01");
+    one_error(&with_base("    version 3\n    advert_int 41\n"), 8, 16, "0.01..=40.95");
+    one_error(&with_base("    version 3\n    advert_int 0\n"), 8, 16, "0.01..=40.95");
+    one_error(&with_base("    version 3\n    advert_int fast\n"), 8, 16, "number of seconds");
+}
+
+#[test]
+fn global_version_applies_and_instance_overrides() {
+    let text = format!("global_defs {{\n  vrrp_version 3\n}}\n{}", with_base("    advert_int 0.5\n"));
+    let c = ok(&text);
+    assert_eq!(c.global.vrrp_version, Some(3));
+    assert_eq!(c.instances[0].version, 3);
+    assert_eq!(c.instances[0].advert_int_cs, 50);
+
+    let text = format!("global_defs {{\n  vrrp_version 3\n}}\n{}", with_base("    version 2\n"));
+    assert_eq!(ok(&text).instances[0].version, 2);
+}
+
+#[test]
+fn ipv6_instance_defaults_to_v3() {
+    let text = instance("    interface eth0\n    virtual_router_id 9\n    virtual_ipaddress {\n        fd00::1/64 dev eth0\n    }\n    advert_int 0.5\n");
+    let c = ok(&text);
+    let i = &c.instances[0];
+    assert_eq!(i.family, Family::Ipv6);
+    assert_eq!(i.version, 3);
+    assert_eq!(i.advert_int_cs, 50);
+    assert_eq!(i.vips[0].addr, IpAddr::V6("fd00::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED)));
+    assert_eq!(i.vips[0].prefix_len, 64);
+    assert_eq!(i.vips[0].dev.as_deref(), Some("eth0"));
+}
+
+#[test]
+fn ipv6_default_prefix_is_128() {
+    let text =
+        instance("    interface eth0\n    virtual_router_id 9\n    virtual_ipaddress {\n        fd00::1\n    }\n");
+    assert_eq!(ok(&text).instances[0].vips[0].prefix_len, 128);
+}
+
+#[test]
+fn ipv6_with_explicit_v2_is_error_at_version_value() {
+    let text = instance(
+        "    interface eth0\n    virtual_router_id 9\n    version 2\n    virtual_ipaddress {\n        fd00::1\n    }\n",
+    );
+    one_error(&text, 4, 13, "IPv6");
+}
+
+#[test]
+fn ipv6_with_global_v2_warns_and_uses_v3() {
+    let text = format!(
+        "global_defs {{\n  vrrp_version 2\n}}\n{}",
+        instance("    interface eth0\n    virtual_router_id 9\n    virtual_ipaddress {\n        fd00::1\n    }\n")
+    );
+    let c = ok(&text);
+    assert_eq!(c.instances[0].version, 3);
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (4, 15));
+}
+
+#[test]
+fn mixed_families_error_at_second_address_but_excluded_may_mix() {
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n        fd00::1\n    }\n");
+    one_error(&text, 6, 9, "mixes address families");
+
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    virtual_ipaddress_excluded {\n        fd00::1\n        10.1.0.1/16\n    }\n");
+    let c = ok(&text);
+    assert_eq!(c.instances[0].family, Family::Ipv4);
+    assert_eq!(c.instances[0].vips_excluded.len(), 2);
+    assert_eq!(c.instances[0].vips_excluded[1].prefix_len, 16);
+}
+
+#[test]
+fn native_ipv6_forces_family() {
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress_excluded {\n        10.0.0.1\n    }\n");
+    let c = ok(&text);
+    assert_eq!(c.instances[0].family, Family::Ipv6);
+    assert_eq!(c.instances[0].version, 3);
+    assert!(c.instances[0].native_ipv6);
+
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress {\n        10.0.0.1\n    }\n");
+    one_error(&text, 6, 9, "native_ipv6");
+}
+
+#[test]
+fn missing_required_parts_reported_at_instance_name() {
+    let errs = errors("vrrp_instance Lonely {\n    priority 50\n}\n");
+    assert_eq!(errs.len(), 3, "{errs:#?}");
+    for (line, col, _) in &errs {
+        assert_eq!((*line, *col), (1, 15));
+    }
+    assert!(errs.iter().any(|e| e.2.contains("interface")));
+    assert!(errs.iter().any(|e| e.2.contains("virtual_router_id")));
+    assert!(errs.iter().any(|e| e.2.contains("virtual IP")));
+}
+
+#[test]
+fn duplicate_instance_name() {
+    let one = with_base("");
+    let two = one.replace("virtual_router_id 1", "virtual_router_id 2");
+    let text = format!("{one}{two}");
+    // Second instance starts on line 8.
+    one_error(&text, 8, 15, "duplicate vrrp_instance name `A`: first defined at t.conf:1:15");
+}
+
+#[test]
+fn duplicate_vrid_on_same_interface_and_family() {
+    let one = with_base("");
+    let two = one.replace("vrrp_instance A", "vrrp_instance B");
+    one_error(&format!("{one}{two}"), 10, 23, "already used by vrrp_instance `A`");
+
+    // Same VRID on another interface or another family is fine.
+    let other_if = two.replace("eth0", "eth1");
+    ok(&format!("{one}{other_if}"));
+    let v6 = two.replace("10.0.0.1", "fd00::1");
+    ok(&format!("{one}{v6}"));
+}
+
+#[test]
+fn bad_numbers_are_errors_at_the_value() {
+    one_error(&with_base("    priority 0\n"), 7, 14, "1..=255");
+    one_error(&with_base("    priority 256\n"), 7, 14, "1..=255");
+    one_error(&with_base("    priority high\n"), 7, 14, "1..=255");
+    one_error(&with_base("    priority -1\n"), 7, 14, "1..=255");
+    one_error(&with_base("    version 4\n"), 7, 13, "2..=3");
+    one_error(&with_base("    garp_master_repeat x\n"), 7, 24, "integer");
+    one_error(&with_base("    preempt_delay 1000.01\n"), 7, 19, "0..=1000");
+    one_error(
+        &instance("    interface eth0\n    virtual_router_id 0\n    virtual_ipaddress {\n        10.0.0.1\n    }\n"),
+        3,
+        23,
+        "1..=255",
+    );
+}
+
+#[test]
+fn missing_values_are_errors_at_the_keyword() {
+    one_error(&with_base("    priority\n"), 7, 5, "missing value: expected `priority <1..=255>`");
+    one_error(&with_base("    state   # nothing\n"), 7, 5, "MASTER|BACKUP");
+    one_error(&with_base("    virtual_ipaddress {\n        10.0.0.2 dev\n    }\n"), 8, 18, "missing value after `dev`");
+}
+
+#[test]
+fn priority_255_is_the_address_owner() {
+    assert_eq!(ok(&with_base("    priority 255\n")).instances[0].priority, 255);
+}
+
+#[test]
+fn bad_state_and_vips() {
+    one_error(&with_base("    state master\n"), 7, 11, "expected MASTER or BACKUP");
+    one_error(
+        &instance(
+            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.300/24\n    }\n",
+        ),
+        5,
+        9,
+        "invalid virtual IP address",
+    );
+    one_error(
+        &instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.3/33\n    }\n"),
+        5,
+        9,
+        "0..=32",
+    );
+    one_error(
+        &instance(
+            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.3 10.0.0.4\n    }\n",
+        ),
+        5,
+        18,
+        "one address per line",
+    );
+    one_error(
+        &instance(
+            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        fd00::3 brd +\n    }\n",
+        ),
+        5,
+        21,
+        "IPv4",
+    );
+}
+
+#[test]
+fn vip_options() {
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.168.1.10/24 dev eth1 brd + label eth1:vip scope global\n        192.168.2.10/24 broadcast 192.168.2.255 scope 253 no_track\n    }\n");
+    let c = ok(&text);
+    let v = &c.instances[0].vips;
+    assert_eq!(v[0].dev.as_deref(), Some("eth1"));
+    assert_eq!(v[0].brd, Some(Ipv4Addr::new(192, 168, 1, 255)));
+    assert_eq!(v[0].label.as_deref(), Some("eth1:vip"));
+    assert_eq!(v[0].scope.as_deref(), Some("global"));
+    assert_eq!((v[0].location.line, v[0].location.column), (5, 9));
+    assert_eq!(v[1].brd, Some(Ipv4Addr::new(192, 168, 2, 255)));
+    assert_eq!(v[1].scope.as_deref(), Some("253"));
+    assert_eq!(c.warnings.len(), 1);
+    assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (6, 59));
+    assert!(c.warnings[0].message.contains("no_track"));
+}
+
+#[test]
+fn unexpected_close_and_unclosed_block() {
+    one_error(&format!("{}}}\n", with_base("")), 8, 1, "unexpected `}`");
+    // The instance block (opened at 1:17) swallows the rest of the file.
+    one_error("vrrp_instance A {\n    interface eth0\n", 1, 17, "never closed");
+    one_error(&format!("{{ }}\n{}", with_base("")), 1, 1, "unexpected `{`");
+}
+
+#[test]
+fn block_where_none_belongs_and_missing_block() {
+    one_error(&with_base("    nopreempt {\n    }\n"), 7, 15, "does not take a block");
+    one_error(&with_base("    authentication\n"), 7, 5, "expected `{` after `authentication`");
+    one_error("vrrp_instance\n", 1, 1, "vrrp_instance <name> {");
+}
+
+#[test]
+fn several_errors_in_one_file_are_all_reported() {
+    let text = "\
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 300
+    priority 0
+    advert_int x
+    state SLAVE
+    virtual_ipaddress {
+        10.0.0.1/99
+    }
+}
+vrrp_instance B {
+    interface eth0
+}
+}
+";
+    let errs = errors(text);
+    let at: Vec<(u32, u32)> = errs.iter().map(|e| (e.0, e.1)).collect();
+    assert_eq!(at, vec![(3, 23), (4, 14), (5, 16), (6, 11), (8, 9), (11, 15), (11, 15), (14, 1)], "{errs:#?}");
+}
+
+#[test]
+fn authentication_pass_ah_and_truncation() {
+    let c = ok(&with_base("    authentication {\n        auth_type PASS\n        auth_pass secret\n    }\n"));
+    assert_eq!(c.instances[0].auth, Some(Auth::Pass("secret".into())));
+
+    let c = ok(&with_base("    authentication {\n        auth_type AH\n        auth_pass secret\n    }\n"));
+    assert_eq!(c.instances[0].auth, Some(Auth::Ah));
+
+    let c = ok(&with_base("    authentication {\n        auth_type PASS\n        auth_pass \"0123456789\"\n    }\n"));
+    assert_eq!(c.instances[0].auth, Some(Auth::Pass("01234567".into())));
+    assert_eq!(c.warnings.len(), 1);
+    assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (9, 19));
+
+    one_error(&with_base("    authentication {\n        auth_type MD5\n    }\n"), 8, 19, "expected PASS or AH");
+}
+
+#[test]
+fn glued_braces() {
+    let c = ok("vrrp_instance A{\ninterface eth0\nvirtual_router_id 3\nauthentication{auth_type PASS\nauth_pass x}\nvirtual_ipaddress{\n10.0.0.1}}");
+    assert_eq!(c.instances[0].auth, Some(Auth::Pass("x".into())));
+    assert_eq!(c.instances[0].vrid, 3);
+}
+
+#[test]
+fn brace_on_next_line() {
+    let c = ok(
+        "vrrp_instance A\n{\n  interface eth0\n  virtual_router_id 3\n  virtual_ipaddress\n  {\n    10.0.0.1\n  }\n}\n",
+    );
+    assert_eq!(c.instances[0].vips.len(), 1);
+}
+
+#[test]
+fn auth_with_v3_warns_and_is_dropped() {
+    let c = ok(&with_base("    version 3\n    authentication {\n        auth_type PASS\n        auth_pass x\n    }\n"));
+    assert_eq!(c.instances[0].auth, None);
+    assert_eq!(c.warnings.len(), 1);
+    assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (8, 5));
+    assert!(c.warnings[0].message.contains("VRRPv3 has no authentication"));
+}
+
+#[test]
+fn comments_with_hash_and_bang() {
+    let c = ok("! keepalived style\n# shell style\nvrrp_instance A { # trailing\n interface eth0 ! trailing\n virtual_router_id 4#glued\n virtual_ipaddress {\n 10.0.0.1 # x\n }\n}\n");
+    assert_eq!(c.instances[0].vrid, 4);
+    assert_eq!(c.instances[0].interface, "eth0");
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn unimplemented_top_level_blocks_warn_once_each() {
+    let text = "\
+virtual_server 10.0.0.1 80 {
+    real_server 10.0.1.1 80 {
+        weight 1
+    }
+}
+vrrp_script chk {
+    script \"/bin/true\"
+}
+frobnicate {
+    a { b }
+}
+lonely_keyword 1 2
+";
+    let ws = warnings(text);
+    let at: Vec<(u32, u32)> = ws.iter().map(|w| (w.0, w.1)).collect();
+    assert_eq!(at, vec![(1, 1), (6, 1), (9, 1), (12, 1)], "{ws:#?}");
+    assert!(ws[0].2.contains("`virtual_server` is not implemented by vrrpd"));
+    assert!(ws[2].2.contains("unknown top-level keyword `frobnicate`"));
+}
+
+#[test]
+fn global_defs_keywords() {
+    let text = "\
+global_defs {
+    router_id lb-1
+    vrrp_version 3
+    vrrp_garp_master_delay 10
+    vrrp_garp_master_repeat 3
+    vrrp_garp_master_refresh 60
+    enable_script_security
+    script_user nobody nogroup
+    notification_email {
+        ops@example.com
+    }
+    smtp_server 127.0.0.1
+}
+";
+    let c = ok(text);
+    assert_eq!(
+        c.global,
+        GlobalDefs {
+            router_id: Some("lb-1".into()),
+            vrrp_version: Some(3),
+            garp_master_delay_s: Some(10),
+            garp_master_repeat: Some(3),
+            garp_master_refresh_s: Some(60),
+            enable_script_security: true,
+            script_user: Some("nobody".into()),
+        }
+    );
+    let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
+    assert_eq!(at, vec![(9, 5), (12, 5)]);
+    assert!(c.warnings[0].message.contains("not implemented by vrrpd, ignored"));
+}
+
+#[test]
+fn unimplemented_instance_keywords_warn_and_skip_blocks() {
+    let c = ok(&with_base("    unicast_peer {\n        10.0.0.2\n    }\n    track_script {\n        chk\n    }\n    notify_master /bin/x\n    priorty 5\n"));
+    let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
+    assert_eq!(at, vec![(7, 5), (10, 5), (13, 5), (14, 5)]);
+    assert!(c.warnings[0].message.contains("`unicast_peer` is not implemented by vrrpd"));
+    assert!(c.warnings[3].message.contains("unknown keyword `priorty`"));
+}
+
+#[test]
+fn flags_and_misc_instance_keywords() {
+    let c = ok(&with_base("    state BACKUP\n    nopreempt\n    preempt_delay 2.5\n    garp_master_delay 3\n    garp_master_repeat 4\n    no_accept\n    accept\n    mcast_src_ip 10.0.0.5\n"));
+    let i = &c.instances[0];
+    assert_eq!(i.state, Some(InitialState::Backup));
+    assert!(i.nopreempt);
+    assert_eq!(i.preempt_delay_cs, 250);
+    assert_eq!(i.garp_master_delay_s, Some(3));
+    assert_eq!(i.garp_master_repeat, Some(4));
+    assert_eq!(i.accept, Some(true));
+    assert_eq!(i.mcast_src_ip, Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5))));
+
+    one_error(&with_base("    mcast_src_ip fd00::5\n"), 7, 18, "IPv4");
+    one_error(&with_base("    mcast_src_ip nope\n"), 7, 18, "IPv4 or IPv6");
+}
+
+#[test]
+fn unterminated_quote_is_reported() {
+    one_error(&with_base("    interface \"eth0\n"), 7, 15, "unterminated");
+}
+
+#[test]
+fn include_without_pattern_and_with_no_match() {
+    one_error(&format!("include\n{}", with_base("")), 1, 1, "`include` needs");
+    let ws = warnings(&format!("include /nonexistent-vrrpd-dir/*.conf\n{}", with_base("")));
+    assert_eq!(ws.len(), 1);
+    assert_eq!((ws[0].0, ws[0].1), (1, 9));
+    assert!(ws[0].2.contains("matched no file"));
+}
+
+#[test]
+fn quoted_include_is_a_plain_word() {
+    let ws = warnings(&format!("\"include\" x\n{}", with_base("")));
+    assert_eq!(ws.len(), 1);
+    assert!(ws[0].2.contains("unknown top-level keyword `include`"));
+}
+
+#[test]
+fn render_lists_every_error_with_source_line() {
+    let Err(e) = parse_str("t.conf", &with_base("    priority 0\n    state x\n")) else {
+        panic!("expected errors");
+    };
+    let text = e.render();
+    assert!(text.contains("t.conf:7:14: error: invalid `priority` value `0`"), "{text}");
+    assert!(text.contains("    priority 0"), "{text}");
+    assert!(text.contains("t.conf:8:11: error: invalid state `x`"), "{text}");
+    assert!(text.contains('^'), "{text}");
+}
+
+#[test]
+fn empty_and_comment_only_inputs_are_empty_configs() {
+    assert_eq!(ok("").instances, vec![]);
+    assert_eq!(ok("# nothing\n!\n").instances, vec![]);
+}

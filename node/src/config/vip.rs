@@ -1,0 +1,177 @@
+//! `virtual_ipaddress` lines: `ADDR[/PREFIX] [dev IF] [brd ADDR] [label L] [scope S]`.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::diagnostic::Reporter;
+use super::lexer::Token;
+use super::model::Vip;
+use super::number::parse_uint;
+use super::parser::{Cursor, Stmt};
+
+/// keepalived options vrrpd does not apply, with whether they take a value;
+/// listed so they get a precise warning and their value is not misread.
+const IGNORED_OPTIONS: &[(&str, bool)] = &[
+    ("no_track", false),
+    ("home", false),
+    ("nodad", false),
+    ("-nodad", false),
+    ("noprefixroute", false),
+    ("autojoin", false),
+    ("preferred_lft", true),
+    ("track_group", true),
+    ("peer", true),
+];
+
+/// Scope names `ip address` understands; numbers 0..=255 are accepted too.
+const SCOPES: &[&str] = &["global", "site", "link", "host", "nowhere"];
+
+/// Returns how many lines the block had, valid or not, so a block whose every
+/// line was wrong is not also reported as "no addresses".
+pub(crate) fn parse_vip_block<'t>(
+    cur: &mut Cursor<'t>,
+    rep: &mut Reporter,
+    open: &'t Token,
+    out: &mut Vec<Vip>,
+) -> usize {
+    let mut lines = 0;
+    cur.block(rep, open, |cur, rep, stmt| {
+        lines += 1;
+        stmt.no_block(cur, rep);
+        if let Some(vip) = parse_vip(rep, &stmt) {
+            out.push(vip);
+        }
+    });
+    lines
+}
+
+fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
+    let (addr, prefix_len) = parse_addr_prefix(rep, stmt.key)?;
+    let mut vip =
+        Vip { addr, prefix_len, dev: None, brd: None, label: None, scope: None, location: rep.loc(stmt.key.pos) };
+    let mut ok = true;
+    let mut args = stmt.args.iter();
+    while let Some(opt) = args.next() {
+        let name = opt.word().unwrap_or_default();
+        let value = |rep: &mut Reporter, args: &mut std::slice::Iter<'_, &'t Token>| option_value(rep, opt, args);
+        match name {
+            "dev" => match value(rep, &mut args) {
+                Some((v, _)) => vip.dev = Some(v),
+                None => ok = false,
+            },
+            "label" => match value(rep, &mut args) {
+                Some((v, _)) => vip.label = Some(v),
+                None => ok = false,
+            },
+            "scope" => match value(rep, &mut args) {
+                Some((v, tok)) => {
+                    if SCOPES.contains(&v.as_str()) || parse_uint(&v).is_some_and(|n| n <= 255) {
+                        vip.scope = Some(v);
+                    } else {
+                        rep.error(
+                            tok.pos,
+                            format!("invalid scope `{v}`: expected global, site, link, host, nowhere or 0..=255"),
+                        );
+                        ok = false;
+                    }
+                }
+                None => ok = false,
+            },
+            "brd" | "broadcast" => match value(rep, &mut args) {
+                Some((v, tok)) => match broadcast(&v, addr, prefix_len) {
+                    Ok(brd) => vip.brd = brd,
+                    Err(msg) => {
+                        rep.error(tok.pos, msg);
+                        ok = false;
+                    }
+                },
+                None => ok = false,
+            },
+            _ => {
+                if let Some(&(_, takes_value)) = IGNORED_OPTIONS.iter().find(|(n, _)| *n == name) {
+                    rep.warn(
+                        opt.pos,
+                        format!("virtual_ipaddress option `{name}` is not implemented by vrrpd, ignored"),
+                    );
+                    if takes_value && value(rep, &mut args).is_none() {
+                        ok = false;
+                    }
+                } else if name.parse::<IpAddr>().is_ok() || name.contains('/') {
+                    rep.error(opt.pos, "expected one address per line in `virtual_ipaddress`, found a second address");
+                    ok = false;
+                } else {
+                    rep.warn(opt.pos, format!("unknown virtual_ipaddress option `{name}`, ignored"));
+                }
+            }
+        }
+    }
+    ok.then_some(vip)
+}
+
+fn option_value<'t>(
+    rep: &mut Reporter,
+    opt: &Token,
+    args: &mut std::slice::Iter<'_, &'t Token>,
+) -> Option<(String, &'t Token)> {
+    let v = args.next().and_then(|t| t.word().map(|w| (w.to_string(), *t)));
+    if v.is_none() {
+        rep.error(opt.pos, format!("missing value after `{}`", opt.word().unwrap_or_default()));
+    }
+    v
+}
+
+fn parse_addr_prefix(rep: &mut Reporter, tok: &Token) -> Option<(IpAddr, u8)> {
+    let text = tok.word().unwrap_or_default();
+    let (addr_text, prefix_text) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let Ok(addr) = addr_text.parse::<IpAddr>() else {
+        rep.error(tok.pos, format!("invalid virtual IP address `{text}`: expected IPv4 or IPv6 ADDRESS[/PREFIX]"));
+        return None;
+    };
+    let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix_text {
+        None => max,
+        Some(p) => match parse_uint(p).filter(|&n| n <= u64::from(max)) {
+            Some(n) => u8::try_from(n).unwrap_or(max),
+            None => {
+                rep.error(tok.pos, format!("invalid prefix length `{p}` in `{text}`: expected 0..={max}"));
+                return None;
+            }
+        },
+    };
+    Some((addr, prefix))
+}
+
+/// `brd ADDR`, or iproute2's `+` (derive from the prefix) and `-` (none).
+fn broadcast(v: &str, addr: IpAddr, prefix_len: u8) -> Result<Option<Ipv4Addr>, String> {
+    let IpAddr::V4(v4) = addr else {
+        return Err("`brd` applies only to IPv4 addresses".to_string());
+    };
+    match v {
+        "-" => Ok(None),
+        "+" => {
+            let host_mask = u32::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0);
+            Ok(Some(Ipv4Addr::from(u32::from(v4) | host_mask)))
+        }
+        _ => v
+            .parse::<Ipv4Addr>()
+            .map(Some)
+            .map_err(|_| format!("invalid broadcast address `{v}`: expected an IPv4 address, `+` or `-`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_plus_derives_from_prefix() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(broadcast("+", a, 24), Ok(Some(Ipv4Addr::new(10, 0, 0, 255))));
+        assert_eq!(broadcast("+", a, 32), Ok(Some(Ipv4Addr::new(10, 0, 0, 1))));
+        assert_eq!(broadcast("+", a, 0), Ok(Some(Ipv4Addr::BROADCAST)));
+        assert_eq!(broadcast("-", a, 24), Ok(None));
+        assert!(broadcast("x", a, 24).is_err());
+    }
+}

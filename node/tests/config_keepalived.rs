@@ -1,0 +1,57 @@
+//! A keepalived.conf that mixes VRRP with features vrrpd does not implement:
+//! the VRRP part must load, and every skipped section must be reported once.
+
+use std::path::PathBuf;
+
+use vrrp_node::config::{load, render_warnings, InitialState, Severity};
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config").join(rel)
+}
+
+#[test]
+fn vrrp_part_loads_and_each_skipped_section_warns_once() {
+    let path = fixture("unimplemented/keepalived.conf");
+    let config = load(&path).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(config.global.router_id.as_deref(), Some("LVS_A"));
+    assert_eq!(config.instances.len(), 1);
+    let i = &config.instances[0];
+    assert_eq!(i.name, "VI_1");
+    assert_eq!(i.state, Some(InitialState::Backup));
+    assert_eq!(i.priority, 90);
+    assert!(i.nopreempt);
+    assert_eq!(i.vips.len(), 1);
+
+    let got: Vec<(u32, u32, &str)> = config
+        .warnings
+        .iter()
+        .map(|w| {
+            assert_eq!(w.severity, Severity::Warning);
+            assert_eq!(w.location.file, path);
+            assert!(w.message.contains("not implemented by vrrpd, ignored"), "{w}");
+            let keyword = w.message.split('`').nth(1).unwrap_or("");
+            (w.location.line, w.location.column, keyword)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, 5, "notification_email"),
+            (6, 5, "notification_email_from"),
+            (7, 5, "smtp_server"),
+            (11, 1, "vrrp_script"),
+            (16, 1, "vrrp_sync_group"),
+            (28, 5, "track_script"),
+            (31, 5, "notify_master"),
+            (37, 1, "virtual_server"),
+            (50, 1, "static_ipaddress"),
+        ]
+    );
+
+    let text = render_warnings(&config.warnings);
+    assert_eq!(text.lines().count(), 9);
+    assert!(text.starts_with(&format!(
+        "{}:3:5: warning: `notification_email` is not implemented by vrrpd, ignored\n",
+        path.display()
+    )));
+}
