@@ -1,0 +1,374 @@
+//! [`VrrpSocket`]: a raw IP socket for VRRP (IP protocol 112) on one
+//! interface and one address family.
+//!
+//! Design notes (the why):
+//! - TTL / hop limit 255 on send, and the received value reported: RFC 9568
+//!   §7.1 makes receivers drop advertisements whose TTL/hop limit is not
+//!   255, which proves the sender is on the same link. The TTL is passed as
+//!   ancillary data on every send, so it does not depend on socket state.
+//! - The source address is chosen per send with `IP_PKTINFO` /
+//!   `IPV6_PKTINFO` instead of `bind()`: Linux delivers to a raw socket
+//!   bound to a unicast address only datagrams *addressed* to it, so a bound
+//!   socket would never see the advertisements sent to the group.
+//! - `SO_BINDTODEVICE` plus group membership on that ifindex: one socket per
+//!   interface, receiving only that interface's advertisements.
+//! - Multicast loop off: our own advertisements must not come back to us.
+//! - IPv6: no `IPV6_CHECKSUM` — the protocol core computes the VRRP checksum
+//!   (pseudo-header included) itself. The hop limit and destination come
+//!   from `IPV6_RECVHOPLIMIT` / `IPV6_RECVPKTINFO`, since IPv6 raw sockets
+//!   never see the IPv6 header. IPv4 raw sockets do get the header, which is
+//!   parsed (defensively) for TTL, source and destination.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::ops::Range;
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{
+    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn, SockaddrIn6,
+};
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
+use tokio::io::unix::AsyncFd;
+
+use super::ipv4::{parse_ipv4, Malformed};
+
+/// IANA protocol number of VRRP.
+pub const IPPROTO_VRRP: u8 = 112;
+/// The IPv4 VRRP multicast group (RFC 9568 §5.1.1.2).
+pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+/// The IPv6 VRRP multicast group (RFC 9568 §5.1.2.2).
+pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+/// TTL / hop limit of every advertisement (RFC 9568 §5.1.1.3, §7.1).
+pub const VRRP_TTL: u8 = 255;
+
+/// One received advertisement. The VRRP bytes are `buf[payload]` in the
+/// buffer given to [`VrrpSocket::recv`] (IPv4 header already stripped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Where the VRRP part lies in the receive buffer.
+    pub payload: Range<usize>,
+    /// Sender's address (IPv6: normally its link-local).
+    pub src: IpAddr,
+    /// Destination: the group, or our address for unicast peers.
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6) as received; must be 255 to accept.
+    pub ttl_or_hop_limit: u8,
+    /// Interface it arrived on.
+    pub ifindex: u32,
+}
+
+impl Received {
+    /// The VRRP bytes within the buffer passed to `recv` (empty if `buf` is
+    /// not that buffer).
+    pub fn payload<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        buf.get(self.payload.clone()).unwrap_or_default()
+    }
+}
+
+/// Why [`VrrpSocket::recv`] produced no advertisement. `Truncated` and
+/// `Malformed` are per-packet conditions to count and move on from.
+#[derive(Debug, thiserror::Error)]
+pub enum RecvError {
+    /// The socket failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The datagram did not fit the buffer.
+    #[error("datagram larger than the receive buffer")]
+    Truncated,
+    /// The IP layer framing was unusable.
+    #[error("malformed packet: {0}")]
+    Malformed(#[from] Malformed),
+}
+
+impl From<RecvError> for io::Error {
+    fn from(e: RecvError) -> Self {
+        match e {
+            RecvError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
+/// A non-blocking raw VRRP socket registered with tokio.
+#[derive(Debug)]
+pub struct VrrpSocket {
+    fd: AsyncFd<Socket>,
+    ifindex: u32,
+    src: IpAddr,
+}
+
+impl VrrpSocket {
+    /// Opens the socket on interface `ifname` for the family of `src`, the
+    /// address advertisements are sent from: for IPv4 the interface's
+    /// primary address or a configured `mcast_src_ip`, for IPv6 the
+    /// interface's link-local address (RFC 9568 §5.1.2.1). `src` must be a
+    /// usable (IPv6: non-tentative) local address, or sends fail.
+    ///
+    /// Must be called inside a tokio runtime, and in the network namespace
+    /// of the interface.
+    pub fn open(ifname: &str, src: IpAddr) -> io::Result<Self> {
+        super::require_runtime()?;
+        let ifindex = nix::net::if_::if_nametoindex(ifname)?;
+        let socket = match src {
+            IpAddr::V4(_) => open_v4(ifname, ifindex)?,
+            IpAddr::V6(_) => open_v6(ifname, ifindex)?,
+        };
+        // SAFETY: tokio's registration is unsafe because it trusts the
+        // fd's identity; `socket2::Socket` owns its fd, returns the same one
+        // from every `as_raw_fd()`, and keeps it open until the `AsyncFd`
+        // (which owns the `Socket`) drops it. No safe alternative exists for
+        // raw sockets (tokio::net has no raw socket type).
+        let fd = unsafe { AsyncFd::register(socket) }.map_err(io::Error::from)?;
+        Ok(Self { fd, ifindex, src })
+    }
+
+    /// The interface this socket is bound to.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// The source address advertisements are sent from.
+    pub fn source(&self) -> IpAddr {
+        self.src
+    }
+
+    /// The VRRP group of this socket's family.
+    pub fn group(&self) -> IpAddr {
+        match self.src {
+            IpAddr::V4(_) => VRRP_GROUP_V4.into(),
+            IpAddr::V6(_) => VRRP_GROUP_V6.into(),
+        }
+    }
+
+    /// Sends one advertisement (the VRRP part; the kernel builds the IP
+    /// header) to the group with TTL / hop limit 255.
+    pub async fn send(&self, payload: &[u8]) -> io::Result<()> {
+        self.send_with_ttl(payload, self.group(), VRRP_TTL).await
+    }
+
+    /// Sends to one address instead of the group (keepalived's
+    /// `unicast_peer`), still with TTL / hop limit 255.
+    pub async fn send_to(&self, payload: &[u8], dst: IpAddr) -> io::Result<()> {
+        self.send_with_ttl(payload, dst, VRRP_TTL).await
+    }
+
+    /// Sends arbitrary bytes with a chosen TTL / hop limit (1..=255). Meant
+    /// for tests that inject advertisements a receiver must reject.
+    pub async fn send_with_ttl(&self, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
+        loop {
+            let mut guard = self.fd.writable().await?;
+            match guard.try_io(|fd| self.send_now(fd.get_ref(), payload, dst, ttl)) {
+                Ok(result) => return result,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Non-blocking send; `ErrorKind::WouldBlock` if the socket buffer is
+    /// full.
+    pub fn try_send_with_ttl(&self, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
+        self.send_now(self.fd.get_ref(), payload, dst, ttl)
+    }
+
+    /// Waits for the next datagram and takes it apart. A `Truncated` or
+    /// `Malformed` error concerns that one datagram only: count it and call
+    /// `recv` again.
+    pub async fn recv(&self, buf: &mut [u8]) -> Result<Received, RecvError> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            match guard.try_io(|fd| self.recv_now(fd.get_ref(), &mut *buf)) {
+                Ok(Ok(result)) => return result,
+                Ok(Err(e)) => return Err(RecvError::Io(e)),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Polls for the next datagram: the building block for waiting on many
+    /// sockets at once without allocating (the daemon polls all of its
+    /// sockets from one `poll_fn`).
+    pub fn poll_recv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<Result<Received, RecvError>> {
+        loop {
+            let mut guard = match self.fd.poll_read_ready(cx) {
+                std::task::Poll::Ready(Ok(guard)) => guard,
+                std::task::Poll::Ready(Err(e)) => return std::task::Poll::Ready(Err(RecvError::Io(e))),
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            };
+            match guard.try_io(|fd| self.recv_now(fd.get_ref(), &mut *buf)) {
+                Ok(Ok(result)) => return std::task::Poll::Ready(result),
+                Ok(Err(e)) => return std::task::Poll::Ready(Err(RecvError::Io(e))),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Non-blocking receive; `RecvError::Io` with `WouldBlock` if nothing is
+    /// queued.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Result<Received, RecvError> {
+        self.recv_now(self.fd.get_ref(), buf)?
+    }
+
+    fn send_now(&self, sock: &Socket, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
+        let iov = [IoSlice::new(payload)];
+        let hops = libc::c_int::from(ttl);
+        let fd = sock.as_raw_fd();
+        let sent = match (self.src, dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let info = libc::in_pktinfo {
+                    ipi_ifindex: libc::c_int::try_from(self.ifindex)
+                        .map_err(|_| io::Error::other("ifindex out of range"))?,
+                    ipi_spec_dst: libc::in_addr { s_addr: u32::from(src).to_be() },
+                    ipi_addr: libc::in_addr { s_addr: 0 },
+                };
+                let cmsgs = [ControlMessage::Ipv4PacketInfo(&info), ControlMessage::Ipv4Ttl(&hops)];
+                let to = SockaddrIn::from(SocketAddrV4::new(dst, 0));
+                sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&to))?
+            }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                let info = libc::in6_pktinfo {
+                    ipi6_addr: libc::in6_addr { s6_addr: src.octets() },
+                    ipi6_ifindex: self.ifindex,
+                };
+                let cmsgs = [ControlMessage::Ipv6PacketInfo(&info), ControlMessage::Ipv6HopLimit(&hops)];
+                let scope = if is_link_scoped(dst) { self.ifindex } else { 0 };
+                let to = SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, scope));
+                sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&to))?
+            }
+            _ => {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "destination family differs from the socket's"))
+            }
+        };
+        if sent != payload.len() {
+            return Err(io::Error::other("short send on raw socket"));
+        }
+        Ok(())
+    }
+
+    /// The outer `io::Result` carries socket errors (including WouldBlock,
+    /// for tokio's readiness tracking); the inner one per-packet verdicts.
+    fn recv_now(&self, sock: &Socket, buf: &mut [u8]) -> io::Result<Result<Received, RecvError>> {
+        match self.src {
+            IpAddr::V4(_) => self.recv_v4(sock, buf),
+            IpAddr::V6(_) => self.recv_v6(sock, buf),
+        }
+    }
+
+    fn recv_v4(&self, sock: &Socket, buf: &mut [u8]) -> io::Result<Result<Received, RecvError>> {
+        let (len, truncated) = {
+            let mut iov = [IoSliceMut::new(buf)];
+            let msg = recvmsg::<SockaddrIn>(sock.as_raw_fd(), &mut iov, None, MsgFlags::empty())?;
+            (msg.bytes, msg.flags.contains(MsgFlags::MSG_TRUNC))
+        };
+        let Some(pkt) = buf.get(..len).filter(|_| !truncated) else {
+            return Ok(Err(RecvError::Truncated));
+        };
+        let info = match parse_ipv4(pkt) {
+            Ok(info) if info.protocol == IPPROTO_VRRP => info,
+            Ok(_) => return Ok(Err(Malformed::WrongProtocol.into())),
+            Err(e) => return Ok(Err(e.into())),
+        };
+        Ok(Ok(Received {
+            payload: info.payload,
+            src: info.src.into(),
+            dst: info.dst.into(),
+            ttl_or_hop_limit: info.ttl,
+            ifindex: self.ifindex,
+        }))
+    }
+
+    fn recv_v6(&self, sock: &Socket, buf: &mut [u8]) -> io::Result<Result<Received, RecvError>> {
+        let mut cmsg_buf = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+        let mut iov = [IoSliceMut::new(buf)];
+        let msg = recvmsg::<SockaddrIn6>(sock.as_raw_fd(), &mut iov, Some(&mut cmsg_buf), MsgFlags::empty())?;
+        if msg.flags.contains(MsgFlags::MSG_TRUNC) {
+            return Ok(Err(RecvError::Truncated));
+        }
+        let (mut dst, mut hops, mut ifindex) = (None, None, self.ifindex);
+        // A truncated control buffer (ENOBUFS here) means no trustworthy
+        // hop limit: treated like missing ancillary data below.
+        for cmsg in msg.cmsgs().into_iter().flatten() {
+            match cmsg {
+                ControlMessageOwned::Ipv6PacketInfo(info) => {
+                    dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
+                    ifindex = info.ipi6_ifindex;
+                }
+                ControlMessageOwned::Ipv6HopLimit(h) => hops = u8::try_from(h).ok(),
+                _ => {}
+            }
+        }
+        let src = msg.address.map(|a| a.ip());
+        let (Some(src), Some(dst), Some(hops)) = (src, dst, hops) else {
+            return Ok(Err(Malformed::MissingAncillary.into()));
+        };
+        Ok(Ok(Received { payload: 0..msg.bytes, src: src.into(), dst: dst.into(), ttl_or_hop_limit: hops, ifindex }))
+    }
+}
+
+fn open_v4(ifname: &str, ifindex: u32) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(i32::from(IPPROTO_VRRP))))?;
+    sock.set_nonblocking(true)?;
+    sock.bind_device(Some(ifname.as_bytes()))?;
+    sock.join_multicast_v4_n(&VRRP_GROUP_V4, &InterfaceIndexOrAddress::Index(ifindex))?;
+    sock.set_multicast_loop_v4(false)?;
+    // Defaults only: every send also passes the TTL explicitly.
+    sock.set_multicast_ttl_v4(u32::from(VRRP_TTL))?;
+    sock.set_ttl(u32::from(VRRP_TTL))?;
+    Ok(sock)
+}
+
+fn open_v6(ifname: &str, ifindex: u32) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(i32::from(IPPROTO_VRRP))))?;
+    sock.set_nonblocking(true)?;
+    sock.bind_device(Some(ifname.as_bytes()))?;
+    sock.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
+    sock.set_multicast_loop_v6(false)?;
+    sock.set_multicast_if_v6(ifindex)?;
+    sock.set_multicast_hops_v6(u32::from(VRRP_TTL))?;
+    sock.set_unicast_hops_v6(u32::from(VRRP_TTL))?;
+    setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true)?;
+    setsockopt(&sock, sockopt::Ipv6RecvHopLimit, &true)?;
+    Ok(sock)
+}
+
+/// Link-local unicast and link/interface-local multicast destinations need
+/// the interface as scope id.
+fn is_link_scoped(addr: Ipv6Addr) -> bool {
+    let first = addr.segments()[0];
+    first & 0xffc0 == 0xfe80 || (first & 0xff00 == 0xff00 && matches!(first & 0x000f, 1 | 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_outside_a_runtime_is_an_error_not_a_panic() {
+        let err = VrrpSocket::open("lo", Ipv4Addr::LOCALHOST.into()).unwrap_err();
+        assert!(err.to_string().contains("tokio runtime"), "{err}");
+    }
+
+    #[test]
+    fn link_scope() {
+        assert!(is_link_scoped(VRRP_GROUP_V6));
+        assert!(is_link_scoped("fe80::1".parse().unwrap()));
+        assert!(!is_link_scoped("2001:db8::1".parse().unwrap()));
+        assert!(!is_link_scoped("ff05::12".parse().unwrap()));
+    }
+
+    #[test]
+    fn payload_slice_never_panics() {
+        let r = Received {
+            payload: 20..40,
+            src: Ipv4Addr::LOCALHOST.into(),
+            dst: VRRP_GROUP_V4.into(),
+            ttl_or_hop_limit: 255,
+            ifindex: 1,
+        };
+        assert_eq!(r.payload(&[0u8; 10]), &[] as &[u8]);
+        assert_eq!(r.payload(&[7u8; 40]).len(), 20);
+    }
+}

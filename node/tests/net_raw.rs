@@ -1,0 +1,147 @@
+//! VRRP raw sockets between two lab hosts, IPv4 and IPv6.
+
+use std::io;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use vrrp_node::lab::{require_root, Lan, HOST_IFNAME};
+use vrrp_node::net::{Received, RecvError, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
+
+/// A VRRPv3-looking payload; the socket layer does not care what it is.
+const PAYLOAD: &[u8] = &[0x31, 0x07, 0x64, 0x01, 0x00, 0x64, 0xab, 0xcd, 192, 0, 2, 1];
+
+fn two_hosts(test: &str) -> Lan {
+    Lan::builder(test)
+        .host("a", "192.0.2.11/24", "2001:db8::11/64")
+        .host("b", "192.0.2.12/24", "2001:db8::12/64")
+        .build()
+        .expect("build lab")
+}
+
+/// Opens a VRRP socket on `host`'s eth1, inside its namespace.
+fn open(lan: &Lan, host: &str, src: IpAddr) -> VrrpSocket {
+    lan.run_in(host, || VrrpSocket::open(HOST_IFNAME, src)).unwrap().unwrap()
+}
+
+fn v4(lan: &Lan, host: &str) -> IpAddr {
+    lan.ipv4(host).unwrap().into()
+}
+
+fn ll(lan: &Lan, host: &str) -> IpAddr {
+    lan.link_local(host).unwrap().unwrap().into()
+}
+
+async fn recv(sock: &VrrpSocket, buf: &mut [u8]) -> Result<Received, RecvError> {
+    tokio::time::timeout(Duration::from_secs(3), sock.recv(buf)).await.expect("nothing received within 3 s")
+}
+
+fn assert_nothing_queued(sock: &VrrpSocket) {
+    let mut buf = [0u8; 1500];
+    match sock.try_recv(&mut buf) {
+        Err(RecvError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+        other => panic!("expected an empty socket, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn ipv4_advertisement_reaches_peer_with_ttl_255() {
+    if !require_root("net_raw::ipv4_advertisement_reaches_peer_with_ttl_255") {
+        return;
+    }
+    let lan = two_hosts("raw-v4");
+    let a = open(&lan, "a", v4(&lan, "a"));
+    let b = open(&lan, "b", v4(&lan, "b"));
+    a.send(PAYLOAD).await.unwrap();
+    let mut buf = [0u8; 1500];
+    let got = recv(&b, &mut buf).await.unwrap();
+    assert_eq!(got.src, v4(&lan, "a"));
+    assert_eq!(got.dst, IpAddr::from(VRRP_GROUP_V4));
+    assert_eq!(got.ttl_or_hop_limit, 255);
+    assert_eq!(got.payload(&buf), PAYLOAD);
+    assert_eq!(got.ifindex, lan.ifindex("b").unwrap());
+    // Multicast loop is off: the sender does not hear itself.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_nothing_queued(&a);
+}
+
+#[tokio::test]
+async fn ipv6_advertisement_comes_from_link_local_with_hop_limit_255() {
+    if !require_root("net_raw::ipv6_advertisement_comes_from_link_local_with_hop_limit_255") {
+        return;
+    }
+    let lan = two_hosts("raw-v6");
+    let a = open(&lan, "a", ll(&lan, "a"));
+    let b = open(&lan, "b", ll(&lan, "b"));
+    a.send(PAYLOAD).await.unwrap();
+    let mut buf = [0u8; 1500];
+    let got = recv(&b, &mut buf).await.unwrap();
+    assert_eq!(got.src, ll(&lan, "a"));
+    assert_eq!(got.dst, IpAddr::from(VRRP_GROUP_V6));
+    assert_eq!(got.ttl_or_hop_limit, 255);
+    assert_eq!(got.payload(&buf), PAYLOAD);
+    assert_eq!(got.ifindex, lan.ifindex("b").unwrap());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_nothing_queued(&a);
+}
+
+#[tokio::test]
+async fn lower_ttl_is_reported_so_the_daemon_can_drop_it() {
+    if !require_root("net_raw::lower_ttl_is_reported_so_the_daemon_can_drop_it") {
+        return;
+    }
+    let lan = two_hosts("raw-ttl");
+    let a4 = open(&lan, "a", v4(&lan, "a"));
+    let b4 = open(&lan, "b", v4(&lan, "b"));
+    let a6 = open(&lan, "a", ll(&lan, "a"));
+    let b6 = open(&lan, "b", ll(&lan, "b"));
+    let mut buf = [0u8; 1500];
+
+    a4.send_with_ttl(PAYLOAD, VRRP_GROUP_V4.into(), 64).await.unwrap();
+    let got = recv(&b4, &mut buf).await.unwrap();
+    assert_eq!(got.ttl_or_hop_limit, 64);
+    assert_eq!(got.payload(&buf), PAYLOAD);
+
+    a6.send_with_ttl(PAYLOAD, VRRP_GROUP_V6.into(), 1).await.unwrap();
+    let got = recv(&b6, &mut buf).await.unwrap();
+    assert_eq!(got.ttl_or_hop_limit, 1);
+
+    // Garbage is delivered as-is: validating VRRP is the core's job.
+    a4.send_with_ttl(&[0xff, 0x00, 0x13], VRRP_GROUP_V4.into(), 255).await.unwrap();
+    let got = recv(&b4, &mut buf).await.unwrap();
+    assert_eq!(got.payload(&buf), &[0xff, 0x00, 0x13]);
+}
+
+#[tokio::test]
+async fn unicast_peer_and_truncation() {
+    if !require_root("net_raw::unicast_peer_and_truncation") {
+        return;
+    }
+    let lan = two_hosts("raw-unicast");
+    let a = open(&lan, "a", v4(&lan, "a"));
+    let b = open(&lan, "b", v4(&lan, "b"));
+    a.send_to(PAYLOAD, v4(&lan, "b")).await.unwrap();
+    let mut buf = [0u8; 1500];
+    let got = recv(&b, &mut buf).await.unwrap();
+    assert_eq!(got.dst, v4(&lan, "b"));
+    assert_eq!(got.ttl_or_hop_limit, 255);
+    assert_eq!(got.payload(&buf), PAYLOAD);
+
+    // A buffer too small for the datagram is reported, not a panic.
+    a.send(PAYLOAD).await.unwrap();
+    let mut tiny = [0u8; 16];
+    assert!(matches!(recv(&b, &mut tiny).await, Err(RecvError::Truncated)));
+    // The socket keeps working afterwards.
+    a.send(PAYLOAD).await.unwrap();
+    assert!(recv(&b, &mut buf).await.is_ok());
+}
+
+#[tokio::test]
+async fn family_mismatch_is_an_error() {
+    if !require_root("net_raw::family_mismatch_is_an_error") {
+        return;
+    }
+    let lan = two_hosts("raw-family");
+    let a = open(&lan, "a", v4(&lan, "a"));
+    let err = a.send_to(PAYLOAD, VRRP_GROUP_V6.into()).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}
