@@ -1,0 +1,52 @@
+//! The users' keepalived pair, reproduced with vrrpd on a real LAN in network namespaces:
+//! the seed config (v2, PASS, advert 1 s, garp_master_delay 5) on two servers and a client.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use vrrp_node::lab::require_root;
+
+/// Master_Down_Interval for priority 100 at 1 s: 3 s + (156/256) s.
+const MASTER_DOWN_100: Duration = Duration::from_micros(3_609_375);
+
+#[test]
+fn seed_pair_vip_on_master_failover_and_preempt_back() {
+    if !require_root("seed_pair_vip_on_master_failover_and_preempt_back") {
+        return;
+    }
+    let lan = lan("seedpair");
+    let a = start_vrrpd(&lan, "a", &seed_config("MASTER", 101));
+    let b = start_vrrpd(&lan, "b", &seed_config("BACKUP", 100));
+
+    // 1. The VIP ends up on the prio-101 server only; the client resolves it to a's MAC.
+    let took = wait_for(Duration::from_secs(10), || holds(&lan, "a", vip()));
+    assert!(took.is_some(), "VIP never appeared on a; a log:\n{}", a.log());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!holds(&lan, "b", vip()), "VIP on both servers; b log:\n{}", b.log());
+    assert!(lan.ping_once("client", vip()), "client cannot ping the VIP");
+    assert_eq!(lan.neigh("client", vip()).unwrap(), Some(lan.mac("a").unwrap()));
+    let status = a.status_json();
+    assert_eq!(status["instances"][0]["state"], "MASTER", "{status}");
+    assert_eq!(b.status_json()["instances"][0]["state"], "BACKUP");
+
+    // 2. Cut the master's cable: b takes the VIP within Master_Down_Interval (+ slack for
+    //    polling), and its gratuitous ARP moves the client's entry to b's MAC.
+    lan.cut_cable("a").unwrap();
+    let took = wait_for(MASTER_DOWN_100 + Duration::from_secs(2), || holds(&lan, "b", vip()));
+    assert!(took.is_some(), "b did not take over; b log:\n{}", b.log());
+    assert!(took.unwrap() <= MASTER_DOWN_100 + Duration::from_millis(1500), "took {took:?}");
+    let moved =
+        wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("b").unwrap()));
+    assert!(moved.is_some(), "client's neighbour entry did not move to b");
+    assert!(lan.ping_once("client", vip()), "pings do not resume after failover");
+
+    // 3. Restore the cable: a preempts back; never on both for longer than about an advert.
+    lan.restore_cable("a").unwrap();
+    let back = wait_for(Duration::from_secs(10), || holds(&lan, "a", vip()) && !holds(&lan, "b", vip()));
+    assert!(back.is_some(), "VIP did not return to a; a log:\n{}\nb log:\n{}", a.log(), b.log());
+    let moved =
+        wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("a").unwrap()));
+    assert!(moved.is_some(), "client's neighbour entry did not return to a");
+}
