@@ -1,0 +1,374 @@
+//! VRRP conformance suite: one test per scenario of the conformance plan, named after it,
+//! each citing the RFC clause it checks. README.md lists them in a table.
+//!
+//! Every scenario drives the public API only, as a peer on the wire would: packets are
+//! bytes built by another instance (or mutated from one), time is explicit.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use vrrp_core::instance::{Action, Reason, RxError, State};
+use vrrp_core::wire::{Auth, Version, GROUP_V4, GROUP_V6};
+use vrrp_core::{timers, Duration, Instance, InstanceConfig, Instant, Router};
+
+fn a4(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+}
+
+fn ll6(last: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last))
+}
+
+fn vip6() -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
+}
+
+fn group(a: &IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V4(_) => IpAddr::V4(GROUP_V4),
+        IpAddr::V6(_) => IpAddr::V6(GROUP_V6),
+    }
+}
+
+fn ms(n: u64) -> Instant {
+    Instant::from_millis(n)
+}
+
+fn cfg(version: Version, priority: u8, primary: IpAddr) -> InstanceConfig {
+    let mut c = InstanceConfig::new(1, 51, version, primary);
+    c.priority = priority;
+    c.vips.push(if primary.is_ipv4() { a4(1) } else { vip6() }).unwrap();
+    if version == Version::V2 {
+        c.auth = Auth::simple_text(b"XXXXXX");
+    }
+    c
+}
+
+fn bytes_from(peer: &InstanceConfig, priority: u8) -> Vec<u8> {
+    let mut buf = [0u8; 512];
+    let n = Instance::new(peer.clone()).unwrap().write_advert(priority, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+/// Recomputes the checksum after a mutation (message-only form, accepted for v3 IPv4 and v2).
+fn refix(bytes: &mut [u8]) {
+    bytes[6] = 0;
+    bytes[7] = 0;
+    let mut sum: u32 = 0;
+    for pair in bytes.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    bytes[6..8].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+}
+
+fn drain(i: &mut Instance) -> Vec<Action> {
+    std::iter::from_fn(|| i.poll_action()).collect()
+}
+
+fn started(c: InstanceConfig) -> Instance {
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(ms(0));
+    drain(&mut i);
+    i
+}
+
+fn backup(version: Version, priority: u8) -> Instance {
+    started(cfg(version, priority, a4(11)))
+}
+
+fn master(version: Version, priority: u8) -> Instance {
+    let mut i = backup(version, priority);
+    i.handle_timeout(i.poll_timeout().unwrap());
+    drain(&mut i);
+    assert_eq!(i.state(), State::Master);
+    i
+}
+
+fn rx(
+    i: &mut Instance,
+    at: Instant,
+    from: IpAddr,
+    ttl: u8,
+    bytes: &[u8],
+) -> Result<vrrp_core::instance::Accepted, RxError> {
+    i.handle_packet(at, from, group(&from), ttl, bytes)
+}
+
+fn peer_v3(priority: u8) -> InstanceConfig {
+    cfg(Version::V3, priority, a4(12))
+}
+
+/// RFC 9568 §7.1 ¶1; RFC 3768 §7.1: TTL must be 255.
+#[test]
+fn conformance_01_ttl_not_255_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let before = b.poll_timeout();
+    assert_eq!(rx(&mut b, ms(10), a4(12), 1, &bytes_from(&peer_v3(200), 200)), Err(RxError::Ttl(1)));
+    assert_eq!(b.stats().ip_ttl_errors, 1);
+    assert_eq!(b.poll_timeout(), before, "a discarded packet changes nothing");
+}
+
+/// RFC 9568 §7.1 ¶2: version must be 3 (and RFC 3768: 2) — a v2 advert to a v3 router.
+#[test]
+fn conformance_02_wrong_version_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let v2 = bytes_from(&cfg(Version::V2, 200, a4(12)), 200);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &v2), Err(RxError::Version(2)));
+    let mut bad = bytes_from(&peer_v3(200), 200);
+    bad[0] = 0x51;
+    refix(&mut bad);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::Version(5)));
+}
+
+/// RFC 9568 §7.1 ¶3: the packet must hold the complete advert — short.
+#[test]
+fn conformance_03_short_length_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let good = bytes_from(&peer_v3(200), 200);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &good[..good.len() - 1]), Err(RxError::Length));
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &good[..5]), Err(RxError::Length));
+    assert_eq!(b.stats().packet_length_errors, 2);
+}
+
+/// RFC 9568 §7.1 ¶3: length must match Count — long.
+#[test]
+fn conformance_04_long_length_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let mut long = bytes_from(&peer_v3(200), 200);
+    long.extend_from_slice(&[0, 0, 0, 0]);
+    refix(&mut long);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &long), Err(RxError::Length));
+}
+
+/// RFC 9568 §7.1 ¶4: checksum must verify.
+#[test]
+fn conformance_05_bad_checksum_is_discarded() {
+    let mut r: Router<2> = Router::new();
+    r.add(cfg(Version::V3, 100, a4(11))).unwrap();
+    r.start_all(ms(0));
+    let mut bad = bytes_from(&peer_v3(200), 200);
+    bad[7] ^= 1;
+    let d = r.handle_packet(ms(5), 1, a4(12), group(&a4(12)), 255, &bad).unwrap_err();
+    assert_eq!(d.error, RxError::Checksum);
+    assert_eq!(r.stats().checksum_errors, 1);
+}
+
+/// RFC 9568 §7.1 ¶5: the VRID must be configured on the receiving interface.
+#[test]
+fn conformance_06_unknown_vrid_is_discarded() {
+    let mut r: Router<2> = Router::new();
+    r.add(cfg(Version::V3, 100, a4(11))).unwrap();
+    let mut other = peer_v3(200);
+    other.vrid = 52;
+    let d = r.handle_packet(ms(5), 1, a4(12), group(&a4(12)), 255, &bytes_from(&other, 200)).unwrap_err();
+    assert_eq!((d.error, d.instance), (RxError::UnknownVrid(52), None));
+    let d = r.handle_packet(ms(5), 2, a4(12), group(&a4(12)), 255, &bytes_from(&peer_v3(200), 200)).unwrap_err();
+    assert_eq!(d.error, RxError::UnknownVrid(51), "same VRID on another interface is another router");
+    assert_eq!(r.stats().vrid_errors, 2);
+}
+
+/// RFC 9568 §5.2.2: only type 1 (ADVERTISEMENT); others are discarded.
+#[test]
+fn conformance_07_wrong_type_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let mut bad = bytes_from(&peer_v3(200), 200);
+    bad[0] = 0x32;
+    refix(&mut bad);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::InvalidType(2)));
+    assert_eq!(b.stats().rcvd_invalid_type_packets, 1);
+}
+
+/// RFC 9568 §5.2.5: Count IPvX Addr is at least 1.
+#[test]
+fn conformance_08_count_zero_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let mut bad = bytes_from(&peer_v3(200), 200);
+    bad[3] = 0;
+    bad.truncate(8);
+    refix(&mut bad);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::NoAddresses));
+}
+
+/// RFC 9568 §5.2.7: Max Adver Int 0 is invalid.
+#[test]
+fn conformance_09_interval_zero_is_discarded() {
+    let mut b = backup(Version::V3, 100);
+    let mut bad = bytes_from(&peer_v3(200), 200);
+    bad[4] = 0;
+    bad[5] = 0;
+    refix(&mut bad);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::ZeroInterval));
+    assert_eq!(b.stats().adv_interval_errors, 1);
+}
+
+/// RFC 9568 §6.4.3: a master receiving priority 0 sends an advert at once.
+#[test]
+fn conformance_10_priority_zero_received_by_master() {
+    let mut m = master(Version::V3, 100);
+    rx(&mut m, ms(8000), a4(12), 255, &bytes_from(&peer_v3(200), 0)).unwrap();
+    assert_eq!(drain(&mut m), [Action::SendAdvert { priority: 100 }]);
+    assert_eq!(m.state(), State::Master);
+}
+
+/// RFC 9568 §6.4.2: a backup receiving priority 0 takes over after Skew_Time.
+#[test]
+fn conformance_11_priority_zero_received_by_backup() {
+    let mut b = backup(Version::V3, 100);
+    rx(&mut b, ms(500), a4(12), 255, &bytes_from(&peer_v3(200), 0)).unwrap();
+    let skew = timers::skew_time(100, 100);
+    assert_eq!(b.poll_timeout(), Some(ms(500) + skew));
+    b.handle_timeout(ms(500) + skew);
+    assert_eq!(b.state(), State::Master);
+}
+
+/// RFC 9568 §6.4.1: the address owner (priority 255) becomes master at startup at once.
+#[test]
+fn conformance_12_owner_priority_255_at_startup() {
+    let mut o = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
+    o.handle_startup(ms(0));
+    assert_eq!(o.state(), State::Master);
+    assert!(drain(&mut o).contains(&Action::SendAdvert { priority: 255 }));
+}
+
+/// RFC 9568 §6.4.3: equal priority, the higher primary address wins (unsigned compare).
+#[test]
+fn conformance_13_equal_priority_tie_break_by_address() {
+    let mut m = master(Version::V3, 100);
+    rx(&mut m, ms(8000), a4(10), 255, &bytes_from(&cfg(Version::V3, 100, a4(10)), 100)).unwrap();
+    assert_eq!(m.state(), State::Master, "lower address loses");
+    rx(&mut m, ms(8001), a4(200), 255, &bytes_from(&cfg(Version::V3, 100, a4(200)), 100)).unwrap();
+    assert_eq!(m.state(), State::Backup, "higher address wins");
+}
+
+/// RFC 9568 §6.4.2 (Preempt_Mode true): a higher-priority backup ignores a lower master and takes over.
+#[test]
+fn conformance_14_preempt_on() {
+    let mut b = backup(Version::V3, 200);
+    let down = b.poll_timeout().unwrap();
+    for t in (0..3600).step_by(1000) {
+        rx(&mut b, ms(t), a4(12), 255, &bytes_from(&peer_v3(100), 100)).unwrap();
+    }
+    assert_eq!(b.poll_timeout(), Some(down), "lower-priority adverts do not hold it back");
+    b.handle_timeout(down);
+    assert_eq!(
+        drain(&mut b)[0],
+        Action::StateChanged { from: State::Backup, to: State::Master, reason: Reason::Preempted }
+    );
+}
+
+/// RFC 9568 §6.4.2 (Preempt_Mode false): a higher-priority backup leaves a lower master alone.
+#[test]
+fn conformance_15_preempt_off() {
+    let mut c = cfg(Version::V3, 200, a4(11));
+    c.preempt = false;
+    let mut b = started(c);
+    for t in (0..20_000).step_by(1000) {
+        rx(&mut b, ms(t), a4(12), 255, &bytes_from(&peer_v3(100), 100)).unwrap();
+        b.handle_timeout(ms(t));
+    }
+    assert_eq!(b.state(), State::Backup);
+}
+
+/// RFC 9568 §6.1 Accept_Mode: a non-owner master accepts VIP traffic only with accept mode.
+#[test]
+fn conformance_16_accept_mode() {
+    assert!(!master(Version::V3, 100).accepts_vip_traffic());
+    let mut c = cfg(Version::V3, 100, a4(11));
+    c.accept_mode = true;
+    let mut m = started(c);
+    m.handle_timeout(m.poll_timeout().unwrap());
+    assert!(m.accepts_vip_traffic());
+}
+
+/// RFC 3768 §7.1 ¶5-6 / RFC 2787: v2 auth type and password must match.
+#[test]
+fn conformance_17_v2_auth_mismatch() {
+    let mut b = backup(Version::V2, 100);
+    let mut p = cfg(Version::V2, 200, a4(12));
+    p.auth = Auth::simple_text(b"other");
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bytes_from(&p, 200)), Err(RxError::AuthFailure));
+    p.auth = Auth::None;
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bytes_from(&p, 200)), Err(RxError::AuthTypeMismatch { received: 0 }));
+    let s = b.stats();
+    assert_eq!((s.auth_failures, s.auth_type_mismatch), (1, 1));
+}
+
+/// RFC 3768 §7.1 ¶7: v2 Adver Int must equal ours.
+#[test]
+fn conformance_18_v2_interval_mismatch() {
+    let mut b = backup(Version::V2, 100);
+    let mut p = cfg(Version::V2, 200, a4(12));
+    p.advert_interval_cs = 300;
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bytes_from(&p, 200)), Err(RxError::IntervalMismatch { received_s: 3 }));
+}
+
+/// RFC 9568 §6.4.2: a v3 backup learns Master_Adver_Interval from the master.
+#[test]
+fn conformance_19_v3_interval_learning() {
+    let mut b = backup(Version::V3, 100);
+    let mut p = peer_v3(200);
+    p.advert_interval_cs = 25;
+    rx(&mut b, ms(10), a4(12), 255, &bytes_from(&p, 200)).unwrap();
+    assert_eq!(b.master_adver_interval_cs(), 25);
+    assert_eq!(b.poll_timeout(), Some(ms(10) + timers::master_down_interval(100, 25)));
+}
+
+/// RFC 3768 §7.1 ¶8: v2 address list mismatch from a non-owner is dropped.
+#[test]
+fn conformance_20_v2_address_list_mismatch_drops() {
+    let mut b = backup(Version::V2, 100);
+    let mut p = cfg(Version::V2, 200, a4(12));
+    p.vips[0] = a4(77);
+    assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bytes_from(&p, 200)), Err(RxError::AddressListMismatch));
+    assert_eq!(b.stats().address_list_errors, 1);
+}
+
+/// RFC 9568 §7.1 ¶6: v3 address list mismatch is logged (reported), not dropped.
+#[test]
+fn conformance_21_v3_address_list_mismatch_logs() {
+    let mut b = backup(Version::V3, 100);
+    let mut p = peer_v3(200);
+    p.vips[0] = a4(77);
+    let accepted = rx(&mut b, ms(10), a4(12), 255, &bytes_from(&p, 200)).unwrap();
+    assert!(accepted.address_list_mismatch);
+    assert_eq!(b.poll_timeout(), Some(ms(10) + b.master_down_interval()), "the advert still counts");
+}
+
+/// RFC 9568 §6.4.3: a master receiving a lower priority sends an advert at once and stays.
+#[test]
+fn conformance_22_master_receives_lower_priority() {
+    let mut m = master(Version::V3, 200);
+    rx(&mut m, ms(8000), a4(12), 255, &bytes_from(&peer_v3(100), 100)).unwrap();
+    assert_eq!(drain(&mut m), [Action::SendAdvert { priority: 200 }]);
+    assert_eq!(m.state(), State::Master);
+}
+
+/// RFC 9568 §5.1.2.1 / §5.2.9: IPv6 adverts come from a link-local source. The first
+/// listed address need not be link-local: keepalived lists only the VIPs (see the
+/// captured vector), and dropping those would break interop.
+#[test]
+fn conformance_23_ipv6_link_local() {
+    let mut b = started(cfg(Version::V3, 100, ll6(0x11)));
+    let p = cfg(Version::V3, 200, ll6(0x12));
+    rx(&mut b, ms(10), ll6(0x12), 255, &bytes_from(&p, 200)).expect("link-local source, global VIP first");
+    let global_src = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x12));
+    let p = cfg(Version::V3, 200, global_src);
+    assert_eq!(rx(&mut b, ms(10), global_src, 255, &bytes_from(&p, 200)), Err(RxError::SourceNotLinkLocal));
+}
+
+/// RFC 9568 §6.4.3: a master shutting down says goodbye with priority 0.
+#[test]
+fn conformance_24_master_shutdown_sends_priority_zero() {
+    let mut m = master(Version::V3, 100);
+    m.handle_shutdown(ms(9000));
+    assert_eq!(drain(&mut m)[0], Action::SendAdvert { priority: 0 });
+}
+
+/// RFC 9568 §6.4.2 and §6.1: Master_Down_Interval = 3 × interval + Skew_Time exactly.
+#[test]
+fn conformance_25_master_down_interval_timing() {
+    let b = backup(Version::V3, 100);
+    assert_eq!(b.poll_timeout(), Some(ms(0) + Duration::from_micros(3_609_375)));
+}
