@@ -1,6 +1,10 @@
 //! vrrp-node: binds `vrrp-core` to Linux (raw sockets, AF_PACKET, rtnetlink) and reads keepalived.conf.
 
 pub mod config;
+#[cfg(feature = "daemon")]
 pub mod daemon;
+#[cfg(feature = "daemon")]
 pub mod lab;
+#[cfg(feature = "daemon")]
 pub mod net;
+pub mod sync;
