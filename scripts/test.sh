@@ -19,3 +19,10 @@ cargo build -p vrrp-core --target thumbv7em-none-eabihf
 
 step "workspace tests"
 cargo test --workspace --profile ci
+
+step "loom models of the daemon's thread-shared state (bounded preemptions, release)"
+RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom \
+    cargo test -p vrrp-node --no-default-features --release --test loom_sync
+
+step "fuzz: every target, bounded time each"
+FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash scripts/fuzz-ci.sh
