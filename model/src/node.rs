@@ -1,0 +1,551 @@
+//! One simulated router: a real [`vrrp_core::Instance`] per VRID, and what the
+//! daemon around it would do with its actions.
+//!
+//! The node is where the core's output meets the world, so the checks that must hold
+//! after *every* call into the core live here rather than in the trace checkers: a
+//! deadline in the past, an illegal transition, VIPs held by a non-master, a VIP
+//! announcement from a non-master. Catching them at the call that caused them makes the
+//! failing trace point straight at the culprit.
+//!
+//! A node drives its instances in one of two ways ([`Engine`]): directly, one
+//! `Instance` per VRID as a minimal embedding would, or through a [`vrrp_core::Router`]
+//! as `vrrpd` does. The two must produce the same trace event for event, which turns
+//! every simulated run into a differential test of the router's dispatch, deadline heap
+//! and ready queue.
+
+use core::net::IpAddr;
+
+use vrrp_core::time::Instant;
+use vrrp_core::wire::{self, Version};
+use vrrp_core::{Action, Instance, InstanceConfig, InstanceId, Router, RxError, State};
+
+use crate::invariants::{self, Violation};
+use crate::schedule::Schedule;
+use crate::trace::{At, Event, Record, TraceLevel};
+
+/// Room for the largest advert the simulation sends (v3 over IPv6, one address: 24
+/// bytes; v2: 20 bytes).
+pub const ADVERT_CAP: usize = 64;
+
+/// Advert bytes, kept inline so a run allocates nothing per packet.
+pub type Bytes = heapless::Vec<u8, ADVERT_CAP>;
+
+/// An advert a node sent: the simulator fans it out over the LAN.
+#[derive(Clone, Debug)]
+pub struct Advert {
+    /// Virtual router index.
+    pub vrid: u8,
+    /// The serialised advert.
+    pub bytes: Bytes,
+}
+
+/// Where the trace and the online violations go.
+#[derive(Debug)]
+pub struct Recorder {
+    level: TraceLevel,
+    /// Everything recorded at or below `level`.
+    pub trace: Vec<Record>,
+    /// Online violations (first [`Recorder::MAX_VIOLATIONS`] only).
+    pub violations: Vec<Violation>,
+}
+
+impl Recorder {
+    /// Beyond this many, a broken run would only repeat itself.
+    pub const MAX_VIOLATIONS: usize = 50;
+
+    /// An empty recorder keeping events up to `level`.
+    pub fn new(level: TraceLevel) -> Recorder {
+        Recorder { level, trace: Vec::new(), violations: Vec::new() }
+    }
+
+    /// Appends an event if the level keeps it.
+    pub fn record(&mut self, at: u64, event: Event) {
+        if event.level() <= self.level {
+            self.trace.push(Record { at, event });
+        }
+    }
+
+    /// Notes a violation.
+    pub fn violate(&mut self, checker: &'static str, at: u64, message: String) {
+        if self.violations.len() < Self::MAX_VIOLATIONS {
+            self.violations.push(Violation { checker, at, message });
+        }
+    }
+}
+
+/// How a node drives its instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Engine {
+    /// One `Instance` per VRID, called directly.
+    #[default]
+    Instances,
+    /// All of a node's instances in one `vrrp_core::Router`, as `vrrpd` runs them.
+    Router,
+}
+
+/// The instances of a running (or shut-down) node.
+#[derive(Debug)]
+enum Held {
+    Instances(Vec<Instance>),
+    Router(Box<Router<{ crate::schedule::MAX_VRIDS }>>),
+}
+
+impl Held {
+    fn get(&self, v: usize) -> Option<&Instance> {
+        match self {
+            Held::Instances(list) => list.get(v),
+            Held::Router(r) => r.get(InstanceId(v as u16)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Held::Instances(list) => list.len(),
+            Held::Router(r) => r.len(),
+        }
+    }
+
+    /// The next action of any instance, oldest first; instances in index order (the
+    /// router serves them in the order they became ready, which for every operation the
+    /// node performs is index order too).
+    fn poll_action(&mut self) -> Option<(usize, Action)> {
+        match self {
+            Held::Instances(list) => list.iter_mut().enumerate().find_map(|(v, i)| i.poll_action().map(|a| (v, a))),
+            Held::Router(r) => r.poll_action().map(|(id, a)| (usize::from(id.0), a)),
+        }
+    }
+
+    fn write_advert(&self, v: usize, priority: u8, buf: &mut [u8]) -> Result<usize, wire::Error> {
+        match self {
+            Held::Instances(list) => list.get(v).ok_or(wire::Error::Unrepresentable)?.write_advert(priority, buf),
+            Held::Router(r) => r.write_advert(InstanceId(v as u16), priority, buf),
+        }
+    }
+}
+
+/// One router on the LAN.
+#[derive(Debug)]
+pub struct Node {
+    index: u8,
+    address: IpAddr,
+    engine: Engine,
+    /// Configuration per virtual router; `priority` follows `SetPriority` so a restart
+    /// comes back with the tracked priority, as a tracking script would re-apply it.
+    configs: Vec<InstanceConfig>,
+    /// `None` while crashed.
+    inst: Option<Held>,
+    /// False after a graceful shutdown (and while crashed).
+    running: bool,
+    iface_up: bool,
+    /// The state as told by `StateChanged` actions (not by peeking), per virtual router.
+    states: Vec<State>,
+    holds_vip: Vec<bool>,
+}
+
+/// The interface every instance of the simulation sits on.
+const IFINDEX: u32 = 1;
+
+impl Node {
+    /// Router `index` of a (normalised) schedule, not yet started.
+    pub fn new(index: usize, s: &Schedule, engine: Engine) -> Node {
+        let address = s.address(index);
+        let configs: Vec<InstanceConfig> = (0..s.vrid_count())
+            .map(|v| {
+                let mut c = InstanceConfig::new(IFINDEX, s.vrid(v), s.version, address);
+                c.priority = s.priority(index, v);
+                c.advert_interval_cs = s.interval_cs;
+                c.preempt = s.preempt;
+                // One VIP per virtual router; capacity is 32 so this cannot fail.
+                let _ = c.vips.push(s.vip(v));
+                if s.announce {
+                    c.announce_delay = Some(s.interval().saturating_mul(2));
+                    c.announce_refresh = Some(s.interval().saturating_mul(5));
+                }
+                if s.version == Version::V2 {
+                    c.auth = wire::Auth::simple_text(b"model");
+                }
+                c
+            })
+            .collect();
+        let mut node = Node {
+            index: index as u8,
+            address,
+            engine,
+            inst: None,
+            running: false,
+            iface_up: true,
+            states: vec![State::Initialize; configs.len()],
+            holds_vip: vec![false; configs.len()],
+            configs,
+        };
+        node.boot();
+        node
+    }
+
+    /// Fresh instances from the configuration: what a process start does.
+    fn boot(&mut self) {
+        let cfgs = self.configs.iter().cloned();
+        self.inst = Some(match self.engine {
+            Engine::Instances => Held::Instances(cfgs.filter_map(|c| Instance::new(c).ok()).collect()),
+            Engine::Router => {
+                let mut r = Box::new(Router::new());
+                for c in cfgs {
+                    // Ids are insertion indexes, so id v is virtual router v.
+                    let _ = r.add(c);
+                }
+                Held::Router(r)
+            }
+        });
+        self.states.iter_mut().for_each(|s| *s = State::Initialize);
+    }
+
+    /// This router's primary address.
+    pub fn address(&self) -> IpAddr {
+        self.address
+    }
+
+    /// True unless crashed.
+    pub fn is_alive(&self) -> bool {
+        self.inst.is_some()
+    }
+
+    /// True when alive, started and the interface is up: a router that takes part in
+    /// elections. Only these count for the single-master invariants.
+    pub fn participates(&self) -> bool {
+        self.is_alive() && self.running && self.iface_up
+    }
+
+    /// True when the router can receive (running, not crashed).
+    pub fn is_running(&self) -> bool {
+        self.is_alive() && self.running
+    }
+
+    /// Number of virtual routers.
+    pub fn vrid_count(&self) -> usize {
+        self.configs.len()
+    }
+
+    /// Whether the interface is up.
+    pub fn iface_up(&self) -> bool {
+        self.iface_up
+    }
+
+    /// The state of virtual router `v`, as the actions told it.
+    pub fn state(&self, v: usize) -> State {
+        self.states.get(v).copied().unwrap_or(State::Initialize)
+    }
+
+    /// The priority this router has (or will have after a restart) for `v`.
+    pub fn priority(&self, v: usize) -> u8 {
+        self.configs.get(v).map_or(0, |c| c.priority)
+    }
+
+    /// The earliest pending deadline of any instance.
+    pub fn deadline(&self) -> Option<u64> {
+        match self.inst.as_ref()? {
+            Held::Instances(list) => list.iter().filter_map(|i| i.poll_timeout().map(Instant::as_micros)).min(),
+            Held::Router(r) => r.poll_timeout().map(Instant::as_micros),
+        }
+    }
+
+    /// Runs `f` on instance `v` (direct engine) or `g` on the router (router engine).
+    fn call<R>(
+        &mut self,
+        v: usize,
+        f: impl FnOnce(&mut Instance) -> R,
+        g: impl FnOnce(&mut Router<{ crate::schedule::MAX_VRIDS }>, InstanceId) -> R,
+    ) -> Option<R> {
+        match self.inst.as_mut()? {
+            Held::Instances(list) => list.get_mut(v).map(f),
+            Held::Router(r) => Some(g(r, InstanceId(v as u16))),
+        }
+    }
+
+    /// Process start: every instance gets its Startup event (after learning that the
+    /// interface is down, if it is).
+    pub fn start(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        if !self.is_alive() {
+            self.boot();
+        }
+        if self.running {
+            return;
+        }
+        self.running = true;
+        let t = Instant::from_micros(now);
+        if !self.iface_up {
+            self.link_event(t, false);
+        }
+        for v in 0..self.vrid_count() {
+            self.call(v, |i| i.handle_startup(t), |r, id| r.start(t, id));
+        }
+        self.drain(now, rec, out);
+    }
+
+    /// Crash: the instances vanish without a word, and the VIPs with the machine.
+    pub fn crash(&mut self) {
+        self.inst = None;
+        self.running = false;
+        self.states.iter_mut().for_each(|s| *s = State::Initialize);
+        self.holds_vip.iter_mut().for_each(|h| *h = false);
+    }
+
+    /// Graceful stop.
+    pub fn shutdown(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        if !self.is_running() {
+            return;
+        }
+        self.running = false;
+        let t = Instant::from_micros(now);
+        for v in 0..self.vrid_count() {
+            self.call(v, |i| i.handle_shutdown(t), |r, id| r.shutdown(t, id));
+        }
+        self.drain(now, rec, out);
+    }
+
+    fn link_event(&mut self, t: Instant, up: bool) {
+        match self.inst.as_mut() {
+            Some(Held::Instances(list)) => list.iter_mut().for_each(|i| i.handle_link(t, up)),
+            Some(Held::Router(r)) => r.handle_link(t, IFINDEX, up),
+            None => {}
+        }
+    }
+
+    /// The interface went up or down. A crashed router only remembers it for its restart.
+    pub fn set_link(&mut self, now: u64, up: bool, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        self.iface_up = up;
+        self.link_event(Instant::from_micros(now), up);
+        self.drain(now, rec, out);
+    }
+
+    /// Priority tracking. The owner's 255 is fixed, so changes to it are ignored (the
+    /// core would refuse them with `PriorityOwnerOnly`).
+    pub fn set_priority(&mut self, now: u64, v: usize, priority: u8, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        let Some(cfg) = self.configs.get_mut(v) else {
+            return;
+        };
+        if cfg.is_owner() {
+            return;
+        }
+        cfg.priority = priority;
+        let t = Instant::from_micros(now);
+        let result = self.call(v, |i| i.set_priority(t, priority), |r, id| r.set_priority(t, id, priority));
+        if let Some(Err(e)) = result {
+            rec.violate(
+                invariants::CORE_ACCEPTS_VALID_INPUT,
+                now,
+                format!("{} r{} refused set_priority({priority}): {e}", At(now), self.index),
+            );
+        }
+        self.drain(now, rec, out);
+    }
+
+    /// Fires every instance deadline due at `now`. Returns false if an instance failed
+    /// to move its deadline past `now`, which would make the simulation spin forever.
+    pub fn timeout(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) -> bool {
+        let t = Instant::from_micros(now);
+        match self.inst.as_mut() {
+            Some(Held::Instances(list)) => {
+                for i in list.iter_mut() {
+                    if i.poll_timeout().is_some_and(|d| d <= t) {
+                        i.handle_timeout(t);
+                    }
+                }
+            }
+            Some(Held::Router(r)) => r.handle_timeout(t),
+            None => return true,
+        }
+        let mut progressed = true;
+        for v in 0..self.vrid_count() {
+            let next = self.inst.as_ref().and_then(|b| b.get(v)).and_then(Instance::poll_timeout);
+            if let Some(d) = next.filter(|d| *d <= t) {
+                rec.violate(
+                    invariants::TIMERS_MAKE_PROGRESS,
+                    now,
+                    format!(
+                        "{} r{} vrid#{v}: after handle_timeout the next deadline is still {d:?}",
+                        At(now),
+                        self.index
+                    ),
+                );
+                progressed = false;
+            }
+        }
+        self.drain(now, rec, out);
+        progressed
+    }
+
+    /// An advert for virtual router `v` arrived from `src`.
+    pub fn receive(
+        &mut self,
+        now: u64,
+        v: usize,
+        src: IpAddr,
+        bytes: &[u8],
+        rec: &mut Recorder,
+        out: &mut Vec<Advert>,
+    ) -> Result<u8, RxError> {
+        let group = wire::Family::of(&src).group();
+        let t = Instant::from_micros(now);
+        let result = match self.inst.as_mut() {
+            Some(Held::Instances(list)) => match list.get_mut(v) {
+                Some(i) => i.handle_packet(t, src, group, wire::TTL, bytes).map(|a| a.priority),
+                None => Err(RxError::UnknownVrid(0)),
+            },
+            Some(Held::Router(r)) => match r.handle_packet(t, IFINDEX, src, group, wire::TTL, bytes) {
+                Ok((id, a)) if usize::from(id.0) == v => Ok(a.priority),
+                Ok((id, _)) => {
+                    rec.violate(
+                        invariants::ROUTER_AGREES_WITH_INSTANCES,
+                        now,
+                        format!(
+                            "{} r{}: an advert for vrid#{v} was dispatched to instance {}",
+                            At(now),
+                            self.index,
+                            id.0
+                        ),
+                    );
+                    Err(RxError::UnknownVrid(0))
+                }
+                Err(d) => Err(d.error),
+            },
+            None => Err(RxError::UnknownVrid(0)),
+        };
+        self.drain(now, rec, out);
+        result
+    }
+
+    /// Carries out every pending action and checks them, then checks each instance.
+    fn drain(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        let node = self.index;
+        let at = At(now);
+        let Some(inst) = self.inst.as_mut() else {
+            return;
+        };
+        while let Some((v, action)) = inst.poll_action() {
+            let (Some(state), Some(holds)) = (self.states.get_mut(v), self.holds_vip.get_mut(v)) else {
+                continue;
+            };
+            let vrid = v as u8;
+            match action {
+                Action::StateChanged { from, to, reason } => {
+                    if from != *state || !from.can_become(to) {
+                        rec.violate(
+                            invariants::LEGAL_TRANSITIONS,
+                            now,
+                            format!(
+                                "{at} r{node} vrid#{v}: StateChanged {from:?} -> {to:?} ({}) \
+                                 but the last announced state was {state:?}",
+                                reason.as_str()
+                            ),
+                        );
+                    }
+                    *state = to;
+                    rec.record(now, Event::State { node, vrid, from, to, reason });
+                }
+                Action::SendAdvert { priority } => {
+                    let mut buf = [0u8; ADVERT_CAP];
+                    match inst.write_advert(v, priority, &mut buf) {
+                        Ok(n) => {
+                            let bytes = Bytes::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
+                            rec.record(now, Event::Sent { node, vrid, priority });
+                            out.push(Advert { vrid, bytes });
+                        }
+                        Err(e) => rec.violate(
+                            invariants::CORE_ACCEPTS_VALID_INPUT,
+                            now,
+                            format!("{at} r{node} vrid#{v}: write_advert({priority}) failed: {e}"),
+                        ),
+                    }
+                }
+                Action::AddVips | Action::RemoveVips => {
+                    let add = action == Action::AddVips;
+                    if *holds == add {
+                        rec.violate(
+                            invariants::VIPS_FOLLOW_STATE,
+                            now,
+                            format!(
+                                "{at} r{node} vrid#{v}: {action:?} while already {}",
+                                if add { "holding the VIPs" } else { "without them" }
+                            ),
+                        );
+                    }
+                    *holds = add;
+                    rec.record(now, Event::Vips { node, vrid, held: add });
+                }
+                Action::Announce => {
+                    if *state != State::Master {
+                        rec.violate(
+                            invariants::VIPS_FOLLOW_STATE,
+                            now,
+                            format!("{at} r{node} vrid#{v}: announces the VIPs while {state:?}"),
+                        );
+                    }
+                    rec.record(now, Event::Announce { node, vrid });
+                }
+            }
+        }
+        self.check_instances(now, rec);
+    }
+
+    /// What must hold of every instance between two inputs.
+    fn check_instances(&self, now: u64, rec: &mut Recorder) {
+        let node = self.index;
+        let at = At(now);
+        let Some(inst) = self.inst.as_ref() else {
+            return;
+        };
+        let mut earliest: Option<Instant> = None;
+        for v in 0..inst.len() {
+            let (Some(i), Some(state), Some(holds)) = (inst.get(v), self.states.get(v), self.holds_vip.get(v)) else {
+                continue;
+            };
+            if *holds != (*state == State::Master) {
+                rec.violate(
+                    invariants::VIPS_FOLLOW_STATE,
+                    now,
+                    format!(
+                        "{at} r{node} vrid#{v}: {state:?} but {} the VIPs",
+                        if *holds { "holds" } else { "does not hold" }
+                    ),
+                );
+            }
+            if i.state() != *state {
+                rec.violate(
+                    invariants::LEGAL_TRANSITIONS,
+                    now,
+                    format!("{at} r{node} vrid#{v}: state() is {:?} but the actions said {state:?}", i.state()),
+                );
+            }
+            if let Some(t) = i.poll_timeout() {
+                if t.as_micros() < now {
+                    rec.violate(
+                        invariants::NO_DEADLINE_IN_THE_PAST,
+                        now,
+                        format!("{at} r{node} vrid#{v}: deadline {t:?} is before now"),
+                    );
+                }
+                earliest = Some(earliest.map_or(t, |e| e.min(t)));
+            }
+            if i.stats().actions_dropped > 0 {
+                rec.violate(
+                    invariants::CORE_ACCEPTS_VALID_INPUT,
+                    now,
+                    format!("{at} r{node} vrid#{v}: the action queue overflowed"),
+                );
+            }
+        }
+        if let Held::Router(r) = inst {
+            if r.poll_timeout() != earliest {
+                rec.violate(
+                    invariants::ROUTER_AGREES_WITH_INSTANCES,
+                    now,
+                    format!(
+                        "{at} r{node}: Router::poll_timeout is {:?} but the earliest instance \
+                         deadline is {earliest:?}",
+                        r.poll_timeout()
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The checkers are not vacuous: each fires on a trace that breaks its property.
+//!
+//! A checker that never fires looks exactly like a core without bugs, so each one is
+//! fed a real run's trace with one forged event and must name the problem.
+
+use vrrp_core::{Reason, State};
+use vrrp_model::invariants::{self, check};
+use vrrp_model::sim::Outcome;
+use vrrp_model::{run, Event, Fault, Record, Schedule};
+
+/// r0 prio 200, r1 prio 100, r2 prio 150; 1 s adverts, 100 µs links.
+fn three_routers() -> Schedule {
+    Schedule::basic(&[200, 100, 150])
+}
+
+/// Inserts a state change at `at` (after the events already there).
+fn forge(o: &mut Outcome, at: u64, node: u8, from: State, to: State) {
+    let i = o.trace.partition_point(|r| r.at <= at);
+    o.trace.insert(i, Record { at, event: Event::State { node, vrid: 0, from, to, reason: Reason::MasterNoResponse } });
+}
+
+fn fired(o: &Outcome, checker: &str) -> Vec<String> {
+    check(o).into_iter().filter(|v| v.checker == checker).map(|v| v.to_string()).collect()
+}
+
+#[test]
+fn untouched_runs_pass_every_checker() {
+    let o = run(&three_routers());
+    assert_eq!(check(&o), vec![]);
+}
+
+#[test]
+fn single_master_checker_names_both_masters() {
+    let mut o = run(&three_routers());
+    forge(&mut o, 10_000_000, 1, State::Backup, State::Master);
+    let v = fired(&o, invariants::SINGLE_MASTER_WHEN_STABLE);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("has 2 masters"), "{}", v[0]);
+    assert!(v[0].contains("r0 (192.0.2.10) vrid 51 MASTER"), "{}", v[0]);
+    assert!(v[0].contains("r1 (192.0.2.11) vrid 51 MASTER"), "{}", v[0]);
+    assert!(v[0].contains("t=10.000000s"), "{}", v[0]);
+}
+
+#[test]
+fn single_master_checker_wants_the_highest_priority_when_preempting() {
+    let mut o = run(&three_routers());
+    forge(&mut o, 10_000_000, 0, State::Master, State::Backup);
+    forge(&mut o, 10_000_000, 2, State::Backup, State::Master);
+    let v = fired(&o, invariants::SINGLE_MASTER_WHEN_STABLE);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("master is r2 (192.0.2.12, prio 150) but r0 (192.0.2.10, prio 200)"), "{}", v[0]);
+}
+
+#[test]
+fn single_master_checker_accepts_any_master_without_preemption() {
+    let mut s = three_routers();
+    s.preempt = false;
+    let mut o = run(&s);
+    forge(&mut o, 10_000_000, 0, State::Master, State::Backup);
+    forge(&mut o, 10_000_000, 2, State::Backup, State::Master);
+    assert_eq!(fired(&o, invariants::SINGLE_MASTER_WHEN_STABLE), Vec::<String>::new());
+}
+
+#[test]
+fn flapping_checker_reports_any_change_on_a_stable_network() {
+    let mut o = run(&three_routers());
+    forge(&mut o, 12_000_000, 1, State::Backup, State::Master);
+    forge(&mut o, 12_000_500, 1, State::Master, State::Backup);
+    let v = fired(&o, invariants::NO_FLAPPING_WHEN_STABLE);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("t=12.000000s: r1 (192.0.2.11) vrid 51 went Backup -> Master"), "{}", v[0]);
+}
+
+#[test]
+fn convergence_checker_reports_a_change_after_the_settle_time() {
+    let mut s = three_routers();
+    s.faults = vec![(5_000_000, Fault::Crash(0))];
+    let mut o = run(&s);
+    let late = 5_000_000 + o.settle + 1_000;
+    forge(&mut o, late, 1, State::Backup, State::Master);
+    let v = fired(&o, invariants::CONVERGES_AFTER_LAST_FAULT);
+    assert!(v[0].contains("still changes state"), "{v:?}");
+    assert!(v[1].contains("end of run"), "{v:?}");
+}
+
+#[test]
+fn partition_checker_reports_two_masters_on_one_side() {
+    let mut s = three_routers();
+    s.faults = vec![(5_000_000, Fault::Partition { sides: vec![0, 1, 1] })];
+    s.tail_intervals = 30;
+    let mut o = run(&s);
+    assert_eq!(check(&o), vec![]);
+    // r1 and r2 share side 1, where r2 (prio 150) is master.
+    forge(&mut o, 20_000_000, 1, State::Backup, State::Master);
+    let v = fired(&o, invariants::ONE_MASTER_PER_PARTITION_SIDE);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("has 2 masters"), "{}", v[0]);
+    assert!(v[0].contains("2 sides"), "{}", v[0]);
+}
+
+#[test]
+fn trace_comparison_finds_the_first_difference() {
+    let a = run(&three_routers());
+    let mut b = a.clone();
+    let name = invariants::SAME_SEED_SAME_TRACE;
+    assert_eq!(invariants::compare_traces(name, &a, &b), vec![]);
+    b.trace[3].at += 1;
+    let v = invariants::compare_traces(name, &a, &b);
+    assert_eq!(v.len(), 1);
+    assert!(v[0].message.contains("differ at event 3"), "{}", v[0]);
+}

@@ -1,0 +1,73 @@
+//! Literal schedules that sit exactly on the edge of an invariant's allowance.
+//!
+//! No schedule has yet broken an invariant against the real core. These edges were
+//! found by proptest when the settle allowance was cut on purpose (their seeds are in
+//! `proptest-regressions/invariants.txt`): each shows that one term of
+//! [`Schedule::settle_time`](vrrp_model::Schedule::settle_time) is needed, so a change
+//! that slows the core down by a microsecond fails here first. Core bugs, when found,
+//! get their minimal schedule added here too.
+
+use vrrp_core::timers::master_down_interval;
+use vrrp_core::wire::Version;
+use vrrp_core::State;
+use vrrp_model::invariants::{changes, check, masters_at};
+use vrrp_model::{run, Event, Fault, Quality, Schedule};
+
+#[test]
+fn slowest_election_takes_exactly_the_lowest_priority_master_down_interval() {
+    let mut s = Schedule::basic(&[1, 1]);
+    s.version = Version::V2;
+    s.base = Quality::latency(0, 0);
+    let o = run(&s);
+    assert_eq!(check(&o), vec![]);
+    let mdi = master_down_interval(1, 100).as_micros();
+    assert_eq!(mdi, 3_996_093);
+    let elected: Vec<u64> = changes(&o).iter().filter(|c| c.to == State::Master).map(|c| c.at).collect();
+    assert_eq!(elected.first(), Some(&mdi));
+    assert!(o.settle >= mdi);
+}
+
+#[test]
+fn equal_priority_masters_at_10ms_resolve_within_two_latencies() {
+    // Two routers of equal priority time out together and are both master until the
+    // first advert crosses; with 1.3 ms worst latency that is what the 2 × latency term
+    // of the settle allowance is for.
+    let mut s = Schedule::basic(&[200, 200]);
+    s.interval_cs = 1;
+    s.base = Quality::latency(395, 937);
+    s.tail_intervals = 200;
+    let o = run(&s);
+    assert_eq!(check(&o), vec![]);
+    let mdi = master_down_interval(200, 1).as_micros();
+    assert_eq!(masters_at(&o, 0, mdi), vec![0, 1], "both time out at once");
+    let resolved = changes(&o).last().map(|c| c.at).unwrap();
+    assert!(resolved - mdi <= 395 + 937, "dual master for {} µs", resolved - mdi);
+    assert_eq!(masters_at(&o, 0, o.end), vec![1], "the higher address wins");
+}
+
+#[test]
+fn advert_in_flight_across_a_partition_delays_the_takeover_by_its_latency() {
+    // r0 (prio 200) is master at 10 ms adverts; the LAN splits 10 µs after one of its
+    // adverts left. That advert still arrives and restarts r1's down timer, so r1 takes
+    // over Master_Down_Interval after the *arrival*, up to one latency later than after
+    // the partition: the reason the settle allowance has a latency term for in-flight
+    // packets.
+    let mut s = Schedule::basic(&[200, 100]);
+    s.interval_cs = 1;
+    s.base = Quality::latency(736, 637);
+    let elected = master_down_interval(200, 1).as_micros();
+    let cut = elected + 10 * 10_000 + 10;
+    s.faults = vec![(cut, Fault::Partition { sides: vec![0, 1] })];
+    let o = run(&s);
+    assert_eq!(check(&o), vec![]);
+    let arrival = o
+        .trace
+        .iter()
+        .filter(|r| matches!(r.event, Event::Delivered { from: 0, to: 1, .. }))
+        .map(|r| r.at)
+        .next_back()
+        .unwrap();
+    assert!(arrival > cut, "the last advert lands after the cut: {arrival} vs {cut}");
+    let takeover = changes(&o).iter().find(|c| c.node == 1 && c.to == State::Master).map(|c| c.at);
+    assert_eq!(takeover, Some(arrival + master_down_interval(100, 1).as_micros()));
+}
