@@ -1,1 +1,132 @@
-fn main() {}
+//! `vrrp-lab`: the users' keepalived pair, live, in network namespaces (run as root).
+//!
+//! `vrrp-lab demo` runs two vrrpd servers and a client pinging the VIP every millisecond,
+//! cuts the master's cable, restores it, stops the master, and prints a timeline and the
+//! client's outage at each step. `vrrp-lab compare` does the same with a keepalived pair
+//! and then a vrrpd pair and prints both outages. See `vrrp_node::lab::demo`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use vrrp_node::lab::demo::{self, Binaries, Implementation, Interrupted, Options, StepReport};
+
+/// Network-namespace lab for vrrpd (needs root).
+#[derive(Debug, Parser)]
+#[command(name = "vrrp-lab", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Two vrrpd servers and a client: cut the master's cable, restore it, stop the master.
+    Demo(Common),
+    /// The same three steps with a keepalived pair, then a vrrpd pair; outages side by side.
+    Compare(Common),
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Shorter pauses between the steps.
+    #[arg(long)]
+    quick: bool,
+    /// Keep the daemons' configs and logs.
+    #[arg(long)]
+    keep_logs: bool,
+    /// vrrpd to run (default: next to this executable).
+    #[arg(long)]
+    vrrpd: Option<PathBuf>,
+    /// vrrpctl to query (default: next to this executable).
+    #[arg(long)]
+    vrrpctl: Option<PathBuf>,
+}
+
+impl Common {
+    fn options(&self) -> anyhow::Result<Options> {
+        let binaries = match (&self.vrrpd, &self.vrrpctl) {
+            (Some(vrrpd), Some(vrrpctl)) => Binaries { vrrpd: vrrpd.clone(), vrrpctl: vrrpctl.clone() },
+            (vrrpd, vrrpctl) => {
+                let found = Binaries::beside_current_exe()?;
+                Binaries {
+                    vrrpd: vrrpd.clone().unwrap_or(found.vrrpd),
+                    vrrpctl: vrrpctl.clone().unwrap_or(found.vrrpctl),
+                }
+            }
+        };
+        Ok(Options { quick: self.quick, keep_logs: self.keep_logs, binaries })
+    }
+}
+
+fn summary(title: &str, reports: &[StepReport]) {
+    println!();
+    println!("{title}");
+    for r in reports {
+        println!("{r}");
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let (Cmd::Demo(common) | Cmd::Compare(common)) = &cli.command;
+    // First what needs no privileges, so that its advice shows either way.
+    let opts = common.options()?;
+    if matches!(cli.command, Cmd::Compare(_)) && !keepalived_installed() {
+        anyhow::bail!("keepalived is not installed (Debian: apt-get install keepalived)");
+    }
+    if !nix::unistd::geteuid().is_root() {
+        let args: Vec<String> = std::env::args().collect();
+        anyhow::bail!("needs root (it creates network namespaces); try: sudo {}", args.join(" "));
+    }
+    // Ctrl-C (and SIGTERM): stop waiting, tear the lab down on the way out.
+    ctrlc::set_handler(demo::request_stop).map_err(|e| anyhow::anyhow!("cannot install the Ctrl-C handler: {e}"))?;
+    match &cli.command {
+        Cmd::Demo(_) => {
+            let reports = demo::run_scenario(Implementation::Vrrpd, &opts, "demo")?;
+            summary("client outage per step (vrrpd pair, seed config: v2, advert 1 s):", &reports);
+        }
+        Cmd::Compare(_) => {
+            println!("=== keepalived pair");
+            let keepalived = demo::run_scenario(Implementation::Keepalived, &opts, "cmp-ka")?;
+            println!();
+            println!("=== vrrpd pair");
+            let vrrpd = demo::run_scenario(Implementation::Vrrpd, &opts, "cmp-vrrpd")?;
+            summary("client outage per step (keepalived pair):", &keepalived);
+            summary("client outage per step (vrrpd pair):", &vrrpd);
+            demo::print_comparison(&keepalived, &vrrpd);
+        }
+    }
+    Ok(())
+}
+
+fn keepalived_installed() -> bool {
+    std::process::Command::new("keepalived")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VRRP_LAB_LOG")
+                .unwrap_or_else(|_| "warn,netlink_packet_route=error".into()),
+        )
+        .init();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            eprintln!("vrrp-lab: interrupted; lab removed");
+            ExitCode::from(130)
+        }
+        Err(e) => {
+            eprintln!("vrrp-lab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -108,7 +108,13 @@ pub fn config_test(path: &std::path::Path) -> Result<config::Config, String> {
             link_local_v6: Some("fe80::1".parse().map_err(|e| format!("{e}"))?),
         };
         if let Err(e) = plan_instance(&cfg.global, inst, &facts) {
-            errors.push(format!("{e:#}"));
+            // Planning errors start with the location they concern; mark them like the
+            // parser's diagnostics ("FILE:LINE:COL: error: ...") so one grep finds all.
+            let msg = format!("{e:#}");
+            let located = std::iter::once(&inst.location)
+                .chain(inst.vips.iter().chain(&inst.vips_excluded).map(|v| &v.location))
+                .find_map(|loc| msg.strip_prefix(&format!("{loc}: ")).map(|rest| format!("{loc}: error: {rest}")));
+            errors.push(located.unwrap_or(msg));
         }
     }
     if errors.is_empty() {

@@ -5,31 +5,88 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use vrrp_node::lab::{poll_until, Lan};
+use vrrp_node::lab::{poll_until, Lan, HOST_IFNAME};
+use vrrp_node::net::{VrrpSocket, VRRP_GROUP_V4};
 
 /// The users' seed keepalived.conf, with the TEST-NET VIP instead of 10.0.0.1.
 pub fn seed_config(state: &str, priority: u8) -> String {
-    format!(
-        r#"vrrp_instance VI {{
-    state {state}
-    interface eth1
-    garp_master_delay 5
-    virtual_router_id 200
-    priority {priority}
-    advert_int 1
-    authentication {{
-        auth_type PASS
-        auth_pass XXXXXX
-    }}
-    virtual_ipaddress {{
-        192.0.2.1/24 dev eth1
-    }}
-}}
-"#
-    )
+    Conf::seed(state, priority).render()
+}
+
+/// One server's keepalived.conf: the seed config with the knobs the end-to-end tests turn.
+#[derive(Debug, Clone)]
+pub struct Conf {
+    pub state: String,
+    pub priority: u8,
+    pub version: u8,
+    pub advert_int: String,
+    pub vrid: u8,
+    pub garp_master_delay: u32,
+    /// `auth_type PASS` password; VRRPv2 only (v3 has no authentication).
+    pub auth_pass: Option<String>,
+    pub vips: Vec<String>,
+}
+
+impl Conf {
+    /// The seed config (v2, PASS XXXXXX, advert 1 s, garp_master_delay 5, VRID 200, 192.0.2.1/24).
+    pub fn seed(state: &str, priority: u8) -> Conf {
+        Conf {
+            state: state.into(),
+            priority,
+            version: 2,
+            advert_int: "1".into(),
+            vrid: 200,
+            garp_master_delay: 5,
+            auth_pass: Some("XXXXXX".into()),
+            vips: vec!["192.0.2.1/24".into()],
+        }
+    }
+
+    /// VRRPv3 (`version 3`), which has no authentication block.
+    pub fn v3(mut self) -> Conf {
+        self.version = 3;
+        self.auth_pass = None;
+        self
+    }
+
+    pub fn advert_int(mut self, seconds: &str) -> Conf {
+        self.advert_int = seconds.into();
+        self
+    }
+
+    pub fn auth_pass(mut self, pass: &str) -> Conf {
+        self.auth_pass = Some(pass.into());
+        self
+    }
+
+    /// Replaces the virtual addresses with one.
+    pub fn vip(mut self, cidr: &str) -> Conf {
+        self.vips = vec![cidr.into()];
+        self
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::from("vrrp_instance VI {\n");
+        if self.version != 2 {
+            out += &format!("    version {}\n", self.version);
+        }
+        out += &format!(
+            "    state {}\n    interface eth1\n    garp_master_delay {}\n    virtual_router_id {}\n    priority {}\n    advert_int {}\n",
+            self.state, self.garp_master_delay, self.vrid, self.priority, self.advert_int
+        );
+        if let Some(pass) = &self.auth_pass {
+            out += &format!("    authentication {{\n        auth_type PASS\n        auth_pass {pass}\n    }}\n");
+        }
+        out += "    virtual_ipaddress {\n";
+        for vip in &self.vips {
+            out += &format!("        {vip} dev eth1\n");
+        }
+        out += "    }\n}\n";
+        out
+    }
 }
 
 /// Two servers `a` (192.0.2.11) and `b` (192.0.2.12) and a `client` (192.0.2.100).
@@ -44,6 +101,36 @@ pub fn lan(test: &str) -> Lan {
     // arp_accept lets it also create one, like most real LANs' routers.
     lan.sysctl("client", "net.ipv4.conf.all.arp_accept", "1").expect("sysctl");
     lan
+}
+
+/// What the mixed-pair tests need from either daemon.
+pub trait Peer {
+    /// Its log so far (for assertion messages).
+    fn log(&self) -> String;
+    fn child(&mut self) -> &mut Child;
+    /// "vrrpd" or "keepalived".
+    fn kind(&self) -> &'static str;
+
+    /// Sends SIGTERM and returns at once.
+    fn sigterm(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child().id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let mut status = None;
+        poll_until(limit, || {
+            status = self.child().try_wait().ok().flatten();
+            status.is_some()
+        });
+        status
+    }
+
+    /// Still running?
+    fn running(&mut self) -> bool {
+        matches!(self.child().try_wait(), Ok(None))
+    }
 }
 
 /// A vrrpd process; killed (SIGKILL) on drop if still running.
@@ -76,6 +163,30 @@ impl Vrrpd {
             .output()
             .expect("run vrrpctl");
         serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The (only) instance's state as vrrpctl reports it ("" if vrrpd does not answer).
+    pub fn state(&self) -> String {
+        self.status_json()["instances"][0]["state"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits up to `limit` until vrrpctl reports `state`.
+    pub fn wait_state(&self, state: &str, limit: Duration) -> bool {
+        poll_until(limit, || self.state() == state)
+    }
+}
+
+impl Peer for Vrrpd {
+    fn log(&self) -> String {
+        Vrrpd::log(self)
+    }
+
+    fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    fn kind(&self) -> &'static str {
+        "vrrpd"
     }
 }
 
@@ -126,4 +237,131 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write");
     p
+}
+
+/// Whether keepalived can be run. If not: fails under CI=true (a silently skipped interop
+/// test would hide a broken CI setup), prints SKIPPED otherwise.
+pub fn keepalived_available(test: &str) -> bool {
+    let ok = Command::new("keepalived")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: keepalived is not installed, and CI=true forbids skipping");
+    }
+    println!("SKIPPED: {test}: keepalived not installed");
+    false
+}
+
+/// A keepalived (VRRP subsystem only) process: its parent; the VRRP child lives in the
+/// same namespace. SIGTERM on drop (so it leaves no VIP behind), SIGKILL if that is not
+/// enough; the `Lan` ends whatever is left.
+pub struct Keepalived {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub host: String,
+}
+
+impl Keepalived {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("keepalived.log")).unwrap_or_default()
+    }
+}
+
+impl Peer for Keepalived {
+    fn log(&self) -> String {
+        Keepalived::log(self)
+    }
+
+    fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    fn kind(&self) -> &'static str {
+        "keepalived"
+    }
+}
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        if self.running() {
+            self.sigterm();
+            if self.wait_exit(Duration::from_secs(3)).is_none() {
+                let _ = self.child.kill();
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts keepalived on `host` with `config`, as scripts/capture-keepalived-vectors.sh
+/// does: foreground, log to the console, VRRP only, its own pid files.
+pub fn start_keepalived(lan: &Lan, host: &str, config: &str) -> Keepalived {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = write_file(dir.path(), "keepalived.conf", config);
+    let log = std::fs::File::create(dir.path().join("keepalived.log")).expect("log file");
+    let log2 = log.try_clone().expect("log file");
+    let mut cmd = Command::new("keepalived");
+    cmd.args(["-n", "-l", "-D", "--vrrp", "-f"])
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir.path().join("keepalived.pid"))
+        .arg("-r")
+        .arg(dir.path().join("vrrp.pid"))
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    let child = lan.spawn(host, &mut cmd).expect("spawn keepalived");
+    Keepalived { child, dir, host: host.into() }
+}
+
+/// Sends each (payload, TTL) as a raw IP protocol 112 datagram to 224.0.0.18 from `host`'s
+/// eth1, inside its namespace.
+pub fn inject(lan: &Lan, host: &str, packets: &[(Vec<u8>, u8)]) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let src = IpAddr::from(lan.ipv4(host).expect("host address"));
+    rt.block_on(async {
+        let sock = lan.run_in(host, || VrrpSocket::open(HOST_IFNAME, src)).expect("netns").expect("raw socket");
+        for (bytes, ttl) in packets {
+            sock.send_with_ttl(bytes, VRRP_GROUP_V4.into(), *ttl).await.expect("inject");
+        }
+    });
+}
+
+/// A well-formed VRRPv2 advert (auth PASS `pass`, advert 1 s) as another router would send it.
+pub fn v2_advert(vrid: u8, priority: u8, vips: &[IpAddr], pass: &[u8]) -> Vec<u8> {
+    use vrrp_core::wire::{AddressList, AdvertRepr, Auth, ChecksumContext, ChecksumForm, Variant};
+    let repr = AdvertRepr {
+        vrid,
+        priority,
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::simple_text(pass) },
+        addresses: AddressList::from_addrs(vips).expect("address list"),
+    };
+    let mut buf = vec![0u8; repr.buffer_len()];
+    // v2 checksums the message alone; the context is not used.
+    let ctx = ChecksumContext { src: "192.0.2.100".parse().unwrap(), dst: VRRP_GROUP_V4.into() };
+    let n = repr.emit(&mut buf, &ctx, ChecksumForm::MessageOnly).expect("emit");
+    buf.truncate(n);
+    buf
+}
+
+/// Exactly which of `hosts` hold `addr`.
+pub fn holders(lan: &Lan, hosts: &[&str], addr: IpAddr) -> Vec<String> {
+    hosts.iter().filter(|h| holds(lan, h, addr)).map(|h| (*h).to_owned()).collect()
+}
+
+/// Master_Down_Interval (RFC 9568 §6.1) for `priority` at `interval`:
+/// 3 × interval + Skew_Time.
+pub fn master_down_interval(priority: u8, interval: Duration) -> Duration {
+    3 * interval + skew_time(priority, interval)
+}
+
+/// Skew_Time (RFC 9568 §6.1): (256 − priority) × interval / 256.
+pub fn skew_time(priority: u8, interval: Duration) -> Duration {
+    interval * (256 - u32::from(priority)) / 256
 }

@@ -1,0 +1,105 @@
+//! `vrrp-lab demo --quick`: the three steps run, the client's outage per step is printed
+//! and within the protocol's bounds, and the lab is gone afterwards.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use vrrp_node::lab::require_root;
+
+/// Runs `vrrp-lab ARGS` with a hard time limit (SIGKILL after `limit`).
+fn vrrp_lab(args: &[&str], limit: Duration) -> (Output, u32) {
+    let child = Command::new(env!("CARGO_BIN_EXE_vrrp-lab"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vrrp-lab");
+    let pid = child.id();
+    let start = Instant::now();
+    let watchdog = std::thread::spawn(move || {
+        while start.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(200));
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                return;
+            }
+        }
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+    });
+    let out = child.wait_with_output().expect("wait vrrp-lab");
+    let _ = watchdog.join();
+    (out, pid)
+}
+
+/// The summary lines: `outage  NAME  VIP X -> Y  MS ms  lost L of S pings`.
+fn outages(stdout: &str) -> Vec<(String, String, f64)> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("outage "))
+        .map(|l| {
+            let vip = l.split("VIP ").nth(1).and_then(|r| r.get(..6)).unwrap_or_default().to_owned();
+            let ms = l
+                .split(" ms")
+                .next()
+                .and_then(|r| r.split_whitespace().last())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(f64::NAN);
+            (l.to_owned(), vip, ms)
+        })
+        .collect()
+}
+
+#[test]
+fn vrrp_lab_demo_quick_runs_the_three_steps_and_reports_outages() {
+    if !require_root("vrrp_lab_demo_quick_runs_the_three_steps_and_reports_outages") {
+        return;
+    }
+    let (out, pid) = vrrp_lab(&["demo", "--quick"], Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(out.status.success(), "vrrp-lab demo --quick: {}\n{all}", out.status);
+
+    // The timeline shows the VIP on the master and vrrpctl's view.
+    assert!(stdout.contains("VIP 192.0.2.1 is on a, the master"), "{all}");
+    assert!(stdout.contains("vrrpctl status") && stdout.contains("MASTER"), "{all}");
+    assert!(stdout.contains("a: eth1 lost carrier"), "{all}");
+
+    // One outage line per step, the VIP moving as the protocol says.
+    let steps = outages(&stdout);
+    assert_eq!(steps.len(), 3, "{all}");
+    let vips: Vec<&str> = steps.iter().map(|s| s.1.as_str()).collect();
+    assert_eq!(vips, ["a -> b", "b -> a", "a -> b"], "{all}");
+    let interval = Duration::from_secs(1);
+    let mdi = common::master_down_interval(100, interval).as_secs_f64() * 1000.0;
+    let skew = common::skew_time(100, interval).as_secs_f64() * 1000.0;
+    let (cut, restore, stop) = (steps[0].2, steps[1].2, steps[2].2);
+    // 1. Cable cut: b waits Master_Down_Interval after the last advert it heard (the demo
+    //    cuts right after one), so at least 2 intervals and at most MDI plus slack.
+    assert!((2000.0..mdi + 1500.0).contains(&cut), "cut outage {cut} ms (MDI {mdi} ms)\n{all}");
+    // 2. Preempting back: a takes over while b still answers; at most a short blip.
+    assert!(restore < 1000.0, "restore outage {restore} ms\n{all}");
+    // 3. SIGTERM: the VIP leaves a at once and b takes over after Skew_Time.
+    assert!((skew - 50.0..skew + 900.0).contains(&stop), "SIGTERM outage {stop} ms (Skew_Time {skew} ms)\n{all}");
+    println!("demo outages: cut {cut:.1} ms, restore {restore:.1} ms, SIGTERM {stop:.1} ms");
+
+    // Nothing left behind.
+    let list = Command::new("ip").args(["netns", "list"]).output().expect("ip netns list");
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(!list.contains(&format!("vr-demo-{pid}-")), "namespaces left:\n{list}");
+    assert!(!std::env::temp_dir().join(format!("vrrp-lab-{pid}-vrrpd")).exists(), "work dir left");
+}
+
+#[test]
+fn vrrp_lab_without_vrrpd_beside_it_says_how_to_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("vrrp-lab");
+    std::fs::copy(env!("CARGO_BIN_EXE_vrrp-lab"), &lab).unwrap();
+    let out = Command::new(&lab).args(["demo", "--quick"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("vrrpd not found"), "{stderr}");
+    assert!(stderr.contains("cargo build --release -p vrrp-node"), "{stderr}");
+}
