@@ -700,8 +700,12 @@ impl Instance {
             self.become_backup(now, Reason::HigherPriority);
         } else if src != self.cfg.primary_address {
             // A lower-priority router thinks it is master: tell it otherwise now rather
-            // than after up to one interval (RFC 9568 §6.4.3).
+            // than after up to one interval (RFC 9568 §6.4.3). It has probably announced
+            // the VIPs too (a spurious takeover after lost adverts), pointing the clients'
+            // ARP / neighbour caches at itself; announce them again so the clients come
+            // back at once instead of after their cache entries go stale.
             self.send_advert_now(now);
+            self.push(Action::Announce);
         }
     }
 

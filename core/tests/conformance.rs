@@ -336,12 +336,13 @@ fn conformance_21_v3_address_list_mismatch_logs() {
     assert_eq!(b.poll_timeout(), Some(ms(10) + b.master_down_interval()), "the advert still counts");
 }
 
-/// RFC 9568 §6.4.3: a master receiving a lower priority sends an advert at once and stays.
+/// RFC 9568 §6.4.3: a master receiving a lower priority sends an advert at once and stays;
+/// it also re-announces its VIPs, undoing the usurper's gratuitous ARPs.
 #[test]
 fn conformance_22_master_receives_lower_priority() {
     let mut m = master(Version::V3, 200);
     rx(&mut m, ms(8000), a4(12), 255, &bytes_from(&peer_v3(100), 100)).unwrap();
-    assert_eq!(drain(&mut m), [Action::SendAdvert { priority: 200 }]);
+    assert_eq!(drain(&mut m), [Action::SendAdvert { priority: 200 }, Action::Announce]);
     assert_eq!(m.state(), State::Master);
 }
 

@@ -66,7 +66,7 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
         std::thread::sleep(Duration::from_millis(400));
         assert_eq!(holders(&lan, &["a", "b"], vip()), ["a"], "\n{}", logs(&a, &b));
     }
-    assert!(lan.ping_once("client", vip()), "client cannot ping the VIP");
+    assert!(client_reaches(&lan, vip()), "client cannot ping the VIP");
     assert_eq!(lan.neigh("client", vip()).unwrap(), Some(lan.mac("a").unwrap()));
 
     // vrrpd's view of keepalived: it accepts keepalived's adverts with no receive error.
@@ -114,7 +114,7 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
     let moved =
         wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("b").unwrap()));
     assert!(moved.is_some(), "client's neighbour entry did not move to b\n{}", logs(&a, &b));
-    assert!(lan.ping_once("client", vip()), "client cannot ping the VIP on b");
+    assert!(client_reaches(&lan, vip()), "client cannot ping the VIP on b");
 }
 
 #[test]

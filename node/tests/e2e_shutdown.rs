@@ -54,7 +54,7 @@ fn sigterm_on_master_sends_priority_zero_and_backup_takes_over_within_skew_time(
     assert!(took < master_down_interval(100, interval) / 2, "took {took:?}");
 
     // 4. The client reaches the VIP on b.
-    assert!(lan.ping_once("client", vip()), "client cannot ping the VIP after the takeover");
+    assert!(client_reaches(&lan, vip()), "client cannot ping the VIP after the takeover");
     let moved =
         wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("b").unwrap()));
     assert!(moved.is_some(), "client's neighbour entry did not move to b");

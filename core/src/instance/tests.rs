@@ -212,7 +212,7 @@ fn rfc9568_6_4_3_master_receives_lower_priority_sends_advert_at_once() {
     let mut i = master(Version::V3, 150);
     deliver(&mut i, t(9000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
     assert_eq!(i.state(), State::Master);
-    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 150 }]);
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 150 }, Action::Announce]);
     assert_eq!(i.poll_timeout(), Some(t(10_000)));
 }
 
@@ -244,7 +244,7 @@ fn rfc9568_6_4_3_equal_priority_tie_break_by_higher_primary_address() {
     let mut i = master(Version::V3, 100);
     deliver(&mut i, t(9000), &cfg(Version::V3, 100, a4(10)), 100).unwrap();
     assert_eq!(i.state(), State::Master);
-    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 100 }]);
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 100 }, Action::Announce]);
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! socket. The core decides; this module only carries out its [`Action`]s.
 
 pub mod clock;
+pub mod control;
+pub mod engine;
 pub mod plan;
 pub mod ratelimit;
 pub mod status;
@@ -17,26 +19,27 @@ use std::task::Poll;
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context, Result};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn};
 use vrrp_core::router::{Discarded, InstanceId};
-use vrrp_core::{Action, Router, RxError, State};
+use vrrp_core::{RxError, State};
 
 use crate::config;
 use crate::net::{self, Announcer, Netlink, RecvError, Scope, VrrpSocket};
+use crate::sync::{facade::Arc, NotifyQueue};
 use clock::Clock;
+use engine::{Effect, Engine, Inbound, Notice, Transmit};
 use plan::{plan_instance, InstancePlan, LinkFacts};
 use ratelimit::RateLimiter;
 use status::{InstanceStatus, RouterCounters, Status};
 
-/// keepalived's practical ceiling, and what the core is benchmarked with.
-pub const MAX_INSTANCES: usize = 1024;
+pub use engine::MAX_INSTANCES;
 
 /// Receive buffer: the largest advert plus an IPv4 header with options.
 const RX_BUF: usize = 4200;
+
+/// State-change notices that may wait for the notifier thread before new ones are dropped.
+const NOTICE_QUEUE: usize = 4 * MAX_INSTANCES;
 
 /// How `vrrpd` was asked to run.
 #[derive(Debug, Clone)]
@@ -64,14 +67,13 @@ struct VipPlace {
 #[derive(Debug)]
 struct Runtime {
     plan: InstancePlan,
-    socket: usize,
     vips: Vec<VipPlace>,
 }
 
 /// The running daemon.
 struct Daemon {
     clock: Clock,
-    router: Box<Router<MAX_INSTANCES>>,
+    engine: Engine,
     instances: Vec<Runtime>,
     sockets: Vec<VrrpSocket>,
     announcers: BTreeMap<u32, Announcer>,
@@ -80,11 +82,20 @@ struct Daemon {
     added: BTreeSet<(u32, IpAddr, u8)>,
     limiter: RateLimiter,
     malformed: u64,
-    tx_buf: Vec<u8>,
+    send_errors_logged: u64,
 }
 
-/// A control-socket request, answered by the event loop.
-type ControlRequest = (String, oneshot::Sender<String>);
+/// The daemon's sockets as the engine's transmitter: non-blocking sends, no allocation.
+struct Sockets<'a>(&'a [VrrpSocket]);
+
+impl Transmit for Sockets<'_> {
+    fn transmit(&mut self, socket: usize, bytes: &[u8]) -> std::io::Result<()> {
+        match self.0.get(socket) {
+            Some(s) => s.try_send(bytes),
+            None => Err(std::io::Error::other("no such socket")),
+        }
+    }
+}
 
 fn scope_of(s: Option<&str>) -> Scope {
     match s {
@@ -133,14 +144,29 @@ pub async fn run(opts: Options) -> Result<()> {
     if cfg.instances.is_empty() {
         warn!("no vrrp_instance in {}", opts.config.display());
     }
-    let mut daemon = Daemon::build(&cfg).await?;
+    let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
+    let mut daemon = Daemon::build(&cfg, Arc::clone(&notices)).await?;
     if let Some(pid) = &opts.pid_file {
         std::fs::write(pid, format!("{}\n", std::process::id()))
             .with_context(|| format!("writing {}", pid.display()))?;
     }
-    let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlRequest>(16);
+    let names: Vec<String> = daemon.instances.iter().map(|r| r.plan.name.clone()).collect();
+    let notifier = std::thread::Builder::new()
+        .name("vrrpd-notify".into())
+        .spawn({
+            let notices = Arc::clone(&notices);
+            move || notify_loop(&notices, &names)
+        })
+        .context("starting the notifier thread")?;
+    let shared = Arc::new(control::Shared::new());
     let listener = bind_control(&opts.control_socket)?;
-    tokio::spawn(serve_control(listener, ctl_tx));
+    let control_thread = std::thread::Builder::new()
+        .name("vrrpd-control".into())
+        .spawn({
+            let shared = Arc::clone(&shared);
+            move || control::serve(listener, shared)
+        })
+        .context("starting the control thread")?;
     let mut watch = net::watch().context("subscribing to rtnetlink events")?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -150,7 +176,7 @@ pub async fn run(opts: Options) -> Result<()> {
     info!("vrrpd started: {} instance(s)", daemon.instances.len());
     let mut rx_buf = vec![0u8; RX_BUF];
     loop {
-        let deadline = daemon.router.poll_timeout().map(|d| daemon.clock.to_tokio(d));
+        let deadline = daemon.engine.poll_timeout().map(|d| daemon.clock.to_tokio(d));
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d).await,
@@ -162,26 +188,49 @@ pub async fn run(opts: Options) -> Result<()> {
             _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
             _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
-            _ = sleep => {
-                let now = daemon.clock.now();
-                daemon.router.handle_timeout(now);
-                daemon.execute().await;
-            }
-            (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => {
-                daemon.on_packet(idx, result, &rx_buf).await;
-            }
+            _ = sleep => daemon.on_timeout().await,
+            (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
             Some(event) = watch.recv() => daemon.on_link_event(event).await,
-            Some((request, reply)) = ctl_rx.recv() => {
-                let _ = reply.send(daemon.answer(&request));
+            _ = shared.wake.notified() => {
+                if shared.shutdown.take_reload() {
+                    warn!("reload requested: not implemented; restart vrrpd to apply a new configuration");
+                }
+                shared.board.publish(daemon.status());
             }
         }
     }
     daemon.shutdown().await;
+    shared.shutdown.request_stop();
+    // Wake the control thread's accept() so it sees the stop.
+    let _ = std::os::unix::net::UnixStream::connect(&opts.control_socket);
+    let _ = control_thread.join();
+    notices.push(Notice::Stop);
+    let _ = notifier.join();
     let _ = std::fs::remove_file(&opts.control_socket);
     if let Some(pid) = &opts.pid_file {
         let _ = std::fs::remove_file(pid);
     }
+    info!("vrrpd stopped");
     Ok(())
+}
+
+/// The notifier thread: logs state changes in keepalived's words, off the protocol loop
+/// (a blocked stderr must never delay an advert). Notify scripts will hang off here.
+fn notify_loop(notices: &NotifyQueue<Notice>, names: &[String]) {
+    let mut dropped = 0;
+    loop {
+        match notices.pop() {
+            Notice::Stop => return,
+            Notice::State { instance, from, to, reason } => {
+                let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
+                info!("({name}) Entering {} STATE (from {}: {})", to.as_str(), from.as_str(), reason.as_str());
+            }
+        }
+        if notices.dropped() != dropped {
+            dropped = notices.dropped();
+            warn!("{dropped} state-change notices dropped: the notifier could not keep up");
+        }
+    }
 }
 
 /// Waits until any socket yields a datagram (or a per-datagram error).
@@ -200,42 +249,18 @@ async fn recv_any(sockets: &[VrrpSocket], buf: &mut [u8]) -> (usize, std::result
     .await
 }
 
-fn bind_control(path: &std::path::Path) -> Result<UnixListener> {
+fn bind_control(path: &std::path::Path) -> Result<std::os::unix::net::UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let _ = std::fs::remove_file(path);
-    UnixListener::bind(path).with_context(|| format!("binding control socket {}", path.display()))
-}
-
-/// Accepts control connections; each sends one line ("status") and gets one reply.
-async fn serve_control(listener: UnixListener, requests: mpsc::Sender<ControlRequest>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let requests = requests.clone();
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut line = String::new();
-            let mut reader = BufReader::new(read);
-            if tokio::time::timeout(StdDuration::from_secs(2), reader.read_line(&mut line)).await.is_err() {
-                return;
-            }
-            let (tx, rx) = oneshot::channel();
-            if requests.send((line.trim().to_owned(), tx)).await.is_err() {
-                return;
-            }
-            if let Ok(reply) = rx.await {
-                let _ = write.write_all(reply.as_bytes()).await;
-                let _ = write.shutdown().await;
-            }
-        });
-    }
+    std::os::unix::net::UnixListener::bind(path).with_context(|| format!("binding control socket {}", path.display()))
 }
 
 impl Daemon {
-    async fn build(cfg: &config::Config) -> Result<Daemon> {
+    async fn build(cfg: &config::Config, notices: Arc<NotifyQueue<Notice>>) -> Result<Daemon> {
         let netlink = Netlink::new().context("opening rtnetlink")?;
-        let mut router: Box<Router<MAX_INSTANCES>> = Box::default();
+        let mut engine = Engine::new(notices);
         let mut instances = Vec::new();
         let mut sockets: Vec<VrrpSocket> = Vec::new();
         let mut socket_keys: Vec<(String, IpAddr)> = Vec::new();
@@ -296,14 +321,14 @@ impl Daemon {
                     }
                 }
             }
-            router
-                .add(plan.core.clone())
+            engine
+                .add(plan.core.clone(), socket)
                 .map_err(|e| anyhow::anyhow!("{}: cannot add instance: {e:?}", inst.location))?;
-            instances.push(Runtime { plan, socket, vips });
+            instances.push(Runtime { plan, vips });
         }
         let mut daemon = Daemon {
             clock: Clock::start(),
-            router,
+            engine,
             instances,
             sockets,
             announcers,
@@ -311,12 +336,12 @@ impl Daemon {
             added: BTreeSet::new(),
             limiter: RateLimiter::new(StdDuration::from_secs(10)),
             malformed: 0,
-            tx_buf: vec![0u8; vrrp_core::wire::MAX_PACKET_LEN + 16],
+            send_errors_logged: 0,
         };
         daemon.remove_stale_vips().await;
         let now = daemon.clock.now();
         for ifindex in links_down {
-            daemon.router.handle_link(now, ifindex, false);
+            daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));
         }
         Ok(daemon)
     }
@@ -338,13 +363,13 @@ impl Daemon {
 
     async fn start(&mut self) {
         let now = self.clock.now();
-        self.router.start_all(now);
+        self.engine.start(now, &mut Sockets(&self.sockets));
         self.execute().await;
     }
 
     async fn shutdown(&mut self) {
         let now = self.clock.now();
-        self.router.shutdown_all(now);
+        self.engine.shutdown(now, &mut Sockets(&self.sockets));
         self.execute().await;
         // Whatever happened, leave no VIP of ours behind.
         for (ifindex, addr, prefix) in std::mem::take(&mut self.added) {
@@ -352,7 +377,12 @@ impl Daemon {
                 error!("removing {addr}/{prefix}: {e}");
             }
         }
-        info!("vrrpd stopped");
+    }
+
+    async fn on_timeout(&mut self) {
+        let now = self.clock.now();
+        self.engine.on_timeout(now, &mut Sockets(&self.sockets));
+        self.execute().await;
     }
 
     async fn on_packet(&mut self, socket: usize, result: std::result::Result<net::Received, RecvError>, buf: &[u8]) {
@@ -374,7 +404,9 @@ impl Daemon {
         };
         let now = self.clock.now();
         let payload = rx.payload(buf);
-        match self.router.handle_packet(now, rx.ifindex, rx.src, rx.dst, rx.ttl_or_hop_limit, payload) {
+        let inbound = Inbound { ifindex: rx.ifindex, src: rx.src, dst: rx.dst, ttl: rx.ttl_or_hop_limit, payload };
+        let result = self.engine.on_packet(now, &inbound, &mut Sockets(&self.sockets));
+        match result {
             Ok((id, accepted)) => {
                 if accepted.address_list_mismatch {
                     if let Some(n) = self.limiter.allow("address list", std::time::Instant::now()) {
@@ -419,15 +451,15 @@ impl Daemon {
 
     async fn on_link_event(&mut self, event: net::Event) {
         let now = self.clock.now();
+        let mut tx = Sockets(&self.sockets);
         match event {
-            net::Event::LinkUp { index } => self.router.handle_link(now, index, true),
+            net::Event::LinkUp { index } => self.engine.on_link(now, index, true, &mut tx),
             net::Event::LinkDown { index } | net::Event::LinkRemoved { index } => {
-                self.router.handle_link(now, index, false)
+                self.engine.on_link(now, index, false, &mut tx)
             }
             net::Event::AddrRemoved { index, addr, prefix } => {
-                if self.added.contains(&(index, addr, prefix)) {
+                if self.added.remove(&(index, addr, prefix)) {
                     warn!("virtual address {addr}/{prefix} was removed by someone else");
-                    self.added.remove(&(index, addr, prefix));
                 }
             }
             net::Event::AddrAdded { .. } => {}
@@ -435,57 +467,53 @@ impl Daemon {
         self.execute().await;
     }
 
-    /// Carries out every pending action of every instance, in order.
+    /// Carries out the slow effects the engine queued (netlink, announcements), in order,
+    /// and reports send errors (rate-limited).
     async fn execute(&mut self) {
-        while let Some((id, action)) = self.router.poll_action() {
-            let Some(rt) = self.instances.get(usize::from(id.0)) else { continue };
-            match action {
-                Action::StateChanged { from, to, reason } => {
-                    info!(
-                        "({}) Entering {} STATE (from {}: {})",
-                        rt.plan.name,
-                        to.as_str(),
-                        from.as_str(),
-                        reason.as_str()
-                    );
+        if self.engine.send_errors != self.send_errors_logged {
+            self.send_errors_logged = self.engine.send_errors;
+            if let Some(n) = self.limiter.allow("send", std::time::Instant::now()) {
+                let (who, kind) =
+                    self.engine.last_send_error.map_or((String::new(), None), |(id, k)| (self.name(id), Some(k)));
+                warn!(
+                    "({who}) sending advert failed: {kind:?} ({} failed in all, {n} log lines suppressed)",
+                    self.send_errors_logged
+                );
+            }
+        }
+        let effects: Vec<Effect> = self.engine.effects().collect();
+        for effect in effects {
+            match effect {
+                Effect::AddVips(id) => self.add_vips(id).await,
+                Effect::RemoveVips(id) => self.remove_vips(id).await,
+                Effect::Announce(id) => self.announce(id),
+            }
+        }
+    }
+
+    async fn add_vips(&mut self, id: InstanceId) {
+        let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
+        for v in &rt.vips {
+            match self.netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
+                Ok(()) => {
+                    self.added.insert((v.ifindex, v.addr, v.prefix));
                 }
-                Action::SendAdvert { priority } => match self.router.write_advert(id, priority, &mut self.tx_buf) {
-                    Ok(n) => {
-                        if let (Some(sock), Some(bytes)) = (self.sockets.get(rt.socket), self.tx_buf.get(..n)) {
-                            if let Err(e) = sock.send(bytes).await {
-                                if let Some(s) = self.limiter.allow("send", std::time::Instant::now()) {
-                                    warn!("({}) sending advert: {e} ({s} similar suppressed)", rt.plan.name);
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => error!("({}) cannot build advert: {e}", rt.plan.name),
-                },
-                Action::AddVips => {
-                    for v in &rt.vips {
-                        let label = v.label.as_deref();
-                        match self.netlink.add_address(v.ifindex, v.addr, v.prefix, label, v.brd, v.scope).await {
-                            Ok(()) => {
-                                self.added.insert((v.ifindex, v.addr, v.prefix));
-                            }
-                            Err(e) => error!("({}) adding {}/{}: {e}", rt.plan.name, v.addr, v.prefix),
-                        }
-                    }
+                Err(e) => error!("({}) adding {}/{}: {e}", rt.plan.name, v.addr, v.prefix),
+            }
+        }
+    }
+
+    async fn remove_vips(&mut self, id: InstanceId) {
+        let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
+        if rt.plan.core.is_owner() {
+            return;
+        }
+        for v in &rt.vips {
+            match self.netlink.del_address(v.ifindex, v.addr, v.prefix).await {
+                Ok(()) => {
+                    self.added.remove(&(v.ifindex, v.addr, v.prefix));
                 }
-                Action::RemoveVips => {
-                    if rt.plan.core.is_owner() {
-                        continue;
-                    }
-                    for v in &rt.vips {
-                        match self.netlink.del_address(v.ifindex, v.addr, v.prefix).await {
-                            Ok(()) => {
-                                self.added.remove(&(v.ifindex, v.addr, v.prefix));
-                            }
-                            Err(e) => error!("({}) removing {}/{}: {e}", rt.plan.name, v.addr, v.prefix),
-                        }
-                    }
-                }
-                Action::Announce => self.announce(id),
+                Err(e) => error!("({}) removing {}/{}: {e}", rt.plan.name, v.addr, v.prefix),
             }
         }
     }
@@ -493,7 +521,7 @@ impl Daemon {
     /// Gratuitous ARP for each IPv4 VIP, unsolicited NA for each IPv6 VIP, `garp_master_repeat` times.
     fn announce(&self, id: InstanceId) {
         let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
-        let is_master = self.router.get(id).is_some_and(|i| i.state() == State::Master);
+        let is_master = self.engine.router().get(id).is_some_and(|i| i.state() == State::Master);
         if !is_master {
             return;
         }
@@ -514,7 +542,8 @@ impl Daemon {
 
     fn status(&self) -> Status {
         let instances = self
-            .router
+            .engine
+            .router()
             .iter()
             .filter_map(|(id, inst)| {
                 let rt = self.instances.get(usize::from(id.0))?;
@@ -522,15 +551,6 @@ impl Daemon {
                 Some(InstanceStatus::new(&rt.plan.name, &rt.plan.interface, vips, inst))
             })
             .collect();
-        Status { instances, router: RouterCounters::new(self.router.stats(), self.malformed) }
-    }
-
-    fn answer(&self, request: &str) -> String {
-        match request {
-            "status" | "status json" => {
-                serde_json::to_string(&self.status()).unwrap_or_else(|e| format!("error: {e}")) + "\n"
-            }
-            other => format!("error: unknown request {other:?}; try \"status\"\n"),
-        }
+        Status { instances, router: RouterCounters::new(self.engine.router().stats(), self.malformed) }
     }
 }

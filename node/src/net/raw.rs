@@ -95,6 +95,12 @@ pub struct VrrpSocket {
     fd: AsyncFd<Socket>,
     ifindex: u32,
     src: IpAddr,
+    /// The group as a socket address, built once: the advert fast path is a plain
+    /// `sendto` with no per-send allocation (nix's `sendmsg` allocates its control
+    /// buffer, so it is kept for the rare TTL-override and unicast sends).
+    group_addr: socket2::SockAddr,
+    /// IPv6 receive control-message buffer, allocated once and reused for every packet.
+    cmsg_buf: std::sync::Mutex<Vec<u8>>,
 }
 
 impl VrrpSocket {
@@ -110,7 +116,12 @@ impl VrrpSocket {
         super::require_runtime()?;
         let ifindex = nix::net::if_::if_nametoindex(ifname)?;
         let socket = match src {
-            IpAddr::V4(_) => open_v4(ifname, ifindex)?,
+            IpAddr::V4(v4) => {
+                let s = open_v4(ifname, ifindex)?;
+                // Multicast sends without a cmsg take their source from here.
+                s.set_multicast_if_v4(&v4)?;
+                s
+            }
             IpAddr::V6(_) => open_v6(ifname, ifindex)?,
         };
         // SAFETY: tokio's registration is unsafe because it trusts the
@@ -119,7 +130,12 @@ impl VrrpSocket {
         // (which owns the `Socket`) drops it. No safe alternative exists for
         // raw sockets (tokio::net has no raw socket type).
         let fd = unsafe { AsyncFd::register(socket) }.map_err(io::Error::from)?;
-        Ok(Self { fd, ifindex, src })
+        let group_addr = match src {
+            IpAddr::V4(_) => socket2::SockAddr::from(SocketAddrV4::new(VRRP_GROUP_V4, 0)),
+            IpAddr::V6(_) => socket2::SockAddr::from(SocketAddrV6::new(VRRP_GROUP_V6, 0, 0, ifindex)),
+        };
+        let cmsg_buf = std::sync::Mutex::new(nix::cmsg_space!(libc::in6_pktinfo, libc::c_int));
+        Ok(Self { fd, ifindex, src, group_addr, cmsg_buf })
     }
 
     /// The interface this socket is bound to.
@@ -143,7 +159,29 @@ impl VrrpSocket {
     /// Sends one advertisement (the VRRP part; the kernel builds the IP
     /// header) to the group with TTL / hop limit 255.
     pub async fn send(&self, payload: &[u8]) -> io::Result<()> {
-        self.send_with_ttl(payload, self.group(), VRRP_TTL).await
+        loop {
+            let mut guard = self.fd.writable().await?;
+            match guard.try_io(|fd| self.send_group_now(fd.get_ref(), payload)) {
+                Ok(result) => return result,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Non-blocking [`VrrpSocket::send`]: the daemon's steady-state path. The source
+    /// address and TTL / hop limit 255 come from socket options set at open
+    /// (`IP_MULTICAST_IF` with the source address, multicast TTL / hops 255), so
+    /// nothing is allocated per advert.
+    pub fn try_send(&self, payload: &[u8]) -> io::Result<()> {
+        self.send_group_now(self.fd.get_ref(), payload)
+    }
+
+    fn send_group_now(&self, sock: &Socket, payload: &[u8]) -> io::Result<()> {
+        let sent = sock.send_to(payload, &self.group_addr)?;
+        if sent != payload.len() {
+            return Err(io::Error::other("short send on VRRP socket"));
+        }
+        Ok(())
     }
 
     /// Sends to one address instead of the group (keepalived's
@@ -281,9 +319,12 @@ impl VrrpSocket {
     }
 
     fn recv_v6(&self, sock: &Socket, buf: &mut [u8]) -> io::Result<Result<Received, RecvError>> {
-        let mut cmsg_buf = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+        let mut cmsg_buf = match self.cmsg_buf.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         let mut iov = [IoSliceMut::new(buf)];
-        let msg = recvmsg::<SockaddrIn6>(sock.as_raw_fd(), &mut iov, Some(&mut cmsg_buf), MsgFlags::empty())?;
+        let msg = recvmsg::<SockaddrIn6>(sock.as_raw_fd(), &mut iov, Some(&mut *cmsg_buf), MsgFlags::empty())?;
         if msg.flags.contains(MsgFlags::MSG_TRUNC) {
             return Ok(Err(RecvError::Truncated));
         }

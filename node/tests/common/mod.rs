@@ -365,3 +365,9 @@ pub fn master_down_interval(priority: u8, interval: Duration) -> Duration {
 pub fn skew_time(priority: u8, interval: Duration) -> Duration {
     interval * (256 - u32::from(priority)) / 256
 }
+
+/// The client reaches `addr` within a few seconds: one lost ping on a loaded machine (or
+/// an ARP entry being refreshed) is not a failure, a lasting outage is.
+pub fn client_reaches(lan: &Lan, addr: IpAddr) -> bool {
+    wait_for(Duration::from_secs(5), || lan.ping_once("client", addr)).is_some()
+}
