@@ -26,7 +26,11 @@ impl Shared {
     /// Nothing published or requested yet.
     pub fn new() -> Self {
         Shared {
-            board: StatusBoard::new(Status { instances: Vec::new(), router: Default::default() }),
+            board: StatusBoard::new(Status {
+                instances: Vec::new(),
+                router: Default::default(),
+                timer: Default::default(),
+            }),
             shutdown: Shutdown::new(),
             wake: tokio::sync::Notify::new(),
         }

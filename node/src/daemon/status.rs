@@ -14,6 +14,31 @@ pub struct Status {
     /// Router-wide receive errors (RFC 6527 vrrpv3Router*).
     #[serde(default)]
     pub router: RouterCounters,
+    /// How punctually the protocol timer fired.
+    #[serde(default)]
+    pub timer: TimerCounters,
+}
+
+/// Timer punctuality: how late, after its deadline, each expiry was handled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerCounters {
+    /// Expiries handled.
+    pub fired: u64,
+    /// Worst lateness seen, microseconds.
+    pub late_max_us: u64,
+    /// Expiries handled more than 1 ms late.
+    pub late_over_1ms: u64,
+}
+
+impl TimerCounters {
+    /// Records one expiry handled `late_us` after its deadline.
+    pub fn record(&mut self, late_us: u64) {
+        self.fired += 1;
+        self.late_max_us = self.late_max_us.max(late_us);
+        if late_us > 1000 {
+            self.late_over_1ms += 1;
+        }
+    }
 }
 
 /// One instance.
@@ -201,6 +226,8 @@ impl Status {
                 i.vips.join(",")
             );
         }
+        let t = &self.timer;
+        out += &format!("timer: fired={} late_max={}us late_over_1ms={}\n", t.fired, t.late_max_us, t.late_over_1ms);
         let r = &self.router;
         out += &format!(
             "router: checksum_errors={} version_errors={} vrid_errors={} length_errors={} malformed={}\n",
