@@ -235,3 +235,52 @@ mod tests {
         assert_eq!(c.validate(), Err(ConfigError::AhUnsupported));
     }
 }
+
+#[cfg(test)]
+mod boundary_tests {
+    extern crate std;
+    use super::*;
+    use core::net::Ipv4Addr;
+    use std::string::ToString;
+
+    fn base(version: Version) -> InstanceConfig {
+        let mut c = InstanceConfig::new(1, 1, version, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
+        c.vips.push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
+        c
+    }
+
+    #[test]
+    fn interval_limits_are_inclusive() {
+        let mut c = base(Version::V2);
+        c.advert_interval_cs = 25_500;
+        assert_eq!(c.validate(), Ok(()));
+        c.advert_interval_cs = 25_600;
+        assert_eq!(c.validate(), Err(ConfigError::IntervalNotWholeSeconds));
+        let mut c = base(Version::V3);
+        c.advert_interval_cs = 4095;
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_config_error_explains_itself() {
+        let errors = [
+            ConfigError::VridZero,
+            ConfigError::PriorityZero,
+            ConfigError::PriorityOwnerOnly,
+            ConfigError::IntervalZero,
+            ConfigError::IntervalTooLarge,
+            ConfigError::IntervalNotWholeSeconds,
+            ConfigError::V2WithIpv6,
+            ConfigError::NoVirtualAddress,
+            ConfigError::MixedFamilies,
+            ConfigError::PrimaryFamilyMismatch,
+            ConfigError::AuthWithV3,
+            ConfigError::AhUnsupported,
+        ];
+        let mut texts: std::vec::Vec<std::string::String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(texts.iter().all(|t| t.len() > 10));
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), errors.len());
+    }
+}

@@ -139,3 +139,24 @@ mod tests {
         assert_eq!(Instant::from_millis(5).saturating_since(Instant::from_millis(2)), Duration::from_millis(3));
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn subtraction_and_accessors() {
+        let t = Instant::from_micros(5_000);
+        assert_eq!((t - Duration::from_micros(1_000)).as_micros(), 4_000);
+        assert_eq!(t.as_micros(), 5_000);
+        assert_eq!((Duration::from_millis(2) + Duration::from_micros(3)).as_micros(), 2_003);
+    }
+
+    #[test]
+    fn debug_shows_the_unit() {
+        assert_eq!(format!("{:?}", Instant::from_micros(7)), "t+7us");
+        assert_eq!(format!("{:?}", Duration::from_micros(7)), "7us");
+    }
+}

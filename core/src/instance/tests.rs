@@ -3,6 +3,7 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
+use crate::stats::ProtoErrReason;
 use crate::wire::{AdvertRepr, ChecksumForm, GROUP_V4, GROUP_V6};
 
 const IF: u32 = 7;
@@ -444,4 +445,196 @@ fn message_only_checksum_form_is_emitted_when_configured() {
     let n = i.write_advert(100, &mut buf).unwrap();
     let ctx = ChecksumContext { src: a4(11), dst: group(&a4(11)) };
     assert_eq!(AdvertRepr::checksum_form(&Packet::new_unchecked(&buf[..n]), &ctx), Some(ChecksumForm::MessageOnly));
+}
+
+#[test]
+fn state_and_reason_names_are_keepalived_words() {
+    let names = [State::Initialize, State::Backup, State::Master, State::Fault].map(State::as_str);
+    assert_eq!(names, ["INIT", "BACKUP", "MASTER", "FAULT"]);
+    let reasons = [
+        Reason::Startup,
+        Reason::AddressOwner,
+        Reason::Shutdown,
+        Reason::MasterNoResponse,
+        Reason::MasterLeft,
+        Reason::Preempted,
+        Reason::HigherPriority,
+        Reason::LinkDown,
+        Reason::LinkUp,
+    ];
+    let texts: std::vec::Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+    assert!(texts.iter().all(|t| t.len() > 3));
+    let mut unique = texts.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), texts.len(), "every reason reads differently");
+    assert_eq!(Reason::MasterLeft.as_str(), "master sent priority 0");
+}
+
+#[test]
+fn a_state_never_transitions_to_itself() {
+    for s in [State::Initialize, State::Backup, State::Master, State::Fault] {
+        assert!(!s.can_become(s));
+    }
+    assert!(State::Backup.can_become(State::Master));
+}
+
+#[test]
+fn every_rx_error_explains_itself() {
+    use core::fmt::Write;
+    let errors = [
+        RxError::Ttl(1),
+        RxError::Version(2),
+        RxError::Length,
+        RxError::Checksum,
+        RxError::UnknownVrid(3),
+        RxError::InvalidType(4),
+        RxError::NoAddresses,
+        RxError::ZeroInterval,
+        RxError::IntervalMismatch { received_s: 5 },
+        RxError::InvalidAuthType(6),
+        RxError::AuthTypeMismatch { received: 0 },
+        RxError::AuthAhUnsupported,
+        RxError::AuthFailure,
+        RxError::AddressListMismatch,
+        RxError::LocalOwner,
+        RxError::SourceNotLinkLocal,
+    ];
+    let mut seen = std::vec::Vec::new();
+    for e in errors {
+        let mut s = std::string::String::new();
+        write!(s, "{e}").unwrap();
+        assert!(s.len() > 5, "{e:?} renders as {s:?}");
+        seen.push(s);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), errors.len());
+}
+
+#[test]
+fn priority_reports_the_effective_priority() {
+    let mut i = backup(Version::V3, 100);
+    assert_eq!(i.priority(), 100);
+    i.set_priority(t(10), 120).unwrap();
+    assert_eq!(i.priority(), 120);
+    assert_eq!(i.config().priority, 100, "configured priority is kept");
+}
+
+#[test]
+fn primary_address_changes_keep_the_family() {
+    let mut i = master(Version::V3, 100);
+    assert_eq!(i.set_primary_address(ll6(1)), Err(ConfigError::PrimaryFamilyMismatch));
+    assert_eq!(i.master().unwrap().address, a4(11));
+    i.set_primary_address(a4(20)).unwrap();
+    assert_eq!(i.master().unwrap().address, a4(20));
+    let mut buf = [0u8; 64];
+    let n = i.write_advert(100, &mut buf).unwrap();
+    let ctx = ChecksumContext { src: a4(20), dst: group(&a4(20)) };
+    assert!(AdvertRepr::parse(&Packet::new_unchecked(&buf[..n]), &ctx).is_ok(), "pseudo-header uses the new source");
+}
+
+#[test]
+fn has_actions_tracks_the_queue() {
+    let mut i = Instance::new(cfg(Version::V3, 100, a4(11))).unwrap();
+    assert!(!i.has_actions());
+    i.handle_startup(t(0));
+    assert!(i.has_actions());
+    drain(&mut i);
+    assert!(!i.has_actions());
+}
+
+#[test]
+fn only_priority_zero_adverts_count_as_sent_priority_zero() {
+    let mut i = master(Version::V3, 100);
+    let sent = i.stats().sent_advertisements;
+    i.handle_timeout(i.poll_timeout().unwrap());
+    assert_eq!(i.stats().sent_advertisements, sent + 1);
+    assert_eq!(i.stats().sent_pri_zero_packets, 0);
+    i.handle_shutdown(t(99_000));
+    assert_eq!(i.stats().sent_pri_zero_packets, 1);
+}
+
+#[test]
+fn zero_announce_delay_and_refresh_mean_none() {
+    let mut c = cfg(Version::V3, 255, a4(11));
+    c.announce_delay = Some(Duration::ZERO);
+    c.announce_refresh = Some(Duration::ZERO);
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    assert_eq!(i.poll_timeout(), Some(t(1000)), "only the advert timer");
+    let mut c = cfg(Version::V3, 255, a4(11));
+    c.announce_delay = Some(Duration::from_millis(500));
+    c.announce_refresh = Some(Duration::ZERO);
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    drain(&mut i);
+    i.handle_timeout(t(500));
+    assert_eq!(drain(&mut i), [Action::Announce]);
+    assert_eq!(i.poll_timeout(), Some(t(1000)), "no refresh scheduled");
+}
+
+#[test]
+fn advert_timer_woken_exactly_one_interval_late_stays_ahead() {
+    let mut i = master(Version::V3, 100);
+    let first = i.poll_timeout().unwrap();
+    let late = first + Duration::from_secs(1);
+    i.handle_timeout(late);
+    assert_eq!(i.poll_timeout(), Some(late + Duration::from_secs(1)));
+}
+
+#[test]
+fn rfc9568_7_1_address_list_compared_as_a_set_with_duplicates() {
+    let mut c = cfg(Version::V3, 100, a4(11));
+    c.vips.push(a4(2)).unwrap();
+    let mut i = started(c);
+    let mut peer = cfg(Version::V3, 200, a4(12));
+    peer.vips[0] = a4(1);
+    peer.vips.push(a4(1)).unwrap();
+    assert!(deliver(&mut i, t(10), &peer, 200).unwrap().address_list_mismatch, "[1,1] is not [1,2]");
+    peer.vips[1] = a4(2);
+    assert!(!deliver(&mut i, t(20), &peer, 200).unwrap().address_list_mismatch);
+    let mut peer_reordered = peer.clone();
+    peer_reordered.vips.swap(0, 1);
+    assert!(!deliver(&mut i, t(30), &peer_reordered, 200).unwrap().address_list_mismatch, "order does not matter");
+}
+
+fn started(c: InstanceConfig) -> Instance {
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    drain(&mut i);
+    i
+}
+
+#[test]
+fn rfc9568_7_1_instance_checks_vrid_and_family_itself() {
+    let mut i = backup(Version::V3, 100);
+    let mut other = cfg(Version::V3, 200, a4(12));
+    other.vrid = 52;
+    assert_eq!(deliver(&mut i, t(0), &other, 200), Err(RxError::UnknownVrid(52)));
+    let v6 = cfg(Version::V3, 200, ll6(12));
+    assert_eq!(deliver(&mut i, t(0), &v6, 200), Err(RxError::UnknownVrid(51)));
+    assert_eq!(i.stats().proto_err_reason, ProtoErrReason::VrIdError);
+}
+
+#[test]
+fn rfc9568_6_4_2_equal_priority_master_is_followed() {
+    let mut i = backup(Version::V3, 100);
+    deliver(&mut i, t(1000), &cfg(Version::V3, 100, a4(12)), 100).unwrap();
+    assert_eq!(i.poll_timeout(), Some(t(1000) + i.master_down_interval()), "equal priority resets the timer");
+}
+
+#[test]
+fn master_ignores_its_own_looped_advert() {
+    let mut i = master(Version::V3, 100);
+    deliver(&mut i, t(9000), &cfg(Version::V3, 100, a4(11)), 100).unwrap();
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(drain(&mut i), []);
+}
+
+#[test]
+fn v2_backup_reports_master_interval_in_centiseconds() {
+    let mut i = backup(Version::V2, 100);
+    deliver(&mut i, t(0), &cfg(Version::V2, 200, a4(12)), 200).unwrap();
+    assert_eq!(i.master().unwrap().adver_interval_cs, 100);
 }

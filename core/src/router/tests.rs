@@ -246,3 +246,107 @@ fn ipv6_instances_are_dispatched_separately_from_ipv4() {
     let id6 = r.add(c6).unwrap();
     assert_eq!(r.lookup(1, 9, Family::Ipv6), Some(id6));
 }
+
+#[test]
+fn len_and_is_empty() {
+    let mut r: Router<4> = Router::new();
+    assert!(r.is_empty());
+    assert_eq!(r.len(), 0);
+    r.add(cfg(1, 1, 100)).unwrap();
+    assert!(!r.is_empty());
+    assert_eq!(r.len(), 1);
+}
+
+#[test]
+fn per_instance_start_shutdown_priority_and_address() {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 1, 100)).unwrap();
+    let b = r.add(cfg(1, 2, 100)).unwrap();
+    r.start(t(0), a);
+    assert_eq!(r.get(a).unwrap().state(), State::Backup);
+    assert_eq!(r.get(b).unwrap().state(), State::Initialize);
+    assert!(r.poll_timeout().is_some(), "a started instance has a deadline in the heap");
+    r.shutdown(t(1), a);
+    assert_eq!(r.get(a).unwrap().state(), State::Initialize);
+    assert_eq!(r.poll_timeout(), None, "its deadline left the heap");
+    r.start_all(t(2));
+    r.shutdown_all(t(3));
+    assert!(r.iter().all(|(_, i)| i.state() == State::Initialize));
+    assert_eq!(r.set_priority(t(4), a, 0), Err(ConfigError::PriorityZero));
+    r.set_priority(t(4), a, 150).unwrap();
+    assert_eq!(r.get(a).unwrap().priority(), 150);
+    let v6 = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1));
+    assert_eq!(r.set_primary_address(a, v6), Err(ConfigError::PrimaryFamilyMismatch));
+    r.set_primary_address(a, a4(30)).unwrap();
+    assert_eq!(r.get(a).unwrap().config().primary_address, a4(30));
+}
+
+#[test]
+fn link_events_find_interfaces_above_and_below() {
+    let mut r: Router<8> = Router::new();
+    let low = r.add(cfg(1, 1, 100)).unwrap();
+    let mid = r.add(cfg(5, 1, 100)).unwrap();
+    let high = r.add(cfg(9, 1, 100)).unwrap();
+    r.start_all(t(0));
+    r.handle_link(t(1), 9, false);
+    r.handle_link(t(1), 1, false);
+    assert_eq!(r.get(low).unwrap().state(), State::Fault);
+    assert_eq!(r.get(mid).unwrap().state(), State::Backup);
+    assert_eq!(r.get(high).unwrap().state(), State::Fault);
+}
+
+#[test]
+fn instance_level_version_and_vrid_errors_reach_router_counters() {
+    let mut r: Router<4> = Router::new();
+    let mut v2 = cfg(1, 51, 100);
+    v2.version = Version::V2;
+    v2.advert_interval_cs = 100;
+    r.add(v2).unwrap();
+    // A v3 advert for the v2 instance: matched by VRID, refused by version.
+    let bytes = advert(51, 200);
+    let d = r.handle_packet(t(0), 1, a4(12), IpAddr::V4(GROUP_V4), 255, &bytes).unwrap_err();
+    assert_eq!(d.error, RxError::Version(3));
+    assert_eq!(r.stats().version_errors, 1);
+    assert_eq!(r.stats().vrid_errors, 0);
+}
+
+#[test]
+fn timeouts_fire_only_when_due() {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 1, 100)).unwrap();
+    r.start_all(t(0));
+    let due = r.poll_timeout().unwrap();
+    r.handle_timeout(due - Duration::from_micros(1));
+    assert_eq!(r.get(a).unwrap().state(), State::Backup);
+    r.handle_timeout(due);
+    assert_eq!(r.get(a).unwrap().state(), State::Master);
+}
+
+#[test]
+fn write_advert_returns_the_advert_length() {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 1, 100)).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(r.write_advert(a, 100, &mut buf), Ok(12));
+    assert_eq!(r.write_advert(InstanceId(9), 100, &mut buf), Err(crate::wire::Error::Unrepresentable));
+}
+
+proptest! {
+    /// The indexed heap's top is always the earliest deadline, whatever the sequence of
+    /// inserts, moves (earlier and later) and removals.
+    #[test]
+    fn prop_deadline_heap_top_is_the_minimum(ops in prop::collection::vec((0..16u16, prop::option::of(0..1000u64)), 1..200)) {
+        let mut heap: DeadlineHeap<16> = DeadlineHeap::new();
+        let mut model: [Option<Instant>; 16] = [None; 16];
+        for (id, deadline) in ops {
+            let deadline = deadline.map(Instant::from_micros);
+            heap.set(id, deadline);
+            model[usize::from(id)] = deadline;
+            let want = model.iter().enumerate().filter_map(|(i, d)| d.map(|d| (d, i as u16))).min();
+            prop_assert_eq!(heap.peek(), want);
+            for (i, d) in model.iter().enumerate() {
+                prop_assert_eq!(heap.deadline_of(i as u16), *d);
+            }
+        }
+    }
+}

@@ -300,3 +300,16 @@ mod tests {
         assert_eq!(&buf[..8], &[0x21, 200, 101, 1, 1, 1, 0x12, 0x34]);
     }
 }
+
+#[cfg(test)]
+mod reserved_tests {
+    use super::*;
+
+    #[test]
+    fn reserved_bits_read_back_exactly() {
+        let bytes = [0x31u8, 1, 100, 1, 0x50, 0x64, 0, 0, 192, 0, 2, 1];
+        let p = Packet::new_unchecked(&bytes[..]);
+        assert_eq!(p.v3_reserved(), 5);
+        assert_eq!(p.max_adver_int(), 100);
+    }
+}

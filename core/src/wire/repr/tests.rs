@@ -259,3 +259,71 @@ proptest! {
         let _ = (packet.vrid(), packet.auth_data(), packet.address_bytes(Family::Ipv6), packet.max_adver_int());
     }
 }
+
+#[test]
+fn max_packet_len_is_v3_ipv6_with_255_addresses() {
+    assert_eq!(crate::wire::MAX_PACKET_LEN, 8 + 255 * 16);
+}
+
+#[test]
+fn interval_in_centiseconds_for_both_versions() {
+    let v2 = AdvertRepr {
+        vrid: 1,
+        priority: 1,
+        variant: Variant::V2 { adver_int_s: 3, auth: Auth::None },
+        addresses: AddressList::from_addrs(&[v4(1)]).unwrap(),
+    };
+    assert_eq!(v2.interval_cs(), 300);
+    assert_eq!(v2.header().interval_cs(), 300);
+    assert_eq!(v3_repr().interval_cs(), 100);
+    assert_eq!(v3_repr().header().interval_cs(), 100);
+}
+
+#[test]
+fn rfc9568_5_2_7_largest_interval_4095_is_emitted() {
+    let repr = AdvertRepr { variant: Variant::V3 { max_adver_int_cs: 4095 }, ..v3_repr() };
+    let (buf, n) = emit(&repr, &ctx4(), ChecksumForm::default());
+    assert_eq!(parse(&buf[..n], &ctx4()), Ok(repr));
+}
+
+#[test]
+fn address_list_queries() {
+    let list = AddressList::from_addrs(&[v4(1), v4(2)]).unwrap();
+    assert!(!list.is_empty());
+    assert!(list.contains(&v4(2)));
+    assert!(!list.contains(&v4(3)));
+    assert!(!list.contains(&IpAddr::V6(Ipv6Addr::LOCALHOST)));
+    let six = AddressList::from_addrs(&[IpAddr::V6(Ipv6Addr::LOCALHOST)]).unwrap();
+    assert!(six.contains(&IpAddr::V6(Ipv6Addr::LOCALHOST)));
+    assert!(AddressList::V4(heapless::Vec::new()).is_empty());
+    assert!(list.same_set_as(&[v4(2), v4(1)]));
+    assert!(!list.same_set_as(&[v4(1), v4(1)]));
+    assert!(!list.same_set_as(&[v4(1)]));
+    assert!(!list.same_set_as(&[v4(1), v4(2), v4(3)]));
+    assert!(AddressList::from_addrs(&[v4(1), IpAddr::V6(Ipv6Addr::LOCALHOST)]).is_none(), "mixed families");
+    assert!(AddressList::from_addrs(&[]).is_none());
+}
+
+#[test]
+fn every_wire_error_explains_itself() {
+    extern crate std;
+    use std::string::ToString;
+    let errors = [
+        Error::Truncated,
+        Error::TrailingBytes,
+        Error::UnknownVersion(9),
+        Error::V2OverIpv6,
+        Error::UnknownType(7),
+        Error::NoAddresses,
+        Error::ZeroInterval,
+        Error::UnknownAuthType(3),
+        Error::Checksum,
+        Error::BufferTooSmall,
+        Error::Unrepresentable,
+    ];
+    let mut texts: std::vec::Vec<std::string::String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(texts.iter().all(|t| t.len() > 5));
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), errors.len());
+}
