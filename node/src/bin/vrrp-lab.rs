@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use vrrp_node::lab::cpu;
 use vrrp_node::lab::demo::{self, Binaries, Implementation, Interrupted, Options, StepReport};
 
 /// Network-namespace lab for vrrpd (needs root).
@@ -25,6 +26,14 @@ enum Cmd {
     Demo(Common),
     /// The same three steps with a keepalived pair, then a vrrpd pair; outages side by side.
     Compare(Common),
+    /// CPU and memory of a keepalived pair and a vrrpd pair doing the same job, same run.
+    Cpu {
+        #[command(flatten)]
+        common: Common,
+        /// Measurement window per daemon and scenario, seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -68,10 +77,10 @@ fn summary(title: &str, reports: &[StepReport]) {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
-    let (Cmd::Demo(common) | Cmd::Compare(common)) = &cli.command;
+    let (Cmd::Demo(common) | Cmd::Compare(common) | Cmd::Cpu { common, .. }) = &cli.command;
     // First what needs no privileges, so that its advice shows either way.
     let opts = common.options()?;
-    if matches!(cli.command, Cmd::Compare(_)) && !keepalived_installed() {
+    if matches!(cli.command, Cmd::Compare(_) | Cmd::Cpu { .. }) && !keepalived_installed() {
         anyhow::bail!("keepalived is not installed (Debian: apt-get install keepalived)");
     }
     if !nix::unistd::geteuid().is_root() {
@@ -94,6 +103,21 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             summary("client outage per step (keepalived pair):", &keepalived);
             summary("client outage per step (vrrpd pair):", &vrrpd);
             demo::print_comparison(&keepalived, &vrrpd);
+        }
+        Cmd::Cpu { seconds, .. } => {
+            let window = std::time::Duration::from_secs(*seconds);
+            let mut rows = Vec::new();
+            for s in cpu::SCENARIOS {
+                println!(
+                    "=== {} instances, advert_int {}: keepalived pair, then vrrpd pair",
+                    s.instances, s.advert_int
+                );
+                let k = cpu::measure(Implementation::Keepalived, s, window, &opts.binaries.vrrpd)?;
+                let v = cpu::measure(Implementation::Vrrpd, s, window, &opts.binaries.vrrpd)?;
+                rows.push((k, v));
+            }
+            println!();
+            cpu::print_table(&rows);
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! let in-process code (sockets, netlink) run inside a namespace, and gate
 //! tests on root.
 
+pub mod cpu;
 pub mod demo;
 mod netns;
 mod ns;
