@@ -162,10 +162,10 @@ pub struct AdvertRepr {
     pub addresses: AddressList,
 }
 
-impl AdvertRepr {
-    /// The protocol version.
+impl Variant {
+    /// The protocol version these fields belong to.
     pub fn version(&self) -> Version {
-        match self.variant {
+        match self {
             Variant::V2 { .. } => Version::V2,
             Variant::V3 { .. } => Version::V3,
         }
@@ -173,10 +173,22 @@ impl AdvertRepr {
 
     /// The advertised interval in centiseconds (v2 seconds × 100).
     pub fn interval_cs(&self) -> u16 {
-        match self.variant {
+        match *self {
             Variant::V2 { adver_int_s, .. } => u16::from(adver_int_s) * 100,
             Variant::V3 { max_adver_int_cs } => max_adver_int_cs,
         }
+    }
+}
+
+impl AdvertRepr {
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.variant.version()
+    }
+
+    /// The advertised interval in centiseconds (v2 seconds × 100).
+    pub fn interval_cs(&self) -> u16 {
+        self.variant.interval_cs()
     }
 
     /// Parses and validates a packet that arrived between `ctx.src` and `ctx.dst`: every
@@ -238,18 +250,12 @@ pub struct AdvertHeader {
 impl AdvertHeader {
     /// The protocol version.
     pub fn version(&self) -> Version {
-        match self.variant {
-            Variant::V2 { .. } => Version::V2,
-            Variant::V3 { .. } => Version::V3,
-        }
+        self.variant.version()
     }
 
     /// The advertised interval in centiseconds (v2 seconds × 100).
     pub fn interval_cs(&self) -> u16 {
-        match self.variant {
-            Variant::V2 { adver_int_s, .. } => u16::from(adver_int_s) * 100,
-            Variant::V3 { max_adver_int_cs } => max_adver_int_cs,
-        }
+        self.variant.interval_cs()
     }
 
     /// Validates everything the packet alone can tell, in RFC 9568 §7.1 order where it
