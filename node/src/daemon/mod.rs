@@ -1,8 +1,11 @@
 //! `vrrpd`: the event loop that binds [`vrrp_core::Router`] to Linux.
 //!
-//! One current-thread tokio runtime drives everything: the raw VRRP sockets, the timer
-//! (the core's single earliest deadline), rtnetlink link events, signals and the control
-//! socket. The core decides; this module only carries out its [`Action`]s.
+//! One current-thread tokio runtime drives the protocol: the raw VRRP sockets, a timerfd
+//! at the core's single earliest deadline, rtnetlink link events and signals. The
+//! allocation-free [`engine::Engine`] runs the core and sends adverts; this loop carries
+//! out the slow effects (netlink, gratuitous ARP). Two helper threads keep slow consumers
+//! off the protocol path: the control server (`vrrpctl`) and the notifier (state-change
+//! logs); they share only [`crate::sync`] types with the loop.
 
 pub mod clock;
 pub mod control;
