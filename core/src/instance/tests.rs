@@ -638,3 +638,21 @@ fn v2_backup_reports_master_interval_in_centiseconds() {
     deliver(&mut i, t(0), &cfg(Version::V2, 200, a4(12)), 200).unwrap();
     assert_eq!(i.master().unwrap().adver_interval_cs, 100);
 }
+
+#[test]
+fn keepalived_garp_master_refresh_repeats_while_master() {
+    let mut c = cfg(Version::V3, 255, a4(11));
+    c.announce_delay = Some(Duration::from_secs(5));
+    c.announce_refresh = Some(Duration::from_secs(60));
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    drain(&mut i);
+    let mut announced = std::vec::Vec::new();
+    while let Some(now) = i.poll_timeout().filter(|d| *d <= t(130_000)) {
+        i.handle_timeout(now);
+        if drain(&mut i).contains(&Action::Announce) {
+            announced.push(now);
+        }
+    }
+    assert_eq!(announced, [t(5_000), t(65_000), t(125_000)]);
+}
