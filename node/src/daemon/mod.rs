@@ -87,6 +87,8 @@ struct Daemon {
     malformed: u64,
     send_errors_logged: u64,
     timer: status::TimerCounters,
+    /// Effects being carried out (capacity kept between calls).
+    effects: Vec<Effect>,
 }
 
 /// The daemon's sockets as the engine's transmitter: non-blocking sends, no allocation.
@@ -354,6 +356,7 @@ impl Daemon {
             malformed: 0,
             send_errors_logged: 0,
             timer: status::TimerCounters::default(),
+            effects: Vec::with_capacity(3 * MAX_INSTANCES),
         };
         daemon.remove_stale_vips().await;
         let now = daemon.clock.now();
@@ -501,14 +504,17 @@ impl Daemon {
                 );
             }
         }
-        let effects: Vec<Effect> = self.engine.effects().collect();
-        for effect in effects {
+        // Reuse one buffer: this runs after every packet and timer, and must not allocate.
+        let mut effects = std::mem::take(&mut self.effects);
+        effects.extend(self.engine.effects());
+        for effect in effects.drain(..) {
             match effect {
                 Effect::AddVips(id) => self.add_vips(id).await,
                 Effect::RemoveVips(id) => self.remove_vips(id).await,
                 Effect::Announce(id) => self.announce(id),
             }
         }
+        self.effects = effects;
     }
 
     async fn add_vips(&mut self, id: InstanceId) {

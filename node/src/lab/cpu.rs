@@ -184,34 +184,18 @@ fn tail(log: &str) -> String {
 /// Prints keepalived's and vrrpd's costs side by side with their ratios.
 pub fn print_table(costs: &[(Cost, Cost)]) {
     println!("{:<22} {:>8} {:>14} {:>14} {:>10}", "scenario", "role", "keepalived", "vrrpd", "ratio");
+    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.1}x", a / b) } else { "-".into() };
     for (k, v) in costs {
         let label = format!("{} inst @ {} s", k.scenario.instances, k.scenario.advert_int);
         let pct = |cpu: f64, c: &Cost| 100.0 * cpu / c.window.as_secs_f64();
-        let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.1}x", a / b) } else { "-".into() };
-        println!(
-            "{:<22} {:>8} {:>12.2} % {:>12.2} % {:>10}",
-            label,
-            "master",
-            pct(k.master_cpu, k),
-            pct(v.master_cpu, v),
-            ratio(k.master_cpu, v.master_cpu)
-        );
-        println!(
-            "{:<22} {:>8} {:>12.2} % {:>12.2} % {:>10}",
-            "",
-            "backup",
-            pct(k.backup_cpu, k),
-            pct(v.backup_cpu, v),
-            ratio(k.backup_cpu, v.backup_cpu)
-        );
-        println!(
-            "{:<22} {:>8} {:>11} KiB {:>11} KiB {:>10}",
-            "",
-            "RSS",
-            k.master_rss_kib,
-            v.master_rss_kib,
-            ratio(k.master_rss_kib as f64, v.master_rss_kib as f64)
-        );
+        let rows = [
+            (label.as_str(), "master", pct(k.master_cpu, k), pct(v.master_cpu, v), "%"),
+            ("", "backup", pct(k.backup_cpu, k), pct(v.backup_cpu, v), "%"),
+            ("", "RSS", k.master_rss_kib as f64, v.master_rss_kib as f64, "KiB"),
+        ];
+        for (label, role, kv, vv, unit) in rows {
+            println!("{label:<22} {role:>8} {kv:>10.2} {unit:<3} {vv:>10.2} {unit:<3} {:>10}", ratio(kv, vv));
+        }
     }
     println!("CPU: share of one core over the window, summed over the server's processes.");
 }
