@@ -533,10 +533,7 @@ impl Instance {
 
     /// The packet lists exactly our virtual addresses, in any order (RFC 9568 §7.1).
     fn same_addresses<T: AsRef<[u8]>>(&self, packet: &Packet<T>) -> bool {
-        let family = self.cfg.family();
-        usize::from(packet.count()) == self.cfg.vips.len()
-            && packet.addresses(family).all(|a| self.cfg.vips.contains(&a))
-            && self.cfg.vips.iter().all(|v| packet.addresses(family).any(|a| a == *v))
+        wire::same_address_set(packet.addresses(self.cfg.family()), usize::from(packet.count()), &self.cfg.vips)
     }
 
     fn validate(&mut self, src: IpAddr, dst: IpAddr, ttl: u8, bytes: &[u8]) -> Result<AdvertHeader, RxError> {

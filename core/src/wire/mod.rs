@@ -14,7 +14,7 @@ mod repr;
 
 pub use checksum::{ChecksumContext, ChecksumForm};
 pub use packet::Packet;
-pub use repr::{AddressList, AdvertHeader, AdvertRepr, Auth, Variant};
+pub use repr::{same_address_set, AddressList, AdvertHeader, AdvertRepr, Auth, Variant};
 
 /// VRRP is IP protocol 112 (RFC 9568 §5.1.1.4, RFC 3768 §5.2.4).
 pub const IP_PROTOCOL: u8 = 112;

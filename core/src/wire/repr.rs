@@ -84,7 +84,7 @@ impl AddressList {
 
     /// Same addresses as `addrs`, regardless of order (RFC 9568 §7.1 compares the set).
     pub fn same_set_as(&self, addrs: &[IpAddr]) -> bool {
-        self.len() == addrs.len() && addrs.iter().all(|a| self.contains(a)) && self.iter().all(|a| addrs.contains(&a))
+        same_address_set(self.iter(), self.len(), addrs)
     }
 
     fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, family: Family) -> Result<AddressList, Error> {
@@ -97,6 +97,18 @@ impl AddressList {
         }
         Ok(list)
     }
+}
+
+/// True when `listed` (of which there are `count`) holds exactly the addresses of `addrs`,
+/// in any order (RFC 9568 §7.1 compares the sets). Works on a parsed [`AddressList`] and
+/// on the zero-copy [`Packet::addresses`] alike.
+pub fn same_address_set<I>(listed: I, count: usize, addrs: &[IpAddr]) -> bool
+where
+    I: Iterator<Item = IpAddr> + Clone,
+{
+    count == addrs.len()
+        && listed.clone().all(|a| addrs.contains(&a))
+        && addrs.iter().all(|a| listed.clone().any(|l| l == *a))
 }
 
 /// VRRPv2 authentication (RFC 3768 §5.3.6; types 1 and 2 from RFC 2338, which RFC 3768
