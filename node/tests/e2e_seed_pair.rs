@@ -19,6 +19,9 @@ fn seed_pair_vip_on_master_failover_and_preempt_back() {
     let lan = lan("seedpair");
     let a = start_vrrpd(&lan, "a", &seed_config("MASTER", 101));
     let b = start_vrrpd(&lan, "b", &seed_config("BACKUP", 100));
+    // Each server runs a TCP service that names itself: a new connection to the VIP tells
+    // which server holds it, as the users' clients would find out.
+    let _services = [NameServer::start(&lan, "a"), NameServer::start(&lan, "b")];
 
     // 1. The VIP ends up on the prio-101 server only; the client resolves it to a's MAC.
     let took = wait_for(Duration::from_secs(10), || holds(&lan, "a", vip()));
@@ -27,6 +30,7 @@ fn seed_pair_vip_on_master_failover_and_preempt_back() {
     assert!(!holds(&lan, "b", vip()), "VIP on both servers; b log:\n{}", b.log());
     assert!(client_reaches(&lan, vip()), "client cannot ping the VIP");
     assert_eq!(lan.neigh("client", vip()).unwrap(), Some(lan.mac("a").unwrap()));
+    assert_eq!(tcp_reaches(&lan, vip()).expect("TCP connect to the VIP"), "a");
     let status = a.status_json();
     assert_eq!(status["instances"][0]["state"], "MASTER", "{status}");
     assert_eq!(b.status_json()["instances"][0]["state"], "BACKUP");
@@ -41,6 +45,7 @@ fn seed_pair_vip_on_master_failover_and_preempt_back() {
         wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("b").unwrap()));
     assert!(moved.is_some(), "client's neighbour entry did not move to b");
     assert!(client_reaches(&lan, vip()), "pings do not resume after failover");
+    assert_eq!(tcp_reaches(&lan, vip()).expect("TCP connect to the VIP after failover"), "b");
 
     // 3. Restore the cable: a preempts back; never on both for longer than about an advert.
     lan.restore_cable("a").unwrap();
@@ -49,4 +54,5 @@ fn seed_pair_vip_on_master_failover_and_preempt_back() {
     let moved =
         wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("a").unwrap()));
     assert!(moved.is_some(), "client's neighbour entry did not return to a");
+    assert_eq!(tcp_reaches(&lan, vip()).expect("TCP connect to the VIP after preemption"), "a");
 }

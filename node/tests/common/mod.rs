@@ -371,3 +371,63 @@ pub fn skew_time(priority: u8, interval: Duration) -> Duration {
 pub fn client_reaches(lan: &Lan, addr: IpAddr) -> bool {
     wait_for(Duration::from_secs(5), || lan.ping_once("client", addr)).is_some()
 }
+
+/// A TCP service on one server that answers every connection with the server's name and
+/// closes, so the client can tell which server a new connection to the VIP reached.
+/// Stopped (its accept thread joined, its listener closed) when dropped.
+pub struct NameServer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The port [`NameServer`] listens on (any address of the server, the VIP included).
+pub const NAME_PORT: u16 = 7007;
+
+impl NameServer {
+    pub fn start(lan: &Lan, host: &str) -> NameServer {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = lan
+            .run_in(host, || std::net::TcpListener::bind(("0.0.0.0", NAME_PORT)))
+            .expect("enter namespace")
+            .expect("bind the name service");
+        listener.set_nonblocking(true).expect("nonblocking listener");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let name = host.to_owned();
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        let _ = conn.set_nonblocking(false);
+                        let _ = conn.write_all(name.as_bytes());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        NameServer { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for NameServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Opens a new TCP connection from the client to `addr` on [`NAME_PORT`] and returns the
+/// name of the server that answered, or the error.
+pub fn tcp_reaches(lan: &Lan, addr: IpAddr) -> std::io::Result<String> {
+    use std::io::Read;
+    lan.run_in("client", || {
+        let mut conn = std::net::TcpStream::connect_timeout(&(addr, NAME_PORT).into(), Duration::from_secs(2))?;
+        conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+        let mut name = String::new();
+        conn.read_to_string(&mut name)?;
+        Ok(name)
+    })?
+}
