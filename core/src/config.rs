@@ -132,6 +132,18 @@ impl InstanceConfig {
         self.priority == PRIORITY_OWNER
     }
 
+    /// Whether received IPv6 adverts must list a link-local address first (RFC 9568
+    /// §5.2.9, receive check added by erratum 8300).
+    ///
+    /// Only a group that itself follows §5.2.9 (its own list starts with the virtual
+    /// link-local address) requires it of its peers. keepalived lists only the configured
+    /// VIPs, usually global ones, so a group configured that way could never hear a
+    /// keepalived peer if it insisted; there the v3 address-list comparison still reports
+    /// a peer whose list differs.
+    pub fn requires_link_local_first(&self) -> bool {
+        matches!(self.vips.first(), Some(IpAddr::V6(a)) if a.is_unicast_link_local())
+    }
+
     /// Checks every rule a running instance relies on.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.vrid == 0 {

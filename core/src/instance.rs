@@ -162,10 +162,15 @@ pub enum RxError {
     /// v2: address list differs and the sender is not the owner: RFC 3768 §7.1 says drop
     /// (`address_list_errors`).
     AddressListMismatch,
-    /// We are the address owner; RFC 9568 §7.1 discards adverts for our own VRID.
+    /// VRRPv2 only: we are the address owner, and RFC 3768 §7.1 discards adverts for our
+    /// own VRID. (VRRPv3 follows RFC 9568 erratum 8298 instead: the owner processes the
+    /// advert and reports [`Accepted::local_owner`].)
     LocalOwner,
     /// IPv6 advert from a non-link-local source (RFC 9568 §5.1.2.1; `source_address_errors`).
     SourceNotLinkLocal,
+    /// IPv6 advert whose first address is not link-local, received by a group whose own
+    /// list starts with one (RFC 9568 §5.2.9, erratum 8300; `address_list_errors`).
+    FirstAddressNotLinkLocal,
 }
 
 impl core::fmt::Display for RxError {
@@ -191,6 +196,7 @@ impl core::fmt::Display for RxError {
             RxError::AddressListMismatch => f.write_str("virtual address list differs from ours"),
             RxError::LocalOwner => f.write_str("we are the address owner"),
             RxError::SourceNotLinkLocal => f.write_str("IPv6 source is not link-local"),
+            RxError::FirstAddressNotLinkLocal => f.write_str("first IPv6 address is not link-local"),
         }
     }
 }
@@ -202,6 +208,11 @@ pub struct Accepted {
     pub priority: u8,
     /// v3 only: the address list differs from ours. RFC 9568 §7.1 says log, not drop.
     pub address_list_mismatch: bool,
+    /// v3 only: we are the address owner (priority 255) and still heard an advert for our
+    /// VRID: another router claims it, a duplicate owner or a misconfiguration. RFC 9568
+    /// erratum 8298: log it, and let the election (priority, then address) settle it
+    /// rather than have two owners ignore each other as masters.
+    pub local_owner: bool,
 }
 
 /// The master this router last heard, for status output.
@@ -528,7 +539,7 @@ impl Instance {
         }
         bump(&mut self.stats.rcvd_advertisements);
         self.handle_advert(now, src, &header);
-        Ok(Accepted { priority: header.priority, address_list_mismatch: mismatch })
+        Ok(Accepted { priority: header.priority, address_list_mismatch: mismatch, local_owner: self.cfg.is_owner() })
     }
 
     /// The packet lists exactly our virtual addresses, in any order (RFC 9568 §7.1).
@@ -554,13 +565,17 @@ impl Instance {
         }
         let header =
             AdvertHeader::parse(&packet, &ChecksumContext { src, dst }).map_err(|e| self.count_parse_error(e))?;
-        if self.cfg.is_owner() {
+        if self.cfg.is_owner() && self.cfg.version == Version::V2 {
             return Err(RxError::LocalOwner);
         }
         if let IpAddr::V6(v6) = src {
             if !v6.is_unicast_link_local() {
                 bump(&mut self.stats.source_address_errors);
                 return Err(RxError::SourceNotLinkLocal);
+            }
+            if self.cfg.requires_link_local_first() && !first_is_link_local(&packet) {
+                bump(&mut self.stats.address_list_errors);
+                return Err(RxError::FirstAddressNotLinkLocal);
             }
         }
         if let Variant::V2 { adver_int_s, auth } = header.variant {
@@ -656,8 +671,11 @@ impl Instance {
             return;
         }
         let lower = adv.priority < self.priority;
-        let tolerate = lower && self.cfg.preempt && self.tolerate_lower_master(now);
-        if !self.cfg.preempt || !lower || tolerate {
+        // The owner preempts whatever Preempt_Mode says (RFC 9568 §6.1). It is only ever
+        // Backup after losing an election to another owner (erratum 8298).
+        let preempt = self.cfg.preempt || self.cfg.is_owner();
+        let tolerate = lower && preempt && self.tolerate_lower_master(now);
+        if !preempt || !lower || tolerate {
             if !lower {
                 self.preempt_until = None;
             }
@@ -721,6 +739,11 @@ impl Instance {
         let ctx = ChecksumContext { src: self.cfg.primary_address, dst: self.cfg.family().group() };
         header.emit(self.cfg.vips.iter().copied(), buf, &ctx, self.cfg.checksum_form)
     }
+}
+
+/// The advert's first address is an IPv6 link-local one (RFC 9568 §5.2.9).
+fn first_is_link_local<T: AsRef<[u8]>>(packet: &Packet<T>) -> bool {
+    matches!(packet.addresses(Family::Ipv6).next(), Some(IpAddr::V6(a)) if a.is_unicast_link_local())
 }
 
 /// Addresses compared "as unsigned integers" (RFC 9568 §6.4.3).

@@ -346,9 +346,11 @@ fn conformance_22_master_receives_lower_priority() {
     assert_eq!(m.state(), State::Master);
 }
 
-/// RFC 9568 §5.1.2.1 / §5.2.9: IPv6 adverts come from a link-local source. The first
-/// listed address need not be link-local: keepalived lists only the VIPs (see the
-/// captured vector), and dropping those would break interop.
+/// RFC 9568 §5.1.2.1 / §5.2.9 and erratum 8300: IPv6 adverts come from a link-local
+/// source, and a group whose own list starts with its virtual link-local address drops
+/// adverts whose first address is not link-local. A group configured as keepalived
+/// users do (global VIPs only, which is what keepalived sends, see the captured vector)
+/// hears such lists: insisting would make every keepalived peer invisible.
 #[test]
 fn conformance_23_ipv6_link_local() {
     let mut b = started(cfg(Version::V3, 100, ll6(0x11)));
@@ -357,6 +359,42 @@ fn conformance_23_ipv6_link_local() {
     let global_src = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x12));
     let p = cfg(Version::V3, 200, global_src);
     assert_eq!(rx(&mut b, ms(10), global_src, 255, &bytes_from(&p, 200)), Err(RxError::SourceNotLinkLocal));
+
+    // An RFC-style group: fe80::1 (the virtual link-local address) listed first.
+    let rfc_style = |priority: u8, primary: IpAddr, vips: [IpAddr; 2]| {
+        let mut c = cfg(Version::V3, priority, primary);
+        c.vips.clear();
+        c.vips.extend(vips);
+        c
+    };
+    let vll = ll6(1);
+    let mut b = started(rfc_style(100, ll6(0x11), [vll, vip6()]));
+    let good = rfc_style(200, ll6(0x12), [vll, vip6()]);
+    rx(&mut b, ms(10), ll6(0x12), 255, &bytes_from(&good, 200)).expect("link-local first");
+    let bad = rfc_style(200, ll6(0x12), [vip6(), vll]);
+    assert_eq!(rx(&mut b, ms(20), ll6(0x12), 255, &bytes_from(&bad, 200)), Err(RxError::FirstAddressNotLinkLocal));
+    assert_eq!(b.stats().address_list_errors, 1);
+}
+
+/// RFC 9568 §7.1 as amended by erratum 8298: an address owner that hears an advert for
+/// its VRID logs it and processes it, so two routers both configured as owner elect one
+/// master (the higher address) instead of ignoring each other. RFC 3768 §7.1 (v2) still
+/// discards.
+#[test]
+fn conformance_26_owner_receives_advert_for_its_vrid() {
+    let owner = |version: Version, primary: IpAddr| started(cfg(version, 255, primary));
+    let mut low = owner(Version::V3, a4(11));
+    let mut high = owner(Version::V3, a4(12));
+    let from_high = bytes_from(&cfg(Version::V3, 255, a4(12)), 255);
+    let from_low = bytes_from(&cfg(Version::V3, 255, a4(11)), 255);
+    assert!(rx(&mut low, ms(10), a4(12), 255, &from_high).unwrap().local_owner);
+    assert!(rx(&mut high, ms(10), a4(11), 255, &from_low).unwrap().local_owner);
+    assert_eq!((low.state(), high.state()), (State::Backup, State::Master));
+
+    let mut v2 = owner(Version::V2, a4(11));
+    let v2_from_high = bytes_from(&cfg(Version::V2, 255, a4(12)), 255);
+    assert_eq!(rx(&mut v2, ms(10), a4(12), 255, &v2_from_high), Err(RxError::LocalOwner));
+    assert_eq!(v2.state(), State::Master);
 }
 
 /// RFC 9568 §6.4.3: a master shutting down says goodbye with priority 0.

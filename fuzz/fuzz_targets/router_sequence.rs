@@ -13,7 +13,8 @@
 //! After every op, all pending actions are drained and checked:
 //! - each `StateChanged` is legal (`from != to`, `State::can_become(from, to)`), starts
 //!   from the state the previous change reported, and has a reason that fits its target;
-//!   the address owner never becomes Backup;
+//!   the address owner becomes Backup only by losing a v3 election to another owner
+//!   (RFC 9568 erratum 8298);
 //! - each `SendAdvert` serialises with `write_advert` and parses back (same VRID,
 //!   priority, version, addresses); its priority is the instance's or 0;
 //! - `AddVips` / `RemoveVips` alternate, VIPs are held exactly while Master, and
@@ -480,7 +481,13 @@ impl World {
                 assert_eq!(cfg.family(), Family::of(&src));
                 assert_eq!(Some(cfg.vrid), bytes.get(1).copied());
                 assert_eq!(ttl, wire::TTL, "accepted with TTL {ttl}");
-                assert!(!cfg.is_owner(), "the owner accepted an advert for its own VRID");
+                // RFC 9568 erratum 8298: a v3 owner processes (and reports) adverts for
+                // its VRID; a v2 owner discards them (RFC 3768 §7.1).
+                assert_eq!(accepted.local_owner, cfg.is_owner());
+                assert!(
+                    !(cfg.is_owner() && cfg.version == Version::V2),
+                    "a v2 owner accepted an advert for its own VRID"
+                );
                 assert_eq!(Some(accepted.priority), bytes.get(2).copied());
                 assert_eq!(*self.router.stats(), before);
             }
@@ -619,8 +626,13 @@ impl World {
                     if reason == Reason::AddressOwner {
                         assert!(owner, "#{i}: AddressOwner reason for a non-owner");
                     }
+                    // An owner is Backup only after losing the election to another
+                    // owner (v3, erratum 8298): a higher-priority reason, never v2.
                     assert!(
-                        !(owner && to == State::Backup),
+                        !(owner
+                            && to == State::Backup
+                            && (reason != Reason::HigherPriority
+                                || inst.config().version == Version::V2)),
                         "#{i}: the address owner became Backup ({reason:?})"
                     );
                     self.model.state[i] = to;

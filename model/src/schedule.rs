@@ -217,15 +217,19 @@ impl Schedule {
         s.routers = n as u8;
         s.vrids = self.vrid_count() as u8;
         s.priorities = (0..n).map(|i| self.priorities.get(i).copied().unwrap_or(100).max(1)).collect();
-        // At most one owner per virtual router: a second 255 is a misconfiguration
-        // keepalived refuses, not a fault worth simulating.
-        let mut seen_owner = false;
-        for p in &mut s.priorities {
-            if *p == 255 {
-                if seen_owner {
-                    *p = 254;
+        // A second owner (255) is a misconfiguration. With VRRPv3 the owners elect one
+        // master (RFC 9568 erratum 8298), so it is simulated; a VRRPv2 owner discards
+        // every advert for its VRID (RFC 3768 §7.1), so two would both stay master for
+        // good: keep one.
+        if self.version == Version::V2 {
+            let mut seen_owner = false;
+            for p in &mut s.priorities {
+                if *p == 255 {
+                    if seen_owner {
+                        *p = 254;
+                    }
+                    seen_owner = true;
                 }
-                seen_owner = true;
             }
         }
         if s.version == Version::V2 {
@@ -322,9 +326,11 @@ mod tests {
     }
 
     #[test]
-    fn normalized_keeps_a_single_owner() {
-        let s = Schedule::basic(&[255, 255, 10]).normalized();
-        assert_eq!(s.priorities, vec![255, 254, 10]);
+    fn normalized_keeps_a_single_owner_with_v2_only() {
+        let mut s = Schedule::basic(&[255, 255, 10]);
+        assert_eq!(s.normalized().priorities, vec![255, 255, 10]);
+        s.version = Version::V2;
+        assert_eq!(s.normalized().priorities, vec![255, 254, 10]);
     }
 
     #[test]

@@ -208,8 +208,9 @@ impl Sim {
         let result = node.receive(now, usize::from(vrid), src, bytes, &mut self.rec, &mut out);
         let owner = node.priority(usize::from(vrid)) == vrrp_core::config::PRIORITY_OWNER;
         if let Err(e) = result {
-            // The owner discards adverts for its own VRID (RFC 9568 §7.1); any other
-            // refusal of a peer's well-formed advert is a codec or validation bug.
+            // A VRRPv2 owner discards adverts for its own VRID (RFC 3768 §7.1; a v3
+            // owner processes them, RFC 9568 erratum 8298); any other refusal of a
+            // peer's well-formed advert is a codec or validation bug.
             if !(owner && e == vrrp_core::RxError::LocalOwner) {
                 self.rec.violate(
                     invariants::CORE_ACCEPTS_VALID_INPUT,

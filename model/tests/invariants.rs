@@ -23,6 +23,34 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(common::config(1024, REGRESSIONS))]
+
+    /// Two routers configured as address owner (a misconfiguration) under random faults:
+    /// with VRRPv3 they hear each other (RFC 9568 erratum 8298) and every invariant holds,
+    /// one master per side included.
+    #[test]
+    fn every_invariant_holds_with_two_v3_owners(
+        mut s in common::schedule(),
+        first in 0usize..8,
+        second in 0usize..8,
+        ipv6 in any::<bool>(),
+    ) {
+        if s.version == Version::V2 {
+            s.version = Version::V3;
+            s.interval_cs = 100;
+        }
+        s.ipv6 = ipv6;
+        let n = usize::from(s.routers.clamp(2, 8));
+        let (a, b) = (first % n, if second % n == first % n { (first + 1) % n } else { second % n });
+        s.priorities[a] = 255;
+        s.priorities[b] = 255;
+        let o = run(&s);
+        let v = check(&o);
+        prop_assert!(v.is_empty(), "{}", common::explain(&o, &v));
+    }
+}
+
+proptest! {
     #![proptest_config(common::config(256, REGRESSIONS))]
 
     #[test]

@@ -119,6 +119,28 @@ fn address_owner_takes_over_at_once_when_it_restarts() {
 }
 
 #[test]
+fn rfc9568_erratum_8298_two_owners_elect_the_higher_address() {
+    // r0 and r1 both configured as owner (a misconfiguration). Both are master at once at
+    // startup; each hears the other, and r0 (the lower address) steps down.
+    let mut s = Schedule::basic(&[255, 255, 100]);
+    s.faults = vec![(10 * S, Fault::Crash(1)), (20 * S, Fault::Restart(1))];
+    let o = run_clean(&s);
+    assert_eq!(entered(&o, 0, State::Master, 0), Some((0, Reason::AddressOwner)));
+    assert_eq!(entered(&o, 1, State::Master, 0), Some((0, Reason::AddressOwner)));
+    assert_eq!(entered(&o, 0, State::Backup, 0), Some((100, Reason::HigherPriority)));
+    assert_eq!(masters_at(&o, 0, 9 * S), vec![1]);
+    // r1 crashes: r0 takes over after its Master_Down_Interval (Skew_Time 1/256 s).
+    let (t, reason) = entered(&o, 0, State::Master, 10 * S).expect("r0 takes over");
+    assert_eq!(reason, Reason::MasterNoResponse);
+    assert!(t <= 10 * S + mdi(255, 100) + 200, "{t}");
+    assert_eq!(entered(&o, 2, State::Master, 0), None, "the non-owner never becomes master");
+    // r1 restarts as master at once and r0 yields again.
+    assert_eq!(entered(&o, 1, State::Master, 20 * S), Some((20 * S, Reason::AddressOwner)));
+    assert_eq!(entered(&o, 0, State::Backup, 20 * S), Some((20 * S + 100, Reason::HigherPriority)));
+    assert_eq!(masters_at(&o, 0, o.end), vec![1]);
+}
+
+#[test]
 fn partition_elects_a_master_per_side_and_healing_keeps_the_highest() {
     let mut s = three();
     s.faults = vec![(10 * S, Fault::Partition { sides: vec![0, 1, 1] }), (20 * S, Fault::Heal)];

@@ -380,11 +380,77 @@ fn rfc3768_7_1_auth_checks_count_rfc2787_statistics() {
 }
 
 #[test]
-fn rfc9568_7_1_owner_discards_adverts_for_its_vrid() {
+fn rfc3768_7_1_v2_owner_discards_adverts_for_its_vrid() {
+    let mut i = Instance::new(cfg(Version::V2, 255, a4(11))).unwrap();
+    i.handle_startup(t(0));
+    drain(&mut i);
+    assert_eq!(deliver(&mut i, t(10), &cfg(Version::V2, 255, a4(12)), 255), Err(RxError::LocalOwner));
+    assert_eq!(i.state(), State::Master);
+    assert!(drain(&mut i).is_empty());
+}
+
+#[test]
+fn rfc9568_erratum_8298_owner_logs_and_keeps_mastership_against_a_lower_priority() {
     let mut i = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
     i.handle_startup(t(0));
-    assert_eq!(deliver(&mut i, t(10), &cfg(Version::V3, 254, a4(12)), 254), Err(RxError::LocalOwner));
+    drain(&mut i);
+    let got = deliver(&mut i, t(10), &cfg(Version::V3, 254, a4(12)), 254).unwrap();
+    assert!(got.local_owner, "the owner hearing an advert for its VRID is reported");
     assert_eq!(i.state(), State::Master);
+    // Processed like any master hearing a lower priority (RFC 9568 §6.4.3): it asserts itself.
+    assert!(drain(&mut i).contains(&Action::SendAdvert { priority: 255 }));
+    assert_eq!(i.stats().rcvd_advertisements, 1);
+}
+
+#[test]
+fn rfc9568_erratum_8298_duplicate_owners_elect_the_higher_address() {
+    // Two routers both configured as owner: before the erratum each discarded the
+    // other's adverts and both stayed master. Now the lower address steps down.
+    let mut low = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
+    low.handle_startup(t(0));
+    drain(&mut low);
+    let got = deliver(&mut low, t(10), &cfg(Version::V3, 255, a4(12)), 255).unwrap();
+    assert!(got.local_owner);
+    assert_eq!(low.state(), State::Backup);
+    assert!(drain(&mut low).contains(&Action::StateChanged {
+        from: State::Master,
+        to: State::Backup,
+        reason: Reason::HigherPriority
+    }));
+    let mut high = Instance::new(cfg(Version::V3, 255, a4(12))).unwrap();
+    high.handle_startup(t(0));
+    drain(&mut high);
+    assert!(deliver(&mut high, t(10), &cfg(Version::V3, 255, a4(11)), 255).unwrap().local_owner);
+    assert_eq!(high.state(), State::Master);
+    // The stepped-down owner follows the other while it advertises, and takes over
+    // after its (short: Skew_Time is 1/256 interval) Master_Down_Interval when it stops.
+    let mdi = low.poll_timeout().unwrap();
+    assert_eq!(mdi, t(10) + crate::timers::master_down_interval(255, 100));
+    low.handle_timeout(mdi);
+    assert_eq!(low.state(), State::Master);
+}
+
+#[test]
+fn rfc9568_6_1_owner_preempts_even_with_preempt_off() {
+    // An owner that lost the duplicate-owner election is Backup; a lower-priority master
+    // (the other owner gone, a backup took over) is preempted despite `nopreempt`.
+    let mut c = cfg(Version::V3, 255, a4(11));
+    c.preempt = false;
+    let mut i = Instance::new(c).unwrap();
+    i.handle_startup(t(0));
+    deliver(&mut i, t(10), &cfg(Version::V3, 255, a4(12)), 255).unwrap();
+    assert_eq!(i.state(), State::Backup);
+    let down = i.poll_timeout().unwrap();
+    deliver(&mut i, t(20), &cfg(Version::V3, 200, a4(13)), 200).unwrap();
+    assert_eq!(i.poll_timeout(), Some(down), "the lower master does not reset the down timer");
+    i.handle_timeout(down);
+    assert_eq!(i.state(), State::Master);
+}
+
+#[test]
+fn non_owner_never_reports_local_owner() {
+    let mut i = backup(Version::V3, 100);
+    assert!(!deliver(&mut i, t(0), &cfg(Version::V3, 255, a4(12)), 255).unwrap().local_owner);
 }
 
 #[test]
@@ -418,6 +484,43 @@ fn rfc9568_5_1_2_1_ipv6_source_must_be_link_local() {
     let peer = cfg(Version::V3, 200, global);
     assert_eq!(deliver(&mut i, t(0), &peer, 200), Err(RxError::SourceNotLinkLocal));
     assert_eq!(i.stats().source_address_errors, 1);
+}
+
+/// An IPv6 config listing `first` then 2001:db8::1.
+fn v6_listing(priority: u8, primary: IpAddr, first: Ipv6Addr) -> InstanceConfig {
+    let mut c = cfg(Version::V3, priority, primary);
+    c.vips.clear();
+    c.vips.push(IpAddr::V6(first)).unwrap();
+    c.vips.push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))).unwrap();
+    c
+}
+
+#[test]
+fn rfc9568_5_2_9_erratum_8300_first_address_must_be_link_local_where_we_list_one_first() {
+    let virtual_ll = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    let mut i = Instance::new(v6_listing(100, ll6(0x11), virtual_ll)).unwrap();
+    assert!(i.config().requires_link_local_first());
+    i.handle_startup(t(0));
+    // A peer following §5.2.9 is heard.
+    let good = deliver(&mut i, t(0), &v6_listing(200, ll6(0x12), virtual_ll), 200).unwrap();
+    assert!(!good.address_list_mismatch);
+    // A peer whose list starts with a global address is invalid.
+    let mut bad = v6_listing(200, ll6(0x12), virtual_ll);
+    bad.vips.reverse();
+    assert_eq!(deliver(&mut i, t(10), &bad, 200), Err(RxError::FirstAddressNotLinkLocal));
+    assert_eq!(i.stats().address_list_errors, 1);
+    assert_eq!(i.stats().rcvd_advertisements, 1);
+}
+
+#[test]
+fn rfc9568_5_2_9_keepalived_style_global_only_group_hears_global_first_lists() {
+    // keepalived lists only the configured VIPs; a group configured the same way hears it.
+    let mut i = Instance::new(cfg(Version::V3, 100, ll6(0x11))).unwrap();
+    assert!(!i.config().requires_link_local_first());
+    i.handle_startup(t(0));
+    let got = deliver(&mut i, t(0), &cfg(Version::V3, 200, ll6(0x12)), 200).unwrap();
+    assert!(!got.address_list_mismatch);
+    assert_eq!(i.master().unwrap().priority, 200);
 }
 
 #[test]
@@ -499,6 +602,7 @@ fn every_rx_error_explains_itself() {
         RxError::AddressListMismatch,
         RxError::LocalOwner,
         RxError::SourceNotLinkLocal,
+        RxError::FirstAddressNotLinkLocal,
     ];
     let mut seen = std::vec::Vec::new();
     for e in errors {

@@ -440,6 +440,18 @@ impl Daemon {
                         );
                     }
                 }
+                if accepted.local_owner {
+                    // RFC 9568 erratum 8298: the owner logs the event and lets the
+                    // election settle who is master.
+                    if let Some(n) = self.limiter.allow("owner", std::time::Instant::now()) {
+                        let name = self.name(id);
+                        warn!(
+                            "({name}) advert from {} (priority {}) for the VRID we own (priority 255): another \
+                             router claims it; the election decides ({n} similar suppressed)",
+                            rx.src, accepted.priority
+                        );
+                    }
+                }
             }
             Err(Discarded { instance, error }) => self.log_discard(instance, error, rx.src),
         }
@@ -459,8 +471,9 @@ impl Daemon {
             RxError::InvalidAuthType(_) | RxError::AuthTypeMismatch { .. } | RxError::AuthAhUnsupported => "auth type",
             RxError::AuthFailure => "auth",
             RxError::AddressListMismatch => "address list",
-            RxError::LocalOwner => return,
+            RxError::LocalOwner => "owner",
             RxError::SourceNotLinkLocal => "source",
+            RxError::FirstAddressNotLinkLocal => "first address",
         };
         if let Some(n) = self.limiter.allow(key, std::time::Instant::now()) {
             let who = instance.map(|id| self.name(id)).unwrap_or_else(|| "-".into());
