@@ -543,10 +543,10 @@ impl Daemon {
     }
 
     async fn remove_vips(&mut self, id: InstanceId) {
+        // The owner's VIPs too: vrrpd added them (as keepalived does, priority 255 is not
+        // taken to mean they are the interface's own addresses), and an owner that is no
+        // longer master (FAULT, or a lost duplicate-owner election) must not keep them.
         let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
-        if rt.plan.core.is_owner() {
-            return;
-        }
         for v in &rt.vips {
             match self.netlink.del_address(v.ifindex, v.addr, v.prefix).await {
                 Ok(()) => {

@@ -1,0 +1,49 @@
+//! Two servers both configured as the address owner (priority 255), a misconfiguration an
+//! operator can make by copying one file to both. With VRRPv3, RFC 9568 erratum 8298 has
+//! each owner log the other's adverts and process them, so the election leaves exactly
+//! one master (the higher address) instead of two owners ignoring each other.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use vrrp_node::lab::require_root;
+
+#[test]
+fn rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it() {
+    if !require_root("rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it") {
+        return;
+    }
+    let lan = lan("owners");
+    let owner = Conf::seed("MASTER", 255).v3().advert_int("0.1").render();
+    let a = start_vrrpd(&lan, "a", &owner);
+    let mut b = start_vrrpd(&lan, "b", &owner);
+
+    // b (192.0.2.12, the higher address) stays master; a steps down and drops the VIP.
+    let settled = wait_for(Duration::from_secs(10), || {
+        a.state() == "BACKUP" && b.state() == "MASTER" && holders(&lan, &["a", "b"], vip()) == ["b"]
+    });
+    assert!(
+        settled.is_some(),
+        "holders {:?}\na log:\n{}\nb log:\n{}",
+        holders(&lan, &["a", "b"], vip()),
+        a.log(),
+        b.log()
+    );
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(holders(&lan, &["a", "b"], vip()), ["b"], "a log:\n{}\nb log:\n{}", a.log(), b.log());
+    }
+    assert_eq!(a.status_json()["instances"][0]["master_ip"], "192.0.2.12");
+    // Both logged the event (rate-limited), as the erratum asks.
+    for (name, d) in [("a", &a), ("b", &b)] {
+        assert!(d.log().contains("for the VRID we own"), "{name} did not log the other owner:\n{}", d.log());
+    }
+
+    // The standing owner goes away: the other takes over after Skew_Time (priority 0).
+    b.sigterm();
+    let took = wait_for(Duration::from_secs(3), || holds(&lan, "a", vip()));
+    assert!(took.is_some(), "a never took over; a log:\n{}", a.log());
+    assert_eq!(a.state(), "MASTER");
+}
