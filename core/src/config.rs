@@ -168,7 +168,7 @@ impl InstanceConfig {
                 if family == Family::Ipv6 {
                     return Err(ConfigError::V2WithIpv6);
                 }
-                if self.advert_interval_cs % 100 != 0 || self.advert_interval_cs > 25_500 {
+                if !self.advert_interval_cs.is_multiple_of(100) || self.advert_interval_cs > 25_500 {
                     return Err(ConfigError::IntervalNotWholeSeconds);
                 }
                 if self.auth == Auth::IpAh {

@@ -50,11 +50,11 @@ impl Profile {
 
 /// Formats µs for humans: "1 s", "12.3 ms", "450 µs".
 pub fn ms(us: u64) -> String {
-    if us >= 1_000_000 && us % 1_000_000 == 0 {
+    if us >= 1_000_000 && us.is_multiple_of(1_000_000) {
         format!("{} s", us / 1_000_000)
     } else if us >= 1_000_000 {
         format!("{:.3} s", us as f64 / 1e6)
-    } else if us >= 1_000 && us % 1_000 == 0 {
+    } else if us >= 1_000 && us.is_multiple_of(1_000) {
         format!("{} ms", us / 1_000)
     } else if us >= 1_000 {
         format!("{:.1} ms", us as f64 / 1e3)

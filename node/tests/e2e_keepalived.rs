@@ -1,10 +1,12 @@
 //! Mixed pairs: keepalived 2.2.7 (the Debian package) on one server, vrrpd on the other,
-//! VRRPv2 (the seed config) and VRRPv3, with either one holding the higher priority.
+//! VRRPv2 (the seed config), VRRPv3 over IPv4 and over IPv6, with either one holding the
+//! higher priority.
 //! Exactly one holds the VIP, the higher-priority one; SIGTERM on it hands the VIP to the
 //! other through the priority-0 advert.
 
 mod common;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use common::*;
@@ -40,7 +42,7 @@ impl Server {
     }
 }
 
-fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: bool) {
+fn mixed_pair(test: &str, lan_name: &str, version: u8, ipv6: bool, keepalived_is_master: bool) {
     if !require_root(test) || !keepalived_available(test) {
         return;
     }
@@ -49,6 +51,15 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
         2 => (Conf::seed("MASTER", 101), Conf::seed("BACKUP", 100)),
         _ => (Conf::seed("MASTER", 101).v3(), Conf::seed("BACKUP", 100).v3()),
     };
+    // IPv6: keepalived lists only the global VIP (no link-local address first), which
+    // vrrpd hears because its own list has the same form (RFC 9568 erratum 8300 reading).
+    let (hi, lo, vip) = if ipv6 {
+        (hi.vip("2001:db8::1/64"), lo.vip("2001:db8::1/64"), "2001:db8::1".parse::<IpAddr>().unwrap())
+    } else {
+        (hi, lo, vip())
+    };
+    let a_source =
+        if ipv6 { lan.link_local("a").unwrap().expect("a's link-local").to_string() } else { "192.0.2.11".into() };
     // The higher priority always sits on a; which daemon runs where is what varies.
     let mut a = Server::start(&lan, "a", keepalived_is_master, &hi);
     let mut b = Server::start(&lan, "b", !keepalived_is_master, &lo);
@@ -58,16 +69,16 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
     // 1. Exactly one holds the VIP, and it is a (priority 101), for several adverts.
     //    keepalived 2.2.7 starts in BACKUP and waits Master_Down_Interval even as
     //    `state MASTER`, so allow two of those and some.
-    let up = wait_for(3 * master_down_interval(100, interval), || holds(&lan, "a", vip()));
+    let up = wait_for(3 * master_down_interval(100, interval), || holds(&lan, "a", vip));
     assert!(up.is_some(), "VIP never appeared on a\n{}", logs(&a, &b));
-    let stable = wait_for(Duration::from_secs(6), || holders(&lan, &["a", "b"], vip()) == ["a"]);
-    assert!(stable.is_some(), "holders {:?}\n{}", holders(&lan, &["a", "b"], vip()), logs(&a, &b));
+    let stable = wait_for(Duration::from_secs(6), || holders(&lan, &["a", "b"], vip) == ["a"]);
+    assert!(stable.is_some(), "holders {:?}\n{}", holders(&lan, &["a", "b"], vip), logs(&a, &b));
     for _ in 0..6 {
         std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(holders(&lan, &["a", "b"], vip()), ["a"], "\n{}", logs(&a, &b));
+        assert_eq!(holders(&lan, &["a", "b"], vip), ["a"], "\n{}", logs(&a, &b));
     }
-    assert!(client_reaches(&lan, vip()), "client cannot ping the VIP");
-    assert_eq!(lan.neigh("client", vip()).unwrap(), Some(lan.mac("a").unwrap()));
+    assert!(client_reaches(&lan, vip), "client cannot ping the VIP");
+    assert_eq!(lan.neigh("client", vip).unwrap(), Some(lan.mac("a").unwrap()));
 
     // vrrpd's view of keepalived: it accepts keepalived's adverts with no receive error.
     match (&a, &b) {
@@ -75,9 +86,11 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
             let s = d.status_json();
             let i = &s["instances"][0];
             assert_eq!(i["state"], "BACKUP", "{s}");
-            assert_eq!(i["master_ip"], "192.0.2.11", "{s}");
+            assert_eq!(i["master_ip"], a_source.as_str(), "{s}");
             assert!(i["stats"]["rcvd_advertisements"].as_u64().unwrap_or(0) >= 2, "{s}");
-            for c in ["auth_failures", "ip_ttl_errors", "packet_length_errors", "adv_interval_errors"] {
+            for c in
+                ["auth_failures", "ip_ttl_errors", "packet_length_errors", "adv_interval_errors", "address_list_errors"]
+            {
                 assert_eq!(i["stats"][c], 0, "{c}: {s}");
             }
             assert_eq!(s["router"]["checksum_errors"], 0, "{s}");
@@ -97,14 +110,14 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
     // 2. SIGTERM the master: its priority-0 advert makes the other take over after
     //    Skew_Time (0.61 s at priority 100), far sooner than Master_Down_Interval (3.61 s).
     a.peer().sigterm();
-    let took = wait_for(master_down_interval(100, interval) + Duration::from_secs(3), || holds(&lan, "b", vip()));
+    let took = wait_for(master_down_interval(100, interval) + Duration::from_secs(3), || holds(&lan, "b", vip));
     let took = took.unwrap_or_else(|| panic!("b never took over\n{}", logs(&a, &b)));
     println!("{test}: takeover after SIGTERM on {}: {took:?}", a.peer().kind());
     let skew = skew_time(100, interval);
     assert!(took < skew + Duration::from_millis(900), "took {took:?} (Skew_Time {skew:?})\n{}", logs(&a, &b));
     let status = a.peer().wait_exit(Duration::from_secs(5));
     assert!(status.is_some_and(|s| s.success()), "a exited with {status:?}\n{}", logs(&a, &b));
-    assert!(!holds(&lan, "a", vip()), "VIP left on the stopped server\n{}", logs(&a, &b));
+    assert!(!holds(&lan, "a", vip), "VIP left on the stopped server\n{}", logs(&a, &b));
     assert!(b.peer().running(), "b died\n{}", logs(&a, &b));
     if let Server::Vrrpd(d) = &b {
         let s = d.status_json();
@@ -112,27 +125,37 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
         assert!(s["instances"][0]["stats"]["rcvd_pri_zero_packets"].as_u64().unwrap_or(0) >= 1, "{s}");
     }
     let moved =
-        wait_for(Duration::from_secs(3), || lan.neigh("client", vip()).ok().flatten() == Some(lan.mac("b").unwrap()));
+        wait_for(Duration::from_secs(3), || lan.neigh("client", vip).ok().flatten() == Some(lan.mac("b").unwrap()));
     assert!(moved.is_some(), "client's neighbour entry did not move to b\n{}", logs(&a, &b));
-    assert!(client_reaches(&lan, vip()), "client cannot ping the VIP on b");
+    assert!(client_reaches(&lan, vip), "client cannot ping the VIP on b");
 }
 
 #[test]
 fn keepalived_v2_master_vrrpd_backup() {
-    mixed_pair("keepalived_v2_master_vrrpd_backup", "ka2m", 2, true);
+    mixed_pair("keepalived_v2_master_vrrpd_backup", "ka2m", 2, false, true);
 }
 
 #[test]
 fn vrrpd_v2_master_keepalived_backup() {
-    mixed_pair("vrrpd_v2_master_keepalived_backup", "ka2b", 2, false);
+    mixed_pair("vrrpd_v2_master_keepalived_backup", "ka2b", 2, false, false);
 }
 
 #[test]
 fn keepalived_v3_master_vrrpd_backup() {
-    mixed_pair("keepalived_v3_master_vrrpd_backup", "ka3m", 3, true);
+    mixed_pair("keepalived_v3_master_vrrpd_backup", "ka3m", 3, false, true);
 }
 
 #[test]
 fn vrrpd_v3_master_keepalived_backup() {
-    mixed_pair("vrrpd_v3_master_keepalived_backup", "ka3b", 3, false);
+    mixed_pair("vrrpd_v3_master_keepalived_backup", "ka3b", 3, false, false);
+}
+
+#[test]
+fn keepalived_v3_ipv6_master_vrrpd_backup() {
+    mixed_pair("keepalived_v3_ipv6_master_vrrpd_backup", "ka6m", 3, true, true);
+}
+
+#[test]
+fn vrrpd_v3_ipv6_master_keepalived_backup() {
+    mixed_pair("vrrpd_v3_ipv6_master_keepalived_backup", "ka6b", 3, true, false);
 }
