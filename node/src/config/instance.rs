@@ -1,6 +1,8 @@
 //! `vrrp_instance NAME { ... }` and its `authentication` sub-block.
 
-use super::diagnostic::Reporter;
+use std::collections::BTreeMap;
+
+use super::diagnostic::{Reporter, SourceLocation};
 use super::lexer::Token;
 use super::model::{Auth, InitialState};
 use super::parser::{Cursor, Stmt};
@@ -74,8 +76,49 @@ pub(crate) fn parse_instance<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt:
         return None;
     };
     let mut inst = RawInstance::new(name.word().unwrap_or_default().to_string(), rep.loc(name.pos));
+    let mut seen = BTreeMap::new();
     // A truncated instance would only add "missing interface"-style noise.
-    cur.block(rep, open, |cur, rep, s| instance_stmt(cur, rep, &s, &mut inst)).then_some(inst)
+    cur.block(rep, open, |cur, rep, s| {
+        warn_if_repeated(rep, &s, &mut seen);
+        instance_stmt(cur, rep, &s, &mut inst)
+    })
+    .then_some(inst)
+}
+
+/// Keywords that set one value: written twice, the last wins (as in keepalived), which
+/// is rarely what the operator meant, so the second gets a warning naming the first.
+/// `accept` and `no_accept` set the same value.
+const SINGLE_VALUED: &[&str] = &[
+    "state",
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "version",
+    "nopreempt",
+    "preempt_delay",
+    "garp_master_delay",
+    "garp_master_repeat",
+    "accept",
+    "no_accept",
+    "mcast_src_ip",
+    "native_ipv6",
+    "authentication",
+];
+
+fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'static str, SourceLocation>) {
+    let Some(&key) = SINGLE_VALUED.iter().find(|k| **k == s.name) else { return };
+    let key = if key == "no_accept" { "accept" } else { key };
+    let here = rep.loc(s.key.pos);
+    match seen.get(key) {
+        Some(first) => rep.warn(
+            s.key.pos,
+            format!("`{}` set again in this vrrp_instance (first at {first}); the last one wins", s.name),
+        ),
+        None => {
+            seen.insert(key, here);
+        }
+    }
 }
 
 fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, inst: &mut RawInstance) {

@@ -496,3 +496,21 @@ fn empty_and_comment_only_inputs_are_empty_configs() {
     assert_eq!(ok("").instances, vec![]);
     assert_eq!(ok("# nothing\n!\n").instances, vec![]);
 }
+
+#[test]
+fn repeated_single_valued_keyword_warns_at_the_second_and_the_last_wins() {
+    let text = instance(
+        "    interface eth0\n    virtual_router_id 1\n    priority 150\n    accept\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    priority 90\n    no_accept\n",
+    );
+    let c = ok(&text);
+    assert_eq!(c.instances[0].priority, 90, "the last value wins, as in keepalived");
+    let w = warnings(&text);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!((w[0].0, w[0].1), (9, 5));
+    assert!(w[0].2.contains("`priority` set again") && w[0].2.contains(":4:5"), "{:?}", w[0].2);
+    assert_eq!((w[1].0, w[1].1), (10, 5));
+    assert!(w[1].2.contains("`no_accept` set again") && w[1].2.contains(":5:5"), "{:?}", w[1].2);
+    // virtual_ipaddress blocks add up, and two instances do not see each other's keywords.
+    let two = format!("{}{}", instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    virtual_ipaddress {\n        10.0.0.2\n    }\n"), instance("    interface eth0\n    virtual_router_id 2\n    virtual_ipaddress {\n        10.0.0.3\n    }\n").replace("vrrp_instance A", "vrrp_instance B"));
+    assert!(warnings(&two).is_empty(), "{:?}", warnings(&two));
+}
