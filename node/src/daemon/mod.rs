@@ -174,7 +174,7 @@ pub async fn run(opts: Options) -> Result<()> {
             move || control::serve(listener, shared)
         })
         .context("starting the control thread")?;
-    let mut watch = net::watch().context("subscribing to rtnetlink events")?;
+    let mut watch = Some(net::watch().context("subscribing to rtnetlink events")?);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -197,7 +197,16 @@ pub async fn run(opts: Options) -> Result<()> {
                 daemon.on_timeout().await
             }
             (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
-            Some(event) = watch.recv() => daemon.on_link_event(event).await,
+            event = next_link_event(&mut watch) => match event {
+                Some(event) => daemon.on_link_event(event).await,
+                None => {
+                    // Only a socket error other than an overrun ends the stream.
+                    error!("rtnetlink watch ended: subscribing again");
+                    watch = net::watch().inspect_err(|e| error!("re-subscribing to rtnetlink: {e}; link changes are no longer seen")).ok();
+                    daemon.resync().await;
+                    daemon.execute().await;
+                }
+            },
             _ = shared.wake.notified() => {
                 if shared.shutdown.take_reload() {
                     warn!("reload requested: not implemented; restart vrrpd to apply a new configuration");
@@ -219,6 +228,14 @@ pub async fn run(opts: Options) -> Result<()> {
     }
     info!("vrrpd stopped");
     Ok(())
+}
+
+/// The next link or address event; never ready once the watch is gone.
+async fn next_link_event(watch: &mut Option<net::Watch>) -> Option<net::Event> {
+    match watch {
+        Some(w) => w.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A failover daemon must keep time on a busy host: at 10 ms adverts a backup that is
@@ -499,6 +516,10 @@ impl Daemon {
                 }
             }
             net::Event::AddrAdded { .. } => {}
+            net::Event::Overrun => {
+                warn!("rtnetlink notifications were lost (event storm): re-reading link and address state");
+                self.resync().await;
+            }
         }
         self.execute().await;
     }
@@ -528,6 +549,40 @@ impl Daemon {
             }
         }
         self.effects = effects;
+    }
+
+    /// Re-reads what the link watch would have told us, after notifications were lost or
+    /// the watch was re-subscribed: each instance's link state (the core ignores a repeat
+    /// of the state it has), and which of our VIPs are still on their interfaces.
+    async fn resync(&mut self) {
+        let now = self.clock.now();
+        let links: BTreeSet<u32> = self.instances.iter().map(|rt| rt.plan.core.ifindex).collect();
+        for index in links {
+            let up = match self.netlink.link_by_index(index).await {
+                Ok(link) => link.up,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => {
+                    warn!("re-reading link {index}: {e}");
+                    continue;
+                }
+            };
+            self.engine.on_link(now, index, up, &mut Sockets(&self.sockets));
+        }
+        let interfaces: BTreeSet<u32> = self.added.iter().map(|(index, _, _)| *index).collect();
+        for index in interfaces {
+            let present = match self.netlink.addresses(index).await {
+                Ok(list) => list.into_iter().map(|a| (index, a.addr, a.prefix)).collect::<BTreeSet<_>>(),
+                Err(e) => {
+                    warn!("re-reading the addresses of link {index}: {e}");
+                    continue;
+                }
+            };
+            let gone: Vec<_> = self.added.iter().filter(|v| v.0 == index && !present.contains(v)).copied().collect();
+            for (index, addr, prefix) in gone {
+                self.added.remove(&(index, addr, prefix));
+                warn!("virtual address {addr}/{prefix} was removed by someone else");
+            }
+        }
     }
 
     async fn add_vips(&mut self, id: InstanceId) {

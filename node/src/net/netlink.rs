@@ -110,6 +110,11 @@ pub enum Event {
         /// Prefix length.
         prefix: u8,
     },
+    /// The kernel dropped notifications because the socket's receive buffer was full
+    /// (`ENOBUFS`, an event storm): some changes were lost. Re-read the state that
+    /// matters with [`Netlink`]; link events after this one are reported again even
+    /// where they repeat the last known state.
+    Overrun,
 }
 
 /// A request connection to the kernel's rtnetlink, in the network namespace
@@ -245,15 +250,22 @@ impl Netlink {
 /// `RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`) in the network namespace of
 /// the calling thread; must be called inside a tokio runtime.
 ///
-/// If the stream ends (socket error, e.g. overrun under an event storm),
-/// re-read the state with [`Netlink`] and watch again.
+/// An event storm that overflows the socket shows up as [`Event::Overrun`]; if the
+/// stream ends (any other socket error), re-read the state with [`Netlink`] and watch
+/// again.
 pub fn watch() -> io::Result<Watch> {
+    // Room for bursts (many VIPs added at once); capped by rmem_max.
+    watch_with_buffer(1 << 20)
+}
+
+/// [`watch`] with a receive buffer of `bytes` (the kernel doubles it, and caps it at
+/// `net.core.rmem_max`). Small buffers let tests provoke an overrun.
+pub fn watch_with_buffer(bytes: usize) -> io::Result<Watch> {
     super::require_runtime()?;
     let (mut conn, _handle, messages) = rtnetlink::new_connection()?;
     let socket = conn.socket_mut().socket_mut();
     socket.bind(&netlink_sys::SocketAddr::new(0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))?;
-    // Room for bursts (many VIPs added at once); capped by rmem_max.
-    socket.set_rx_buf_sz(1 << 20)?;
+    socket.set_rx_buf_sz(bytes)?;
     Ok(Watch { messages, conn: tokio::spawn(conn), links: HashMap::new() })
 }
 
@@ -280,8 +292,14 @@ impl Watch {
     }
 
     fn translate(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
-        let NetlinkPayload::InnerMessage(msg) = msg.payload else {
-            return None;
+        let msg = match msg.payload {
+            NetlinkPayload::InnerMessage(msg) => msg,
+            NetlinkPayload::Overrun(_) => {
+                // What we remember may be stale now: report the next state of every link.
+                self.links.clear();
+                return Some(Event::Overrun);
+            }
+            _ => return None,
         };
         match msg {
             RouteNetlinkMessage::NewLink(link) => {
@@ -447,6 +465,7 @@ impl From<AddressScope> for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_core::NetlinkHeader;
 
     #[test]
     fn address_parsing_prefers_local_and_reads_flags() {
@@ -472,6 +491,20 @@ mod tests {
     fn outside_a_runtime_is_an_error_not_a_panic() {
         assert!(Netlink::new().is_err());
         assert!(watch().is_err());
+    }
+
+    #[tokio::test]
+    async fn overrun_is_reported_and_forgets_the_known_link_states() {
+        let mut w = watch_with_buffer(4096).expect("watch");
+        let mut link = LinkMessage::default();
+        link.header.index = 7;
+        link.header.flags = vec![LinkFlag::Up, LinkFlag::Running];
+        let new_link = || NetlinkMessage::from(RouteNetlinkMessage::NewLink(link.clone()));
+        assert_eq!(w.translate(new_link()), Some(Event::LinkUp { index: 7 }));
+        assert_eq!(w.translate(new_link()), None, "repeats are not reported");
+        let overrun = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::Overrun(Vec::new()));
+        assert_eq!(w.translate(overrun), Some(Event::Overrun));
+        assert_eq!(w.translate(new_link()), Some(Event::LinkUp { index: 7 }), "reported again after an overrun");
     }
 
     #[test]

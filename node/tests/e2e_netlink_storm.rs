@@ -1,0 +1,49 @@
+//! An rtnetlink event storm overflows vrrpd's notification socket, and the link-down
+//! that follows is among the notifications the kernel drops. vrrpd sees the overrun,
+//! re-reads the link state, and goes to FAULT (releasing the VIP) anyway.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use vrrp_node::lab::{require_root, HOST_IFNAME};
+
+#[test]
+fn link_down_lost_in_a_netlink_overrun_is_still_seen() {
+    if !require_root("link_down_lost_in_a_netlink_overrun_is_still_seen") {
+        return;
+    }
+    let lan = lan("nlstorm");
+    let a = start_vrrpd(&lan, "a", &Conf::seed("MASTER", 101).v3().advert_int("0.1").render());
+    let up = wait_for(Duration::from_secs(10), || a.state() == "MASTER" && holds(&lan, "a", vip()));
+    assert!(up.is_some(), "a never became master; log:\n{}", a.log());
+
+    // Freeze vrrpd so nothing reads its netlink socket, fill the socket with address
+    // notifications (thousands of TEST-NET /32s), then cut the cable: the kernel has no
+    // room left for that RTM_NEWLINK and drops it.
+    let pid = Pid::from_raw(a.child.id() as i32);
+    kill(pid, Signal::SIGSTOP).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("storm.batch");
+    let mut text = String::new();
+    for i in 0..3000u32 {
+        text += &format!("address add 198.18.{}.{}/32 dev {HOST_IFNAME}\n", i / 250, i % 250 + 1);
+    }
+    std::fs::write(&batch, text).unwrap();
+    let out = lan.exec("a", &["ip", "-batch", batch.to_str().unwrap()]).unwrap();
+    let cut = lan.cut_cable("a");
+    kill(pid, Signal::SIGCONT).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    cut.unwrap();
+
+    let fault = wait_for(Duration::from_secs(5), || a.state() == "FAULT");
+    assert!(fault.is_some(), "a missed its link going down; state {:?}; log:\n{}", a.state(), a.log());
+    assert!(a.log().contains("notifications were lost"), "log:\n{}", a.log());
+    assert!(wait_for(Duration::from_secs(2), || !holds(&lan, "a", vip())).is_some(), "VIP kept in FAULT");
+    // And the watch still works afterwards: the cable comes back, so does a.
+    lan.restore_cable("a").unwrap();
+    assert!(a.wait_state("MASTER", Duration::from_secs(5)), "log:\n{}", a.log());
+}
