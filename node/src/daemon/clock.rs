@@ -77,19 +77,27 @@ impl DeadlineTimer {
         Ok(DeadlineTimer { fd, armed: None })
     }
 
-    /// Arms the timer for `deadline` (or disarms it); re-arming at the same deadline is free.
+    /// Makes sure the timer fires no later than `deadline`.
+    ///
+    /// It is re-armed only when `deadline` is earlier than what is armed (or nothing is).
+    /// A later deadline keeps the earlier one: the timer then fires early, the loop finds
+    /// nothing due ([`DeadlineTimer::is_due`]) and arms the real deadline. A backup's
+    /// deadline moves later with every advert it hears; re-arming each time was one
+    /// `timerfd_settime` per received packet, this is one early wake-up per
+    /// Master_Down_Interval or so.
     pub fn set(&mut self, clock: &Clock, deadline: Option<Instant>) -> io::Result<()> {
-        if deadline == self.armed {
+        let Some(d) = deadline.filter(|&d| needs_arming(self.armed, d)) else {
             return Ok(());
-        }
-        match deadline {
-            Some(d) => {
-                self.fd.get_ref().0.set(Expiration::OneShot(clock.absolute(d)), TimerSetTimeFlags::TFD_TIMER_ABSTIME)?
-            }
-            None => self.fd.get_ref().0.unset()?,
-        }
-        self.armed = deadline;
+        };
+        self.fd.get_ref().0.set(Expiration::OneShot(clock.absolute(d)), TimerSetTimeFlags::TFD_TIMER_ABSTIME)?;
+        self.armed = Some(d);
         Ok(())
+    }
+
+    /// Whether a wake-up at `now` is for a real deadline, not an early one left armed by
+    /// [`DeadlineTimer::set`].
+    pub fn is_due(now: Instant, deadline: Option<Instant>) -> bool {
+        deadline.is_some_and(|d| d <= now)
     }
 
     /// Waits until the armed deadline passes (forever when disarmed).
@@ -109,5 +117,51 @@ impl DeadlineTimer {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+}
+
+/// Arm for `deadline` unless what is armed already fires no later.
+fn needs_arming(armed: Option<Instant>, deadline: Instant) -> bool {
+    armed.is_none_or(|a| deadline < a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vrrp_core::Duration;
+
+    fn at(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    #[test]
+    fn only_an_earlier_deadline_rearms() {
+        assert!(needs_arming(None, at(5)));
+        assert!(needs_arming(Some(at(10)), at(5)));
+        assert!(!needs_arming(Some(at(10)), at(10)));
+        assert!(!needs_arming(Some(at(10)), at(36)), "a later deadline keeps the earlier wake-up");
+    }
+
+    #[test]
+    fn early_wakeups_are_not_due() {
+        assert!(DeadlineTimer::is_due(at(10), Some(at(10))));
+        assert!(!DeadlineTimer::is_due(at(10), Some(at(11))));
+        assert!(!DeadlineTimer::is_due(at(10), None));
+    }
+
+    #[tokio::test]
+    async fn fires_at_the_earliest_deadline_it_was_given() {
+        let clock = Clock::start();
+        let mut timer = DeadlineTimer::new().unwrap();
+        let t0 = clock.now();
+        timer.set(&clock, Some(t0 + Duration::from_millis(30))).unwrap();
+        timer.set(&clock, Some(t0 + Duration::from_millis(500))).unwrap();
+        timer.set(&clock, Some(t0 + Duration::from_millis(20))).unwrap();
+        timer.expired().await.unwrap();
+        let woke = clock.now().saturating_since(t0);
+        assert!(woke >= Duration::from_millis(20) && woke < Duration::from_millis(400), "woke after {woke:?}");
+        // Expired: the next deadline, later or not, arms it again.
+        timer.set(&clock, Some(clock.now() + Duration::from_millis(5))).unwrap();
+        timer.expired().await.unwrap();
     }
 }

@@ -418,7 +418,12 @@ impl Daemon {
 
     async fn on_timeout(&mut self) {
         let now = self.clock.now();
-        if let Some(deadline) = self.engine.poll_timeout() {
+        let deadline = self.engine.poll_timeout();
+        if !clock::DeadlineTimer::is_due(now, deadline) {
+            // An early wake-up the timer was left armed for; the loop arms the real one.
+            return;
+        }
+        if let Some(deadline) = deadline {
             self.timer.record(now.saturating_since(deadline).as_micros());
         }
         self.engine.on_timeout(now, &mut Sockets(&self.sockets));
