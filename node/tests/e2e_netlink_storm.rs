@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use vrrp_node::lab::{require_root, HOST_IFNAME};
+use vrrp_node::lab::require_root;
 
 #[test]
 fn link_down_lost_in_a_netlink_overrun_is_still_seen() {
@@ -26,17 +26,10 @@ fn link_down_lost_in_a_netlink_overrun_is_still_seen() {
     // room left for that RTM_NEWLINK and drops it.
     let pid = Pid::from_raw(a.child.id() as i32);
     kill(pid, Signal::SIGSTOP).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let batch = dir.path().join("storm.batch");
-    let mut text = String::new();
-    for i in 0..3000u32 {
-        text += &format!("address add 198.18.{}.{}/32 dev {HOST_IFNAME}\n", i / 250, i % 250 + 1);
-    }
-    std::fs::write(&batch, text).unwrap();
-    let out = lan.exec("a", &["ip", "-batch", batch.to_str().unwrap()]).unwrap();
+    let storm = lan.address_storm("a", 3000);
     let cut = lan.cut_cable("a");
     kill(pid, Signal::SIGCONT).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    storm.unwrap();
     cut.unwrap();
 
     let fault = wait_for(Duration::from_secs(5), || a.state() == "FAULT");

@@ -214,6 +214,26 @@ impl Lan {
         write_sysctl(&self.host(host)?.ns, key, value)
     }
 
+    /// An rtnetlink event storm on the host: adds `count` /32 addresses from TEST-NET
+    /// 198.18.0.0/15 (at most 131 070) to its `eth1` in one `ip -batch` run, each one a
+    /// notification to every rtnetlink listener in the namespace.
+    pub fn address_storm(&self, host: &str, count: u32) -> io::Result<()> {
+        use std::io::Write;
+        let base = u32::from(Ipv4Addr::new(198, 18, 0, 0));
+        let mut batch = String::new();
+        for i in 1..=count.min(131_070) {
+            batch += &format!("address add {}/32 dev {HOST_IFNAME}\n", Ipv4Addr::from(base + i));
+        }
+        let mut child = self.command(host, "ip")?.args(["-batch", "-"]).stdin(Stdio::piped()).spawn()?;
+        child.stdin.take().ok_or_else(|| invalid("ip -batch: no stdin".into()))?.write_all(batch.as_bytes())?;
+        let status = child.wait()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(invalid(format!("{host}: ip -batch exited with {status}")))
+        }
+    }
+
     /// Pulls the host's cable: sets its bridge port down. The host's `eth1`
     /// stays administratively up but loses carrier.
     pub fn cut_cable(&self, host: &str) -> io::Result<()> {
