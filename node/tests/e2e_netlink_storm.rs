@@ -1,6 +1,6 @@
 //! An rtnetlink event storm overflows vrrpd's notification socket, and the link-down
 //! that follows is among the notifications the kernel drops. vrrpd sees the overrun,
-//! re-reads the link state, and goes to FAULT (releasing the VIP) anyway.
+//! re-reads the link state and its VIPs, and goes to FAULT (releasing the VIP) anyway.
 
 mod common;
 
@@ -27,14 +27,19 @@ fn link_down_lost_in_a_netlink_overrun_is_still_seen() {
     let pid = Pid::from_raw(a.child.id() as i32);
     kill(pid, Signal::SIGSTOP).unwrap();
     let storm = lan.address_storm("a", 3000);
+    // An operator removes the VIP meanwhile; that notification is lost too.
+    let removed = lan.exec("a", &["ip", "addr", "del", "192.0.2.1/24", "dev", "eth1"]);
     let cut = lan.cut_cable("a");
     kill(pid, Signal::SIGCONT).unwrap();
     storm.unwrap();
+    assert!(removed.unwrap().status.success());
     cut.unwrap();
 
     let fault = wait_for(Duration::from_secs(5), || a.state() == "FAULT");
     assert!(fault.is_some(), "a missed its link going down; state {:?}; log:\n{}", a.state(), a.log());
     assert!(a.log().contains("notifications were lost"), "log:\n{}", a.log());
+    // The re-read also noticed the VIP gone, which no notification said.
+    assert!(a.log().contains("192.0.2.1/24 was removed by someone else"), "log:\n{}", a.log());
     assert!(wait_for(Duration::from_secs(2), || !holds(&lan, "a", vip())).is_some(), "VIP kept in FAULT");
     // And the watch still works afterwards: the cable comes back, so does a.
     lan.restore_cable("a").unwrap();

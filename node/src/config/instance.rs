@@ -109,14 +109,13 @@ const SINGLE_VALUED: &[&str] = &[
 fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'static str, SourceLocation>) {
     let Some(&key) = SINGLE_VALUED.iter().find(|k| **k == s.name) else { return };
     let key = if key == "no_accept" { "accept" } else { key };
-    let here = rep.loc(s.key.pos);
     match seen.get(key) {
         Some(first) => rep.warn(
             s.key.pos,
             format!("`{}` set again in this vrrp_instance (first at {first}); the last one wins", s.name),
         ),
         None => {
-            seen.insert(key, here);
+            seen.insert(key, rep.loc(s.key.pos));
         }
     }
 }
