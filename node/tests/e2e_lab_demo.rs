@@ -103,3 +103,45 @@ fn vrrp_lab_without_vrrpd_beside_it_says_how_to_build() {
     assert!(stderr.contains("vrrpd not found"), "{stderr}");
     assert!(stderr.contains("cargo build --release -p vrrp-node"), "{stderr}");
 }
+
+#[test]
+fn vrrp_lab_demo_interrupted_by_ctrl_c_cleans_up() {
+    if !require_root("vrrp_lab_demo_interrupted_by_ctrl_c_cleans_up") {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vrrp-lab"))
+        .args(["demo", "--quick"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn vrrp-lab");
+    let pid = child.id();
+    let ns_prefix = format!("vr-demo-{pid}-");
+    let netns_list = || {
+        let out = Command::new("ip").args(["netns", "list"]).output().expect("ip netns list");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Wait until the lab is up and the pair runs (the VIP is on the master), then Ctrl-C.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    let up = lines.by_ref().map_while(Result::ok).any(|l| {
+        seen += &l;
+        seen.push('\n');
+        l.contains("is on a, the master")
+    });
+    assert!(up, "the demo never got going:\n{seen}");
+    assert!(netns_list().contains(&ns_prefix), "no lab namespaces while running");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait vrrp-lab");
+
+    assert!(!status.success(), "an interrupted demo reports it in its exit status");
+    assert!(!netns_list().contains(&ns_prefix), "namespaces left:\n{}", netns_list());
+    assert!(!std::env::temp_dir().join(format!("vrrp-lab-{pid}-vrrpd")).exists(), "work dir left");
+    // Its vrrpd children are gone with their namespaces.
+    let vrrpds = Command::new("pgrep").args(["-f", &format!("vrrp-lab-{pid}-vrrpd")]).output().unwrap();
+    assert!(vrrpds.stdout.is_empty(), "vrrpd still running: {}", String::from_utf8_lossy(&vrrpds.stdout));
+    assert!(!rest.iter().any(|l| l.starts_with("outage ")), "no summary for an interrupted run: {rest:?}");
+}
