@@ -515,11 +515,7 @@ impl Daemon {
             net::Event::LinkDown { index } | net::Event::LinkRemoved { index } => {
                 self.engine.on_link(now, index, false, &mut tx)
             }
-            net::Event::AddrRemoved { index, addr, prefix } => {
-                if self.added.remove(&(index, addr, prefix)) {
-                    warn!("virtual address {addr}/{prefix} was removed by someone else");
-                }
-            }
+            net::Event::AddrRemoved { index, addr, prefix } => self.forget_removed_vip((index, addr, prefix)),
             net::Event::AddrAdded { .. } => {}
             net::Event::Overrun => {
                 warn!("rtnetlink notifications were lost (event storm): re-reading link and address state");
@@ -583,10 +579,17 @@ impl Daemon {
                 }
             };
             let gone: Vec<_> = self.added.iter().filter(|v| v.0 == index && !present.contains(v)).copied().collect();
-            for (index, addr, prefix) in gone {
-                self.added.remove(&(index, addr, prefix));
-                warn!("virtual address {addr}/{prefix} was removed by someone else");
+            for vip in gone {
+                self.forget_removed_vip(vip);
             }
+        }
+    }
+
+    /// One of our VIPs disappeared without us removing it: it is no longer ours to remove.
+    fn forget_removed_vip(&mut self, vip: (u32, IpAddr, u8)) {
+        if self.added.remove(&vip) {
+            let (_, addr, prefix) = vip;
+            warn!("virtual address {addr}/{prefix} was removed by someone else");
         }
     }
 
