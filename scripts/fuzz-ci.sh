@@ -22,24 +22,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-20}
 FUZZ_RSS_LIMIT_MB=${FUZZ_RSS_LIMIT_MB:-2048}
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-
-if [ "$#" -gt 0 ]; then
-    targets=("$@")
-else
-    mapfile -t targets < <(cargo +nightly fuzz list)
-fi
-[ "${#targets[@]}" -gt 0 ] || { echo "fuzz-ci: no fuzz targets found" >&2; exit 1; }
-
-echo "== building ${targets[*]} (cargo +nightly fuzz build)"
-# cargo fuzz's default build: release, debug assertions and overflow checks, ASan.
-cargo +nightly fuzz build
-
-triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
-bindir="$root/fuzz/target/$triple/release"
+# shellcheck source=scripts/fuzz-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/fuzz-common.sh" "$@"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vrrp-fuzz-ci.XXXXXX")
 trap 'rm -rf "$work"' EXIT

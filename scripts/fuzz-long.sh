@@ -28,20 +28,8 @@ FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-20}
 FUZZ_RSS_LIMIT_MB=${FUZZ_RSS_LIMIT_MB:-2048}
 FUZZ_CMIN=${FUZZ_CMIN:-0}
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-
-if [ "$#" -gt 0 ]; then
-    targets=("$@")
-else
-    mapfile -t targets < <(cargo +nightly fuzz list)
-fi
-
-cargo +nightly fuzz build
-triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
-bindir="$root/fuzz/target/$triple/release"
+# shellcheck source=scripts/fuzz-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/fuzz-common.sh" "$@"
 
 failed=0
 declare -a summary

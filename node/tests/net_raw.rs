@@ -43,25 +43,30 @@ fn assert_nothing_queued(sock: &VrrpSocket) {
     }
 }
 
+/// a sends one advert from `source(a)`; b hears it from that address, to `group`, with
+/// TTL / hop limit 255, on its own interface; a does not hear itself (multicast loop off).
+async fn advert_reaches_peer(lan_name: &str, source: fn(&Lan, &str) -> IpAddr, group: IpAddr) {
+    let lan = two_hosts(lan_name);
+    let a = open(&lan, "a", source(&lan, "a"));
+    let b = open(&lan, "b", source(&lan, "b"));
+    a.send(PAYLOAD).await.unwrap();
+    let mut buf = [0u8; 1500];
+    let got = recv(&b, &mut buf).await.unwrap();
+    assert_eq!(got.src, source(&lan, "a"));
+    assert_eq!(got.dst, group);
+    assert_eq!(got.ttl_or_hop_limit, 255);
+    assert_eq!(got.payload(&buf), PAYLOAD);
+    assert_eq!(got.ifindex, lan.ifindex("b").unwrap());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_nothing_queued(&a);
+}
+
 #[tokio::test]
 async fn ipv4_advertisement_reaches_peer_with_ttl_255() {
     if !require_root("net_raw::ipv4_advertisement_reaches_peer_with_ttl_255") {
         return;
     }
-    let lan = two_hosts("raw-v4");
-    let a = open(&lan, "a", v4(&lan, "a"));
-    let b = open(&lan, "b", v4(&lan, "b"));
-    a.send(PAYLOAD).await.unwrap();
-    let mut buf = [0u8; 1500];
-    let got = recv(&b, &mut buf).await.unwrap();
-    assert_eq!(got.src, v4(&lan, "a"));
-    assert_eq!(got.dst, IpAddr::from(VRRP_GROUP_V4));
-    assert_eq!(got.ttl_or_hop_limit, 255);
-    assert_eq!(got.payload(&buf), PAYLOAD);
-    assert_eq!(got.ifindex, lan.ifindex("b").unwrap());
-    // Multicast loop is off: the sender does not hear itself.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_nothing_queued(&a);
+    advert_reaches_peer("raw-v4", v4, IpAddr::from(VRRP_GROUP_V4)).await;
 }
 
 #[tokio::test]
@@ -69,19 +74,7 @@ async fn ipv6_advertisement_comes_from_link_local_with_hop_limit_255() {
     if !require_root("net_raw::ipv6_advertisement_comes_from_link_local_with_hop_limit_255") {
         return;
     }
-    let lan = two_hosts("raw-v6");
-    let a = open(&lan, "a", ll(&lan, "a"));
-    let b = open(&lan, "b", ll(&lan, "b"));
-    a.send(PAYLOAD).await.unwrap();
-    let mut buf = [0u8; 1500];
-    let got = recv(&b, &mut buf).await.unwrap();
-    assert_eq!(got.src, ll(&lan, "a"));
-    assert_eq!(got.dst, IpAddr::from(VRRP_GROUP_V6));
-    assert_eq!(got.ttl_or_hop_limit, 255);
-    assert_eq!(got.payload(&buf), PAYLOAD);
-    assert_eq!(got.ifindex, lan.ifindex("b").unwrap());
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_nothing_queued(&a);
+    advert_reaches_peer("raw-v6", ll, IpAddr::from(VRRP_GROUP_V6)).await;
 }
 
 #[tokio::test]
