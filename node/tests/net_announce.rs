@@ -9,22 +9,14 @@
 //! unsolicited NA with the Override flag updates an existing entry (new
 //! entries would need `accept_untracked_na`).
 
+mod common;
+
 use std::net::IpAddr;
 use std::time::Duration;
 
+use common::lan;
 use vrrp_node::lab::{poll_until, require_root, Lan, HOST_IFNAME};
 use vrrp_node::net::Announcer;
-
-fn lan(test: &str) -> Lan {
-    let lan = Lan::builder(test)
-        .host("a", "192.0.2.11/24", "2001:db8::11/64")
-        .host("b", "192.0.2.12/24", "2001:db8::12/64")
-        .host("client", "192.0.2.100/24", "2001:db8::100/64")
-        .build()
-        .expect("build lab");
-    lan.sysctl("client", "net.ipv4.conf.all.arp_accept", "1").unwrap();
-    lan
-}
 
 fn ip(lan: &Lan, host: &str, args: &[&str]) {
     let mut full = vec!["ip"];
