@@ -108,6 +108,15 @@ impl Add for Duration {
     }
 }
 
+/// For callers on a platform clock (`std::time::Duration` is `core::time::Duration`):
+/// the lab and the tests compute their bounds from [`crate::timers`] and compare them
+/// with what they measured.
+impl From<Duration> for core::time::Duration {
+    fn from(d: Duration) -> core::time::Duration {
+        core::time::Duration::from_micros(d.micros)
+    }
+}
+
 impl fmt::Debug for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "t+{}us", self.micros)
@@ -130,6 +139,12 @@ mod tests {
         assert_eq!(end + Duration::from_secs(1), end);
         assert_eq!(Instant::ZERO - Duration::from_secs(1), Instant::ZERO);
         assert_eq!(Duration::from_centis(u64::MAX).as_micros(), u64::MAX);
+    }
+
+    #[test]
+    fn converts_to_the_platform_duration_exactly() {
+        let d: core::time::Duration = Duration::from_micros(609_375).into();
+        assert_eq!(d.as_micros(), 609_375);
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! implementations split: RFC 9568 §5.2.8 reads as "the pseudo-header too", which is
 //! what keepalived and FRR send, while Cisco and holo send the message-only sum. We
 //! accept either on receive and let the caller choose on emit.
+//!
+//! [`Accumulator`] and [`internet_checksum`] are public so that the one RFC 1071 sum in
+//! the project also serves the frames `vrrp-node` builds (gratuitous ARP carries none,
+//! but the unsolicited Neighbour Advertisement's ICMPv6 checksum and the lab's ICMP echo
+//! use this code).
 
 use core::net::IpAddr;
 
@@ -29,16 +34,19 @@ pub struct ChecksumContext {
     pub dst: IpAddr,
 }
 
-/// Ones-complement accumulator. A u64 of 16-bit words cannot overflow for any slice
-/// shorter than 2^48 octets, so folding waits until [`Accumulator::finish`].
+/// Ones-complement accumulator (RFC 1071). A u64 of 16-bit words cannot overflow for any
+/// slice shorter than 2^48 octets, so folding waits until [`Accumulator::finish`].
+///
+/// Parts added one after another are summed as one byte string only if every part but
+/// the last has an even length (each call pads an odd last byte with zero).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Accumulator {
+pub struct Accumulator {
     sum: u64,
 }
 
 impl Accumulator {
     /// Add a byte string as big-endian 16-bit words; an odd last byte is padded with zero.
-    pub(crate) fn add_bytes(&mut self, data: &[u8]) {
+    pub fn add_bytes(&mut self, data: &[u8]) {
         let mut chunks = data.chunks_exact(2);
         let mut sum = self.sum;
         for pair in &mut chunks {
@@ -52,12 +60,39 @@ impl Accumulator {
         self.sum = sum;
     }
 
-    pub(crate) fn add_word(&mut self, word: u16) {
+    /// Add one 16-bit word.
+    pub fn add_word(&mut self, word: u16) {
         self.sum = self.sum.wrapping_add(u64::from(word));
     }
 
-    /// The ones-complement of the folded sum.
-    pub(crate) fn finish(self) -> u16 {
+    /// Add the IPv4 (RFC 791 as TCP/UDP use it) or IPv6 (RFC 8200 §8.1) pseudo-header
+    /// of an upper-layer message of `len` octets carried as IP protocol `protocol`.
+    /// Returns `false`, adding nothing, when `src` and `dst` are of different families.
+    pub fn add_pseudo_header(&mut self, src: IpAddr, dst: IpAddr, protocol: u8, len: usize) -> bool {
+        match (src, dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                self.add_bytes(&src.octets());
+                self.add_bytes(&dst.octets());
+                self.add_word(u16::from(protocol));
+                self.add_word(len as u16);
+                true
+            }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                self.add_bytes(&src.octets());
+                self.add_bytes(&dst.octets());
+                let len = len as u32;
+                self.add_word((len >> 16) as u16);
+                self.add_word(len as u16);
+                self.add_word(u16::from(protocol));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The ones-complement of the folded sum: the value for the checksum field, or 0
+    /// when summing a message that carries a correct checksum.
+    pub fn finish(self) -> u16 {
         let mut sum = self.sum;
         while sum > 0xffff {
             sum = (sum & 0xffff).wrapping_add(sum >> 16);
@@ -66,28 +101,11 @@ impl Accumulator {
     }
 }
 
-/// Adds the IPv4 or IPv6 pseudo-header for a VRRP message of `len` octets.
-/// Returns `false` when `src` and `dst` are of different families.
-pub(crate) fn add_pseudo_header(acc: &mut Accumulator, ctx: &ChecksumContext, len: usize) -> bool {
-    match (ctx.src, ctx.dst) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            acc.add_bytes(&src.octets());
-            acc.add_bytes(&dst.octets());
-            acc.add_word(u16::from(IP_PROTOCOL));
-            acc.add_word(len as u16);
-            true
-        }
-        (IpAddr::V6(src), IpAddr::V6(dst)) => {
-            acc.add_bytes(&src.octets());
-            acc.add_bytes(&dst.octets());
-            let len = len as u32;
-            acc.add_word((len >> 16) as u16);
-            acc.add_word(len as u16);
-            acc.add_word(u16::from(IP_PROTOCOL));
-            true
-        }
-        _ => false,
-    }
+/// The Internet checksum (RFC 1071) of `data` alone, as ICMPv4 uses it.
+pub fn internet_checksum(data: &[u8]) -> u16 {
+    let mut acc = Accumulator::default();
+    acc.add_bytes(data);
+    acc.finish()
 }
 
 /// Checksum of `message` (whose checksum field is zero or holds the value to verify),
@@ -95,7 +113,7 @@ pub(crate) fn add_pseudo_header(acc: &mut Accumulator, ctx: &ChecksumContext, le
 pub(crate) fn compute(message: &[u8], pseudo: Option<&ChecksumContext>) -> Option<u16> {
     let mut acc = Accumulator::default();
     if let Some(ctx) = pseudo {
-        if !add_pseudo_header(&mut acc, ctx, message.len()) {
+        if !acc.add_pseudo_header(ctx.src, ctx.dst, IP_PROTOCOL, message.len()) {
             return None;
         }
     }
@@ -112,6 +130,25 @@ mod tests {
         // RFC 1071 §3 example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2, checksum !0xddf2.
         let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
         assert_eq!(compute(&data, None), Some(!0xddf2));
+    }
+
+    #[test]
+    fn icmpv6_pseudo_header_uses_the_given_protocol_and_a_32_bit_length() {
+        // RFC 8200 §8.1: src, dst, 32-bit upper-layer length, 24 zero bits, next header.
+        let src = IpAddr::V6(core::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1));
+        let dst = IpAddr::V6(core::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1));
+        let mut acc = Accumulator::default();
+        assert!(acc.add_pseudo_header(src, dst, 58, 32));
+        let mut by_hand = Accumulator::default();
+        by_hand.add_bytes(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        by_hand.add_bytes(&[0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        by_hand.add_bytes(&[0, 0, 0, 32, 0, 0, 0, 58]);
+        assert_eq!(acc.finish(), by_hand.finish());
+    }
+
+    #[test]
+    fn internet_checksum_matches_the_rfc1071_example() {
+        assert_eq!(internet_checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), !0xddf2);
     }
 
     #[test]

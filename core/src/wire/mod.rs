@@ -7,12 +7,12 @@
 //! type, checksum); the checks that need the virtual router's configuration (TTL, VRID,
 //! auth data, interval mismatch, address list) live in [`crate::instance`].
 
-mod checksum;
+pub mod checksum;
 pub mod field;
 mod packet;
 mod repr;
 
-pub use checksum::{ChecksumContext, ChecksumForm};
+pub use checksum::{internet_checksum, ChecksumContext, ChecksumForm};
 pub use packet::Packet;
 pub use repr::{same_address_set, AddressList, AdvertHeader, AdvertRepr, Auth, Variant};
 

@@ -30,6 +30,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::{Lan, HOST_IFNAME};
 use crate::net;
+use vrrp_core::wire::internet_checksum;
 
 /// The virtual address of the seed configuration (TEST-NET instead of 10.0.0.1).
 pub const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -898,14 +899,6 @@ fn parse_echo_reply(packet: &[u8], id: u16) -> Option<u64> {
         return None;
     }
     Some(u64::from_be_bytes(icmp.get(8..16)?.try_into().ok()?))
-}
-
-fn internet_checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// Prints the outages of `compare`: keepalived's, vrrpd's, and their ratio per step.

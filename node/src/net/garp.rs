@@ -14,6 +14,7 @@ use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{LinkAddr, SockaddrLike};
 use socket2::{Domain, Socket, Type};
+use vrrp_core::wire::checksum::Accumulator;
 
 /// Length of a gratuitous ARP frame: Ethernet (14) + ARP for IPv4 (28).
 pub const GARP_LEN: usize = 42;
@@ -92,24 +93,12 @@ pub fn build_unsolicited_na(mac: [u8; 6], src_ll: Ipv6Addr, vip: Ipv6Addr, route
 }
 
 /// The ICMPv6 checksum (RFC 4443 §2.3) over the IPv6 pseudo-header and
-/// `msg`, whose checksum field must be zero.
+/// `msg`, whose checksum field must be zero: the core's RFC 1071 sum.
 pub fn icmpv6_checksum(src: Ipv6Addr, dst: Ipv6Addr, msg: &[u8]) -> u16 {
-    let mut sum = 0u32;
-    let mut add = |bytes: &[u8]| {
-        for pair in bytes.chunks(2) {
-            let word = u16::from_be_bytes([pair[0], pair.get(1).copied().unwrap_or(0)]);
-            sum += u32::from(word);
-        }
-    };
-    add(&src.octets());
-    add(&dst.octets());
-    add(&u32::try_from(msg.len()).unwrap_or(u32::MAX).to_be_bytes());
-    add(&[0, 0, 0, IPPROTO_ICMPV6]);
-    add(msg);
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+    let mut acc = Accumulator::default();
+    acc.add_pseudo_header(src.into(), dst.into(), IPPROTO_ICMPV6, msg.len());
+    acc.add_bytes(msg);
+    acc.finish()
 }
 
 /// Sends gratuitous ARPs and unsolicited NAs on one interface through an
