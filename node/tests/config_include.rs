@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vrrp_node::config::{load, Family};
+use vrrp_node::config::{load, Family, Version};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config").join(rel)
@@ -21,13 +21,13 @@ fn glob_include_across_two_files_relative_to_including_file() {
     assert_eq!(v4.location.file, fixture("include/conf.d/10-v4.conf"));
     assert_eq!((v4.location.line, v4.location.column), (1, 15));
     assert_eq!(v4.family, Family::Ipv4);
-    assert_eq!(v4.version, 2);
+    assert_eq!(v4.version, Version::V2);
 
     // Same VRID and interface is fine across families.
     let v6 = &config.instances[1];
     assert_eq!(v6.location.file, fixture("include/conf.d/20-v6.conf"));
     assert_eq!(v6.family, Family::Ipv6);
-    assert_eq!(v6.version, 3);
+    assert_eq!(v6.version, Version::V3);
     assert_eq!(v6.advert_int_cs, 50);
     assert_eq!(v6.vips[0].location.file, fixture("include/conf.d/20-v6.conf"));
     assert_eq!(v6.vips[0].location.line, 6);

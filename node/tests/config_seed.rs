@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use vrrp_node::config::{
-    load, parse_str, Auth, Config, Family, GlobalDefs, InitialState, SourceLocation, Vip, VrrpInstance,
+    load, parse_str, Auth, Config, Family, GlobalDefs, InitialState, SourceLocation, Version, Vip, VrrpInstance,
 };
 
 fn fixture(rel: &str) -> PathBuf {
@@ -26,7 +26,7 @@ fn expected(file: &Path) -> Config {
             vrid: 200,
             priority: 101,
             advert_int_cs: 100,
-            version: 2,
+            version: Version::V2,
             family: Family::Ipv4,
             auth: Some(Auth::Pass("XXXXXX".into())),
             vips: vec![Vip {

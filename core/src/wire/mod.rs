@@ -52,6 +52,22 @@ impl Version {
             Version::V3 => 3,
         }
     }
+
+    /// The version whose Version field is `n`, if it is one we speak.
+    pub const fn from_number(n: u8) -> Option<Version> {
+        match n {
+            2 => Some(Version::V2),
+            3 => Some(Version::V3),
+            _ => None,
+        }
+    }
+}
+
+/// "VRRPv2" / "VRRPv3".
+impl core::fmt::Display for Version {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "VRRPv{}", self.number())
+    }
 }
 
 /// Address family of the advert: which IP carries it and what its list holds.
@@ -80,12 +96,27 @@ impl Family {
         }
     }
 
+    /// "IPv4" or "IPv6", as operators and keepalived's logs write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "IPv4",
+            Family::Ipv6 => "IPv6",
+        }
+    }
+
     /// The multicast group adverts of this family go to.
     pub const fn group(self) -> core::net::IpAddr {
         match self {
             Family::Ipv4 => core::net::IpAddr::V4(GROUP_V4),
             Family::Ipv6 => core::net::IpAddr::V6(GROUP_V6),
         }
+    }
+}
+
+/// "IPv4" / "IPv6".
+impl core::fmt::Display for Family {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -135,5 +166,27 @@ impl core::fmt::Display for Error {
             Error::BufferTooSmall => f.write_str("buffer too small"),
             Error::Unrepresentable => f.write_str("advert cannot be represented on the wire"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_numbers_round_trip_and_nothing_else_is_a_version() {
+        for v in [Version::V2, Version::V3] {
+            assert_eq!(Version::from_number(v.number()), Some(v));
+        }
+        for n in [0, 1, 4, 15, 255] {
+            assert_eq!(Version::from_number(n), None);
+        }
+    }
+
+    #[test]
+    fn family_names_are_the_ones_operators_read() {
+        assert_eq!(Family::Ipv4.as_str(), "IPv4");
+        assert_eq!(Family::Ipv6.as_str(), "IPv6");
+        assert_eq!(Family::of(&core::net::IpAddr::V6(GROUP_V6)), Family::Ipv6);
     }
 }

@@ -52,8 +52,8 @@ fn main() -> ExitCode {
                 println!("{}: configuration OK ({} instance(s))", cli.config.display(), cfg.instances.len());
                 ExitCode::SUCCESS
             }
-            Err(rendered) => {
-                eprint!("{rendered}");
+            Err(e) => {
+                eprint!("{}", e.render());
                 ExitCode::FAILURE
             }
         };

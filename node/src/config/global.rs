@@ -3,7 +3,7 @@
 
 use super::diagnostic::Reporter;
 use super::lexer::Token;
-use super::model::GlobalDefs;
+use super::model::{GlobalDefs, Version};
 use super::parser::Cursor;
 
 /// Several `global_defs` blocks merge into `global`, as in keepalived.
@@ -17,7 +17,7 @@ pub(crate) fn parse_global<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, open: &
             }
             "vrrp_version" => {
                 if let Some((v, _)) = stmt.uint(rep, 2..=3) {
-                    global.vrrp_version = u8::try_from(v).ok();
+                    global.vrrp_version = u8::try_from(v).ok().and_then(Version::from_number);
                 }
             }
             "vrrp_garp_master_delay" => {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::diagnostic::{Reporter, SourceLocation};
 use super::lexer::Token;
-use super::model::{Auth, InitialState};
+use super::model::{Auth, InitialState, Version};
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
 use super::vip::parse_vip_block;
@@ -176,7 +176,10 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
         }
         "version" => {
             if let Some((v, tok)) = s.uint(rep, 2..=3) {
-                inst.version = u8::try_from(v).ok().map(|value| Spanned { value, loc: rep.loc(tok.pos) });
+                inst.version = u8::try_from(v)
+                    .ok()
+                    .and_then(Version::from_number)
+                    .map(|value| Spanned { value, loc: rep.loc(tok.pos) });
             }
         }
         "nopreempt" => {

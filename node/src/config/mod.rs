@@ -23,7 +23,7 @@ mod vip;
 use std::path::Path;
 
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation};
-pub use model::{Auth, Config, Family, GlobalDefs, InitialState, Vip, VrrpInstance};
+pub use model::{Auth, Config, Family, GlobalDefs, InitialState, Scope, Version, Vip, VrrpInstance};
 pub use render::render_warnings;
 
 use diagnostic::Reporter;

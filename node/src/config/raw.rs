@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use super::diagnostic::SourceLocation;
-use super::model::{Auth, GlobalDefs, InitialState, Vip};
+use super::model::{Auth, GlobalDefs, InitialState, Version, Vip};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Spanned<T> {
@@ -30,7 +30,7 @@ pub(crate) struct RawInstance {
     pub vrid: Option<Spanned<u8>>,
     pub priority: Option<u8>,
     pub advert_int_cs: Option<Spanned<u64>>,
-    pub version: Option<Spanned<u8>>,
+    pub version: Option<Spanned<Version>>,
     /// Located at the `authentication` keyword, for the VRRPv3 warning.
     pub auth: Option<Spanned<Auth>>,
     pub vips: Vec<Vip>,

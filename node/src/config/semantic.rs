@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::diagnostic::{Reporter, SourceLocation};
-use super::model::{Family, GlobalDefs, VrrpInstance};
+use super::model::{Family, GlobalDefs, Version, VrrpInstance};
 use super::raw::{RawDocument, RawInstance};
 
 const DEFAULT_PRIORITY: u8 = 100;
@@ -97,26 +97,27 @@ fn resolve_instance(
 
     let version = match &raw.version {
         Some(v) => {
-            if v.value == 2 && family == Family::Ipv6 {
+            let version = v.value;
+            if version == Version::V2 && family == Family::Ipv6 {
                 rep.error_at(
                     v.loc.clone(),
                     "VRRPv2 cannot carry IPv6 addresses: expected `version 3` for an IPv6 instance",
                 );
                 ok = false;
             }
-            v.value
+            version
         }
         None => match global.vrrp_version {
-            Some(2) if family == Family::Ipv6 => {
+            Some(Version::V2) if family == Family::Ipv6 => {
                 rep.warn_at(
                     raw.loc.clone(),
                     format!("vrrp_instance `{name}` is IPv6, which VRRPv2 cannot carry: using version 3 despite global vrrp_version 2"),
                 );
-                3
+                Version::V3
             }
             Some(v) => v,
-            None if family == Family::Ipv6 => 3,
-            None => 2,
+            None if family == Family::Ipv6 => Version::V3,
+            None => Version::V2,
         },
     };
 
@@ -124,10 +125,13 @@ fn resolve_instance(
         None => DEFAULT_ADVERT_CS,
         Some(a) => {
             let cs = a.value;
-            let valid =
-                if version == 2 { cs % 100 == 0 && (100..=25_500).contains(&cs) } else { (1..=4095).contains(&cs) };
+            let valid = if version == Version::V2 {
+                cs % 100 == 0 && (100..=25_500).contains(&cs)
+            } else {
+                (1..=4095).contains(&cs)
+            };
             if !valid {
-                let expected = if version == 2 {
+                let expected = if version == Version::V2 {
                     "VRRPv2 needs a whole number of seconds in 1..=255 (fractional intervals need `version 3`)"
                 } else {
                     "VRRPv3 needs 0.01..=40.95 seconds"
@@ -140,7 +144,7 @@ fn resolve_instance(
     };
 
     let auth = match raw.auth {
-        Some(a) if version == 3 => {
+        Some(a) if version == Version::V3 => {
             rep.warn_at(a.loc, "VRRPv3 has no authentication: `authentication` ignored");
             None
         }

@@ -52,7 +52,7 @@ fn minimal_instance_gets_keepalived_defaults() {
     assert_eq!(i.state, None);
     assert_eq!(i.priority, 100);
     assert_eq!(i.advert_int_cs, 100);
-    assert_eq!(i.version, 2);
+    assert_eq!(i.version, Version::V2);
     assert_eq!(i.family, Family::Ipv4);
     assert_eq!(i.auth, None);
     assert_eq!(i.vips[0].addr, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
@@ -68,7 +68,7 @@ fn fractional_advert_int_for_v3() {
     for (text, cs) in [("0.01", 1), ("1", 100), ("2.5", 250), ("40.95", 4095), ("0.10", 10)] {
         let c = ok(&with_base(&format!("    version 3\n    advert_int {text}\n")));
         assert_eq!(c.instances[0].advert_int_cs, cs, "{text}");
-        assert_eq!(c.instances[0].version, 3);
+        assert_eq!(c.instances[0].version, Version::V3);
     }
 }
 
@@ -102,12 +102,12 @@ fn v3_advert_int_bounds_and_precision() {
 fn global_version_applies_and_instance_overrides() {
     let text = format!("global_defs {{\n  vrrp_version 3\n}}\n{}", with_base("    advert_int 0.5\n"));
     let c = ok(&text);
-    assert_eq!(c.global.vrrp_version, Some(3));
-    assert_eq!(c.instances[0].version, 3);
+    assert_eq!(c.global.vrrp_version, Some(Version::V3));
+    assert_eq!(c.instances[0].version, Version::V3);
     assert_eq!(c.instances[0].advert_int_cs, 50);
 
     let text = format!("global_defs {{\n  vrrp_version 3\n}}\n{}", with_base("    version 2\n"));
-    assert_eq!(ok(&text).instances[0].version, 2);
+    assert_eq!(ok(&text).instances[0].version, Version::V2);
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn ipv6_instance_defaults_to_v3() {
     let c = ok(&text);
     let i = &c.instances[0];
     assert_eq!(i.family, Family::Ipv6);
-    assert_eq!(i.version, 3);
+    assert_eq!(i.version, Version::V3);
     assert_eq!(i.advert_int_cs, 50);
     assert_eq!(i.vips[0].addr, IpAddr::V6("fd00::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED)));
     assert_eq!(i.vips[0].prefix_len, 64);
@@ -145,7 +145,7 @@ fn ipv6_with_global_v2_warns_and_uses_v3() {
         instance("    interface eth0\n    virtual_router_id 9\n    virtual_ipaddress {\n        fd00::1\n    }\n")
     );
     let c = ok(&text);
-    assert_eq!(c.instances[0].version, 3);
+    assert_eq!(c.instances[0].version, Version::V3);
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (4, 15));
 }
@@ -167,7 +167,7 @@ fn native_ipv6_forces_family() {
     let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress_excluded {\n        10.0.0.1\n    }\n");
     let c = ok(&text);
     assert_eq!(c.instances[0].family, Family::Ipv6);
-    assert_eq!(c.instances[0].version, 3);
+    assert_eq!(c.instances[0].version, Version::V3);
     assert!(c.instances[0].native_ipv6);
 
     let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress {\n        10.0.0.1\n    }\n");
@@ -280,13 +280,31 @@ fn vip_options() {
     assert_eq!(v[0].dev.as_deref(), Some("eth1"));
     assert_eq!(v[0].brd, Some(Ipv4Addr::new(192, 168, 1, 255)));
     assert_eq!(v[0].label.as_deref(), Some("eth1:vip"));
-    assert_eq!(v[0].scope.as_deref(), Some("global"));
+    assert_eq!(v[0].scope, Some(Scope::Global));
     assert_eq!((v[0].location.line, v[0].location.column), (5, 9));
     assert_eq!(v[1].brd, Some(Ipv4Addr::new(192, 168, 2, 255)));
-    assert_eq!(v[1].scope.as_deref(), Some("253"));
+    // A numeric scope keeps its value: 253 is iproute2's `link` (keepalived takes both).
+    assert_eq!(v[1].scope, Some(Scope::Link));
+    assert_eq!(v[1].scope.map(Scope::number), Some(253));
     assert_eq!(c.warnings.len(), 1);
     assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (6, 59));
     assert!(c.warnings[0].message.contains("no_track"));
+}
+
+#[test]
+fn numeric_scopes_survive_as_numbers() {
+    // `scope 200` is what keepalived users write for site scope; it must reach netlink
+    // as 200, not fall back to global. Unnamed numbers keep their value.
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.0.2.10/24 scope 200\n        192.0.2.11/24 scope 17\n        192.0.2.12/24 scope 0\n    }\n");
+    let v = ok(&text).instances.remove(0).vips;
+    assert_eq!(
+        v.iter().map(|v| v.scope).collect::<Vec<_>>(),
+        [Some(Scope::Site), Some(Scope::Other(17)), Some(Scope::Global)]
+    );
+    for n in 0..=255u8 {
+        assert_eq!(Scope::from_number(n).number(), n);
+    }
+    one_error(&instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.0.2.10/24 scope 256\n    }\n"), 5, 29, "invalid scope `256`");
 }
 
 #[test]
@@ -420,7 +438,7 @@ global_defs {
         c.global,
         GlobalDefs {
             router_id: Some("lb-1".into()),
-            vrrp_version: Some(3),
+            vrrp_version: Some(Version::V3),
             garp_master_delay_s: Some(10),
             garp_master_repeat: Some(3),
             garp_master_refresh_s: Some(60),

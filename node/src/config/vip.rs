@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::diagnostic::Reporter;
 use super::lexer::Token;
-use super::model::Vip;
+use super::model::{Scope, Vip};
 use super::number::parse_uint;
 use super::parser::{Cursor, Stmt};
 
@@ -21,9 +21,6 @@ const IGNORED_OPTIONS: &[(&str, bool)] = &[
     ("track_group", true),
     ("peer", true),
 ];
-
-/// Scope names `ip address` understands; numbers 0..=255 are accepted too.
-const SCOPES: &[&str] = &["global", "site", "link", "host", "nowhere"];
 
 /// Returns how many lines the block had, valid or not, so a block whose every
 /// line was wrong is not also reported as "no addresses".
@@ -64,8 +61,10 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
             },
             "scope" => match value(rep, &mut args) {
                 Some((v, tok)) => {
-                    if SCOPES.contains(&v.as_str()) || parse_uint(&v).is_some_and(|n| n <= 255) {
-                        vip.scope = Some(v);
+                    // Names `ip address` understands; numbers 0..=255 too.
+                    let number = || parse_uint(&v).and_then(|n| u8::try_from(n).ok()).map(Scope::from_number);
+                    if let Some(scope) = Scope::from_name(&v).or_else(number) {
+                        vip.scope = Some(scope);
                     } else {
                         rep.error(
                             tok.pos,

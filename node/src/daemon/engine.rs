@@ -4,8 +4,9 @@
 //! allocate nothing (`node/tests/zero_alloc.rs`), at 1020 instances.
 //!
 //! Adverts are sent at once through [`Transmit`]; the rare, slow effects (netlink address
-//! changes, gratuitous ARP bursts) are queued as [`Effect`]s for the async loop; state
-//! changes go to the notifier thread through the bounded [`NotifyQueue`].
+//! changes, gratuitous ARP bursts) and the failures the loop must report (an advert the
+//! socket refused) are queued as [`Effect`]s for the async loop; state changes go to the
+//! notifier thread through the bounded [`NotifyQueue`].
 
 use std::net::IpAddr;
 
@@ -17,6 +18,9 @@ use crate::sync::{facade::Arc, NotifyQueue};
 
 /// keepalived's practical ceiling, and what the core is benchmarked with.
 pub const MAX_INSTANCES: usize = 1024;
+
+/// The most effects one instance queues between two drains by the loop.
+pub const EFFECTS_PER_INSTANCE: usize = 4;
 
 /// Sends advert bytes on one of the daemon's sockets.
 pub trait Transmit {
@@ -48,6 +52,9 @@ pub enum Effect {
     RemoveVips(InstanceId),
     /// Gratuitous ARP / unsolicited NA for the instance's VIPs.
     Announce(InstanceId),
+    /// An advert of this instance was not sent: the socket refused it (or, never in
+    /// practice, it did not fit the buffer: `InvalidInput`). Counted and logged by the loop.
+    SendFailed(InstanceId, std::io::ErrorKind),
 }
 
 /// A state change, for the notifier thread.
@@ -77,10 +84,6 @@ pub struct Engine {
     effects: Vec<Effect>,
     tx_buf: Box<[u8]>,
     notices: Arc<NotifyQueue<Notice>>,
-    /// Adverts the socket refused (counted; the loop logs them rate-limited).
-    pub send_errors: u64,
-    /// The last send error, for the log line.
-    pub last_send_error: Option<(InstanceId, std::io::ErrorKind)>,
 }
 
 impl Engine {
@@ -89,12 +92,11 @@ impl Engine {
         Engine {
             router: Box::default(),
             socket_of: Vec::with_capacity(MAX_INSTANCES),
-            // Worst case: every instance changes state at once, three effects each.
-            effects: Vec::with_capacity(3 * MAX_INSTANCES),
+            // Worst case: every instance changes state at once (three effects each) and
+            // its advert fails to go out (a fourth).
+            effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
             tx_buf: vec![0u8; vrrp_core::wire::MAX_PACKET_LEN].into_boxed_slice(),
             notices,
-            send_errors: 0,
-            last_send_error: None,
         }
     }
 
@@ -160,16 +162,16 @@ impl Engine {
         while let Some((id, action)) = self.router.poll_action() {
             match action {
                 Action::SendAdvert { priority } => {
-                    let Ok(n) = self.router.write_advert(id, priority, &mut self.tx_buf) else {
-                        self.send_errors += 1;
-                        continue;
-                    };
                     let socket = self.socket_of.get(usize::from(id.0)).copied().unwrap_or(0);
-                    if let Some(bytes) = self.tx_buf.get(..n) {
-                        if let Err(e) = tx.transmit(socket, bytes) {
-                            self.send_errors += 1;
-                            self.last_send_error = Some((id, e.kind()));
-                        }
+                    let sent = match self.router.write_advert(id, priority, &mut self.tx_buf) {
+                        Ok(n) => match self.tx_buf.get(..n) {
+                            Some(bytes) => tx.transmit(socket, bytes).map_err(|e| e.kind()),
+                            None => Err(std::io::ErrorKind::InvalidInput),
+                        },
+                        Err(_) => Err(std::io::ErrorKind::InvalidInput),
+                    };
+                    if let Err(kind) = sent {
+                        self.effects.push(Effect::SendFailed(id, kind));
                     }
                 }
                 Action::StateChanged { from, to, reason } => {
@@ -180,5 +182,40 @@ impl Engine {
                 Action::Announce => self.effects.push(Effect::Announce(id)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use vrrp_core::wire::Version;
+
+    /// A socket that refuses everything, as a full send buffer would.
+    struct Refusing(usize);
+
+    impl Transmit for Refusing {
+        fn transmit(&mut self, _socket: usize, _bytes: &[u8]) -> std::io::Result<()> {
+            self.0 += 1;
+            Err(std::io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    #[test]
+    fn a_refused_advert_is_reported_forward_as_an_effect() {
+        let mut engine = Engine::new(Arc::new(NotifyQueue::new(8)));
+        // Priority 255 (address owner): MASTER at once, so the start sends an advert.
+        let mut cfg = InstanceConfig::new(3, 7, Version::V3, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
+        cfg.priority = 255;
+        cfg.vips.push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
+        let id = engine.add(cfg, 0).unwrap();
+        let mut tx = Refusing(0);
+        engine.start(Instant::ZERO, &mut tx);
+        assert_eq!(tx.0, 1, "one advert was attempted");
+        let effects: Vec<Effect> = engine.effects().collect();
+        assert!(effects.contains(&Effect::SendFailed(id, std::io::ErrorKind::WouldBlock)), "{effects:?}");
+        assert!(effects.contains(&Effect::AddVips(id)), "{effects:?}");
+        // Reported once: the queue is drained.
+        assert_eq!(engine.effects().count(), 0);
     }
 }

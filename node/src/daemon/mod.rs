@@ -13,6 +13,7 @@ pub mod engine;
 pub mod plan;
 pub mod ratelimit;
 pub mod status;
+pub mod vips;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::poll_fn;
@@ -28,15 +29,17 @@ use vrrp_core::router::{Discarded, InstanceId};
 use vrrp_core::{RxError, State};
 
 use crate::config;
-use crate::net::{self, Announcer, Netlink, RecvError, Scope, VrrpSocket};
+use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
 use clock::Clock;
-use engine::{Effect, Engine, Inbound, Notice, Transmit};
+use engine::{Effect, Engine, Inbound, Notice, Transmit, EFFECTS_PER_INSTANCE};
 use plan::{plan_instance, InstancePlan, LinkFacts};
 use ratelimit::RateLimiter;
 use status::{InstanceStatus, RouterCounters, Status};
+use vips::{VipPlace, Vips};
 
 pub use engine::MAX_INSTANCES;
+pub use plan::config_test;
 
 /// Receive buffer: the largest advert plus an IPv4 header with options.
 const RX_BUF: usize = 4200;
@@ -55,37 +58,21 @@ pub struct Options {
     pub pid_file: Option<PathBuf>,
 }
 
-/// A VIP and where it lives.
-#[derive(Debug, Clone)]
-struct VipPlace {
-    ifindex: u32,
-    addr: IpAddr,
-    prefix: u8,
-    label: Option<String>,
-    brd: Option<std::net::Ipv4Addr>,
-    scope: Scope,
-}
-
-/// Per-instance runtime facts the core does not need.
-#[derive(Debug)]
-struct Runtime {
-    plan: InstancePlan,
-    vips: Vec<VipPlace>,
-}
-
 /// The running daemon.
 struct Daemon {
     clock: Clock,
     engine: Engine,
-    instances: Vec<Runtime>,
+    /// Each instance's plan, by instance id.
+    plans: Vec<InstancePlan>,
+    /// Each instance's VIPs, and the ones we hold.
+    vips: Vips,
     sockets: Vec<VrrpSocket>,
     announcers: BTreeMap<u32, Announcer>,
     netlink: Netlink,
-    /// VIPs we added and have not removed: removed on exit whatever the state.
-    added: BTreeSet<(u32, IpAddr, u8)>,
     limiter: RateLimiter,
     malformed: u64,
-    send_errors_logged: u64,
+    /// Adverts the sockets refused, since start.
+    send_errors: u64,
     timer: status::TimerCounters,
     /// Effects being carried out (capacity kept between calls).
     effects: Vec<Effect>,
@@ -100,44 +87,6 @@ impl Transmit for Sockets<'_> {
             Some(s) => s.try_send(bytes),
             None => Err(std::io::Error::other("no such socket")),
         }
-    }
-}
-
-fn scope_of(s: Option<&str>) -> Scope {
-    match s {
-        Some("site") => Scope::Site,
-        Some("link") => Scope::Link,
-        Some("host") => Scope::Host,
-        Some("nowhere") => Scope::Nowhere,
-        _ => Scope::Global,
-    }
-}
-
-/// Checks a configuration the way `vrrpd -t` does: parse, then every instance through
-/// the same planning the daemon uses, with placeholder interface facts.
-pub fn config_test(path: &std::path::Path) -> Result<config::Config, String> {
-    let cfg = config::load(path).map_err(|e| e.render())?;
-    let mut errors = Vec::new();
-    for inst in &cfg.instances {
-        let facts = LinkFacts {
-            ifindex: 1,
-            primary_v4: Some("192.0.2.254".parse().map_err(|e| format!("{e}"))?),
-            link_local_v6: Some("fe80::1".parse().map_err(|e| format!("{e}"))?),
-        };
-        if let Err(e) = plan_instance(&cfg.global, inst, &facts) {
-            // Planning errors start with the location they concern; mark them like the
-            // parser's diagnostics ("FILE:LINE:COL: error: ...") so one grep finds all.
-            let msg = format!("{e:#}");
-            let located = std::iter::once(&inst.location)
-                .chain(inst.vips.iter().chain(&inst.vips_excluded).map(|v| &v.location))
-                .find_map(|loc| msg.strip_prefix(&format!("{loc}: ")).map(|rest| format!("{loc}: error: {rest}")));
-            errors.push(located.unwrap_or(msg));
-        }
-    }
-    if errors.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(errors.join("\n") + "\n")
     }
 }
 
@@ -157,7 +106,7 @@ pub async fn run(opts: Options) -> Result<()> {
         std::fs::write(pid, format!("{}\n", std::process::id()))
             .with_context(|| format!("writing {}", pid.display()))?;
     }
-    let names: Vec<String> = daemon.instances.iter().map(|r| r.plan.name.clone()).collect();
+    let names: Vec<String> = daemon.plans.iter().map(|p| p.name.clone()).collect();
     let notifier = std::thread::Builder::new()
         .name("vrrpd-notify".into())
         .spawn({
@@ -180,7 +129,7 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut sighup = signal(SignalKind::hangup())?;
 
     daemon.start().await;
-    info!("vrrpd started: {} instance(s)", daemon.instances.len());
+    info!("vrrpd started: {} instance(s)", daemon.plans.len());
     let mut rx_buf = vec![0u8; RX_BUF];
     let mut timer = clock::DeadlineTimer::new().context("creating the timerfd")?;
     loop {
@@ -296,7 +245,8 @@ impl Daemon {
     async fn build(cfg: &config::Config, notices: Arc<NotifyQueue<Notice>>) -> Result<Daemon> {
         let netlink = Netlink::new().context("opening rtnetlink")?;
         let mut engine = Engine::new(notices);
-        let mut instances = Vec::new();
+        let mut plans = Vec::new();
+        let mut vips = Vips::new();
         let mut sockets: Vec<VrrpSocket> = Vec::new();
         let mut socket_keys: Vec<(String, IpAddr)> = Vec::new();
         let mut announcers = BTreeMap::new();
@@ -327,7 +277,7 @@ impl Daemon {
                     sockets.len() - 1
                 }
             };
-            let mut vips = Vec::new();
+            let mut places = Vec::new();
             for vip in &plan.vips {
                 let ifindex = match &vip.dev {
                     Some(dev) if *dev != inst.interface => {
@@ -339,16 +289,16 @@ impl Daemon {
                     }
                     _ => link.index,
                 };
-                vips.push(VipPlace {
+                places.push(VipPlace {
                     ifindex,
                     addr: vip.addr,
                     prefix: vip.prefix_len,
                     label: vip.label.clone(),
                     brd: vip.brd,
-                    scope: scope_of(vip.scope.as_deref()),
+                    scope: vip.scope.unwrap_or_default(),
                 });
             }
-            for v in &vips {
+            for v in &places {
                 if let std::collections::btree_map::Entry::Vacant(e) = announcers.entry(v.ifindex) {
                     let l = netlink.link_by_index(v.ifindex).await?;
                     if let Some(mac) = l.mac {
@@ -359,43 +309,30 @@ impl Daemon {
             engine
                 .add(plan.core.clone(), socket)
                 .map_err(|e| anyhow::anyhow!("{}: cannot add instance: {e:?}", inst.location))?;
-            instances.push(Runtime { plan, vips });
+            vips.push_instance(&plan.name, plan.core.is_owner(), places);
+            plans.push(plan);
         }
-        let mut daemon = Daemon {
+        let daemon = Daemon {
             clock: Clock::start(),
             engine,
-            instances,
+            plans,
+            vips,
             sockets,
             announcers,
             netlink,
-            added: BTreeSet::new(),
             limiter: RateLimiter::new(StdDuration::from_secs(10)),
             malformed: 0,
-            send_errors_logged: 0,
+            send_errors: 0,
             timer: status::TimerCounters::default(),
-            effects: Vec::with_capacity(3 * MAX_INSTANCES),
+            effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
         };
-        daemon.remove_stale_vips().await;
+        daemon.vips.remove_stale(&daemon.netlink).await;
+        let mut daemon = daemon;
         let now = daemon.clock.now();
         for ifindex in links_down {
             daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));
         }
         Ok(daemon)
-    }
-
-    /// A previous vrrpd that died (SIGKILL, crash) may have left VIPs behind; a backup
-    /// must not hold them. The owner's addresses are its own and stay.
-    async fn remove_stale_vips(&mut self) {
-        for rt in &self.instances {
-            if rt.plan.core.is_owner() {
-                continue;
-            }
-            for v in &rt.vips {
-                if let Err(e) = self.netlink.del_address(v.ifindex, v.addr, v.prefix).await {
-                    warn!("({}) removing stale {}/{}: {e}", rt.plan.name, v.addr, v.prefix);
-                }
-            }
-        }
     }
 
     async fn start(&mut self) {
@@ -409,11 +346,7 @@ impl Daemon {
         self.engine.shutdown(now, &mut Sockets(&self.sockets));
         self.execute().await;
         // Whatever happened, leave no VIP of ours behind.
-        for (ifindex, addr, prefix) in std::mem::take(&mut self.added) {
-            if let Err(e) = self.netlink.del_address(ifindex, addr, prefix).await {
-                error!("removing {addr}/{prefix}: {e}");
-            }
-        }
+        self.vips.remove_all(&self.netlink).await;
     }
 
     async fn on_timeout(&mut self) {
@@ -504,7 +437,7 @@ impl Daemon {
     }
 
     fn name(&self, id: InstanceId) -> String {
-        self.instances.get(usize::from(id.0)).map(|r| r.plan.name.clone()).unwrap_or_default()
+        self.plans.get(usize::from(id.0)).map(|p| p.name.clone()).unwrap_or_default()
     }
 
     async fn on_link_event(&mut self, event: net::Event) {
@@ -515,7 +448,9 @@ impl Daemon {
             net::Event::LinkDown { index } | net::Event::LinkRemoved { index } => {
                 self.engine.on_link(now, index, false, &mut tx)
             }
-            net::Event::AddrRemoved { index, addr, prefix } => self.forget_removed_vip((index, addr, prefix)),
+            net::Event::AddrRemoved { index, addr, prefix } => {
+                self.vips.forget((index, addr, prefix));
+            }
             net::Event::AddrAdded { .. } => {}
             net::Event::Overrun => {
                 warn!("rtnetlink notifications were lost (event storm): re-reading link and address state");
@@ -525,31 +460,33 @@ impl Daemon {
         self.execute().await;
     }
 
-    /// Carries out the slow effects the engine queued (netlink, announcements), in order,
-    /// and reports send errors (rate-limited).
+    /// Carries out the effects the engine queued (netlink, announcements, send failures
+    /// to report), in order.
     async fn execute(&mut self) {
-        if self.engine.send_errors != self.send_errors_logged {
-            self.send_errors_logged = self.engine.send_errors;
-            if let Some(n) = self.limiter.allow("send", std::time::Instant::now()) {
-                let (who, kind) =
-                    self.engine.last_send_error.map_or((String::new(), None), |(id, k)| (self.name(id), Some(k)));
-                warn!(
-                    "({who}) sending advert failed: {kind:?} ({} failed in all, {n} log lines suppressed)",
-                    self.send_errors_logged
-                );
-            }
-        }
         // Reuse one buffer: this runs after every packet and timer, and must not allocate.
         let mut effects = std::mem::take(&mut self.effects);
         effects.extend(self.engine.effects());
         for effect in effects.drain(..) {
             match effect {
-                Effect::AddVips(id) => self.add_vips(id).await,
-                Effect::RemoveVips(id) => self.remove_vips(id).await,
+                Effect::AddVips(id) => self.vips.add(&self.netlink, id).await,
+                Effect::RemoveVips(id) => self.vips.remove(&self.netlink, id).await,
                 Effect::Announce(id) => self.announce(id),
+                Effect::SendFailed(id, kind) => self.send_failed(id, kind),
             }
         }
         self.effects = effects;
+    }
+
+    /// An advert did not go out: counted, logged at most once per 10 s.
+    fn send_failed(&mut self, id: InstanceId, kind: std::io::ErrorKind) {
+        self.send_errors += 1;
+        if let Some(n) = self.limiter.allow("send", std::time::Instant::now()) {
+            warn!(
+                "({}) sending advert failed: {kind:?} ({} failed in all, {n} log lines suppressed)",
+                self.name(id),
+                self.send_errors
+            );
+        }
     }
 
     /// Re-reads what the link watch would have told us, after notifications were lost or
@@ -557,7 +494,7 @@ impl Daemon {
     /// of the state it has), and which of our VIPs are still on their interfaces.
     async fn resync(&mut self) {
         let now = self.clock.now();
-        let links: BTreeSet<u32> = self.instances.iter().map(|rt| rt.plan.core.ifindex).collect();
+        let links: BTreeSet<u32> = self.plans.iter().map(|p| p.core.ifindex).collect();
         for index in links {
             let up = match self.netlink.link_by_index(index).await {
                 Ok(link) => link.up,
@@ -569,74 +506,26 @@ impl Daemon {
             };
             self.engine.on_link(now, index, up, &mut Sockets(&self.sockets));
         }
-        let interfaces: BTreeSet<u32> = self.added.iter().map(|(index, _, _)| *index).collect();
-        for index in interfaces {
-            let present = match self.netlink.addresses(index).await {
-                Ok(list) => list.into_iter().map(|a| (index, a.addr, a.prefix)).collect::<BTreeSet<_>>(),
-                Err(e) => {
-                    warn!("re-reading the addresses of link {index}: {e}");
-                    continue;
-                }
-            };
-            let gone: Vec<_> = self.added.iter().filter(|v| v.0 == index && !present.contains(v)).copied().collect();
-            for vip in gone {
-                self.forget_removed_vip(vip);
-            }
-        }
-    }
-
-    /// One of our VIPs disappeared without us removing it: it is no longer ours to remove.
-    fn forget_removed_vip(&mut self, vip: (u32, IpAddr, u8)) {
-        if self.added.remove(&vip) {
-            let (_, addr, prefix) = vip;
-            warn!("virtual address {addr}/{prefix} was removed by someone else");
-        }
-    }
-
-    async fn add_vips(&mut self, id: InstanceId) {
-        let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
-        for v in &rt.vips {
-            match self.netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
-                Ok(()) => {
-                    self.added.insert((v.ifindex, v.addr, v.prefix));
-                }
-                Err(e) => error!("({}) adding {}/{}: {e}", rt.plan.name, v.addr, v.prefix),
-            }
-        }
-    }
-
-    async fn remove_vips(&mut self, id: InstanceId) {
-        // The owner's VIPs too: vrrpd added them (as keepalived does, priority 255 is not
-        // taken to mean they are the interface's own addresses), and an owner that is no
-        // longer master (FAULT, or a lost duplicate-owner election) must not keep them.
-        let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
-        for v in &rt.vips {
-            match self.netlink.del_address(v.ifindex, v.addr, v.prefix).await {
-                Ok(()) => {
-                    self.added.remove(&(v.ifindex, v.addr, v.prefix));
-                }
-                Err(e) => error!("({}) removing {}/{}: {e}", rt.plan.name, v.addr, v.prefix),
-            }
-        }
+        self.vips.resync(&self.netlink).await;
     }
 
     /// Gratuitous ARP for each IPv4 VIP, unsolicited NA for each IPv6 VIP, `garp_master_repeat` times.
     fn announce(&self, id: InstanceId) {
-        let Some(rt) = self.instances.get(usize::from(id.0)) else { return };
+        let Some(plan) = self.plans.get(usize::from(id.0)) else { return };
         let is_master = self.engine.router().get(id).is_some_and(|i| i.state() == State::Master);
         if !is_master {
             return;
         }
-        for _ in 0..rt.plan.garp_repeat {
-            for v in &rt.vips {
+        for _ in 0..plan.garp_repeat {
+            for v in self.vips.of(id) {
                 let Some(a) = self.announcers.get(&v.ifindex) else { continue };
-                let result = match (v.addr, rt.plan.core.primary_address) {
+                let result = match (v.addr, plan.core.primary_address) {
                     (IpAddr::V4(vip), _) => a.send_garp(vip),
                     (IpAddr::V6(vip), IpAddr::V6(ll)) => a.send_unsolicited_na(ll, vip, false),
                     (IpAddr::V6(_), IpAddr::V4(_)) => continue,
                 };
                 if let Err(e) = result {
-                    warn!("({}) announcing {}: {e}", rt.plan.name, v.addr);
+                    warn!("({}) announcing {}: {e}", plan.name, v.addr);
                 }
             }
         }
@@ -648,9 +537,9 @@ impl Daemon {
             .router()
             .iter()
             .filter_map(|(id, inst)| {
-                let rt = self.instances.get(usize::from(id.0))?;
-                let vips = rt.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix)).collect();
-                Some(InstanceStatus::new(&rt.plan.name, &rt.plan.interface, vips, inst))
+                let plan = self.plans.get(usize::from(id.0))?;
+                let vips = self.vips.of(id).iter().map(|v| format!("{}/{}", v.addr, v.prefix)).collect();
+                Some(InstanceStatus::new(&plan.name, &plan.interface, vips, inst))
             })
             .collect();
         Status {

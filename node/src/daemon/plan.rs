@@ -1,17 +1,20 @@
 //! Turns a parsed keepalived.conf instance plus what the kernel says about its interface
-//! into the core's [`InstanceConfig`] and the daemon's own per-instance settings.
+//! into the core's [`InstanceConfig`] and the daemon's own per-instance settings, and
+//! checks a whole file the way `vrrpd -t` does ([`config_test`]).
 //!
 //! Pure: the interface facts come in as [`LinkFacts`], so this is unit-tested without a
-//! network, and `vrrpd -t` can run the same checks.
+//! network, and `vrrpd -t` runs exactly the checks the daemon runs at start. Every
+//! refusal is a [`PlanError`] that carries the [`SourceLocation`] it concerns as data.
 
+use std::fmt;
 use std::net::IpAddr;
+use std::path::Path;
 
-use anyhow::{bail, Context, Result};
 use vrrp_core::config::MAX_VIPS;
-use vrrp_core::wire::{Auth, ChecksumForm, Version};
-use vrrp_core::{Duration, InstanceConfig};
+use vrrp_core::wire::{Auth, ChecksumForm};
+use vrrp_core::{ConfigError, Duration, InstanceConfig};
 
-use crate::config::{self, GlobalDefs, VrrpInstance};
+use crate::config::{self, ConfigErrors, Family, GlobalDefs, SourceLocation, VrrpInstance};
 
 /// keepalived's defaults for gratuitous ARP after becoming master.
 pub const DEFAULT_GARP_MASTER_DELAY_S: u32 = 5;
@@ -29,6 +32,18 @@ pub struct LinkFacts {
     pub link_local_v6: Option<IpAddr>,
 }
 
+impl LinkFacts {
+    /// Stand-in facts for `vrrpd -t`, which checks the file, not the host: an interface
+    /// with both kinds of source address (TEST-NET and link-local).
+    pub fn placeholder() -> LinkFacts {
+        LinkFacts {
+            ifindex: 1,
+            primary_v4: Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 254))),
+            link_local_v6: Some(IpAddr::V6(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1))),
+        }
+    }
+}
+
 /// One instance, ready to run.
 #[derive(Debug, Clone)]
 pub struct InstancePlan {
@@ -44,23 +59,79 @@ pub struct InstancePlan {
     pub garp_repeat: u32,
 }
 
+/// Why an instance cannot run, and where in the file that was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    /// The `vrrp_instance` (or the address) the error concerns.
+    pub location: SourceLocation,
+    /// What is wrong.
+    pub kind: PlanErrorKind,
+}
+
+/// What [`plan_instance`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanErrorKind {
+    /// An IPv4 instance without `mcast_src_ip` on an interface with no IPv4 address.
+    NoIpv4Source {
+        /// The interface.
+        interface: String,
+    },
+    /// An IPv6 instance on an interface with no link-local address (RFC 9568 §5.1.2.1).
+    NoLinkLocal {
+        /// The interface.
+        interface: String,
+    },
+    /// `auth_type AH`, which vrrpd does not speak.
+    AuthAh,
+    /// More `virtual_ipaddress` entries than an advert's Count field holds.
+    TooManyVips {
+        /// How many were configured.
+        count: usize,
+    },
+    /// The core refused the settings.
+    Core(ConfigError),
+}
+
+impl fmt::Display for PlanErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanErrorKind::NoIpv4Source { interface } => {
+                write!(f, "interface {interface} has no IPv4 address to send adverts from")
+            }
+            PlanErrorKind::NoLinkLocal { interface } => write!(f, "interface {interface} has no IPv6 link-local address"),
+            PlanErrorKind::AuthAh => f.write_str("auth_type AH is not supported by vrrpd; use PASS or none"),
+            PlanErrorKind::TooManyVips { count } => write!(
+                f,
+                "{count} addresses in virtual_ipaddress, at most {MAX_VIPS} fit in an advert; move the rest to virtual_ipaddress_excluded"
+            ),
+            PlanErrorKind::Core(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// `FILE:LINE:COL: error: …`, the form of the parser's diagnostics, so one grep finds all.
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: error: {}", self.location, self.kind)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
 /// Builds the plan for `inst`.
-pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts) -> Result<InstancePlan> {
-    let version = match inst.version {
-        2 => Version::V2,
-        3 => Version::V3,
-        v => bail!("{}: version {v} is not 2 or 3", inst.location),
-    };
+pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts) -> Result<InstancePlan, PlanError> {
+    let refuse = |kind| PlanError { location: inst.location.clone(), kind };
+    let interface = || inst.interface.clone();
     let primary = match (inst.mcast_src_ip, inst.family) {
         (Some(ip), _) => ip,
-        (None, config::Family::Ipv4) => link.primary_v4.with_context(|| {
-            format!("{}: interface {} has no IPv4 address to send adverts from", inst.location, inst.interface)
-        })?,
-        (None, config::Family::Ipv6) => link.link_local_v6.with_context(|| {
-            format!("{}: interface {} has no IPv6 link-local address", inst.location, inst.interface)
-        })?,
+        (None, Family::Ipv4) => {
+            link.primary_v4.ok_or_else(|| refuse(PlanErrorKind::NoIpv4Source { interface: interface() }))?
+        }
+        (None, Family::Ipv6) => {
+            link.link_local_v6.ok_or_else(|| refuse(PlanErrorKind::NoLinkLocal { interface: interface() }))?
+        }
     };
-    let mut core = InstanceConfig::new(link.ifindex, inst.vrid, version, primary);
+    let mut core = InstanceConfig::new(link.ifindex, inst.vrid, inst.version, primary);
     core.priority = inst.priority;
     core.advert_interval_cs = inst.advert_int_cs;
     core.preempt = !inst.nopreempt;
@@ -71,23 +142,22 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
     core.auth = match &inst.auth {
         None => Auth::None,
         Some(config::Auth::Pass(p)) => Auth::simple_text(p.as_bytes()),
-        Some(config::Auth::Ah) => bail!("{}: auth_type AH is not supported by vrrpd; use PASS or none", inst.location),
+        Some(config::Auth::Ah) => return Err(refuse(PlanErrorKind::AuthAh)),
     };
     if inst.vips.len() > MAX_VIPS {
-        bail!(
-            "{}: {} addresses in virtual_ipaddress, at most {MAX_VIPS} fit in an advert; move the rest to virtual_ipaddress_excluded",
-            inst.location,
-            inst.vips.len()
-        );
+        return Err(refuse(PlanErrorKind::TooManyVips { count: inst.vips.len() }));
     }
     for vip in &inst.vips {
-        core.vips.push(vip.addr).map_err(|_| anyhow::anyhow!("{}: too many virtual addresses", vip.location))?;
+        core.vips.push(vip.addr).map_err(|_| PlanError {
+            location: vip.location.clone(),
+            kind: PlanErrorKind::TooManyVips { count: inst.vips.len() },
+        })?;
     }
     let delay = inst.garp_master_delay_s.or(global.garp_master_delay_s).unwrap_or(DEFAULT_GARP_MASTER_DELAY_S);
     core.announce_delay = (delay > 0).then(|| Duration::from_secs(u64::from(delay)));
     let refresh = global.garp_master_refresh_s.unwrap_or(0);
     core.announce_refresh = (refresh > 0).then(|| Duration::from_secs(u64::from(refresh)));
-    core.validate().map_err(|e| anyhow::anyhow!("{}: {e}", inst.location))?;
+    core.validate().map_err(|e| refuse(PlanErrorKind::Core(e)))?;
     Ok(InstancePlan {
         name: inst.name.clone(),
         interface: inst.interface.clone(),
@@ -97,10 +167,44 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
     })
 }
 
+/// Why `vrrpd -t` refuses a file: it does not parse, or an instance cannot be planned.
+#[derive(Debug, Clone)]
+pub enum ConfigTestError {
+    /// Lexing, parsing or the semantic checks failed (every error, with source lines).
+    Parse(ConfigErrors),
+    /// The file parses, but these instances cannot run.
+    Plan(Vec<PlanError>),
+}
+
+impl ConfigTestError {
+    /// What `vrrpd -t` prints: every error as `FILE:LINE:COL: error: …`.
+    pub fn render(&self) -> String {
+        match self {
+            ConfigTestError::Parse(e) => e.render(),
+            ConfigTestError::Plan(errors) => errors.iter().map(|e| format!("{e}\n")).collect(),
+        }
+    }
+}
+
+/// Checks a configuration the way `vrrpd -t` does: parse, then every instance through
+/// the same planning the daemon uses, with [`LinkFacts::placeholder`] interface facts.
+pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
+    let cfg = config::load(path).map_err(ConfigTestError::Parse)?;
+    let facts = LinkFacts::placeholder();
+    let errors: Vec<PlanError> =
+        cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
+    if errors.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigTestError::Plan(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+    use vrrp_core::wire::Version;
 
     const SEED: &str = include_str!("../../tests/fixtures/config/seed.conf");
 
@@ -129,6 +233,10 @@ mod tests {
         let err =
             plan_instance(&cfg.global, &cfg.instances[0], &LinkFacts { primary_v4: None, ..facts() }).unwrap_err();
         assert!(err.to_string().contains("eth1 has no IPv4 address"), "{err}");
+        // The location is data, not text to cut out of the message.
+        assert_eq!(err.location, cfg.instances[0].location);
+        assert_eq!(err.kind, PlanErrorKind::NoIpv4Source { interface: "eth1".into() });
+        assert!(err.to_string().starts_with(&format!("{}: error: ", err.location)), "{err}");
     }
 
     #[test]

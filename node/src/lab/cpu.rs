@@ -211,7 +211,10 @@ mod tests {
         assert!(crate::config::parse_str("x.conf", &text).is_err());
         let cfg = crate::config::parse_str("x.conf", &config(SCENARIOS[0], 150)).unwrap();
         assert_eq!(cfg.instances.len(), 200);
-        assert!(cfg.instances.iter().all(|i| i.vips.len() == 1 && i.version == 3 && i.priority == 150));
+        assert!(cfg
+            .instances
+            .iter()
+            .all(|i| i.vips.len() == 1 && i.version == vrrp_core::wire::Version::V3 && i.priority == 150));
         let cfg = crate::config::parse_str("x.conf", &config(SCENARIOS[1], 100)).unwrap();
         assert_eq!(cfg.instances[0].advert_int_cs, 1);
     }

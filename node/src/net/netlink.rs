@@ -39,23 +39,8 @@ pub struct Link {
     pub mtu: u32,
 }
 
-/// Address scope, as `ip addr add ... scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Scope {
-    /// `scope global` (default).
-    #[default]
-    Global,
-    /// `scope site`.
-    Site,
-    /// `scope link`.
-    Link,
-    /// `scope host`.
-    Host,
-    /// `scope nowhere`.
-    Nowhere,
-    /// Any other numeric scope.
-    Other(u8),
-}
+/// Address scope, as `ip addr add ... scope`: the config's type, carried to netlink as is.
+pub use crate::config::Scope;
 
 /// One address on an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]

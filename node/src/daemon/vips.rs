@@ -1,0 +1,215 @@
+//! The virtual addresses on the host: where each instance's VIPs live, which of them
+//! vrrpd added (and so must remove), and what to do when someone else removes one.
+//!
+//! One owner for the bookkeeping, so the rule "every VIP we added is removed on exit,
+//! whatever the state, and no other address is ever touched" is kept in one place:
+//! [`Vips::add`] and [`Vips::remove`] carry out the core's `AddVips` / `RemoveVips`,
+//! [`Vips::remove_stale`] cleans up after a vrrpd that died, [`Vips::forget`] and
+//! [`Vips::resync`] notice addresses removed behind our back, [`Vips::remove_all`] runs
+//! at exit.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+use tracing::{error, warn};
+use vrrp_core::router::InstanceId;
+
+use crate::config::Scope;
+use crate::net::Netlink;
+
+/// A VIP and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VipPlace {
+    /// Interface the address goes on (`dev`, or the instance's interface).
+    pub ifindex: u32,
+    /// The address.
+    pub addr: IpAddr,
+    /// Its prefix length.
+    pub prefix: u8,
+    /// IPv4 label (`label eth1:vip`).
+    pub label: Option<String>,
+    /// IPv4 broadcast (`brd`).
+    pub brd: Option<Ipv4Addr>,
+    /// Address scope (`scope`), as written.
+    pub scope: Scope,
+}
+
+impl VipPlace {
+    /// The key the kernel knows the address by.
+    fn key(&self) -> Key {
+        (self.ifindex, self.addr, self.prefix)
+    }
+}
+
+/// (ifindex, address, prefix length): how the kernel names an address.
+pub type Key = (u32, IpAddr, u8);
+
+/// One instance's addresses.
+#[derive(Debug)]
+struct InstanceVips {
+    name: String,
+    /// An address owner's stale VIPs are not removed at start (they may be its own).
+    owner: bool,
+    places: Vec<VipPlace>,
+}
+
+/// Every instance's VIPs, by instance id, and the ones currently added by us.
+#[derive(Debug, Default)]
+pub struct Vips {
+    instances: Vec<InstanceVips>,
+    /// VIPs we added and have not removed: removed on exit whatever the state.
+    added: BTreeSet<Key>,
+}
+
+impl Vips {
+    /// No instance yet.
+    pub fn new() -> Self {
+        Vips::default()
+    }
+
+    /// Registers the next instance's addresses; call in instance-id order.
+    pub fn push_instance(&mut self, name: &str, owner: bool, places: Vec<VipPlace>) {
+        self.instances.push(InstanceVips { name: name.to_owned(), owner, places });
+    }
+
+    /// The addresses of instance `id` (empty for an unknown id).
+    pub fn of(&self, id: InstanceId) -> &[VipPlace] {
+        self.instances.get(usize::from(id.0)).map_or(&[], |i| i.places.as_slice())
+    }
+
+    /// Whether we added `key` and have not removed it.
+    pub fn is_added(&self, key: &Key) -> bool {
+        self.added.contains(key)
+    }
+
+    /// Interfaces on which we hold at least one VIP.
+    pub fn interfaces_with_added(&self) -> BTreeSet<u32> {
+        self.added.iter().map(|(index, _, _)| *index).collect()
+    }
+
+    /// A previous vrrpd that died (SIGKILL, crash) may have left VIPs behind; a backup
+    /// must not hold them. The owner's addresses are its own and stay.
+    pub async fn remove_stale(&self, netlink: &Netlink) {
+        for inst in self.instances.iter().filter(|i| !i.owner) {
+            for v in &inst.places {
+                if let Err(e) = netlink.del_address(v.ifindex, v.addr, v.prefix).await {
+                    warn!("({}) removing stale {}/{}: {e}", inst.name, v.addr, v.prefix);
+                }
+            }
+        }
+    }
+
+    /// Adds instance `id`'s VIPs (it became MASTER).
+    pub async fn add(&mut self, netlink: &Netlink, id: InstanceId) {
+        let Some(inst) = self.instances.get(usize::from(id.0)) else { return };
+        for v in &inst.places {
+            match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
+                Ok(()) => {
+                    self.added.insert(v.key());
+                }
+                Err(e) => error!("({}) adding {}/{}: {e}", inst.name, v.addr, v.prefix),
+            }
+        }
+    }
+
+    /// Removes instance `id`'s VIPs (it left MASTER).
+    ///
+    /// The owner's VIPs too: vrrpd added them (as keepalived does, priority 255 is not
+    /// taken to mean they are the interface's own addresses), and an owner that is no
+    /// longer master (FAULT, or a lost duplicate-owner election) must not keep them.
+    pub async fn remove(&mut self, netlink: &Netlink, id: InstanceId) {
+        let Some(inst) = self.instances.get(usize::from(id.0)) else { return };
+        for v in &inst.places {
+            match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
+                Ok(()) => {
+                    self.added.remove(&v.key());
+                }
+                Err(e) => error!("({}) removing {}/{}: {e}", inst.name, v.addr, v.prefix),
+            }
+        }
+    }
+
+    /// Removes every VIP we added, whatever happened (exit).
+    pub async fn remove_all(&mut self, netlink: &Netlink) {
+        for (ifindex, addr, prefix) in std::mem::take(&mut self.added) {
+            if let Err(e) = netlink.del_address(ifindex, addr, prefix).await {
+                error!("removing {addr}/{prefix}: {e}");
+            }
+        }
+    }
+
+    /// One of our VIPs disappeared without us removing it: it is no longer ours to
+    /// remove. Returns whether it was one of ours.
+    pub fn forget(&mut self, vip: Key) -> bool {
+        if self.added.remove(&vip) {
+            let (_, addr, prefix) = vip;
+            warn!("virtual address {addr}/{prefix} was removed by someone else");
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Forgets every VIP of ours on `ifindex` that is not in `present` (what the kernel
+    /// says the interface holds now, after notifications were lost).
+    pub fn forget_missing(&mut self, ifindex: u32, present: &BTreeSet<Key>) {
+        let gone: Vec<Key> = self.added.iter().filter(|v| v.0 == ifindex && !present.contains(v)).copied().collect();
+        for vip in gone {
+            self.forget(vip);
+        }
+    }
+
+    /// Re-reads which of our VIPs are still on their interfaces and forgets the others.
+    pub async fn resync(&mut self, netlink: &Netlink) {
+        for index in self.interfaces_with_added() {
+            match netlink.addresses(index).await {
+                Ok(list) => {
+                    let present = list.into_iter().map(|a| (index, a.addr, a.prefix)).collect();
+                    self.forget_missing(index, &present);
+                }
+                Err(e) => warn!("re-reading the addresses of link {index}: {e}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(ifindex: u32, last: u8) -> VipPlace {
+        VipPlace {
+            ifindex,
+            addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)),
+            prefix: 24,
+            label: None,
+            brd: None,
+            scope: Scope::Global,
+        }
+    }
+
+    #[test]
+    fn places_are_found_by_instance_id_and_unknown_ids_have_none() {
+        let mut vips = Vips::new();
+        vips.push_instance("A", false, vec![place(3, 1), place(3, 2)]);
+        vips.push_instance("B", true, vec![place(4, 9)]);
+        assert_eq!(vips.of(InstanceId(0)).len(), 2);
+        assert_eq!(vips.of(InstanceId(1)), [place(4, 9)]);
+        assert!(vips.of(InstanceId(2)).is_empty());
+    }
+
+    #[test]
+    fn only_our_vips_are_forgotten_and_only_on_the_reread_interface() {
+        let mut vips = Vips::new();
+        let (a, b, c) = (place(3, 1).key(), place(3, 2).key(), place(4, 1).key());
+        vips.added.extend([a, b, c]);
+        // Someone else's address is not ours to forget.
+        assert!(!vips.forget(place(3, 77).key()));
+        // Interface 3 now holds only `a`: `b` was removed behind our back; `c` lives on 4.
+        vips.forget_missing(3, &BTreeSet::from([a]));
+        assert!(vips.is_added(&a) && !vips.is_added(&b) && vips.is_added(&c));
+        assert_eq!(vips.interfaces_with_added(), BTreeSet::from([3, 4]));
+        assert!(vips.forget(c));
+        assert_eq!(vips.interfaces_with_added(), BTreeSet::from([3]));
+    }
+}
