@@ -1,8 +1,6 @@
-//! The properties every run must have, each its own checker with its own name.
-//!
-//! Online checks (run by [`crate::node`] and [`crate::sim`] at every call into the core):
-//! [`NO_DEADLINE_IN_THE_PAST`], [`TIMERS_MAKE_PROGRESS`], [`LEGAL_TRANSITIONS`],
-//! [`VIPS_FOLLOW_STATE`], [`CORE_ACCEPTS_VALID_INPUT`].
+//! The properties every run must have, each its own checker with its own name (the
+//! names, and the online checks [`crate::node`] and [`crate::sim`] run at every call
+//! into the core, are listed in [`crate::checker`]).
 //!
 //! Trace checks (here, over a finished [`Outcome`]):
 //! 1. [`single_master_when_stable`]: on a connected, clean LAN that has had time to
@@ -27,57 +25,16 @@
 //! backup with a higher address does not preempt; the address tie-break (§6.4.3) only
 //! decides between two routers that are both master at once.
 
-use core::fmt;
-
 use vrrp_core::State;
 
+use crate::checker::{
+    Violation, CONVERGES_AFTER_LAST_FAULT, NO_FLAPPING_WHEN_STABLE, ONE_MASTER_PER_PARTITION_SIDE,
+    ROUTER_AGREES_WITH_INSTANCES, SAME_SEED_SAME_TRACE, SINGLE_MASTER_WHEN_STABLE,
+};
 use crate::node::Engine;
 use crate::schedule::{Fault, Schedule};
 use crate::sim::{run_engine, run_with, Outcome, Segment};
 use crate::trace::{At, Event, TraceLevel};
-
-/// Online: after any call, no instance deadline is earlier than the call's `now`.
-pub const NO_DEADLINE_IN_THE_PAST: &str = "no_deadline_in_the_past";
-/// Online: `handle_timeout(now)` moves every due deadline past `now`.
-pub const TIMERS_MAKE_PROGRESS: &str = "timers_make_progress";
-/// Online: each `StateChanged` starts from the previous announced state and is allowed
-/// by `State::can_become`, and `state()` agrees with the actions.
-pub const LEGAL_TRANSITIONS: &str = "legal_transitions";
-/// Online: a router holds and announces the VIPs exactly while it is master.
-pub const VIPS_FOLLOW_STATE: &str = "vips_follow_state";
-/// Online: the core accepts what a correct peer and a correct caller give it.
-pub const CORE_ACCEPTS_VALID_INPUT: &str = "core_accepts_valid_input";
-/// Online and differential: a node driven through `vrrp_core::Router` dispatches each
-/// advert to its instance, reports the earliest instance deadline, and produces the
-/// same trace as instances driven directly.
-pub const ROUTER_AGREES_WITH_INSTANCES: &str = "router_agrees_with_instances";
-/// Invariant 1.
-pub const SINGLE_MASTER_WHEN_STABLE: &str = "single_master_when_stable";
-/// Invariant 2.
-pub const CONVERGES_AFTER_LAST_FAULT: &str = "converges_after_last_fault";
-/// Invariant 3.
-pub const NO_FLAPPING_WHEN_STABLE: &str = "no_flapping_when_stable";
-/// Invariant 4.
-pub const ONE_MASTER_PER_PARTITION_SIDE: &str = "one_master_per_partition_side";
-/// Invariant 5.
-pub const SAME_SEED_SAME_TRACE: &str = "same_seed_same_trace";
-
-/// A broken property.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// Which checker.
-    pub checker: &'static str,
-    /// Virtual time, µs.
-    pub at: u64,
-    /// What went wrong, naming the time and the routers.
-    pub message: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.checker, self.message)
-    }
-}
 
 /// Every violation of a run: the online ones, then each trace checker's.
 pub fn check(o: &Outcome) -> Vec<Violation> {

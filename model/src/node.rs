@@ -19,7 +19,7 @@ use vrrp_core::time::Instant;
 use vrrp_core::wire::{self, Version};
 use vrrp_core::{Action, Instance, InstanceConfig, InstanceId, Router, RxError, State};
 
-use crate::invariants::{self, Violation};
+use crate::checker::{self, Violation};
 use crate::schedule::Schedule;
 use crate::trace::{At, Event, Record, TraceLevel};
 
@@ -331,7 +331,7 @@ impl Node {
         let result = self.call(v, |i| i.set_priority(t, priority), |r, id| r.set_priority(t, id, priority));
         if let Some(Err(e)) = result {
             rec.violate(
-                invariants::CORE_ACCEPTS_VALID_INPUT,
+                checker::CORE_ACCEPTS_VALID_INPUT,
                 now,
                 format!("{} r{} refused set_priority({priority}): {e}", At(now), self.index),
             );
@@ -359,7 +359,7 @@ impl Node {
             let next = self.inst.as_ref().and_then(|b| b.get(v)).and_then(Instance::poll_timeout);
             if let Some(d) = next.filter(|d| *d <= t) {
                 rec.violate(
-                    invariants::TIMERS_MAKE_PROGRESS,
+                    checker::TIMERS_MAKE_PROGRESS,
                     now,
                     format!(
                         "{} r{} vrid#{v}: after handle_timeout the next deadline is still {d:?}",
@@ -395,7 +395,7 @@ impl Node {
                 Ok((id, a)) if usize::from(id.0) == v => Ok(a.priority),
                 Ok((id, _)) => {
                     rec.violate(
-                        invariants::ROUTER_AGREES_WITH_INSTANCES,
+                        checker::ROUTER_AGREES_WITH_INSTANCES,
                         now,
                         format!(
                             "{} r{}: an advert for vrid#{v} was dispatched to instance {}",
@@ -430,7 +430,7 @@ impl Node {
                 Action::StateChanged { from, to, reason } => {
                     if from != *state || !from.can_become(to) {
                         rec.violate(
-                            invariants::LEGAL_TRANSITIONS,
+                            checker::LEGAL_TRANSITIONS,
                             now,
                             format!(
                                 "{at} r{node} vrid#{v}: StateChanged {from:?} -> {to:?} ({}) \
@@ -451,7 +451,7 @@ impl Node {
                             out.push(Advert { vrid, bytes });
                         }
                         Err(e) => rec.violate(
-                            invariants::CORE_ACCEPTS_VALID_INPUT,
+                            checker::CORE_ACCEPTS_VALID_INPUT,
                             now,
                             format!("{at} r{node} vrid#{v}: write_advert({priority}) failed: {e}"),
                         ),
@@ -461,7 +461,7 @@ impl Node {
                     let add = action == Action::AddVips;
                     if *holds == add {
                         rec.violate(
-                            invariants::VIPS_FOLLOW_STATE,
+                            checker::VIPS_FOLLOW_STATE,
                             now,
                             format!(
                                 "{at} r{node} vrid#{v}: {action:?} while already {}",
@@ -475,7 +475,7 @@ impl Node {
                 Action::Announce => {
                     if *state != State::Master {
                         rec.violate(
-                            invariants::VIPS_FOLLOW_STATE,
+                            checker::VIPS_FOLLOW_STATE,
                             now,
                             format!("{at} r{node} vrid#{v}: announces the VIPs while {state:?}"),
                         );
@@ -501,7 +501,7 @@ impl Node {
             };
             if *holds != (*state == State::Master) {
                 rec.violate(
-                    invariants::VIPS_FOLLOW_STATE,
+                    checker::VIPS_FOLLOW_STATE,
                     now,
                     format!(
                         "{at} r{node} vrid#{v}: {state:?} but {} the VIPs",
@@ -511,7 +511,7 @@ impl Node {
             }
             if i.state() != *state {
                 rec.violate(
-                    invariants::LEGAL_TRANSITIONS,
+                    checker::LEGAL_TRANSITIONS,
                     now,
                     format!("{at} r{node} vrid#{v}: state() is {:?} but the actions said {state:?}", i.state()),
                 );
@@ -519,7 +519,7 @@ impl Node {
             if let Some(t) = i.poll_timeout() {
                 if t.as_micros() < now {
                     rec.violate(
-                        invariants::NO_DEADLINE_IN_THE_PAST,
+                        checker::NO_DEADLINE_IN_THE_PAST,
                         now,
                         format!("{at} r{node} vrid#{v}: deadline {t:?} is before now"),
                     );
@@ -528,7 +528,7 @@ impl Node {
             }
             if i.stats().actions_dropped > 0 {
                 rec.violate(
-                    invariants::CORE_ACCEPTS_VALID_INPUT,
+                    checker::CORE_ACCEPTS_VALID_INPUT,
                     now,
                     format!("{at} r{node} vrid#{v}: the action queue overflowed"),
                 );
@@ -537,7 +537,7 @@ impl Node {
         if let Held::Router(r) = inst {
             if r.poll_timeout() != earliest {
                 rec.violate(
-                    invariants::ROUTER_AGREES_WITH_INSTANCES,
+                    checker::ROUTER_AGREES_WITH_INSTANCES,
                     now,
                     format!(
                         "{at} r{node}: Router::poll_timeout is {:?} but the earliest instance \

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::invariants::{self, Violation};
+use crate::checker::{self, Violation};
 use crate::lan::{Fate, Lan};
 use crate::node::{Advert, Bytes, Engine, Node, Recorder};
 use crate::rng::Rng;
@@ -42,7 +42,7 @@ pub struct Outcome {
     pub trace: Vec<Record>,
     /// The network conditions, one per distinct fault time (and one for startup).
     pub segments: Vec<Segment>,
-    /// Violations found while running (see [`crate::node`]).
+    /// Violations found while running (see [`crate::node`] and [`crate::checker`]).
     pub violations: Vec<Violation>,
     /// When the run stopped, µs.
     pub end: u64,
@@ -152,7 +152,7 @@ impl Sim {
                 }
                 if at < self.now {
                     self.rec.violate(
-                        invariants::NO_DEADLINE_IN_THE_PAST,
+                        checker::NO_DEADLINE_IN_THE_PAST,
                         self.now,
                         format!("{} r{i}: deadline t={at}us already passed", At(self.now)),
                     );
@@ -213,7 +213,7 @@ impl Sim {
             // peer's well-formed advert is a codec or validation bug.
             if !(owner && e == vrrp_core::RxError::LocalOwner) {
                 self.rec.violate(
-                    invariants::CORE_ACCEPTS_VALID_INPUT,
+                    checker::CORE_ACCEPTS_VALID_INPUT,
                     now,
                     format!("{} r{to} rejected r{from}'s advert for vrid#{vrid}: {e}", At(now)),
                 );

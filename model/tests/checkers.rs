@@ -4,6 +4,7 @@
 //! fed a real run's trace with one forged event and must name the problem.
 
 use vrrp_core::{Reason, State};
+use vrrp_model::checker;
 use vrrp_model::invariants::{self, check};
 use vrrp_model::sim::Outcome;
 use vrrp_model::{run, Event, Fault, Record, Schedule};
@@ -33,7 +34,7 @@ fn untouched_runs_pass_every_checker() {
 fn single_master_checker_names_both_masters() {
     let mut o = run(&three_routers());
     forge(&mut o, 10_000_000, 1, State::Backup, State::Master);
-    let v = fired(&o, invariants::SINGLE_MASTER_WHEN_STABLE);
+    let v = fired(&o, checker::SINGLE_MASTER_WHEN_STABLE);
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("has 2 masters"), "{}", v[0]);
     assert!(v[0].contains("r0 (192.0.2.10) vrid 51 MASTER"), "{}", v[0]);
@@ -46,7 +47,7 @@ fn single_master_checker_wants_the_highest_priority_when_preempting() {
     let mut o = run(&three_routers());
     forge(&mut o, 10_000_000, 0, State::Master, State::Backup);
     forge(&mut o, 10_000_000, 2, State::Backup, State::Master);
-    let v = fired(&o, invariants::SINGLE_MASTER_WHEN_STABLE);
+    let v = fired(&o, checker::SINGLE_MASTER_WHEN_STABLE);
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("master is r2 (192.0.2.12, prio 150) but r0 (192.0.2.10, prio 200)"), "{}", v[0]);
 }
@@ -58,7 +59,7 @@ fn single_master_checker_accepts_any_master_without_preemption() {
     let mut o = run(&s);
     forge(&mut o, 10_000_000, 0, State::Master, State::Backup);
     forge(&mut o, 10_000_000, 2, State::Backup, State::Master);
-    assert_eq!(fired(&o, invariants::SINGLE_MASTER_WHEN_STABLE), Vec::<String>::new());
+    assert_eq!(fired(&o, checker::SINGLE_MASTER_WHEN_STABLE), Vec::<String>::new());
 }
 
 #[test]
@@ -66,7 +67,7 @@ fn flapping_checker_reports_any_change_on_a_stable_network() {
     let mut o = run(&three_routers());
     forge(&mut o, 12_000_000, 1, State::Backup, State::Master);
     forge(&mut o, 12_000_500, 1, State::Master, State::Backup);
-    let v = fired(&o, invariants::NO_FLAPPING_WHEN_STABLE);
+    let v = fired(&o, checker::NO_FLAPPING_WHEN_STABLE);
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("t=12.000000s: r1 (192.0.2.11) vrid 51 went Backup -> Master"), "{}", v[0]);
 }
@@ -78,7 +79,7 @@ fn convergence_checker_reports_a_change_after_the_settle_time() {
     let mut o = run(&s);
     let late = 5_000_000 + o.settle + 1_000;
     forge(&mut o, late, 1, State::Backup, State::Master);
-    let v = fired(&o, invariants::CONVERGES_AFTER_LAST_FAULT);
+    let v = fired(&o, checker::CONVERGES_AFTER_LAST_FAULT);
     assert!(v[0].contains("still changes state"), "{v:?}");
     assert!(v[1].contains("end of run"), "{v:?}");
 }
@@ -92,7 +93,7 @@ fn partition_checker_reports_two_masters_on_one_side() {
     assert_eq!(check(&o), vec![]);
     // r1 and r2 share side 1, where r2 (prio 150) is master.
     forge(&mut o, 20_000_000, 1, State::Backup, State::Master);
-    let v = fired(&o, invariants::ONE_MASTER_PER_PARTITION_SIDE);
+    let v = fired(&o, checker::ONE_MASTER_PER_PARTITION_SIDE);
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("has 2 masters"), "{}", v[0]);
     assert!(v[0].contains("2 sides"), "{}", v[0]);
@@ -102,7 +103,7 @@ fn partition_checker_reports_two_masters_on_one_side() {
 fn trace_comparison_finds_the_first_difference() {
     let a = run(&three_routers());
     let mut b = a.clone();
-    let name = invariants::SAME_SEED_SAME_TRACE;
+    let name = checker::SAME_SEED_SAME_TRACE;
     assert_eq!(invariants::compare_traces(name, &a, &b), vec![]);
     b.trace[3].at += 1;
     let v = invariants::compare_traces(name, &a, &b);
