@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vrrp_node::daemon::status::Status;
+use vrrp_node::control::Status;
 
 /// Control tool for vrrpd.
 #[derive(Debug, Parser)]

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::Duration;
 
-use super::status::Status;
+use crate::control::Status;
 use crate::sync::{facade::Arc, Shutdown, StatusBoard};
 
 /// What the protocol loop and the control thread share.
@@ -26,11 +26,7 @@ impl Shared {
     /// Nothing published or requested yet.
     pub fn new() -> Self {
         Shared {
-            board: StatusBoard::new(Status {
-                instances: Vec::new(),
-                router: Default::default(),
-                timer: Default::default(),
-            }),
+            board: StatusBoard::new(Status::default()),
             shutdown: Shutdown::new(),
             wake: tokio::sync::Notify::new(),
         }
