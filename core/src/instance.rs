@@ -36,6 +36,15 @@ pub enum State {
 }
 
 impl State {
+    /// Every state.
+    pub const ALL: [State; 4] = [State::Initialize, State::Backup, State::Master, State::Fault];
+
+    /// The state [`as_str`](Self::as_str) names ("INIT", "BACKUP", "MASTER", "FAULT"), if
+    /// `name` is one.
+    pub fn from_name(name: &str) -> Option<State> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The name operators know from keepalived.
     pub const fn as_str(self) -> &'static str {
         match self {

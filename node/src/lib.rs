@@ -2,6 +2,8 @@
 
 pub mod config;
 #[cfg(feature = "daemon")]
+pub mod control;
+#[cfg(feature = "daemon")]
 pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod lab;

@@ -554,6 +554,12 @@ fn message_only_checksum_form_is_emitted_when_configured() {
 fn state_and_reason_names_are_keepalived_words() {
     let names = [State::Initialize, State::Backup, State::Master, State::Fault].map(State::as_str);
     assert_eq!(names, ["INIT", "BACKUP", "MASTER", "FAULT"]);
+    assert_eq!(State::ALL.map(State::as_str), names);
+    for s in State::ALL {
+        assert_eq!(State::from_name(s.as_str()), Some(s));
+    }
+    assert_eq!(State::from_name("master"), None);
+    assert_eq!(State::from_name("Initialize"), None);
     let reasons = [
         Reason::Startup,
         Reason::AddressOwner,

@@ -45,6 +45,9 @@ pub enum Version {
 }
 
 impl Version {
+    /// Both versions.
+    pub const ALL: [Version; 2] = [Version::V2, Version::V3];
+
     /// The value in the Version field.
     pub const fn number(self) -> u8 {
         match self {
@@ -80,6 +83,22 @@ pub enum Family {
 }
 
 impl Family {
+    /// Both families.
+    pub const ALL: [Family; 2] = [Family::Ipv4, Family::Ipv6];
+
+    /// "IPv4" or "IPv6", as `vrrpctl status` shows it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "IPv4",
+            Family::Ipv6 => "IPv6",
+        }
+    }
+
+    /// The family [`as_str`](Self::as_str) names, if `name` is one.
+    pub fn from_name(name: &str) -> Option<Family> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     /// Octets per address in the list.
     pub const fn address_len(self) -> usize {
         match self {
@@ -93,14 +112,6 @@ impl Family {
         match addr {
             core::net::IpAddr::V4(_) => Family::Ipv4,
             core::net::IpAddr::V6(_) => Family::Ipv6,
-        }
-    }
-
-    /// "IPv4" or "IPv6", as operators and keepalived's logs write it.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Family::Ipv4 => "IPv4",
-            Family::Ipv6 => "IPv6",
         }
     }
 

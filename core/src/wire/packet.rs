@@ -236,6 +236,20 @@ mod tests {
     const V3_V4: [u8; 12] = [0x31, 0x33, 0x65, 0x01, 0x00, 0x64, 0xab, 0xcd, 192, 0, 2, 1];
 
     #[test]
+    fn version_numbers_and_family_names_round_trip() {
+        assert_eq!(Version::ALL.map(Version::number), [2, 3]);
+        for v in Version::ALL {
+            assert_eq!(Version::from_number(v.number()), Some(v));
+        }
+        assert_eq!([0, 1, 4, 15, 255].map(Version::from_number), [None; 5]);
+        assert_eq!(Family::ALL.map(Family::as_str), ["IPv4", "IPv6"]);
+        for f in Family::ALL {
+            assert_eq!(Family::from_name(f.as_str()), Some(f));
+        }
+        assert_eq!(Family::from_name("ipv4"), None);
+    }
+
+    #[test]
     fn rfc9568_5_1_fields_read_from_their_offsets() {
         let p = Packet::new_checked(&V3_V4[..], Family::Ipv4).unwrap();
         assert_eq!(p.version(), Ok(Version::V3));

@@ -1,13 +1,11 @@
 //! `vrrpctl`: asks a running vrrpd for its state.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vrrp_node::daemon::status::Status;
+use vrrp_node::control::{self, Reply, Request};
 
 /// Control tool for vrrpd.
 #[derive(Debug, Parser)]
@@ -30,36 +28,42 @@ enum Command {
     },
 }
 
-fn request(socket: &PathBuf, line: &str) -> std::io::Result<String> {
-    let mut stream = UnixStream::connect(socket)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(format!("{line}\n").as_bytes())?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    Ok(reply)
-}
+/// How long vrrpctl waits for vrrpd.
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Command::Status { json } = cli.command;
-    let reply = match request(&cli.socket, "status") {
+    let reply = match control::request(&cli.socket, Request::Status, TIMEOUT) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("vrrpctl: cannot reach vrrpd at {}: {e}", cli.socket.display());
+            eprintln!("vrrpctl: {e}");
             return ExitCode::FAILURE;
         }
     };
-    if json {
-        print!("{reply}");
+    let status = match reply {
+        Reply::Status(status) => status,
+        Reply::Error { message } => {
+            eprintln!("vrrpctl: vrrpd refused the request: {message}");
+            return ExitCode::FAILURE;
+        }
+        other => {
+            eprintln!("vrrpctl: unexpected reply from vrrpd to a status request: {other:?}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !json {
+        print!("{}", status.table());
         return ExitCode::SUCCESS;
     }
-    match serde_json::from_str::<Status>(&reply) {
-        Ok(status) => {
-            print!("{}", status.table());
+    // The Status document itself, not the reply around it: what scripts have always read.
+    match serde_json::to_string(&status) {
+        Ok(document) => {
+            println!("{document}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("vrrpctl: unexpected reply from vrrpd ({e}): {reply}");
+            eprintln!("vrrpctl: cannot write the status as JSON: {e}");
             ExitCode::FAILURE
         }
     }

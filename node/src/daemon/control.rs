@@ -1,13 +1,14 @@
 //! The control socket, served from its own thread so a slow or stuck `vrrpctl` can never
-//! delay an advert. It shares only [`crate::sync`] types with the protocol loop: it asks
-//! for a fresh snapshot (waking the loop), waits for it on the [`StatusBoard`], and
-//! serialises it to JSON here, off the protocol thread.
+//! delay an advert. It speaks [`crate::control`]'s protocol and shares only [`crate::sync`]
+//! types with the protocol loop: it asks for a fresh snapshot (waking the loop), waits for
+//! it on the [`StatusBoard`], and serialises it to JSON here, off the protocol thread.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufReader;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::Duration;
 
-use super::status::Status;
+use crate::control::protocol::{read_message, write_message, FrameError, MAX_REQUEST_LEN};
+use crate::control::{Reply, Request, Status};
 use crate::sync::{facade::Arc, Shutdown, StatusBoard};
 
 /// What the protocol loop and the control thread share.
@@ -26,11 +27,7 @@ impl Shared {
     /// Nothing published or requested yet.
     pub fn new() -> Self {
         Shared {
-            board: StatusBoard::new(Status {
-                instances: Vec::new(),
-                router: Default::default(),
-                timer: Default::default(),
-            }),
+            board: StatusBoard::new(Status::default()),
             shutdown: Shutdown::new(),
             wake: tokio::sync::Notify::new(),
         }
@@ -58,24 +55,121 @@ pub fn serve(listener: UnixListener, shared: Arc<Shared>) {
     }
 }
 
-fn answer(mut stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
+fn answer(stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
-    let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line)?;
-    let reply = match line.trim() {
-        "status" | "status json" => {
+    let reply = match read_message(BufReader::new(&stream), MAX_REQUEST_LEN, "request") {
+        Ok(request) => reply_to(request, shared),
+        // Connected and left (or timed out) without a word: nobody to answer.
+        Err(FrameError::Closed | FrameError::Io(_)) => return Ok(()),
+        Err(e) => Reply::rejecting(&e),
+    };
+    write_message(&stream, &reply)
+}
+
+fn reply_to(request: Request, shared: &Shared) -> Reply {
+    match request {
+        Request::Status => {
             let seen = shared.board.version();
             shared.wake.notify_one();
             let snapshot = shared.board.wait_newer(seen, TIMEOUT);
-            serde_json::to_string(&*snapshot).unwrap_or_else(|e| format!("error: {e}")) + "\n"
+            Reply::Status(Status::clone(&snapshot))
         }
-        "reload" => {
+        Request::Reload => {
             shared.shutdown.request_reload();
             shared.wake.notify_one();
-            "ok: reload requested\n".to_owned()
+            Reply::ReloadRequested
         }
-        other => format!("error: unknown request {other:?}; try \"status\"\n"),
-    };
-    stream.write_all(reply.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, Write};
+
+    use super::*;
+    use crate::control::status::TimerCounters;
+    use crate::control::{request, ClientError};
+
+    /// A control thread on a fresh socket, with a stand-in for the protocol loop that
+    /// publishes a status (fired = how many so far) each time it is woken.
+    fn server() -> (tempfile::TempDir, std::path::PathBuf, Arc<Shared>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vrrpd.sock");
+        let shared = Arc::new(Shared::new());
+        let listener = UnixListener::bind(&path).unwrap();
+        std::thread::spawn({
+            let shared = Arc::clone(&shared);
+            move || serve(listener, shared)
+        });
+        std::thread::spawn({
+            let shared = Arc::clone(&shared);
+            move || {
+                let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                for fired in 1.. {
+                    rt.block_on(shared.wake.notified());
+                    shared
+                        .board
+                        .publish(Status { timer: TimerCounters { fired, ..Default::default() }, ..Status::default() });
+                }
+            }
+        });
+        (dir, path, shared)
+    }
+
+    fn raw(path: &std::path::Path, bytes: &[u8]) -> String {
+        let mut stream = UnixStream::connect(path).unwrap();
+        stream.write_all(bytes).unwrap();
+        let mut line = String::new();
+        BufReader::new(&stream).read_line(&mut line).unwrap();
+        line
+    }
+
+    #[test]
+    fn status_wakes_the_loop_and_returns_its_fresh_snapshot() {
+        let (_dir, path, _shared) = server();
+        for fired in 1..=3 {
+            let reply = request(&path, Request::Status, TIMEOUT).unwrap();
+            let Reply::Status(status) = reply else { panic!("{reply:?}") };
+            assert_eq!(status.timer.fired, fired);
+        }
+    }
+
+    #[test]
+    fn reload_is_acknowledged_and_passed_to_the_loop() {
+        let (_dir, path, shared) = server();
+        assert_eq!(request(&path, Request::Reload, TIMEOUT).unwrap(), Reply::ReloadRequested);
+        assert!(shared.shutdown.take_reload());
+        assert!(!shared.shutdown.take_reload());
+    }
+
+    #[test]
+    fn unknown_malformed_and_oversize_requests_get_an_error_reply() {
+        let (_dir, path, shared) = server();
+        let accepted =
+            r#"vrrpd accepts one JSON object per line: {\"request\":\"status\"} or {\"request\":\"reload\"}"#;
+        for (sent, says) in [
+            (&b"{\"request\":\"frobnicate\"}\n"[..], "unknown variant `frobnicate`"),
+            (b"status\n", r#"malformed request \"status\" (not a JSON object)"#),
+            (b"{\"request\":\"stat\n", r#"malformed request \"{\\\"request\\\":\\\"stat\""#),
+        ] {
+            let line = raw(&path, sent);
+            assert!(line.starts_with(r#"{"reply":"error","message":""#), "{line}");
+            assert!(line.contains(says) && line.contains(accepted), "{line}");
+            assert!(line.ends_with("\"}\n"), "{line}");
+        }
+        let line = raw(&path, &vec![b'x'; 2 * MAX_REQUEST_LEN]);
+        assert!(line.contains("message longer than 4096 bytes") && line.contains(accepted), "{line}");
+        // Nothing of that reached the loop, and the server still answers.
+        assert!(!shared.shutdown.take_reload());
+        assert!(matches!(request(&path, Request::Status, TIMEOUT), Ok(Reply::Status(_))));
+    }
+
+    #[test]
+    fn no_server_is_a_connect_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = request(&dir.path().join("none.sock"), Request::Status, TIMEOUT).unwrap_err();
+        assert!(matches!(err, ClientError::Connect { .. }));
+        assert!(err.to_string().starts_with("cannot reach vrrpd at "), "{err}");
+    }
 }

@@ -12,7 +12,6 @@ pub mod control;
 pub mod engine;
 pub mod plan;
 pub mod ratelimit;
-pub mod status;
 pub mod vips;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,13 +28,13 @@ use vrrp_core::router::{Discarded, InstanceId};
 use vrrp_core::{RxError, State};
 
 use crate::config;
+use crate::control::status::{self, InstanceStatus, RouterCounters, Status};
 use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
 use clock::Clock;
 use engine::{Effect, Engine, Inbound, Notice, Transmit, EFFECTS_PER_INSTANCE};
 use plan::{plan_instance, InstancePlan, LinkFacts};
 use ratelimit::RateLimiter;
-use status::{InstanceStatus, RouterCounters, Status};
 use vips::{VipPlace, Vips};
 
 pub use engine::MAX_INSTANCES;

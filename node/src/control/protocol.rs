@@ -1,0 +1,246 @@
+//! Requests, replies and their framing: one JSON object per line, each way, bounded.
+
+use std::io::{self, BufRead, Write};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::status::Status;
+
+/// Longest request line vrrpd reads, newline excluded. Requests are a few dozen bytes.
+pub const MAX_REQUEST_LEN: usize = 4096;
+
+/// Longest reply line `vrrpctl` reads, newline excluded: a status of every instance vrrpd can
+/// run is well under a megabyte.
+pub const MAX_REPLY_LEN: usize = 16 << 20;
+
+/// How much of a rejected line an error message quotes.
+const QUOTE_LEN: usize = 200;
+
+/// What a client asks vrrpd. On the wire: `{"request":"status"}`, `{"request":"reload"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    /// A fresh [`Status`] of every instance.
+    Status,
+    /// Re-read the configuration. Not implemented yet: vrrpd acknowledges it and logs a
+    /// warning that a restart is needed.
+    Reload,
+}
+
+impl Request {
+    /// Every request vrrpd understands.
+    pub const ALL: [Request; 2] = [Request::Status, Request::Reload];
+
+    /// The accepted requests as they are written on the wire, for error messages.
+    pub fn accepted() -> String {
+        let lines: Vec<String> = Self::ALL.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
+        lines.join(" or ")
+    }
+}
+
+/// What vrrpd answers. On the wire: `{"reply":"status", …the Status fields…}`,
+/// `{"reply":"reload_requested"}`, `{"reply":"error","message":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// Answer to [`Request::Status`].
+    Status(Status),
+    /// Answer to [`Request::Reload`]: passed on to the protocol loop.
+    ReloadRequested,
+    /// The request was not understood (or could not be answered); `message` says what was
+    /// received and what is accepted.
+    Error {
+        /// For a person to read.
+        message: String,
+    },
+}
+
+impl Reply {
+    /// The answer to a line that was not a request: quotes what arrived, names what is accepted.
+    pub fn rejecting(error: &FrameError) -> Reply {
+        Reply::Error { message: format!("{error}; vrrpd accepts one JSON object per line: {}", Request::accepted()) }
+    }
+}
+
+/// Why a line could not be read as a message.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The connection failed or timed out.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The peer closed the connection without sending anything.
+    #[error("connection closed before a message arrived")]
+    Closed,
+    /// No newline within `max` bytes; the rest is not read.
+    #[error("message longer than {max} bytes")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// A line arrived but is not the expected JSON.
+    #[error("malformed {what} {received:?} ({reason})")]
+    Malformed {
+        /// "request" or "reply".
+        what: &'static str,
+        /// The line (its first 200 characters).
+        received: String,
+        /// What the JSON parser said.
+        reason: String,
+    },
+}
+
+/// Writes `message` as one line of JSON.
+pub fn write_message<T: Serialize>(mut to: impl Write, message: &T) -> io::Result<()> {
+    let mut line = serde_json::to_vec(message).map_err(io::Error::other)?;
+    line.push(b'\n');
+    to.write_all(&line)?;
+    to.flush()
+}
+
+/// Reads one line of at most `max` bytes (newline excluded) and parses it as a `T`;
+/// `what` names it in errors. A last line without a newline is accepted.
+pub fn read_message<T: DeserializeOwned>(from: impl BufRead, max: usize, what: &'static str) -> Result<T, FrameError> {
+    let mut line = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    from.take(limit).read_until(b'\n', &mut line)?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > max {
+        return Err(FrameError::TooLong { max });
+    } else if line.is_empty() {
+        return Err(FrameError::Closed);
+    }
+    let malformed = |reason: String| FrameError::Malformed {
+        what,
+        received: String::from_utf8_lossy(&line).chars().take(QUOTE_LEN).collect(),
+        reason,
+    };
+    // serde would also take a tagged enum written as an array; the protocol is objects.
+    if line.trim_ascii_start().first() != Some(&b'{') {
+        return Err(malformed("not a JSON object".into()));
+    }
+    serde_json::from_slice(&line).map_err(|e| malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::status::InstanceStatus;
+    use vrrp_core::stats::NewMasterReason;
+    use vrrp_core::wire::{Family, Version};
+    use vrrp_core::{State, Stats};
+
+    fn read_request(bytes: &[u8]) -> Result<Request, FrameError> {
+        read_message(bytes, MAX_REQUEST_LEN, "request")
+    }
+
+    fn status() -> Status {
+        let stats = Stats { rcvd_advertisements: 7, new_master_reason: NewMasterReason::Priority, ..Stats::default() };
+        Status {
+            instances: vec![InstanceStatus {
+                name: "vi_1".into(),
+                interface: "eth0".into(),
+                vrid: 51,
+                family: Family::Ipv6,
+                version: Version::V3,
+                state: State::Master,
+                priority: 150,
+                effective_priority: 150,
+                master_ip: Some("fe80::1".into()),
+                advert_int_cs: 100,
+                vips: vec!["2001:db8::1/64".into()],
+                stats,
+            }],
+            ..Status::default()
+        }
+    }
+
+    #[test]
+    fn requests_are_tagged_objects_and_round_trip() {
+        let mut wire = Vec::new();
+        for request in Request::ALL {
+            write_message(&mut wire, &request).unwrap();
+        }
+        assert_eq!(String::from_utf8(wire.clone()).unwrap(), "{\"request\":\"status\"}\n{\"request\":\"reload\"}\n");
+        let mut from = &wire[..];
+        for request in Request::ALL {
+            assert_eq!(read_message::<Request>(&mut from, MAX_REQUEST_LEN, "request").unwrap(), request);
+        }
+        assert!(matches!(read_request(from), Err(FrameError::Closed)));
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let replies = [Reply::Status(status()), Reply::ReloadRequested, Reply::Error { message: "no \"x\"".into() }];
+        for reply in replies {
+            let mut wire = Vec::new();
+            write_message(&mut wire, &reply).unwrap();
+            assert_eq!(wire.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+            assert_eq!(read_message::<Reply>(&wire[..], MAX_REPLY_LEN, "reply").unwrap(), reply);
+        }
+    }
+
+    #[test]
+    fn a_status_reply_is_the_status_document_plus_its_tag() {
+        let reply = serde_json::to_value(Reply::Status(status())).unwrap();
+        let mut document = serde_json::to_value(status()).unwrap();
+        document.as_object_mut().unwrap().insert("reply".into(), "status".into());
+        assert_eq!(reply, document);
+        assert_eq!(reply["instances"][0]["state"], "MASTER");
+        assert_eq!(serde_json::to_string(&Reply::ReloadRequested).unwrap(), r#"{"reply":"reload_requested"}"#);
+    }
+
+    #[test]
+    fn an_unknown_request_is_named_in_the_error_with_what_is_accepted() {
+        let err = read_request(b"{\"request\":\"frobnicate\"}\n").unwrap_err();
+        assert!(matches!(&err, FrameError::Malformed { received, .. } if received == r#"{"request":"frobnicate"}"#));
+        let Reply::Error { message } = Reply::rejecting(&err) else { panic!("not an error reply") };
+        assert!(message.contains("frobnicate"), "{message}");
+        assert!(message.contains(r#"{"request":"status"} or {"request":"reload"}"#), "{message}");
+    }
+
+    #[test]
+    fn malformed_json_and_old_text_requests_are_rejected_with_their_text() {
+        for (line, quoted) in [
+            (&b"status\n"[..], "\"status\""),
+            (b"{\"request\":\n", "\"{\\\"request\\\":\""),
+            (b"{}\n", "\"{}\""),
+            (b"[\"status\"]\n", "\"[\\\"status\\\"]\""),
+            (b"\xff\xfe\n", "\"\u{fffd}\u{fffd}\""),
+            (b"\n", "\"\""),
+        ] {
+            let err = read_request(line).unwrap_err();
+            assert!(matches!(err, FrameError::Malformed { what: "request", .. }), "{err:?}");
+            let Reply::Error { message } = Reply::rejecting(&err) else { panic!("not an error reply") };
+            assert!(message.starts_with(&format!("malformed request {quoted} (")), "{message}");
+        }
+        assert!(
+            matches!(read_request(b"{}"), Err(FrameError::Malformed { reason, .. }) if reason.contains("missing field `request`"))
+        );
+    }
+
+    #[test]
+    fn an_oversize_line_is_refused_after_reading_at_most_the_limit() {
+        let mut long = vec![b' '; 10 * MAX_REQUEST_LEN];
+        long.extend_from_slice(b"{\"request\":\"status\"}\n");
+        let mut from = &long[..];
+        let err = read_message::<Request>(&mut from, MAX_REQUEST_LEN, "request").unwrap_err();
+        assert!(matches!(err, FrameError::TooLong { max: MAX_REQUEST_LEN }));
+        assert_eq!(long.len() - from.len(), MAX_REQUEST_LEN + 1, "read no further than the limit");
+        let Reply::Error { message } = Reply::rejecting(&err) else { panic!("not an error reply") };
+        assert!(message.starts_with("message longer than 4096 bytes"), "{message}");
+        // Exactly at the limit is fine; whitespace around the object is JSON's business.
+        let mut edge = vec![b' '; MAX_REQUEST_LEN - 20];
+        edge.extend_from_slice(b"{\"request\":\"status\"}\n");
+        assert_eq!(edge.len(), MAX_REQUEST_LEN + 1);
+        assert_eq!(read_request(&edge).unwrap(), Request::Status);
+    }
+
+    #[test]
+    fn a_last_line_without_newline_and_crlf_are_accepted() {
+        assert_eq!(read_request(b"{\"request\":\"reload\"}").unwrap(), Request::Reload);
+        assert_eq!(read_request(b"{\"request\":\"status\"}\r\n").unwrap(), Request::Status);
+        assert_eq!(read_request(b"{\"request\":\"status\",\"from\":\"a newer vrrpctl\"}\n").unwrap(), Request::Status);
+    }
+}
