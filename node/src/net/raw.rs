@@ -357,7 +357,7 @@ fn open_v4(ifname: &str, ifindex: u32) -> io::Result<Socket> {
     sock.set_multicast_loop_v4(false)?;
     // Defaults only: every send also passes the TTL explicitly.
     sock.set_multicast_ttl_v4(u32::from(VRRP_TTL))?;
-    sock.set_ttl(u32::from(VRRP_TTL))?;
+    sock.set_ttl_v4(u32::from(VRRP_TTL))?;
     Ok(sock)
 }
 
