@@ -4,7 +4,6 @@
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
-use codespan_reporting::term::termcolor::NoColor;
 use codespan_reporting::term::{self, Chars};
 
 use super::diagnostic::{ConfigErrors, Diagnostic, Severity};
@@ -55,9 +54,7 @@ fn snippet(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     .with_labels(vec![Label::primary(id, span)]);
 
     let config = term::Config { chars: Chars::ascii(), ..term::Config::default() };
-    let mut writer = NoColor::new(Vec::<u8>::new());
-    term::emit(&mut writer, &config, &files, &cs).ok()?;
-    let text = String::from_utf8(writer.into_inner()).ok()?;
+    let text = term::emit_into_string(&config, &files, &cs).ok()?;
     // Messages are single-line, so the header is exactly the first line.
     let body = text.split_once('\n').map(|(_, rest)| rest)?;
     Some(body.to_string())

@@ -106,7 +106,6 @@ pub fn icmpv6_checksum(src: Ipv6Addr, dst: Ipv6Addr, msg: &[u8]) -> u16 {
 #[derive(Debug)]
 pub struct Announcer {
     sock: Socket,
-    ifindex: u32,
     mac: [u8; 6],
 }
 
@@ -119,12 +118,7 @@ impl Announcer {
         sock.set_nonblocking(true)?;
         let ll = link_addr(ifindex)?;
         nix::sys::socket::bind(sock.as_raw_fd(), &ll)?;
-        Ok(Self { sock, ifindex, mac })
-    }
-
-    /// The interface this announcer sends on.
-    pub fn ifindex(&self) -> u32 {
-        self.ifindex
+        Ok(Self { sock, mac })
     }
 
     /// Broadcasts one gratuitous ARP for `vip`.

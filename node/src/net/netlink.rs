@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{Stream, StreamExt, TryStreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_route::address::{AddressAttribute, AddressFlag, AddressHeaderFlag, AddressMessage, AddressScope};
-use netlink_packet_route::link::{LinkAttribute, LinkFlag, LinkMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::AsyncSocket;
 use rtnetlink::constants::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
@@ -199,8 +199,8 @@ impl Netlink {
                 }
             }
             IpAddr::V6(_) => {
-                msg.header.flags.push(AddressHeaderFlag::Nodad);
-                msg.attributes.push(AddressAttribute::Flags(vec![AddressFlag::Nodad]));
+                msg.header.flags |= AddressHeaderFlags::Nodad;
+                msg.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
             }
         }
         match req.execute().await {
@@ -350,8 +350,7 @@ fn no_such_link(what: &str) -> io::Error {
 }
 
 fn link_usable(link: &LinkMessage) -> bool {
-    let flags = &link.header.flags;
-    flags.contains(&LinkFlag::Up) && flags.contains(&LinkFlag::Running)
+    link.header.flags.contains(LinkFlags::Up | LinkFlags::Running)
 }
 
 fn link_from(msg: &LinkMessage) -> Link {
@@ -359,7 +358,7 @@ fn link_from(msg: &LinkMessage) -> Link {
         index: msg.header.index,
         name: String::new(),
         mac: None,
-        admin_up: msg.header.flags.contains(&LinkFlag::Up),
+        admin_up: msg.header.flags.contains(LinkFlags::Up),
         up: link_usable(msg),
         mtu: 0,
     };
@@ -378,13 +377,13 @@ fn address_from(msg: &AddressMessage) -> Option<Address> {
     let mut local = None;
     let mut address = None;
     let mut label = None;
-    let mut flag_attr: &[AddressFlag] = &[];
+    let mut flag_attr = AddressFlags::empty();
     for attr in &msg.attributes {
         match attr {
             AddressAttribute::Local(a) => local = Some(*a),
             AddressAttribute::Address(a) => address = Some(*a),
             AddressAttribute::Label(l) => label = Some(l.clone()),
-            AddressAttribute::Flags(f) => flag_attr = f,
+            AddressAttribute::Flags(f) => flag_attr = *f,
             _ => {}
         }
     }
@@ -397,8 +396,8 @@ fn address_from(msg: &AddressMessage) -> Option<Address> {
         prefix: msg.header.prefix_len,
         label,
         scope: msg.header.scope.into(),
-        secondary: hdr.contains(&AddressHeaderFlag::Secondary) || flag_attr.contains(&AddressFlag::Secondary),
-        tentative: hdr.contains(&AddressHeaderFlag::Tentative) || flag_attr.contains(&AddressFlag::Tentative),
+        secondary: hdr.contains(AddressHeaderFlags::Secondary) || flag_attr.contains(AddressFlags::Secondary),
+        tentative: hdr.contains(AddressHeaderFlags::Tentative) || flag_attr.contains(AddressFlags::Tentative),
     })
 }
 
@@ -457,7 +456,7 @@ mod tests {
         let mut msg = AddressMessage::default();
         msg.header.prefix_len = 24;
         msg.header.index = 3;
-        msg.header.flags = vec![AddressHeaderFlag::Secondary];
+        msg.header.flags = AddressHeaderFlags::Secondary;
         let local: IpAddr = "192.0.2.1".parse().unwrap();
         msg.attributes = vec![
             AddressAttribute::Address("192.0.2.200".parse().unwrap()),
@@ -483,7 +482,7 @@ mod tests {
         let mut w = watch_with_buffer(4096).expect("watch");
         let mut link = LinkMessage::default();
         link.header.index = 7;
-        link.header.flags = vec![LinkFlag::Up, LinkFlag::Running];
+        link.header.flags = LinkFlags::Up | LinkFlags::Running;
         let new_link = || NetlinkMessage::from(RouteNetlinkMessage::NewLink(link.clone()));
         assert_eq!(w.translate(new_link()), Some(Event::LinkUp { index: 7 }));
         assert_eq!(w.translate(new_link()), None, "repeats are not reported");
@@ -500,9 +499,9 @@ mod tests {
     #[test]
     fn link_needs_up_and_running() {
         let mut msg = LinkMessage::default();
-        msg.header.flags = vec![LinkFlag::Up];
+        msg.header.flags = LinkFlags::Up;
         assert!(!link_usable(&msg));
-        msg.header.flags.push(LinkFlag::Running);
+        msg.header.flags |= LinkFlags::Running;
         assert!(link_usable(&msg));
         msg.attributes = vec![
             LinkAttribute::IfName("eth1".into()),

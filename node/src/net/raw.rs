@@ -80,15 +80,6 @@ pub enum RecvError {
     Malformed(#[from] Malformed),
 }
 
-impl From<RecvError> for io::Error {
-    fn from(e: RecvError) -> Self {
-        match e {
-            RecvError::Io(e) => e,
-            other => io::Error::new(io::ErrorKind::InvalidData, other),
-        }
-    }
-}
-
 /// A non-blocking raw VRRP socket registered with tokio.
 #[derive(Debug)]
 pub struct VrrpSocket {
@@ -138,24 +129,6 @@ impl VrrpSocket {
         Ok(Self { fd, ifindex, src, group_addr, cmsg_buf })
     }
 
-    /// The interface this socket is bound to.
-    pub fn ifindex(&self) -> u32 {
-        self.ifindex
-    }
-
-    /// The source address advertisements are sent from.
-    pub fn source(&self) -> IpAddr {
-        self.src
-    }
-
-    /// The VRRP group of this socket's family.
-    pub fn group(&self) -> IpAddr {
-        match self.src {
-            IpAddr::V4(_) => VRRP_GROUP_V4.into(),
-            IpAddr::V6(_) => VRRP_GROUP_V6.into(),
-        }
-    }
-
     /// Sends one advertisement (the VRRP part; the kernel builds the IP
     /// header) to the group with TTL / hop limit 255.
     pub async fn send(&self, payload: &[u8]) -> io::Result<()> {
@@ -200,12 +173,6 @@ impl VrrpSocket {
                 Err(_would_block) => continue,
             }
         }
-    }
-
-    /// Non-blocking send; `ErrorKind::WouldBlock` if the socket buffer is
-    /// full.
-    pub fn try_send_with_ttl(&self, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
-        self.send_now(self.fd.get_ref(), payload, dst, ttl)
     }
 
     /// Waits for the next datagram and takes it apart. A `Truncated` or
@@ -357,7 +324,7 @@ fn open_v4(ifname: &str, ifindex: u32) -> io::Result<Socket> {
     sock.set_multicast_loop_v4(false)?;
     // Defaults only: every send also passes the TTL explicitly.
     sock.set_multicast_ttl_v4(u32::from(VRRP_TTL))?;
-    sock.set_ttl(u32::from(VRRP_TTL))?;
+    sock.set_ttl_v4(u32::from(VRRP_TTL))?;
     Ok(sock)
 }
 
