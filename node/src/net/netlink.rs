@@ -185,24 +185,7 @@ impl Netlink {
         scope: Scope,
     ) -> io::Result<()> {
         let mut req = self.handle.address().add(ifindex, addr, prefix);
-        let msg = req.message_mut();
-        // rtnetlink adds a computed broadcast for IPv4; keep only ours.
-        msg.attributes.retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
-        msg.header.scope = scope.into();
-        match addr {
-            IpAddr::V4(_) => {
-                if let Some(brd) = brd {
-                    msg.attributes.push(AddressAttribute::Broadcast(brd));
-                }
-                if let Some(label) = label {
-                    msg.attributes.push(AddressAttribute::Label(label.to_owned()));
-                }
-            }
-            IpAddr::V6(_) => {
-                msg.header.flags |= AddressHeaderFlags::Nodad;
-                msg.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
-            }
-        }
+        vip_message(req.message_mut(), addr, label, brd, scope);
         match req.execute().await {
             Err(e) if errno(&e) == Some(libc::EEXIST) => Ok(()),
             other => other.map_err(nl_error),
@@ -419,6 +402,28 @@ fn nl_error(e: rtnetlink::Error) -> io::Error {
     }
 }
 
+/// Fills the rest of an address-add message for a VIP: our broadcast (or none) instead
+/// of rtnetlink's computed one, the scope as configured, the IPv4 label, and `nodad`
+/// for IPv6.
+fn vip_message(msg: &mut AddressMessage, addr: IpAddr, label: Option<&str>, brd: Option<Ipv4Addr>, scope: Scope) {
+    msg.attributes.retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+    msg.header.scope = scope.into();
+    match addr {
+        IpAddr::V4(_) => {
+            if let Some(brd) = brd {
+                msg.attributes.push(AddressAttribute::Broadcast(brd));
+            }
+            if let Some(label) = label {
+                msg.attributes.push(AddressAttribute::Label(label.to_owned()));
+            }
+        }
+        IpAddr::V6(_) => {
+            msg.header.flags |= AddressHeaderFlags::Nodad;
+            msg.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
+    }
+}
+
 impl From<Scope> for AddressScope {
     fn from(s: Scope) -> Self {
         match s {
@@ -513,6 +518,18 @@ mod tests {
         assert_eq!(link.mac, Some([2, 0, 0, 0, 0, 1]));
         assert_eq!(link.mtu, 1500);
         assert!(link.up && link.admin_up);
+    }
+
+    #[test]
+    fn a_numeric_vip_scope_reaches_the_message_as_written() {
+        // keepalived's `scope 200` (site) and unnamed numbers: the kernel gets the number.
+        for (scope, number) in [(Scope::Site, 200u8), (Scope::Other(17), 17), (Scope::Global, 0), (Scope::Link, 253)] {
+            let mut msg = AddressMessage::default();
+            msg.attributes.push(AddressAttribute::Broadcast(Ipv4Addr::new(192, 0, 2, 255)));
+            vip_message(&mut msg, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), Some("eth1:vip"), None, scope);
+            assert_eq!(u8::from(msg.header.scope), number, "{scope:?}");
+            assert_eq!(msg.attributes, [AddressAttribute::Label("eth1:vip".into())], "computed broadcast dropped");
+        }
     }
 
     #[test]
