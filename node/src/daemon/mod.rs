@@ -43,6 +43,10 @@ pub use plan::config_test;
 /// Receive buffer: the largest advert plus an IPv4 header with options.
 const RX_BUF: usize = 4200;
 
+/// Datagrams [`Daemon::hear_queued`] takes before a timer expiry is handled: bounded, so
+/// a flood on the LAN cannot hold the protocol timer off.
+const QUEUED_BEFORE_TIMEOUT: usize = 1024;
+
 /// State-change notices that may wait for the notifier thread before new ones are dropped.
 const NOTICE_QUEUE: usize = 4 * MAX_INSTANCES;
 
@@ -142,6 +146,10 @@ pub async fn run(opts: Options) -> Result<()> {
                 if let Err(e) = result {
                     error!("timer: {e}");
                 }
+                // Adverts that arrived while vrrpd was not scheduled are older than this
+                // wake-up: hear them before judging the deadline, or a late wake-up on a
+                // loaded host turns a master that was on time into a spurious takeover.
+                daemon.hear_queued(&mut rx_buf).await;
                 daemon.on_timeout().await
             }
             (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
@@ -360,6 +368,23 @@ impl Daemon {
         }
         self.engine.on_timeout(now, &mut Sockets(&self.sockets));
         self.execute().await;
+    }
+
+    /// Handles what the sockets already hold (at most [`QUEUED_BEFORE_TIMEOUT`] datagrams),
+    /// without waiting.
+    async fn hear_queued(&mut self, buf: &mut [u8]) {
+        let mut budget = QUEUED_BEFORE_TIMEOUT;
+        for socket in 0..self.sockets.len() {
+            while budget > 0 {
+                let Some(s) = self.sockets.get(socket) else { break };
+                let result = s.try_recv(buf);
+                if matches!(&result, Err(RecvError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock) {
+                    break;
+                }
+                budget -= 1;
+                self.on_packet(socket, result, buf).await;
+            }
+        }
     }
 
     async fn on_packet(&mut self, socket: usize, result: std::result::Result<net::Received, RecvError>, buf: &[u8]) {
