@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::capture::{advert_source, Capture, Handover, EARLY, LATE};
 use common::*;
+use vrrp_core::timers::skew_time;
 use vrrp_node::lab::require_root;
 
 #[test]
@@ -16,6 +18,7 @@ fn rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it() {
         return;
     }
     let lan = lan("owners");
+    let cap = Capture::start(&lan, "client");
     let owner = Conf::seed("MASTER", 255).v3().advert_int("0.1").render();
     let a = start_vrrpd(&lan, "a", &owner);
     let mut b = start_vrrpd(&lan, "b", &owner);
@@ -41,8 +44,28 @@ fn rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it() {
     assert!(a.log().contains("for the VRID we own"), "a did not log the other owner:\n{}", a.log());
 
     // The standing owner goes away: the other takes over after Skew_Time (priority 0).
+    // a eventually holds the VIP (a loose wait)...
+    let sent = Capture::mark();
     b.sigterm();
-    let took = wait_for(Duration::from_secs(3), || holds(&lan, "a", vip()));
+    let took = wait_for(Duration::from_secs(5), || holds(&lan, "a", vip()));
     assert!(took.is_some(), "a never took over; a log:\n{}", a.log());
     assert_eq!(a.state(), "MASTER");
+    // ... and on the wire, a's first advert and gratuitous ARP follow b's priority-0
+    // advert by Skew_Time for priority 255 at 0.1 s (10 cs): 0.39 ms. EARLY: two copies of
+    // one flooded frame; LATE: a's wake-up and sends on a loaded machine.
+    let skew: Duration = skew_time(255, 10).into();
+    let handover = Handover {
+        old: advert_source(&lan, "b", false),
+        new: advert_source(&lan, "a", false),
+        new_mac: lan.mac("a").unwrap(),
+        vrid: 200,
+        vip: vip(),
+    };
+    let t = cap.goodbye_takeover(handover, sent, Duration::from_secs(5));
+    println!(
+        "takeover after the priority-0 advert: advert {:?}, gratuitous ARP {:?} (Skew_Time {skew:?})",
+        t.advert_after(),
+        t.announce_after()
+    );
+    t.assert_within(skew, EARLY, LATE, &format!("a log:\n{}\n{}", a.log(), cap.summary()));
 }

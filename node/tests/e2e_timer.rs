@@ -1,13 +1,46 @@
 //! Timer punctuality: vrrpd arms a timerfd at the core's absolute deadline, so on an idle
 //! machine each expiry is handled within 1 ms of its deadline. This test binary runs alone
 //! (cargo runs test binaries one after another), with one pair at 10 ms adverts.
+//!
+//! On a loaded machine the kernel's wake-up latency comes on top, and it is not vrrpd's:
+//! a bare timer thread at vrrpd's priority (nice -10), waking at absolute deadlines at the
+//! same period through the same window, measures it, and vrrpd is held to that reference.
 
 mod common;
 
 use std::time::Duration;
 
+use common::capture::{advert_source, between, Capture};
 use common::*;
+use nix::sys::time::TimeSpec;
+use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
+use vrrp_core::timers::master_down_interval;
 use vrrp_node::lab::require_root;
+
+/// What a bare timer at vrrpd's priority sees on this machine: `(expiries, more than
+/// 1 ms late, worst lateness)` over `window`, waking every `period` at absolute deadlines
+/// (CLOCK_MONOTONIC, TIMER_ABSTIME), the way vrrpd's timerfd does.
+fn reference_timer(period: Duration, window: Duration) -> (u64, u64, Duration) {
+    let tid = nix::unistd::gettid().as_raw();
+    // SAFETY: setpriority only changes this thread's nice value (Linux applies PRIO_PROCESS
+    // with a thread id to that thread); no memory is involved.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, -10) };
+    assert_eq!(rc, 0, "nice -10 for the reference timer: {}", std::io::Error::last_os_error());
+    let now = || Duration::from(clock_gettime(ClockId::CLOCK_MONOTONIC).expect("clock_gettime"));
+    let end = now() + window;
+    let mut deadline = now() + period;
+    let (mut fired, mut late, mut worst) = (0, 0, Duration::ZERO);
+    while deadline < end {
+        let _ =
+            clock_nanosleep(ClockId::CLOCK_MONOTONIC, ClockNanosleepFlags::TIMER_ABSTIME, &TimeSpec::from(deadline));
+        let lateness = now().saturating_sub(deadline);
+        fired += 1;
+        late += u64::from(lateness > Duration::from_millis(1));
+        worst = worst.max(lateness);
+        deadline += period;
+    }
+    (fired, late, worst)
+}
 
 #[test]
 fn timers_fire_within_a_millisecond_of_their_deadline() {
@@ -15,31 +48,107 @@ fn timers_fire_within_a_millisecond_of_their_deadline() {
         return;
     }
     let lan = lan("timer");
+    let cap = Capture::start(&lan, "client");
     let a = start_vrrpd(&lan, "a", &Conf::seed("MASTER", 101).v3().advert_int("0.01").render());
     let b = start_vrrpd(&lan, "b", &Conf::seed("BACKUP", 100).v3().advert_int("0.01").render());
     let settled = wait_for(Duration::from_secs(10), || a.state() == "MASTER" && b.state() == "BACKUP");
     assert!(settled.is_some(), "pair never settled; a log:\n{}", a.log());
-    // Counters are read around the window only: a transition during start-up (b can time out
-    // before a's first advert arrives when the machine is busy) is not what this test measures.
-    let transitions = || b.status_json()["instances"][0]["stats"]["master_transitions"].as_u64().unwrap_or(0);
+    let down: Duration = master_down_interval(100, 1).into();
+    let interval = Duration::from_millis(10);
+    // A window only tells about vrrpd if this machine could wake a thread at vrrpd's
+    // priority in time at all: when the reference timer itself was late by half of what
+    // Master_Down_Interval leaves beyond one interval (13 ms), the machine stalled every
+    // thread, vrrpd's worst lateness was up to twice the reference's in the same window,
+    // and no daemon could have kept the gap under 36 ms. Such a window is measured again,
+    // up to WINDOWS times; the test fails if none is usable, and every assertion holds in
+    // the window that is.
+    const WINDOWS: usize = 6;
+    let usable = (down - interval) / 2;
+    let mut stalls = Vec::new();
+    for _ in 0..WINDOWS {
+        let w = window(&lan, &a, &b, &cap);
+        if w.ref_worst >= usable {
+            eprintln!("window discarded: the reference timer was {:?} late (usable below {usable:?})", w.ref_worst);
+            stalls.push(w.ref_worst);
+            continue;
+        }
+        // 10 ms adverts: about 200 expiries in 2 s.
+        assert!(w.fired >= 150, "only {} timer expiries in 2 s at 10 ms adverts", w.fired);
+        assert!(w.ref_fired >= 150, "the reference timer fired only {} times in 2 s", w.ref_fired);
+        // On an idle machine essentially every expiry is within 1 ms (README quotes the
+        // figure), and the reference is never late; this test asks for 90 %. On a loaded
+        // machine (both cores held by other work) the kernel wakes a nice -10 thread more
+        // than 1 ms late a share of the time whoever it is. That share is a 2 s sample of a
+        // load that comes and goes (builds start and stop), and vrrpd's and the reference's
+        // wake-ups fall on different moments and cores: measured under `stress-ng --cpu 2`
+        // plus four builds, vrrpd's share was 0.4 to 2.5 times the reference's in the same
+        // window. So vrrpd may be late up to twice the reference's share, plus the idle
+        // 10 %. Idle (the reference never late), this is the same 90 % as before.
+        assert!(
+            w.late * 10 * w.ref_fired <= w.fired * (w.ref_fired + 20 * w.ref_late),
+            "{} of {} expiries were more than 1 ms late (the reference timer: {} of {})",
+            w.late,
+            w.fired,
+            w.ref_late,
+            w.ref_fired
+        );
+        // On the wire: a's adverts never left a gap of Master_Down_Interval (36 ms at
+        // priority 100, 1 cs), the bound that matters to the protocol...
+        assert!(w.adverts >= 150, "only {} adverts from a on the wire in 2 s\n{}", w.adverts, cap.summary());
+        assert!(w.gap < down, "a's adverts stopped for {:?} (Master_Down_Interval {down:?})", w.gap);
+        // ... and its effect: the backup never took over in the window. (Counters are read
+        // around the window only: a transition during start-up, b timing out before a's
+        // first advert arrives on a busy machine, is not what this test measures.)
+        assert_eq!(w.transitions, 0, "the backup became MASTER during the window; b log:\n{}", b.log());
+        return;
+    }
+    panic!("in {WINDOWS} windows this machine never woke a nice -10 timer within {usable:?}: {stalls:?}");
+}
+
+/// One 2 s measurement window.
+#[derive(Debug)]
+struct Window {
+    /// vrrpd's (a's) timer expiries, and how many were more than 1 ms late.
+    fired: u64,
+    late: u64,
+    /// The reference timer's, and its worst lateness.
+    ref_fired: u64,
+    ref_late: u64,
+    ref_worst: Duration,
+    /// a's adverts on the wire, and the largest gap between two of them.
+    adverts: usize,
+    gap: Duration,
+    /// b's new master transitions.
+    transitions: u64,
+}
+
+fn window(lan: &vrrp_node::lab::Lan, a: &Vrrpd, b: &Vrrpd, cap: &Capture) -> Window {
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
+    let transitions = || n(&b.status_json()["instances"][0]["stats"], "master_transitions");
     let b_before = transitions();
+    let start = Capture::mark();
     let before = a.status_json()["timer"].clone();
+    let reference = std::thread::spawn(|| reference_timer(Duration::from_millis(10), Duration::from_secs(2)));
     std::thread::sleep(Duration::from_secs(2));
     let after = a.status_json()["timer"].clone();
-    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
-    let fired = n(&after, "fired") - n(&before, "fired");
-    let late = n(&after, "late_over_1ms") - n(&before, "late_over_1ms");
+    let end = Capture::mark();
+    let (ref_fired, ref_late, ref_worst) = reference.join().expect("reference timer");
+    let a_src = advert_source(lan, "a", false);
+    let adverts = cap.all_between(start, end, |f| f.advert_priority(a_src, 200).is_some());
+    let gap = adverts.windows(2).map(|w| between(&w[0], &w[1])).max().unwrap_or(Duration::MAX);
+    let w = Window {
+        fired: n(&after, "fired") - n(&before, "fired"),
+        late: n(&after, "late_over_1ms") - n(&before, "late_over_1ms"),
+        ref_fired,
+        ref_late,
+        ref_worst,
+        adverts: adverts.len(),
+        gap,
+        transitions: transitions() - b_before,
+    };
     eprintln!(
-        "master timer over 2 s: {fired} expiries, {late} more than 1 ms late, worst {} us",
-        n(&after, "late_max_us")
+        "master timer over 2 s: {} expiries, {} more than 1 ms late (worst so far {} us); reference timer at nice -10: {} expiries, {} more than 1 ms late, worst {:?}; largest gap between a's adverts on the wire {:?}",
+        w.fired, w.late, n(&after, "late_max_us"), w.ref_fired, w.ref_late, w.ref_worst, w.gap
     );
-    // 10 ms adverts: about 200 expiries in 2 s.
-    assert!(fired >= 150, "only {fired} timer expiries in 2 s at 10 ms adverts");
-    // On an idle machine essentially every expiry is within 1 ms (README quotes the
-    // figure); this test also has to pass on a CI machine that is busy building, so it
-    // asks for 90 %.
-    assert!(late * 10 <= fired, "{late} of {fired} expiries were more than 1 ms late");
-    // And the backup never took over in the window: its Master_Down_Interval (36 ms) was
-    // never missed.
-    assert_eq!(transitions() - b_before, 0, "the backup became MASTER during the window; b log:\n{}", b.log());
+    w
 }

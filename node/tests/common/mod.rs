@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -355,15 +357,21 @@ pub fn holders(lan: &Lan, hosts: &[&str], addr: IpAddr) -> Vec<String> {
     hosts.iter().filter(|h| holds(lan, h, addr)).map(|h| (*h).to_owned()).collect()
 }
 
-/// Master_Down_Interval (RFC 9568 §6.1) for `priority` at `interval`:
-/// 3 × interval + Skew_Time.
+/// Master_Down_Interval (RFC 9568 §6.1) for `priority` at `interval` (a whole number of
+/// centiseconds), from `vrrp_core::timers`: the tests take the formula from the core, never
+/// from a copy of their own. Kept with this signature for e2e_lab_demo.
 pub fn master_down_interval(priority: u8, interval: Duration) -> Duration {
-    3 * interval + skew_time(priority, interval)
+    vrrp_core::timers::master_down_interval(priority, centiseconds(interval)).into()
 }
 
-/// Skew_Time (RFC 9568 §6.1): (256 − priority) × interval / 256.
+/// Skew_Time (RFC 9568 §6.1) for `priority` at `interval`, from `vrrp_core::timers`.
 pub fn skew_time(priority: u8, interval: Duration) -> Duration {
-    interval * (256 - u32::from(priority)) / 256
+    vrrp_core::timers::skew_time(priority, centiseconds(interval)).into()
+}
+
+fn centiseconds(interval: Duration) -> u16 {
+    assert_eq!(interval.as_micros() % 10_000, 0, "{interval:?} is not a whole number of centiseconds");
+    u16::try_from(interval.as_micros() / 10_000).expect("advert interval fits 12 bits")
 }
 
 /// The client reaches `addr` within a few seconds: one lost ping on a loaded machine (or
