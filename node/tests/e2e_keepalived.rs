@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use common::*;
-use vrrp_node::lab::{require_root, Lan};
+use vrrp_lab::{require_root, Lan};
 
 /// Either daemon, with what the test reads from it.
 enum Server {

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it() {

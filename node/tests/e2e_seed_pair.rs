@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 /// Master_Down_Interval for priority 100 at 1 s: 3 s + (156/256) s.
 const MASTER_DOWN_100: Duration = Duration::from_micros(3_609_375);

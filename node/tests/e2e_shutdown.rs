@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn sigterm_on_master_sends_priority_zero_and_backup_takes_over_within_skew_time() {

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn timers_fire_within_a_millisecond_of_their_deadline() {

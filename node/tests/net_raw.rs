@@ -4,7 +4,7 @@ use std::io;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use vrrp_node::lab::{require_root, Lan, HOST_IFNAME};
+use vrrp_lab::{require_root, Lan, HOST_IFNAME};
 use vrrp_node::net::{Received, RecvError, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
 
 /// A VRRPv3-looking payload; the socket layer does not care what it is.

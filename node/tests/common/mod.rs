@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use vrrp_node::lab::{poll_until, Lan, HOST_IFNAME};
+use vrrp_lab::{poll_until, Lan, HOST_IFNAME};
 use vrrp_node::net::{VrrpSocket, VRRP_GROUP_V4};
 
 /// The users' seed keepalived.conf, with the TEST-NET VIP instead of 10.0.0.1.

@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::{Lan, HOST_IFNAME};
-use crate::net;
+use crate::{Lan, HOST_IFNAME};
 use vrrp_core::wire::internet_checksum;
+use vrrp_node::net;
 
 /// The virtual address of the seed configuration (TEST-NET instead of 10.0.0.1).
 pub const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -104,7 +104,7 @@ impl Binaries {
         for path in [&bins.vrrpd, &bins.vrrpctl] {
             if !path.is_file() {
                 bail!(
-                    "{} not found next to {}; build the binaries first:\n    cargo build --release -p vrrp-node",
+                    "{} not found next to {}; build the binaries first:\n    cargo build --release -p vrrp-node -p vrrp-lab",
                     path.display(),
                     exe.display()
                 );
