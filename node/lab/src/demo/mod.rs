@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use vrrp_core::timers::master_down_interval;
 
 use crate::{Lan, HOST_IFNAME};
 
@@ -50,8 +51,9 @@ use servers::{Server, WorkDir};
 pub const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 /// Ping interval of the client.
 pub const PING_INTERVAL: Duration = Duration::from_millis(1);
-/// Advert interval of the seed configuration.
-const ADVERT: Duration = Duration::from_secs(1);
+/// Advert interval of the seed configuration (`advert_int 1`), in centiseconds as
+/// [`vrrp_core::timers`] takes it.
+const ADVERT_CS: u16 = 100;
 /// Servers, in priority order: a is the master.
 const SERVERS: [(&str, &str, u8, &str); 2] =
     [("a", "192.0.2.11/24", 101, "MASTER"), ("b", "192.0.2.12/24", 100, "BACKUP")];
@@ -164,7 +166,7 @@ pub fn run_scenario(imp: Implementation, opts: &Options, lan_name: &str) -> Resu
 }
 
 fn steps(lan: &Lan, servers: &mut [Server], opts: &Options, tl: &Timeline) -> Result<Vec<StepReport>> {
-    let mdi = master_down_interval(100, ADVERT);
+    let mdi: Duration = master_down_interval(100, ADVERT_CS).into();
     // keepalived 2.2.7 starts in BACKUP even as `state MASTER` and waits Master_Down_Interval.
     let limit = 2 * mdi + Duration::from_secs(5);
     wait_until(limit, || holders(lan) == "a")?
@@ -267,16 +269,6 @@ impl Step {
     }
 }
 
-/// Master_Down_Interval (RFC 9568 §6.1): 3 × interval + (256 − priority) × interval / 256.
-pub fn master_down_interval(priority: u8, interval: Duration) -> Duration {
-    3 * interval + skew_time(priority, interval)
-}
-
-/// Skew_Time (RFC 9568 §6.1): (256 − priority) × interval / 256.
-pub fn skew_time(priority: u8, interval: Duration) -> Duration {
-    interval * (256 - u32::from(priority)) / 256
-}
-
 /// Which servers hold the VIP, e.g. "a", "b", "a+b" or "-".
 fn holders(lan: &Lan) -> String {
     let who: Vec<&str> = SERVERS
@@ -294,10 +286,11 @@ fn holders(lan: &Lan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vrrp_core::timers::skew_time;
 
     #[test]
     fn skew_and_master_down_for_the_seed_backup() {
-        assert_eq!(skew_time(100, ADVERT), Duration::from_micros(609_375));
-        assert_eq!(master_down_interval(100, ADVERT), Duration::from_micros(3_609_375));
+        assert_eq!(Duration::from(skew_time(100, ADVERT_CS)), Duration::from_micros(609_375));
+        assert_eq!(Duration::from(master_down_interval(100, ADVERT_CS)), Duration::from_micros(3_609_375));
     }
 }

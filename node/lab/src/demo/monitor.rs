@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
+use vrrp_core::wire;
 use vrrp_node::net;
 
 use super::interrupt::{stopping, Interrupted};
@@ -29,9 +30,9 @@ impl AdvertWatch {
         let ifindex = lan.ifindex(host)?;
         let sock = lan
             .run_in(host, || -> std::io::Result<Socket> {
-                let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))?;
+                let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(i32::from(wire::IP_PROTOCOL))))?;
                 sock.bind_device(Some(HOST_IFNAME.as_bytes()))?;
-                sock.join_multicast_v4_n(&net::VRRP_GROUP_V4, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
+                sock.join_multicast_v4_n(&wire::GROUP_V4, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
                 Ok(sock)
             })?
             .context("opening a VRRP socket on the client")?;

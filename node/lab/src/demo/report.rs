@@ -5,8 +5,10 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use vrrp_core::timers::{master_down_interval, skew_time};
+
 use super::pinger::Outage;
-use super::{master_down_interval, skew_time, ADVERT};
+use super::ADVERT_CS;
 
 /// What one step did to the client.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,8 +95,8 @@ pub fn print_comparison(keepalived: &[StepReport], vrrpd: &[StepReport]) {
             format!("{}/{}", v.outage.lost, v.outage.sent)
         );
     }
-    let mdi = master_down_interval(100, ADVERT).as_secs_f64() * 1000.0;
-    let skew = skew_time(100, ADVERT).as_secs_f64() * 1000.0;
+    let mdi = Duration::from(master_down_interval(100, ADVERT_CS)).as_secs_f64() * 1000.0;
+    let skew = Duration::from(skew_time(100, ADVERT_CS)).as_secs_f64() * 1000.0;
     println!();
     println!("Steps 1 and 3 are set by the protocol's timers for any conforming implementation:");
     println!("Master_Down_Interval {mdi:.1} ms after the last advert (the cut follows one), and");
