@@ -6,7 +6,5 @@ pub mod control;
 #[cfg(feature = "daemon")]
 pub mod daemon;
 #[cfg(feature = "daemon")]
-pub mod lab;
-#[cfg(feature = "daemon")]
 pub mod net;
 pub mod sync;

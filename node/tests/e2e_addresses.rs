@@ -6,10 +6,10 @@ mod common;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::capture::{advert_source, Capture, Handover, EARLY, LATE};
+use common::capture::{Capture, Handover, EARLY, LATE};
 use common::*;
 use vrrp_core::timers::master_down_interval;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn stale_vips_are_removed_at_startup_and_other_addresses_are_never_touched() {
@@ -42,13 +42,7 @@ fn stale_vips_are_removed_at_startup_and_other_addresses_are_never_touched() {
     // ... and on the wire, b's first advert and gratuitous ARP follow a's last advert by
     // Master_Down_Interval. EARLY: two copies of one flooded frame; LATE: b's wake-up and
     // sends on a loaded machine.
-    let handover = Handover {
-        old: advert_source(&lan, "a", false),
-        new: advert_source(&lan, "b", false),
-        new_mac: lan.mac("b").unwrap(),
-        vrid: 200,
-        vip: vip(),
-    };
+    let handover = Handover::seed(&lan, "a", "b");
     let t = cap.silence_takeover(handover, killed, down + Duration::from_secs(5));
     println!("takeover after a's last advert: advert {:?}, gratuitous ARP {:?}", t.advert_after(), t.announce_after());
     t.assert_within(down, EARLY, LATE, &format!("b log:\n{}\n{}", b.log(), cap.summary()));

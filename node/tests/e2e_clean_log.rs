@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn clean_start_and_stop_log_no_warning() {

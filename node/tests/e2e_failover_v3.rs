@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::capture::{advert_source, Capture, Handover, EARLY, LATE};
 use common::*;
 use vrrp_core::timers::master_down_interval;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn v3_10ms_adverts_cut_cable_takeover_well_under_a_second() {
@@ -54,13 +54,7 @@ fn v3_10ms_adverts_cut_cable_takeover_well_under_a_second() {
     // gratuitous ARP, Master_Down_Interval (36 ms). EARLY: two copies of one flooded
     // frame; LATE: b's wake-up and sends on a loaded machine, a fixed cost however short
     // the interval (the old bound, 700 ms after the cut by polling, hid it in the slack).
-    let handover = Handover {
-        old: advert_source(&lan, "a", false),
-        new: advert_source(&lan, "b", false),
-        new_mac: lan.mac("b").unwrap(),
-        vrid: 200,
-        vip: vip(),
-    };
+    let handover = Handover::seed(&lan, "a", "b");
     let t = cap.silence_takeover(handover, cut, Duration::from_secs(5));
     println!(
         "takeover after a's last advert at 10 ms adverts: advert {:?}, gratuitous ARP {:?} (Master_Down_Interval {down:?})",

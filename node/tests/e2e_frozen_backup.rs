@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn a_backup_woken_late_hears_the_queued_adverts_before_its_timer() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::capture::{advert_source, Capture, Handover, EARLY, LATE};
 use common::*;
 use vrrp_core::timers::{master_down_interval, skew_time};
-use vrrp_node::lab::{require_root, Lan};
+use vrrp_lab::{require_root, Lan};
 
 /// Either daemon, with what the test reads from it.
 enum Server {

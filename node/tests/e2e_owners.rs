@@ -7,10 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::capture::{advert_source, Capture, Handover, EARLY, LATE};
+use common::capture::{Capture, Handover, EARLY, LATE};
 use common::*;
 use vrrp_core::timers::skew_time;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it() {
@@ -54,13 +54,7 @@ fn rfc9568_erratum_8298_two_v3_owners_leave_one_master_and_log_it() {
     // advert by Skew_Time for priority 255 at 0.1 s (10 cs): 0.39 ms. EARLY: two copies of
     // one flooded frame; LATE: a's wake-up and sends on a loaded machine.
     let skew: Duration = skew_time(255, 10).into();
-    let handover = Handover {
-        old: advert_source(&lan, "b", false),
-        new: advert_source(&lan, "a", false),
-        new_mac: lan.mac("a").unwrap(),
-        vrid: 200,
-        vip: vip(),
-    };
+    let handover = Handover::seed(&lan, "b", "a");
     let t = cap.goodbye_takeover(handover, sent, Duration::from_secs(5));
     println!(
         "takeover after the priority-0 advert: advert {:?}, gratuitous ARP {:?} (Skew_Time {skew:?})",

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 fn counter(v: &Value, name: &str) -> u64 {
     v[name].as_u64().unwrap_or_else(|| panic!("no counter {name} in {v}"))

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::capture::{advert_source, Capture, Handover, EARLY, LATE};
 use common::*;
 use vrrp_core::timers::master_down_interval;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn seed_pair_vip_on_master_failover_and_preempt_back() {

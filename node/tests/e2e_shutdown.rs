@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::capture::{Capture, Handover, EARLY, LATE};
 use common::*;
 use vrrp_core::timers::{master_down_interval, skew_time};
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 #[test]
 fn sigterm_on_master_sends_priority_zero_and_backup_takes_over_within_skew_time() {
@@ -40,13 +40,7 @@ fn sigterm_on_master_sends_priority_zero_and_backup_takes_over_within_skew_time(
     let status = a.wait_exit(Duration::from_secs(5)).unwrap_or_else(|| panic!("a did not exit; log:\n{}", a.log()));
     // The measurement, on the wire: a's priority-0 advert to b's first advert and first
     // gratuitous ARP.
-    let handover = Handover {
-        old: "192.0.2.11".parse().unwrap(),
-        new: "192.0.2.12".parse().unwrap(),
-        new_mac: lan.mac("b").unwrap(),
-        vrid: 200,
-        vip: vip(),
-    };
+    let handover = Handover::seed(&lan, "a", "b");
     let t = cap.goodbye_takeover(handover, sent, Duration::from_secs(5));
     println!(
         "takeover after the priority-0 advert: advert {:?}, gratuitous ARP {:?} (Skew_Time {skew:?})",

@@ -15,7 +15,7 @@ use common::*;
 use nix::sys::time::TimeSpec;
 use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
 use vrrp_core::timers::master_down_interval;
-use vrrp_node::lab::require_root;
+use vrrp_lab::require_root;
 
 /// What a bare timer at vrrpd's priority sees on this machine: `(expiries, more than
 /// 1 ms late, worst lateness)` over `window`, waking every `period` at absolute deadlines
@@ -122,7 +122,7 @@ struct Window {
     transitions: u64,
 }
 
-fn window(lan: &vrrp_node::lab::Lan, a: &Vrrpd, b: &Vrrpd, cap: &Capture) -> Window {
+fn window(lan: &vrrp_lab::Lan, a: &Vrrpd, b: &Vrrpd, cap: &Capture) -> Window {
     let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
     let transitions = || n(&b.status_json()["instances"][0]["stats"], "master_transitions");
     let b_before = transitions();

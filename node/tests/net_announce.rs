@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use common::lan;
-use vrrp_node::lab::{poll_until, require_root, Lan, HOST_IFNAME};
+use vrrp_lab::{poll_until, require_root, Lan, HOST_IFNAME};
 use vrrp_node::net::Announcer;
 
 fn ip(lan: &Lan, host: &str, args: &[&str]) {

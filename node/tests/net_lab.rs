@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
 
-use vrrp_node::lab::{require_root, Lan, HOST_IFNAME};
+use vrrp_lab::{require_root, Lan, HOST_IFNAME};
 
 fn netns_list() -> String {
     let out = Command::new("ip").args(["netns", "list"]).output().unwrap();
@@ -61,7 +61,7 @@ fn cut_cable_isolates_a_host_until_restored() {
     assert!(text.contains("NO-CARRIER"), "{text}");
     lan.restore_cable("a").unwrap();
     assert!(
-        vrrp_node::lab::poll_until(std::time::Duration::from_secs(3), || lan.ping_once("client", a)),
+        vrrp_lab::poll_until(std::time::Duration::from_secs(3), || lan.ping_once("client", a)),
         "a unreachable after restore"
     );
 }
@@ -80,7 +80,7 @@ fn drop_removes_namespaces_and_kills_children() {
     }
     let mut child = lan.spawn("a", Command::new("sleep").arg("600").stdout(Stdio::null())).unwrap();
     // The child really runs inside a's namespace.
-    let pids = vrrp_node::lab::pids_in_netns(lan.ns_name("a")).unwrap();
+    let pids = vrrp_lab::pids_in_netns(lan.ns_name("a")).unwrap();
     assert!(pids.contains(&child.id()), "{pids:?}");
     drop(lan);
     let status = child.wait().unwrap();

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use vrrp_node::lab::{require_root, Lan, HOST_IFNAME};
+use vrrp_lab::{require_root, Lan, HOST_IFNAME};
 use vrrp_node::net::{watch, Event, Netlink, Scope, Watch};
 
 fn one_host(test: &str) -> Lan {

@@ -4,8 +4,9 @@ use std::io;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use vrrp_node::lab::{require_root, Lan, HOST_IFNAME};
-use vrrp_node::net::{Received, RecvError, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
+use vrrp_core::wire::{GROUP_V4, GROUP_V6};
+use vrrp_lab::{require_root, Lan, HOST_IFNAME};
+use vrrp_node::net::{Received, RecvError, VrrpSocket};
 
 /// A VRRPv3-looking payload; the socket layer does not care what it is.
 const PAYLOAD: &[u8] = &[0x31, 0x07, 0x64, 0x01, 0x00, 0x64, 0xab, 0xcd, 192, 0, 2, 1];
@@ -66,7 +67,7 @@ async fn ipv4_advertisement_reaches_peer_with_ttl_255() {
     if !require_root("net_raw::ipv4_advertisement_reaches_peer_with_ttl_255") {
         return;
     }
-    advert_reaches_peer("raw-v4", v4, IpAddr::from(VRRP_GROUP_V4)).await;
+    advert_reaches_peer("raw-v4", v4, IpAddr::from(GROUP_V4)).await;
 }
 
 #[tokio::test]
@@ -74,7 +75,7 @@ async fn ipv6_advertisement_comes_from_link_local_with_hop_limit_255() {
     if !require_root("net_raw::ipv6_advertisement_comes_from_link_local_with_hop_limit_255") {
         return;
     }
-    advert_reaches_peer("raw-v6", ll, IpAddr::from(VRRP_GROUP_V6)).await;
+    advert_reaches_peer("raw-v6", ll, IpAddr::from(GROUP_V6)).await;
 }
 
 #[tokio::test]
@@ -89,17 +90,17 @@ async fn lower_ttl_is_reported_so_the_daemon_can_drop_it() {
     let b6 = open(&lan, "b", ll(&lan, "b"));
     let mut buf = [0u8; 1500];
 
-    a4.send_with_ttl(PAYLOAD, VRRP_GROUP_V4.into(), 64).await.unwrap();
+    a4.send_with_ttl(PAYLOAD, GROUP_V4.into(), 64).await.unwrap();
     let got = recv(&b4, &mut buf).await.unwrap();
     assert_eq!(got.ttl_or_hop_limit, 64);
     assert_eq!(got.payload(&buf), PAYLOAD);
 
-    a6.send_with_ttl(PAYLOAD, VRRP_GROUP_V6.into(), 1).await.unwrap();
+    a6.send_with_ttl(PAYLOAD, GROUP_V6.into(), 1).await.unwrap();
     let got = recv(&b6, &mut buf).await.unwrap();
     assert_eq!(got.ttl_or_hop_limit, 1);
 
     // Garbage is delivered as-is: validating VRRP is the core's job.
-    a4.send_with_ttl(&[0xff, 0x00, 0x13], VRRP_GROUP_V4.into(), 255).await.unwrap();
+    a4.send_with_ttl(&[0xff, 0x00, 0x13], GROUP_V4.into(), 255).await.unwrap();
     let got = recv(&b4, &mut buf).await.unwrap();
     assert_eq!(got.payload(&buf), &[0xff, 0x00, 0x13]);
 }
@@ -135,6 +136,6 @@ async fn family_mismatch_is_an_error() {
     }
     let lan = two_hosts("raw-family");
     let a = open(&lan, "a", v4(&lan, "a"));
-    let err = a.send_to(PAYLOAD, VRRP_GROUP_V6.into()).await.unwrap_err();
+    let err = a.send_to(PAYLOAD, GROUP_V6.into()).await.unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
 }

@@ -167,7 +167,7 @@ fn masters_advertising_on_their_timers_allocate_nothing() {
 
 #[test]
 fn raw_sockets_send_and_receive_without_allocating() {
-    use vrrp_node::lab::{require_root, Lan, HOST_IFNAME};
+    use vrrp_lab::{require_root, Lan, HOST_IFNAME};
     use vrrp_node::net::{RecvError, VrrpSocket};
     if !require_root("zero_alloc::raw_sockets_send_and_receive_without_allocating") {
         return;

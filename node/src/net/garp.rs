@@ -23,10 +23,16 @@ pub const GARP_LEN: usize = 42;
 pub const NA_LEN: usize = 86;
 
 const ETH_BROADCAST: [u8; 6] = [0xff; 6];
-const ETHERTYPE_ARP: u16 = 0x0806;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-const IPPROTO_ICMPV6: u8 = 58;
-const ND_NEIGHBOR_ADVERT: u8 = 136;
+/// EtherType of ARP.
+pub const ETHERTYPE_ARP: u16 = 0x0806;
+/// EtherType of IPv4.
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+/// EtherType of IPv6.
+pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+/// IPv6 next header of ICMPv6.
+pub const IPPROTO_ICMPV6: u8 = 58;
+/// ICMPv6 type of a Neighbour Advertisement (RFC 4861 §4.4).
+pub const ND_NEIGHBOR_ADVERT: u8 = 136;
 const ND_OPT_TARGET_LL_ADDR: u8 = 2;
 const NA_FLAG_ROUTER: u8 = 0x80;
 const NA_FLAG_OVERRIDE: u8 = 0x20;
@@ -44,7 +50,7 @@ pub fn build_garp(mac: [u8; 6], ip: Ipv4Addr) -> [u8; GARP_LEN] {
     f[6..12].copy_from_slice(&mac);
     f[12..14].copy_from_slice(&ETHERTYPE_ARP.to_be_bytes());
     f[14..16].copy_from_slice(&1u16.to_be_bytes()); // hardware: Ethernet
-    f[16..18].copy_from_slice(&0x0800u16.to_be_bytes()); // protocol: IPv4
+    f[16..18].copy_from_slice(&ETHERTYPE_IPV4.to_be_bytes()); // protocol: IPv4
     f[18] = 6; // hardware address length
     f[19] = 4; // protocol address length
     f[20..22].copy_from_slice(&1u16.to_be_bytes()); // op: request

@@ -17,7 +17,7 @@ pub mod raw;
 pub use garp::{build_garp, build_unsolicited_na, Announcer};
 pub use ipv4::Malformed;
 pub use netlink::{watch, watch_with_buffer, Address, Event, Link, Netlink, Scope, Watch};
-pub use raw::{Received, RecvError, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_TTL};
+pub use raw::{Received, RecvError, VrrpSocket};
 
 /// The sockets here register with (or spawn onto) tokio; outside a runtime
 /// tokio would panic, so report the misuse as an error instead.

@@ -20,7 +20,7 @@
 //!   parsed (defensively) for TTL, source and destination.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::ops::Range;
 use std::os::fd::AsRawFd;
 
@@ -32,14 +32,8 @@ use tokio::io::unix::AsyncFd;
 
 use super::ipv4::{parse_ipv4, Malformed};
 
-/// IANA protocol number of VRRP.
-pub const IPPROTO_VRRP: u8 = 112;
-/// The IPv4 VRRP multicast group (RFC 9568 §5.1.1.2).
-pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-/// The IPv6 VRRP multicast group (RFC 9568 §5.1.2.2).
-pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
-/// TTL / hop limit of every advertisement (RFC 9568 §5.1.1.3, §7.1).
-pub const VRRP_TTL: u8 = 255;
+// The protocol number, the groups and the TTL are the core's (`vrrp_core::wire`).
+use vrrp_core::wire::{GROUP_V4, GROUP_V6, IP_PROTOCOL, TTL};
 
 /// One received advertisement. The VRRP bytes are `buf[payload]` in the
 /// buffer given to [`VrrpSocket::recv`] (IPv4 header already stripped).
@@ -122,8 +116,8 @@ impl VrrpSocket {
         // raw sockets (tokio::net has no raw socket type).
         let fd = unsafe { AsyncFd::register(socket) }.map_err(io::Error::from)?;
         let group_addr = match src {
-            IpAddr::V4(_) => socket2::SockAddr::from(SocketAddrV4::new(VRRP_GROUP_V4, 0)),
-            IpAddr::V6(_) => socket2::SockAddr::from(SocketAddrV6::new(VRRP_GROUP_V6, 0, 0, ifindex)),
+            IpAddr::V4(_) => socket2::SockAddr::from(SocketAddrV4::new(GROUP_V4, 0)),
+            IpAddr::V6(_) => socket2::SockAddr::from(SocketAddrV6::new(GROUP_V6, 0, 0, ifindex)),
         };
         let cmsg_buf = std::sync::Mutex::new(nix::cmsg_space!(libc::in6_pktinfo, libc::c_int));
         Ok(Self { fd, ifindex, src, group_addr, cmsg_buf })
@@ -160,7 +154,7 @@ impl VrrpSocket {
     /// Sends to one address instead of the group (keepalived's
     /// `unicast_peer`), still with TTL / hop limit 255.
     pub async fn send_to(&self, payload: &[u8], dst: IpAddr) -> io::Result<()> {
-        self.send_with_ttl(payload, dst, VRRP_TTL).await
+        self.send_with_ttl(payload, dst, TTL).await
     }
 
     /// Sends arbitrary bytes with a chosen TTL / hop limit (1..=255). Meant
@@ -272,7 +266,7 @@ impl VrrpSocket {
             return Ok(Err(RecvError::Truncated));
         };
         let info = match parse_ipv4(pkt) {
-            Ok(info) if info.protocol == IPPROTO_VRRP => info,
+            Ok(info) if info.protocol == IP_PROTOCOL => info,
             Ok(_) => return Ok(Err(Malformed::WrongProtocol.into())),
             Err(e) => return Ok(Err(e.into())),
         };
@@ -317,26 +311,26 @@ impl VrrpSocket {
 }
 
 fn open_v4(ifname: &str, ifindex: u32) -> io::Result<Socket> {
-    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(i32::from(IPPROTO_VRRP))))?;
+    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(i32::from(IP_PROTOCOL))))?;
     sock.set_nonblocking(true)?;
     sock.bind_device(Some(ifname.as_bytes()))?;
-    sock.join_multicast_v4_n(&VRRP_GROUP_V4, &InterfaceIndexOrAddress::Index(ifindex))?;
+    sock.join_multicast_v4_n(&GROUP_V4, &InterfaceIndexOrAddress::Index(ifindex))?;
     sock.set_multicast_loop_v4(false)?;
     // Defaults only: every send also passes the TTL explicitly.
-    sock.set_multicast_ttl_v4(u32::from(VRRP_TTL))?;
-    sock.set_ttl_v4(u32::from(VRRP_TTL))?;
+    sock.set_multicast_ttl_v4(u32::from(TTL))?;
+    sock.set_ttl_v4(u32::from(TTL))?;
     Ok(sock)
 }
 
 fn open_v6(ifname: &str, ifindex: u32) -> io::Result<Socket> {
-    let sock = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(i32::from(IPPROTO_VRRP))))?;
+    let sock = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(i32::from(IP_PROTOCOL))))?;
     sock.set_nonblocking(true)?;
     sock.bind_device(Some(ifname.as_bytes()))?;
-    sock.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
+    sock.join_multicast_v6(&GROUP_V6, ifindex)?;
     sock.set_multicast_loop_v6(false)?;
     sock.set_multicast_if_v6(ifindex)?;
-    sock.set_multicast_hops_v6(u32::from(VRRP_TTL))?;
-    sock.set_unicast_hops_v6(u32::from(VRRP_TTL))?;
+    sock.set_multicast_hops_v6(u32::from(TTL))?;
+    sock.set_unicast_hops_v6(u32::from(TTL))?;
     setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true)?;
     setsockopt(&sock, sockopt::Ipv6RecvHopLimit, &true)?;
     Ok(sock)
@@ -352,6 +346,7 @@ fn is_link_scoped(addr: Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn open_outside_a_runtime_is_an_error_not_a_panic() {
@@ -361,7 +356,7 @@ mod tests {
 
     #[test]
     fn link_scope() {
-        assert!(is_link_scoped(VRRP_GROUP_V6));
+        assert!(is_link_scoped(GROUP_V6));
         assert!(is_link_scoped("fe80::1".parse().unwrap()));
         assert!(!is_link_scoped("2001:db8::1".parse().unwrap()));
         assert!(!is_link_scoped("ff05::12".parse().unwrap()));
@@ -372,7 +367,7 @@ mod tests {
         let r = Received {
             payload: 20..40,
             src: Ipv4Addr::LOCALHOST.into(),
-            dst: VRRP_GROUP_V4.into(),
+            dst: GROUP_V4.into(),
             ttl_or_hop_limit: 255,
             ifindex: 1,
         };

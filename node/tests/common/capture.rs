@@ -24,13 +24,9 @@ use nix::sys::socket::{
 };
 use nix::sys::time::{TimeSpec, TimeVal};
 use vrrp_core::wire::{Family, Packet, IP_PROTOCOL};
-use vrrp_node::lab::Lan;
+use vrrp_lab::Lan;
+use vrrp_node::net::garp::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMPV6, ND_NEIGHBOR_ADVERT};
 
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_ARP: u16 = 0x0806;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-const IPPROTO_ICMPV6: u8 = 58;
-const ICMPV6_NEIGHBOR_ADVERT: u8 = 136;
 /// `sll_pkttype` of a frame the capturing host sent itself.
 const PACKET_OUTGOING: u8 = 4;
 
@@ -275,7 +271,7 @@ fn parse(frame: &[u8]) -> Option<([u8; 6], What)> {
             let src = Ipv6Addr::from(<[u8; 16]>::try_from(&l3[8..24]).unwrap());
             match l3[6] {
                 IP_PROTOCOL => advert(src.into(), payload, Family::Ipv6)?,
-                IPPROTO_ICMPV6 if payload.len() >= 24 && payload[0] == ICMPV6_NEIGHBOR_ADVERT => What::Na {
+                IPPROTO_ICMPV6 if payload.len() >= 24 && payload[0] == ND_NEIGHBOR_ADVERT => What::Na {
                     src,
                     target: Ipv6Addr::from(<[u8; 16]>::try_from(&payload[8..24]).unwrap()),
                     solicited: payload[4] & 0x40 != 0,
@@ -358,6 +354,20 @@ pub struct Handover {
     pub new_mac: [u8; 6],
     pub vrid: u8,
     pub vip: IpAddr,
+}
+
+impl Handover {
+    /// The seed group (VRID 200) moving from host `old` to host `new` over IPv4, with the
+    /// seed VIP: what most tests measure.
+    pub fn seed(lan: &Lan, old: &str, new: &str) -> Handover {
+        Handover {
+            old: advert_source(lan, old, false),
+            new: advert_source(lan, new, false),
+            new_mac: lan.mac(new).expect("MAC address"),
+            vrid: 200,
+            vip: super::vip(),
+        }
+    }
 }
 
 impl Capture {

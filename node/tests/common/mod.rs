@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use vrrp_node::lab::{poll_until, Lan, HOST_IFNAME};
-use vrrp_node::net::{VrrpSocket, VRRP_GROUP_V4};
+use vrrp_core::wire::GROUP_V4;
+use vrrp_lab::{poll_until, Lan, HOST_IFNAME};
+use vrrp_node::net::VrrpSocket;
 
 /// The users' seed keepalived.conf, with the TEST-NET VIP instead of 10.0.0.1.
 pub fn seed_config(state: &str, priority: u8) -> String {
@@ -330,7 +331,7 @@ pub fn inject(lan: &Lan, host: &str, packets: &[(Vec<u8>, u8)]) {
     rt.block_on(async {
         let sock = lan.run_in(host, || VrrpSocket::open(HOST_IFNAME, src)).expect("netns").expect("raw socket");
         for (bytes, ttl) in packets {
-            sock.send_with_ttl(bytes, VRRP_GROUP_V4.into(), *ttl).await.expect("inject");
+            sock.send_with_ttl(bytes, GROUP_V4.into(), *ttl).await.expect("inject");
         }
     });
 }
@@ -346,7 +347,7 @@ pub fn v2_advert(vrid: u8, priority: u8, vips: &[IpAddr], pass: &[u8]) -> Vec<u8
     };
     let mut buf = vec![0u8; repr.buffer_len()];
     // v2 checksums the message alone; the context is not used.
-    let ctx = ChecksumContext { src: "192.0.2.100".parse().unwrap(), dst: VRRP_GROUP_V4.into() };
+    let ctx = ChecksumContext { src: "192.0.2.100".parse().unwrap(), dst: GROUP_V4.into() };
     let n = repr.emit(&mut buf, &ctx, ChecksumForm::MessageOnly).expect("emit");
     buf.truncate(n);
     buf
@@ -355,23 +356,6 @@ pub fn v2_advert(vrid: u8, priority: u8, vips: &[IpAddr], pass: &[u8]) -> Vec<u8
 /// Exactly which of `hosts` hold `addr`.
 pub fn holders(lan: &Lan, hosts: &[&str], addr: IpAddr) -> Vec<String> {
     hosts.iter().filter(|h| holds(lan, h, addr)).map(|h| (*h).to_owned()).collect()
-}
-
-/// Master_Down_Interval (RFC 9568 §6.1) for `priority` at `interval` (a whole number of
-/// centiseconds), from `vrrp_core::timers`: the tests take the formula from the core, never
-/// from a copy of their own. Kept with this signature for e2e_lab_demo.
-pub fn master_down_interval(priority: u8, interval: Duration) -> Duration {
-    vrrp_core::timers::master_down_interval(priority, centiseconds(interval)).into()
-}
-
-/// Skew_Time (RFC 9568 §6.1) for `priority` at `interval`, from `vrrp_core::timers`.
-pub fn skew_time(priority: u8, interval: Duration) -> Duration {
-    vrrp_core::timers::skew_time(priority, centiseconds(interval)).into()
-}
-
-fn centiseconds(interval: Duration) -> u16 {
-    assert_eq!(interval.as_micros() % 10_000, 0, "{interval:?} is not a whole number of centiseconds");
-    u16::try_from(interval.as_micros() / 10_000).expect("advert interval fits 12 bits")
 }
 
 /// The client reaches `addr` within a few seconds: one lost ping on a loaded machine (or

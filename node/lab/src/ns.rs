@@ -59,7 +59,7 @@ where
 
 /// Process ids whose (main thread's) network namespace is the named one.
 ///
-/// Used by [`crate::lab::Lan`]'s teardown to end exactly the processes that
+/// Used by [`crate::Lan`]'s teardown to end exactly the processes that
 /// the lab started inside its own namespaces. The caller's own pid is never
 /// returned.
 pub fn pids_in_netns(name: &str) -> io::Result<Vec<u32>> {

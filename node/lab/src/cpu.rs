@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::demo::Implementation;
-use super::{pids_in_netns, poll_until, Lan};
+use crate::demo::Implementation;
+use crate::{pids_in_netns, poll_until, Lan};
 
 /// One load to measure.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +95,7 @@ fn usage(ns: &str) -> Result<(f64, u64)> {
 }
 
 fn vips_on(lan: &Lan, host: &str) -> usize {
-    lan.addrs(host, super::HOST_IFNAME)
+    lan.addrs(host, crate::HOST_IFNAME)
         .map(|a| a.iter().filter(|(ip, _)| ip.to_string().starts_with("198.18.")).count())
         .unwrap_or(0)
 }
@@ -208,14 +208,14 @@ mod tests {
     fn generated_config_parses_with_one_vip_per_instance() {
         let text = config(Scenario { instances: 260, advert_int: "0.01" }, 150);
         // 260 instances would exceed 255 VRIDs: the parser must say so; 200 is fine.
-        assert!(crate::config::parse_str("x.conf", &text).is_err());
-        let cfg = crate::config::parse_str("x.conf", &config(SCENARIOS[0], 150)).unwrap();
+        assert!(vrrp_node::config::parse_str("x.conf", &text).is_err());
+        let cfg = vrrp_node::config::parse_str("x.conf", &config(SCENARIOS[0], 150)).unwrap();
         assert_eq!(cfg.instances.len(), 200);
         assert!(cfg
             .instances
             .iter()
             .all(|i| i.vips.len() == 1 && i.version == vrrp_core::wire::Version::V3 && i.priority == 150));
-        let cfg = crate::config::parse_str("x.conf", &config(SCENARIOS[1], 100)).unwrap();
+        let cfg = vrrp_node::config::parse_str("x.conf", &config(SCENARIOS[1], 100)).unwrap();
         assert_eq!(cfg.instances[0].advert_int_cs, 1);
     }
 }

@@ -198,7 +198,7 @@ impl Lan {
     }
 
     /// Runs `f` on a fresh thread inside the host's namespace; see
-    /// [`crate::lab::run_in_netns`]. Sockets and netlink handles created in
+    /// [`crate::run_in_netns`]. Sockets and netlink handles created in
     /// `f` operate on the host's interfaces wherever they are used later.
     pub fn run_in<T, F>(&self, host: &str, f: F) -> io::Result<T>
     where

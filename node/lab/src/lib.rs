@@ -1,4 +1,5 @@
-//! Lab support: network namespaces, veth, bridge; used by tests and `vrrp-lab`.
+//! vrrp-lab: network namespaces, veth, bridge; used by vrrp-node's tests and the
+//! `vrrp-lab` binary (`demo`, `compare`, `cpu`).
 //!
 //! [`Lan`] builds a LAN of namespaces that looks, from inside each host,
 //! like the users' machines (`eth1` on a shared segment). The free functions
@@ -7,10 +8,10 @@
 
 pub mod cpu;
 pub mod demo;
-mod netns;
+mod lan;
 mod ns;
 mod util;
 
-pub use netns::{remove_stale_labs, Lan, LanBuilder, HOST_IFNAME};
+pub use lan::{remove_stale_labs, Lan, LanBuilder, HOST_IFNAME};
 pub use ns::{enter_netns, netns_path, pids_in_netns, poll_until, require_root, run_in_netns};
 pub use util::{is_test_net, parse_mac};

@@ -1,12 +1,15 @@
 //! `vrrp-lab demo --quick`: the three steps run, the client's outage per step is printed
 //! and within the protocol's bounds, and the lab is gone afterwards.
-
-mod common;
+//!
+//! vrrp-lab runs the vrrpd and vrrpctl that sit beside it: `cargo test --workspace` builds
+//! them into the same directory; to run this file alone, build vrrp-node first (same
+//! profile), e.g. `cargo build -p vrrp-node && cargo test -p vrrp-lab --test e2e_lab_demo`.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use vrrp_node::lab::require_root;
+use vrrp_core::timers::{master_down_interval, skew_time};
+use vrrp_lab::require_root;
 
 /// Runs `vrrp-lab ARGS` with a hard time limit (SIGKILL after `limit`).
 fn vrrp_lab(args: &[&str], limit: Duration) -> (Output, u32) {
@@ -72,9 +75,9 @@ fn vrrp_lab_demo_quick_runs_the_three_steps_and_reports_outages() {
     assert_eq!(steps.len(), 3, "{all}");
     let vips: Vec<&str> = steps.iter().map(|s| s.1.as_str()).collect();
     assert_eq!(vips, ["a -> b", "b -> a", "a -> b"], "{all}");
-    let interval = Duration::from_secs(1);
-    let mdi = common::master_down_interval(100, interval).as_secs_f64() * 1000.0;
-    let skew = common::skew_time(100, interval).as_secs_f64() * 1000.0;
+    // The seed configuration: priority 100 on b, advert_int 1 s (100 centiseconds).
+    let mdi = Duration::from(master_down_interval(100, 100)).as_secs_f64() * 1000.0;
+    let skew = Duration::from(skew_time(100, 100)).as_secs_f64() * 1000.0;
     let (cut, restore, stop) = (steps[0].2, steps[1].2, steps[2].2);
     // 1. Cable cut: b waits Master_Down_Interval after the last advert it heard (the demo
     //    cuts right after one), so at least 2 intervals and at most MDI plus slack.
@@ -101,7 +104,7 @@ fn vrrp_lab_without_vrrpd_beside_it_says_how_to_build() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("vrrpd not found"), "{stderr}");
-    assert!(stderr.contains("cargo build --release -p vrrp-node"), "{stderr}");
+    assert!(stderr.contains("cargo build --release -p vrrp-node -p vrrp-lab"), "{stderr}");
 }
 
 #[test]

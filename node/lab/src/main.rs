@@ -3,14 +3,14 @@
 //! `vrrp-lab demo` runs two vrrpd servers and a client pinging the VIP every millisecond,
 //! cuts the master's cable, restores it, stops the master, and prints a timeline and the
 //! client's outage at each step. `vrrp-lab compare` does the same with a keepalived pair
-//! and then a vrrpd pair and prints both outages. See `vrrp_node::lab::demo`.
+//! and then a vrrpd pair and prints both outages. See `vrrp_lab::demo`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use vrrp_node::lab::cpu;
-use vrrp_node::lab::demo::{self, Binaries, Implementation, Interrupted, Options, StepReport};
+use vrrp_lab::cpu;
+use vrrp_lab::demo::{self, Binaries, Implementation, Interrupted, Options, StepReport};
 
 /// Network-namespace lab for vrrpd (needs root).
 #[derive(Debug, Parser)]
