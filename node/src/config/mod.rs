@@ -1,7 +1,7 @@
 //! keepalived.conf reader (VRRP part), with keepalived 2.2 semantics.
 //!
-//! Reading goes: [`include`] expands includes while lexing each file,
-//! [`document`] parses sections into raw values, [`semantic`] applies
+//! Reading goes: `include` expands includes while lexing each file,
+//! `document` parses sections into raw values, `semantic` applies
 //! keepalived's defaults and cross-checks. Every stage reports into one
 //! collector, so a single run lists every problem in the file set.
 

@@ -6,12 +6,20 @@
 //! out the slow effects (netlink, gratuitous ARP). Two helper threads keep slow consumers
 //! off the protocol path: the control server (`vrrpctl`) and the notifier (state-change
 //! logs); they share only [`crate::sync`] types with the loop.
+//!
+//! This file is the loop and the handlers it calls; each other concern has its own room:
+//! `startup` (from a configuration to a running daemon), [`plan`] (config → core,
+//! and `vrrpd -t`), [`engine`] (the allocation-free protocol path), [`vips`] (which VIPs
+//! vrrpd holds), [`clock`] (the timerfd), [`control`] (the `vrrpctl` server),
+//! `notifier` (state-change logs), [`ratelimit`] (log-line limits).
 
 pub mod clock;
 pub mod control;
 pub mod engine;
+mod notifier;
 pub mod plan;
 pub mod ratelimit;
+mod startup;
 pub mod vips;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +27,6 @@ use std::future::poll_fn;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::task::Poll;
-use std::time::Duration as StdDuration;
 
 use anyhow::{Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
@@ -32,10 +39,10 @@ use crate::control::status::{self, InstanceStatus, RouterCounters, Status};
 use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
 use clock::Clock;
-use engine::{Effect, Engine, Inbound, Notice, Transmit, EFFECTS_PER_INSTANCE};
-use plan::{plan_instance, InstancePlan, LinkFacts};
+use engine::{Effect, Engine, Inbound, Notice, Transmit};
+use plan::InstancePlan;
 use ratelimit::RateLimiter;
-use vips::{VipPlace, Vips};
+use vips::Vips;
 
 pub use engine::MAX_INSTANCES;
 pub use plan::config_test;
@@ -103,7 +110,7 @@ pub async fn run(opts: Options) -> Result<()> {
         warn!("no vrrp_instance in {}", opts.config.display());
     }
     let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
-    raise_priority();
+    startup::raise_priority();
     let mut daemon = Daemon::build(&cfg, Arc::clone(&notices)).await?;
     if let Some(pid) = &opts.pid_file {
         std::fs::write(pid, format!("{}\n", std::process::id()))
@@ -114,11 +121,11 @@ pub async fn run(opts: Options) -> Result<()> {
         .name("vrrpd-notify".into())
         .spawn({
             let notices = Arc::clone(&notices);
-            move || notify_loop(&notices, &names)
+            move || notifier::run(&notices, &names)
         })
         .context("starting the notifier thread")?;
     let shared = Arc::new(control::Shared::new());
-    let listener = bind_control(&opts.control_socket)?;
+    let listener = startup::bind_control(&opts.control_socket)?;
     let control_thread = std::thread::Builder::new()
         .name("vrrpd-control".into())
         .spawn({
@@ -194,36 +201,6 @@ async fn next_link_event(watch: &mut Option<net::Watch>) -> Option<net::Event> {
     }
 }
 
-/// A failover daemon must keep time on a busy host: at 10 ms adverts a backup that is
-/// scheduled 36 ms late takes over spuriously. Like keepalived's `vrrp_priority`, vrrpd
-/// asks for nice -10 (best effort; it runs on without it when not permitted).
-fn raise_priority() {
-    // SAFETY: setpriority only changes this process's nice value; no memory is involved.
-    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
-    if rc != 0 {
-        warn!("could not raise scheduling priority: {}", std::io::Error::last_os_error());
-    }
-}
-
-/// The notifier thread: logs state changes in keepalived's words, off the protocol loop
-/// (a blocked stderr must never delay an advert). Notify scripts will hang off here.
-fn notify_loop(notices: &NotifyQueue<Notice>, names: &[String]) {
-    let mut dropped = 0;
-    loop {
-        match notices.pop() {
-            Notice::Stop => return,
-            Notice::State { instance, from, to, reason } => {
-                let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
-                info!("({name}) Entering {} STATE (from {}: {})", to.as_str(), from.as_str(), reason.as_str());
-            }
-        }
-        if notices.dropped() != dropped {
-            dropped = notices.dropped();
-            warn!("{dropped} state-change notices dropped: the notifier could not keep up");
-        }
-    }
-}
-
 /// Waits until any socket yields a datagram (or a per-datagram error).
 async fn recv_any(sockets: &[VrrpSocket], buf: &mut [u8]) -> (usize, std::result::Result<net::Received, RecvError>) {
     if sockets.is_empty() {
@@ -240,108 +217,7 @@ async fn recv_any(sockets: &[VrrpSocket], buf: &mut [u8]) -> (usize, std::result
     .await
 }
 
-fn bind_control(path: &std::path::Path) -> Result<std::os::unix::net::UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let _ = std::fs::remove_file(path);
-    std::os::unix::net::UnixListener::bind(path).with_context(|| format!("binding control socket {}", path.display()))
-}
-
 impl Daemon {
-    async fn build(cfg: &config::Config, notices: Arc<NotifyQueue<Notice>>) -> Result<Daemon> {
-        let netlink = Netlink::new().context("opening rtnetlink")?;
-        let mut engine = Engine::new(notices);
-        let mut plans = Vec::new();
-        let mut vips = Vips::new();
-        let mut sockets: Vec<VrrpSocket> = Vec::new();
-        let mut socket_keys: Vec<(String, IpAddr)> = Vec::new();
-        let mut announcers = BTreeMap::new();
-        let mut links_down = BTreeSet::new();
-        for inst in &cfg.instances {
-            let link = netlink
-                .link_by_name(&inst.interface)
-                .await
-                .with_context(|| format!("{}: interface {} not found", inst.location, inst.interface))?;
-            let facts = LinkFacts {
-                ifindex: link.index,
-                primary_v4: netlink.primary_ipv4(link.index).await?.map(IpAddr::V4),
-                link_local_v6: netlink.link_local_v6(link.index).await?.map(IpAddr::V6),
-            };
-            if !link.up {
-                links_down.insert(link.index);
-            }
-            let plan = plan_instance(&cfg.global, inst, &facts)?;
-            let key = (inst.interface.clone(), plan.core.primary_address);
-            let socket = match socket_keys.iter().position(|k| *k == key) {
-                Some(i) => i,
-                None => {
-                    let s = VrrpSocket::open(&inst.interface, plan.core.primary_address).with_context(|| {
-                        format!("{}: opening VRRP socket on {} from {}", inst.location, key.0, key.1)
-                    })?;
-                    sockets.push(s);
-                    socket_keys.push(key);
-                    sockets.len() - 1
-                }
-            };
-            let mut places = Vec::new();
-            for vip in &plan.vips {
-                let ifindex = match &vip.dev {
-                    Some(dev) if *dev != inst.interface => {
-                        netlink
-                            .link_by_name(dev)
-                            .await
-                            .with_context(|| format!("{}: interface {dev} not found", vip.location))?
-                            .index
-                    }
-                    _ => link.index,
-                };
-                places.push(VipPlace {
-                    ifindex,
-                    addr: vip.addr,
-                    prefix: vip.prefix_len,
-                    label: vip.label.clone(),
-                    brd: vip.brd,
-                    scope: vip.scope.unwrap_or_default(),
-                });
-            }
-            for v in &places {
-                if let std::collections::btree_map::Entry::Vacant(e) = announcers.entry(v.ifindex) {
-                    let l = netlink.link_by_index(v.ifindex).await?;
-                    if let Some(mac) = l.mac {
-                        e.insert(Announcer::open(v.ifindex, mac).context("opening AF_PACKET socket")?);
-                    }
-                }
-            }
-            engine
-                .add(plan.core.clone(), socket)
-                .map_err(|e| anyhow::anyhow!("{}: cannot add instance: {e:?}", inst.location))?;
-            vips.push_instance(&plan.name, plan.core.is_owner(), places);
-            plans.push(plan);
-        }
-        let daemon = Daemon {
-            clock: Clock::start(),
-            engine,
-            plans,
-            vips,
-            sockets,
-            announcers,
-            netlink,
-            limiter: RateLimiter::new(StdDuration::from_secs(10)),
-            malformed: 0,
-            send_errors: 0,
-            timer: status::TimerCounters::default(),
-            effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
-        };
-        daemon.vips.remove_stale(&daemon.netlink).await;
-        let mut daemon = daemon;
-        let now = daemon.clock.now();
-        for ifindex in links_down {
-            daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));
-        }
-        Ok(daemon)
-    }
-
     async fn start(&mut self) {
         let now = self.clock.now();
         self.engine.start(now, &mut Sockets(&self.sockets));
