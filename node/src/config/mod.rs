@@ -8,6 +8,7 @@
 mod diagnostic;
 mod document;
 mod global;
+mod ifname;
 mod include;
 mod instance;
 mod lexer;

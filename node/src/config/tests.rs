@@ -532,3 +532,37 @@ fn repeated_single_valued_keyword_warns_at_the_second_and_the_last_wins() {
     let two = format!("{}{}", instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    virtual_ipaddress {\n        10.0.0.2\n    }\n"), instance("    interface eth0\n    virtual_router_id 2\n    virtual_ipaddress {\n        10.0.0.3\n    }\n").replace("vrrp_instance A", "vrrp_instance B"));
     assert!(warnings(&two).is_empty(), "{:?}", warnings(&two));
 }
+
+/// An instance on `interface` with one `virtual_ipaddress` line `vip` (file line 5).
+fn on_interface(interface: &str, vip: &str) -> String {
+    instance(&format!(
+        "    interface {interface}\n    virtual_router_id 1\n    virtual_ipaddress {{\n        {vip}\n    }}\n"
+    ))
+}
+
+#[test]
+fn interface_names_the_kernel_would_refuse_are_errors_at_the_name() {
+    // IFNAMSIZ - 1 = 15 bytes is the longest; 16, 300 and 100 000 used to pass and then
+    // fail (or panic inside netlink-packet-route) at start.
+    assert_eq!(ok(&on_interface(&"x".repeat(15), "10.0.0.1")).instances[0].interface, "x".repeat(15));
+    for len in [16, 300, 100_000] {
+        one_error(&on_interface(&"x".repeat(len), "10.0.0.1"), 2, 15, &format!("{len} bytes, at most 15"));
+    }
+    for bad in ["\"\"", ".", "..", "a/b", "eth1:1", "\"eth 1\""] {
+        one_error(&on_interface(bad, "10.0.0.1"), 2, 15, "invalid `interface`");
+    }
+    let long = "y".repeat(100_000);
+    let errs = errors(&on_interface(&long, "10.0.0.1"));
+    assert!(errs[0].2.len() < 200, "the message quotes a cut name: {}", errs[0].2);
+}
+
+#[test]
+fn dev_and_label_on_a_vip_are_checked_like_interface_names() {
+    assert_eq!(
+        ok(&on_interface("eth0", "10.0.0.1 dev eth2 label eth2:vip")).instances[0].vips[0].label.as_deref(),
+        Some("eth2:vip")
+    );
+    one_error(&on_interface("eth0", &format!("10.0.0.1 dev {}", "d".repeat(16))), 5, 22, "invalid `dev`");
+    one_error(&on_interface("eth0", "10.0.0.1 dev eth2:1"), 5, 22, "cannot contain `:`");
+    one_error(&on_interface("eth0", &format!("10.0.0.1 label eth0:{}", "l".repeat(11))), 5, 24, "at most 15");
+}

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::diagnostic::Reporter;
+use super::ifname::{ifname_problem, label_problem, shown};
 use super::lexer::Token;
 use super::model::{Scope, Vip};
 use super::number::parse_uint;
@@ -52,11 +53,23 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
         let value = |rep: &mut Reporter, args: &mut std::slice::Iter<'_, &'t Token>| option_value(rep, opt, args);
         match name {
             "dev" => match value(rep, &mut args) {
-                Some((v, _)) => vip.dev = Some(v),
+                Some((v, tok)) => {
+                    if let Some(why) = ifname_problem(&v) {
+                        rep.error(tok.pos, format!("invalid `dev` {}: {why}", shown(&v)));
+                        ok = false;
+                    }
+                    vip.dev = Some(v);
+                }
                 None => ok = false,
             },
             "label" => match value(rep, &mut args) {
-                Some((v, _)) => vip.label = Some(v),
+                Some((v, tok)) => {
+                    if let Some(why) = label_problem(&v) {
+                        rep.error(tok.pos, format!("invalid `label` {}: {why}", shown(&v)));
+                        ok = false;
+                    }
+                    vip.label = Some(v);
+                }
                 None => ok = false,
             },
             "scope" => match value(rep, &mut args) {
