@@ -566,3 +566,44 @@ fn dev_and_label_on_a_vip_are_checked_like_interface_names() {
     one_error(&on_interface("eth0", "10.0.0.1 dev eth2:1"), 5, 22, "cannot contain `:`");
     one_error(&on_interface("eth0", &format!("10.0.0.1 label eth0:{}", "l".repeat(11))), 5, 24, "at most 15");
 }
+
+#[test]
+fn errors_are_capped_at_the_first_100_in_file_order_then_one_more_errors_line() {
+    // 4096 instances on one VRID: 4095 duplicates. This used to take seconds to print
+    // (each diagnostic re-indexed the whole file); now 100 are kept and rendered.
+    let text: String = (0..4096)
+        .map(|i| format!("vrrp_instance I{i} {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"))
+        .collect();
+    let e = parse_str("t.conf", &text).unwrap_err();
+    assert_eq!(e.errors.len(), MAX_ERRORS);
+    assert_eq!(e.more_errors, 4095 - MAX_ERRORS);
+    // The kept ones are the first a reader meets: instances I1..=I100, line 3 of each.
+    let lines: Vec<u32> = e.errors.iter().map(|d| d.location.line).collect();
+    assert_eq!(lines, (1..=100).map(|i| i * 7 + 3).collect::<Vec<u32>>());
+    let rendered = e.render();
+    assert_eq!(rendered.matches(": error: ").count(), MAX_ERRORS);
+    assert_eq!(rendered.matches("3995 more errors not shown (the first 100 are above)").count(), 1, "{rendered}");
+    assert!(e.to_string().ends_with("\n3995 more errors not shown (the first 100 are above)"));
+}
+
+#[test]
+fn the_kept_errors_are_the_earliest_even_when_a_later_stage_finds_earlier_ones() {
+    // 150 lexer errors at the end of the file are reported before the parser's one on
+    // line 1; the parser's is kept and the last lexer error is the one dropped.
+    let tail: String = (0..150).map(|_| "x \"unterminated\n").collect();
+    let e = parse_str("t.conf", &format!("}}\n{tail}")).unwrap_err();
+    assert_eq!((e.errors.len(), e.more_errors), (MAX_ERRORS, 51));
+    assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (1, 1));
+    assert!(e.errors[0].message.contains("unexpected `}`"), "{:?}", e.errors[0]);
+    assert_eq!(e.errors[99].location.line, 100);
+}
+
+#[test]
+fn a_million_nested_braces_are_refused_at_the_first_too_deep_brace() {
+    let e = parse_str("t.conf", &"{".repeat(1_000_000)).unwrap_err();
+    let deep: Vec<_> = e.errors.iter().filter(|d| d.message.contains("nested more than 64 levels")).collect();
+    assert_eq!(deep.len(), 1, "{:#?}", e.errors);
+    assert_eq!((deep[0].location.line, deep[0].location.column), (1, 65));
+    // Besides it only the outermost block's own complaints: nothing per brace.
+    assert!(e.errors.len() <= 3 && e.more_errors == 0, "{:#?}", e.errors);
+}
