@@ -7,6 +7,9 @@
 //! ones too ("Interface name '…' too long"). Labels (`ip addr … label eth1:vip`) are a
 //! netlink string of at most 15 bytes (`IFA_LABEL`), where `:` is the usual separator.
 
+/// A name read with bytes that were not UTF-8 would reach the kernel changed.
+const NOT_UTF8: &str = "the name holds bytes that are not UTF-8";
+
 /// The kernel's `IFNAMSIZ`, which counts the terminating NUL.
 const IFNAMSIZ: usize = 16;
 
@@ -17,6 +20,9 @@ pub(crate) fn ifname_problem(name: &str) -> Option<String> {
     }
     if name == "." || name == ".." {
         return Some(format!("`{name}` is not a valid interface name"));
+    }
+    if name.contains(char::REPLACEMENT_CHARACTER) {
+        return Some(NOT_UTF8.to_string());
     }
     if let Some(c) = name.chars().find(|&c| c == '/' || c == ':' || c.is_whitespace()) {
         let hint = if c == ':' { " (`eth1:vip` is an address label: use `label` on the address)" } else { "" };
@@ -29,6 +35,9 @@ pub(crate) fn ifname_problem(name: &str) -> Option<String> {
 pub(crate) fn label_problem(label: &str) -> Option<String> {
     if let Some(why) = length_problem(label, "an address label (IFA_LABEL)") {
         return Some(why);
+    }
+    if label.contains(char::REPLACEMENT_CHARACTER) {
+        return Some(NOT_UTF8.to_string());
     }
     label.chars().find(|c| c.is_whitespace()).map(|c| format!("labels cannot contain {}", shown_char(c)))
 }

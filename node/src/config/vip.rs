@@ -7,7 +7,7 @@ use super::ifname::{ifname_problem, label_problem, shown};
 use super::lexer::Token;
 use super::model::{Scope, Vip};
 use super::number::parse_uint;
-use super::parser::{Cursor, Stmt};
+use super::parser::{is_text, Cursor, Stmt};
 
 /// keepalived options vrrpd does not apply, with whether they take a value;
 /// listed so they get a precise warning and their value is not misread.
@@ -43,6 +43,9 @@ pub(crate) fn parse_vip_block<'t>(
 }
 
 fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
+    if !stmt.args.iter().all(|arg| is_text(arg, rep)) {
+        return None;
+    }
     let (addr, prefix_len) = parse_addr_prefix(rep, stmt.key)?;
     let mut vip =
         Vip { addr, prefix_len, dev: None, brd: None, label: None, scope: None, location: rep.loc(stmt.key.pos) };
