@@ -252,6 +252,8 @@ pub struct Instance {
     preempt_until: Option<Instant>,
     /// Why the Master_Down_Timer will fire, if it does.
     down_reason: Reason,
+    /// When a received advert last made us send one out of schedule (`reply_allowed`).
+    last_reply: Option<Instant>,
     master: Option<MasterInfo>,
     stats: Stats,
     actions: Deque<Action, ACTION_QUEUE>,
@@ -271,6 +273,7 @@ impl Instance {
             announce_at: None,
             preempt_until: None,
             down_reason: Reason::MasterNoResponse,
+            last_reply: None,
             master: None,
             stats: Stats::default(),
             actions: Deque::new(),
@@ -711,8 +714,10 @@ impl Instance {
 
     fn master_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertHeader) {
         if adv.priority == 0 {
-            // Another router left: re-assert at once (RFC 9568 §6.4.3).
-            self.send_advert_now(now);
+            // Another router left: re-assert at once (RFC 9568 §6.4.3), within the budget.
+            if self.reply_allowed(now) {
+                self.send_advert_now(now);
+            }
             return;
         }
         let higher = adv.priority > self.priority
@@ -728,9 +733,28 @@ impl Instance {
             // the VIPs too (a spurious takeover after lost adverts), pointing the clients'
             // ARP / neighbour caches at itself; announce them again so the clients come
             // back at once instead of after their cache entries go stale.
-            self.send_advert_now(now);
-            self.push(Action::Announce);
+            if self.reply_allowed(now) {
+                self.send_advert_now(now);
+                self.push(Action::Announce);
+            }
         }
+    }
+
+    /// The budget for sending out of schedule because of a received advert (the replies
+    /// of RFC 9568 §6.4.3 to a lower priority, with its re-announcement, and to priority
+    /// 0): one per advert interval, shared by both. Anyone on the LAN can send adverts
+    /// (the v2 password is plain text), and unbounded each would be an amplifier: one
+    /// spoofed packet, one advert and `garp_master_repeat` broadcasts. The first reply
+    /// goes out at once and resets the Adver_Timer as the RFC says; what arrives in the
+    /// interval after it is only counted (`suppressed_replies`), and leaves the timer
+    /// alone, so the regular adverts keep going out on their schedule whatever the rate.
+    fn reply_allowed(&mut self, now: Instant) -> bool {
+        if self.last_reply.is_some_and(|at| now < at + self.advert_interval()) {
+            bump(&mut self.stats.suppressed_replies);
+            return false;
+        }
+        self.last_reply = Some(now);
+        true
     }
 
     /// Serialises an advert with `priority` into `buf`, returning its length. The source

@@ -166,6 +166,10 @@ pub struct Stats {
     pub sent_advertisements: u64,
     /// Extension: actions dropped because the caller did not drain the queue.
     pub actions_dropped: u64,
+    /// Extension: adverts received as master (lower priority, or priority 0) that RFC 9568
+    /// §6.4.3 would answer at once, left to the regular advert because one was already
+    /// answered within the advert interval.
+    pub suppressed_replies: u64,
 }
 
 /// Router-wide counters (RFC 6527 `vrrpv3RouterChecksumErrors` etc.): errors that happen
@@ -184,7 +188,7 @@ pub struct RouterStats {
 
 impl Stats {
     /// How many counters [`Stats::counters`] reports.
-    pub const COUNTERS: usize = 15;
+    pub const COUNTERS: usize = 16;
 
     /// Every counter, by name and value, in a fixed order (the order `vrrpctl status
     /// --json` lists them). The two reasons are not counters: read them from their fields.
@@ -221,6 +225,7 @@ impl Stats {
             source_address_errors,
             sent_advertisements,
             actions_dropped,
+            suppressed_replies,
         } = self;
         [
             slot("master_transitions", Some("vrrpv3StatisticsMasterTransitions"), Event, master_transitions),
@@ -243,6 +248,7 @@ impl Stats {
             slot("auth_type_mismatch", Some("vrrpStatsAuthTypeMismatch"), RxError, auth_type_mismatch),
             slot("source_address_errors", None, RxError, source_address_errors),
             slot("actions_dropped", None, LocalError, actions_dropped),
+            slot("suppressed_replies", None, Event, suppressed_replies),
         ]
     }
 }
@@ -317,6 +323,7 @@ mod tests {
             source_address_errors: 13,
             sent_advertisements: 14,
             actions_dropped: 15,
+            suppressed_replies: 16,
         }
     }
 

@@ -17,6 +17,9 @@
 //!   (RFC 9568 erratum 8298);
 //! - each `SendAdvert` serialises with `write_advert` and parses back (same VRID,
 //!   priority, version, addresses); its priority is the instance's or 0;
+//! - an advert sent because of a received packet (RFC 9568 §6.4.3's replies to a lower
+//!   priority or to priority 0) comes at least one advert interval after the previous
+//!   such advert of that instance, however many packets arrive;
 //! - `AddVips` / `RemoveVips` alternate, VIPs are held exactly while Master, and
 //!   `Announce` only happens while they are held;
 //! - no action was dropped;
@@ -327,12 +330,16 @@ fn config(spec: &Spec, k: &Knobs) -> InstanceConfig {
 struct Model {
     state: [State; INSTANCES],
     vips_held: [bool; INSTANCES],
+    /// When each instance last sent an advert in reply to a packet.
+    last_reply: [Option<Instant>; INSTANCES],
 }
 
 struct World {
     router: Router<CAPACITY>,
     now: Instant,
     model: Model,
+    /// The op being checked is a packet: any advert it produced is a reply.
+    replying: bool,
 }
 
 fuzz_target!(|input: Input| {
@@ -353,13 +360,17 @@ fuzz_target!(|input: Input| {
         model: Model {
             state: [State::Initialize; INSTANCES],
             vips_held: [false; INSTANCES],
+            last_reply: [None; INSTANCES],
         },
+        replying: false,
     };
     world.check();
     for op in input.ops.iter().take(MAX_OPS) {
         trace!("[{:?}] {op:?}", world.now);
         world.apply(op);
+        world.replying = matches!(op, Op::Packet(_));
         world.check();
+        world.replying = false;
     }
     // Whatever happened, a full shutdown is clean and leaves no timers behind.
     world.router.shutdown_all(world.now);
@@ -662,6 +673,16 @@ impl World {
                     assert_eq!(repr.interval_cs(), cfg.advert_interval_cs);
                     assert!(repr.addresses.same_set_as(&cfg.vips));
                     assert_eq!(n, repr.buffer_len());
+                    if self.replying {
+                        let interval = Duration::from_centis(u64::from(cfg.advert_interval_cs));
+                        if let Some(last) = self.model.last_reply[i] {
+                            assert!(
+                                now >= last + interval,
+                                "#{i}: replied at {last:?} and again at {now:?}"
+                            );
+                        }
+                        self.model.last_reply[i] = Some(now);
+                    }
                 }
                 Action::AddVips => {
                     assert!(!self.model.vips_held[i], "#{i}: AddVips twice");

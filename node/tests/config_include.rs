@@ -123,3 +123,51 @@ fn non_utf8_file_is_an_error_with_position() {
     assert_eq!(err.errors.len(), 1);
     assert_eq!((err.errors[0].location.line, err.errors[0].location.column), (2, 14));
 }
+
+/// The seed instance, with `extra` (raw bytes) inserted as its first lines.
+fn seed_with(extra: &[u8]) -> Vec<u8> {
+    let mut text = b"vrrp_instance VI {\n".to_vec();
+    text.extend_from_slice(extra);
+    text.extend_from_slice(
+        b"    interface eth1\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1/24\n    }\n}\n",
+    );
+    text
+}
+
+#[test]
+fn latin1_and_gbk_bytes_in_comments_and_quoted_strings_are_accepted_as_keepalived_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 = b"# r\xe9seau de l'\xe9tage\n    ! caf\xe9\n";
+    // "主备切换" (failover) in GBK.
+    let gbk = b"    # \xd6\xf7\xb1\xb8\xc7\xd0\xbb\xbb\n";
+    for (name, extra) in [("latin1.conf", &latin1[..]), ("gbk.conf", &gbk[..])] {
+        std::fs::write(dir.path().join(name), seed_with(extra)).unwrap();
+        let cfg = load(&dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {}", e.render()));
+        assert_eq!(cfg.instances[0].vrid, 51, "{name}");
+    }
+    // Kept lossily where a quoted value is kept.
+    let quoted = b"global_defs {\n    router_id \"caf\xe9\"\n}\n";
+    std::fs::write(dir.path().join("quoted.conf"), quoted).unwrap();
+    let cfg = load(&dir.path().join("quoted.conf")).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(cfg.global.router_id.as_deref(), Some("caf\u{fffd}"));
+}
+
+#[test]
+fn non_utf8_bytes_where_text_is_needed_are_errors_at_the_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    // A keyword; and a quoted number is still no number.
+    let text = seed_with(b"    # fine: \xe9\n    pr\xe9empt\n    garp_master_delay \"\xe9\"\n");
+    std::fs::write(dir.path().join("k.conf"), text).unwrap();
+    let err = load(&dir.path().join("k.conf")).expect_err("expected errors");
+    let found: Vec<(u32, u32)> = err.errors.iter().map(|d| (d.location.line, d.location.column)).collect();
+    assert_eq!(found, vec![(3, 7), (4, 23)], "{}", err.render());
+    assert!(err.errors[0].message.contains("not UTF-8"), "{}", err.render());
+
+    // An interface name even when quoted: the kernel would get other bytes.
+    let text = b"vrrp_instance VI {\n    interface \"eth\xe9\"\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1/24\n    }\n}\n";
+    std::fs::write(dir.path().join("i.conf"), text).unwrap();
+    let err = load(&dir.path().join("i.conf")).expect_err("expected errors");
+    assert_eq!(err.errors.len(), 1, "{}", err.render());
+    assert_eq!((err.errors[0].location.line, err.errors[0].location.column), (2, 15));
+    assert!(err.errors[0].message.contains("not UTF-8"), "{}", err.render());
+}

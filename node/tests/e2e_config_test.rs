@@ -34,6 +34,10 @@ const BROKEN: &[(&str, &[Expected])] = &[
     ("broken/duplicate_vrid.conf", &[(11, 23, "virtual_router_id 51 on eth1 (IPv4) is already used")]),
     ("broken/mixed_families.conf", &[(7, 9, "mixes address families")]),
     ("broken/auth_ah.conf", &[(2, 15, "auth_type AH is not supported")]),
+    (
+        "broken/ifname.conf",
+        &[(4, 15, "16 bytes, at most 15 fit a Linux interface name"), (7, 26, "interface names cannot contain `:`")],
+    ),
 ];
 
 #[test]

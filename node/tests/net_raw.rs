@@ -1,10 +1,14 @@
 //! VRRP raw sockets between two lab hosts, IPv4 and IPv6.
 
-use std::io;
+use std::io::{self, IoSliceMut};
 use std::net::IpAddr;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use vrrp_core::wire::{GROUP_V4, GROUP_V6};
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrStorage};
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
+
+use vrrp_core::wire::{GROUP_V4, GROUP_V6, IP_PROTOCOL};
 use vrrp_lab::{require_root, Lan, HOST_IFNAME};
 use vrrp_node::net::{Received, RecvError, VrrpSocket};
 
@@ -138,4 +142,69 @@ async fn family_mismatch_is_an_error() {
     let a = open(&lan, "a", v4(&lan, "a"));
     let err = a.send_to(PAYLOAD, GROUP_V6.into()).await.unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}
+
+/// DSCP CS6 (network control) in the TOS / traffic class byte, what keepalived marks its
+/// adverts with (core/tests/vectors/README.md).
+const CS6: u8 = 0xc0;
+
+/// A plain raw protocol-112 socket on `host`'s eth1 that reports the received IPv4 TOS /
+/// IPv6 traffic class (IP_RECVTOS / IPV6_RECVTCLASS), which `VrrpSocket` does not.
+fn marking_listener(lan: &Lan, host: &str, ipv6: bool) -> Socket {
+    let ifindex = lan.ifindex(host).unwrap();
+    lan.run_in(host, || -> io::Result<Socket> {
+        let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
+        let s = Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(IP_PROTOCOL))))?;
+        s.bind_device(Some(HOST_IFNAME.as_bytes()))?;
+        s.set_read_timeout(Some(Duration::from_secs(3)))?;
+        if ipv6 {
+            s.join_multicast_v6(&GROUP_V6, ifindex)?;
+            s.set_recv_tclass_v6(true)?;
+        } else {
+            s.join_multicast_v4_n(&GROUP_V4, &InterfaceIndexOrAddress::Index(ifindex))?;
+            s.set_recv_tos_v4(true)?;
+        }
+        Ok(s)
+    })
+    .unwrap()
+    .unwrap()
+}
+
+/// The TOS / traffic class of the next datagram on `s`.
+fn received_marking(s: &Socket) -> u8 {
+    let mut buf = [0u8; 1500];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut cmsg = nix::cmsg_space!(libc::c_int);
+    let msg = recvmsg::<SockaddrStorage>(s.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())
+        .expect("no advert within 3 s");
+    let mut marking = None;
+    for c in msg.cmsgs().unwrap() {
+        match c {
+            ControlMessageOwned::Ipv4Tos(tos) => marking = Some(tos),
+            ControlMessageOwned::Ipv6TClass(tc) => marking = u8::try_from(tc).ok(),
+            _ => {}
+        }
+    }
+    marking.expect("no IP_TOS / IPV6_TCLASS control message")
+}
+
+/// Adverts are marked DSCP CS6 (TOS / traffic class 0xc0) as keepalived's are, so QoS that
+/// drops by class under congestion keeps them; both the advert path (`send`) and the
+/// unicast / TTL-override path (`sendmsg`) carry it.
+#[tokio::test]
+async fn adverts_are_marked_dscp_cs6() {
+    if !require_root("net_raw::adverts_are_marked_dscp_cs6") {
+        return;
+    }
+    let lan = two_hosts("raw-dscp");
+    for ipv6 in [false, true] {
+        let source = if ipv6 { ll } else { v4 };
+        let group: IpAddr = if ipv6 { GROUP_V6.into() } else { GROUP_V4.into() };
+        let a = open(&lan, "a", source(&lan, "a"));
+        let listener = marking_listener(&lan, "b", ipv6);
+        a.send(PAYLOAD).await.unwrap();
+        assert_eq!(received_marking(&listener), CS6, "advert, ipv6={ipv6}");
+        a.send_with_ttl(PAYLOAD, group, 255).await.unwrap();
+        assert_eq!(received_marking(&listener), CS6, "sendmsg path, ipv6={ipv6}");
+    }
 }

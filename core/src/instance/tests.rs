@@ -217,6 +217,102 @@ fn rfc9568_6_4_3_master_receives_lower_priority_sends_advert_at_once() {
     assert_eq!(i.poll_timeout(), Some(t(10_000)));
 }
 
+/// A lower-priority advert from the LAN at `now` (v2: the seed's password).
+fn lower(i: &mut Instance, now: Instant) -> std::vec::Vec<Action> {
+    deliver(i, now, &cfg(i.config().version, 100, a4(12)), 100).unwrap();
+    drain(i)
+}
+
+fn us(micros: u64) -> Duration {
+    Duration::from_micros(micros)
+}
+
+#[test]
+fn rfc9568_6_4_3_lower_priority_replies_are_bounded_per_interval() {
+    let mut i = master(Version::V2, 150);
+    let reply = [Action::SendAdvert { priority: 150 }, Action::Announce];
+    assert_eq!(lower(&mut i, t(9000)), reply, "the first is answered at once");
+    assert_eq!(i.poll_timeout(), Some(t(10_000)), "and resets the Adver_Timer");
+    // 999 more within the interval (the last a microsecond before it ends): counted only.
+    for k in 1..999 {
+        assert_eq!(lower(&mut i, t(9000 + k)), [], "#{k}");
+    }
+    assert_eq!(lower(&mut i, t(10_000) - us(1)), []);
+    assert_eq!(i.stats().suppressed_replies, 999);
+    assert_eq!(i.stats().rcvd_advertisements, 1000);
+    assert_eq!(i.poll_timeout(), Some(t(10_000)), "suppressed ones leave the timer alone");
+    // The regular advert on its grid, then, the interval over, the next one is answered.
+    i.handle_timeout(t(10_000));
+    assert_eq!(drain(&mut i), [Action::SendAdvert { priority: 150 }]);
+    assert_eq!(lower(&mut i, t(10_000)), reply);
+    assert_eq!(lower(&mut i, t(10_500)), []);
+    assert_eq!(i.stats().suppressed_replies, 1000);
+    assert_eq!(i.state(), State::Master);
+}
+
+#[test]
+fn rfc9568_6_4_3_a_reply_flood_never_delays_the_regular_adverts() {
+    // One lower-priority advert every 100 µs for 10 s, timers fired when due, as an event
+    // loop does: the adverts still go out at least once per interval (a flood that pushed
+    // the Adver_Timer back would silence the master, and the backups would take over),
+    // any one interval holds at most two (the regular one and one reply) and one
+    // announcement, and every packet is answered or counted.
+    let mut i = master(Version::V2, 150);
+    let start = t(9000);
+    while let Some(due) = i.poll_timeout().filter(|d| *d <= start) {
+        i.handle_timeout(due);
+    }
+    drain(&mut i);
+    let (mut adverts, mut announces) = (std::vec::Vec::new(), std::vec::Vec::new());
+    let mut now = start;
+    let mut packets = 0u64;
+    while now < start + Duration::from_secs(10) {
+        while let Some(due) = i.poll_timeout().filter(|d| *d <= now) {
+            i.handle_timeout(due);
+            for a in drain(&mut i) {
+                assert_eq!(a, Action::SendAdvert { priority: 150 }, "{due:?}");
+                adverts.push(due);
+            }
+        }
+        for a in lower(&mut i, now) {
+            match a {
+                Action::SendAdvert { .. } => adverts.push(now),
+                Action::Announce => announces.push(now),
+                other => panic!("{other:?}"),
+            }
+        }
+        packets += 1;
+        now = now + us(100);
+    }
+    let second = Duration::from_secs(1);
+    assert!(adverts.windows(2).all(|w| w[1].saturating_since(w[0]) <= second), "{adverts:?}");
+    assert!(adverts.windows(3).all(|w| w[2].saturating_since(w[0]) >= second), "3 in one interval: {adverts:?}");
+    assert!(announces.windows(2).all(|w| w[1].saturating_since(w[0]) >= second), "{announces:?}");
+    assert_eq!(announces.len(), 10);
+    assert!((19..=21).contains(&adverts.len()), "{}: {adverts:?}", adverts.len());
+    assert_eq!(i.stats().suppressed_replies, packets - announces.len() as u64);
+    assert_eq!(i.state(), State::Master);
+}
+
+#[test]
+fn rfc9568_6_4_3_priority_zero_and_lower_priority_replies_share_one_budget() {
+    let advert = Action::SendAdvert { priority: 150 };
+    let mut i = master(Version::V3, 150);
+    let zero = |i: &mut Instance, now: Instant| {
+        deliver(i, now, &cfg(Version::V3, 200, a4(12)), 0).unwrap();
+        drain(i)
+    };
+    assert_eq!(zero(&mut i, t(9000)), [advert]);
+    assert_eq!(zero(&mut i, t(9001)), [], "priority 0 again");
+    assert_eq!(lower(&mut i, t(9002)), [], "then a lower priority");
+    assert_eq!(i.stats().suppressed_replies, 2);
+    assert_eq!(lower(&mut i, t(10_000)), [advert, Action::Announce]);
+    assert_eq!(zero(&mut i, t(10_999)), [], "the lower priority's reply used it");
+    assert_eq!(zero(&mut i, t(11_000)), [advert]);
+    assert_eq!(i.stats().suppressed_replies, 3);
+    assert_eq!(i.stats().rcvd_pri_zero_packets, 4);
+}
+
 #[test]
 fn rfc9568_6_4_3_master_receives_higher_priority_steps_down() {
     let mut i = master(Version::V3, 100);

@@ -56,16 +56,31 @@ impl fmt::Display for Diagnostic {
 /// can quote them.
 #[derive(Debug, Clone)]
 pub struct ConfigErrors {
+    /// The first [`MAX_ERRORS`] errors in file order.
     pub errors: Vec<Diagnostic>,
+    /// Errors found beyond those, counted but not kept.
+    pub more_errors: usize,
     pub warnings: Vec<Diagnostic>,
     pub(crate) sources: SourceMap,
 }
+
+/// Errors kept per load: enough to fix a file in one round, and a bound on the memory a
+/// file of a million mistakes can take (and on how long rendering them takes).
+pub const MAX_ERRORS: usize = 100;
 
 impl ConfigErrors {
     /// For callers (and tests) that build the error themselves; rendering then
     /// shows no source lines.
     pub fn new(errors: Vec<Diagnostic>, warnings: Vec<Diagnostic>) -> Self {
-        ConfigErrors { errors, warnings, sources: SourceMap::default() }
+        ConfigErrors { errors, more_errors: 0, warnings, sources: SourceMap::default() }
+    }
+
+    /// The line that stands for the errors not kept, if any.
+    pub fn more_errors_line(&self) -> Option<String> {
+        (self.more_errors > 0).then(|| {
+            let s = if self.more_errors == 1 { "" } else { "s" };
+            format!("{} more error{s} not shown (the first {} are above)", self.more_errors, self.errors.len())
+        })
     }
 }
 
@@ -86,6 +101,9 @@ impl fmt::Display for ConfigErrors {
             }
             write!(f, "{d}")?;
         }
+        if let Some(more) = self.more_errors_line() {
+            write!(f, "\n{more}")?;
+        }
         Ok(())
     }
 }
@@ -97,7 +115,12 @@ impl std::error::Error for ConfigErrors {}
 #[derive(Debug, Default)]
 pub(crate) struct Reporter {
     pub sources: SourceMap,
+    /// At most [`MAX_ERRORS`]: the earliest in file order of all reported.
     pub errors: Vec<Diagnostic>,
+    /// How many errors beyond [`MAX_ERRORS`] were reported (and dropped).
+    pub more_errors: usize,
+    /// Where in `errors` the one latest in file order is, once `errors` is full.
+    latest: Option<usize>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -116,8 +139,29 @@ impl Reporter {
         self.warn_at(location, message);
     }
 
+    /// Stages report out of file order (lexing first, cross-checks last), so once
+    /// [`MAX_ERRORS`] are kept a new error replaces the latest kept one when it comes
+    /// earlier in the files: what is kept is the first [`MAX_ERRORS`] a reader meets.
     pub fn error_at(&mut self, location: SourceLocation, message: impl Into<String>) {
-        self.errors.push(Diagnostic { severity: Severity::Error, location, message: message.into() });
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(Diagnostic { severity: Severity::Error, location, message: message.into() });
+            return;
+        }
+        self.more_errors += 1;
+        let key = |d: &SourceLocation| self.sources.order_key(d);
+        let latest = match self.latest {
+            Some(i) => i,
+            None => {
+                let i = (0..self.errors.len()).max_by_key(|&i| key(&self.errors[i].location)).unwrap_or(0);
+                self.latest = Some(i);
+                i
+            }
+        };
+        let Some(kept) = self.errors.get(latest) else { return };
+        if key(&location) < key(&kept.location) {
+            self.errors[latest] = Diagnostic { severity: Severity::Error, location, message: message.into() };
+            self.latest = None;
+        }
     }
 
     pub fn warn_at(&mut self, location: SourceLocation, message: impl Into<String>) {
@@ -133,7 +177,12 @@ impl Reporter {
         if self.errors.is_empty() {
             Ok((value, self.warnings))
         } else {
-            Err(ConfigErrors { errors: self.errors, warnings: self.warnings, sources: self.sources })
+            Err(ConfigErrors {
+                errors: self.errors,
+                more_errors: self.more_errors,
+                warnings: self.warnings,
+                sources: self.sources,
+            })
         }
     }
 }

@@ -27,10 +27,9 @@ pub(crate) fn expand_file(path: &Path, rep: &mut Reporter) -> Vec<Token> {
     let id = ex.rep.sources.add(path.to_path_buf(), String::new());
     match bytes {
         Ok(bytes) => {
-            if let Some(id) = ex.add_text(path, bytes, Some(id)) {
-                ex.stack.push(std::fs::canonicalize(path).ok());
-                ex.expand(id, path.parent().map(Path::to_path_buf), 0);
-            }
+            let id = ex.add_text(path, bytes, Some(id));
+            ex.stack.push(std::fs::canonicalize(path).ok());
+            ex.expand(id, path.parent().map(Path::to_path_buf), 0);
         }
         Err(e) => ex.rep.error(Reporter::file_start(id), format!("cannot read configuration file: {e}")),
     }
@@ -163,45 +162,27 @@ impl Expander<'_> {
                 return;
             }
         };
-        if let Some(id) = self.add_text(path, bytes, None) {
-            self.stack.push(canonical);
-            self.expand(id, path.parent().map(Path::to_path_buf), depth);
-            self.stack.pop();
-        }
+        let id = self.add_text(path, bytes, None);
+        self.stack.push(canonical);
+        self.expand(id, path.parent().map(Path::to_path_buf), depth);
+        self.stack.pop();
     }
 
-    /// Registers a file's text; `None` (after reporting) when it is not UTF-8,
-    /// since guessing at bytes in passwords or names would be worse than stopping.
-    fn add_text(&mut self, path: &Path, bytes: Vec<u8>, reuse: Option<FileId>) -> Option<FileId> {
-        match String::from_utf8(bytes) {
-            Ok(text) => Some(match reuse {
-                Some(id) => {
-                    self.rep.sources.set_text(id, text);
-                    id
-                }
-                None => self.rep.sources.add(path.to_path_buf(), text),
-            }),
-            Err(e) => {
-                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                let prefix = String::from_utf8_lossy(valid).into_owned();
-                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let id = match reuse {
-                    Some(id) => {
-                        self.rep.sources.set_text(id, text);
-                        id
-                    }
-                    None => self.rep.sources.add(path.to_path_buf(), text),
-                };
-                let line = prefix.matches('\n').count() + 1;
-                let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                let pos = super::source::Pos {
-                    file: id,
-                    line: u32::try_from(line).unwrap_or(u32::MAX),
-                    column: u32::try_from(column).unwrap_or(u32::MAX),
-                };
-                self.rep.error(pos, "file is not valid UTF-8");
-                None
+    /// Registers a file's text. Bytes that are not UTF-8 become U+FFFD: keepalived reads
+    /// bytes, and Latin-1 or GBK in a comment or a quoted string is common in files that
+    /// work there. Where a token must be text (a keyword, a value read unquoted, an
+    /// interface name), the parser reports the replacement at its position.
+    fn add_text(&mut self, path: &Path, bytes: Vec<u8>, reuse: Option<FileId>) -> FileId {
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        match reuse {
+            Some(id) => {
+                self.rep.sources.set_text(id, text);
+                id
             }
+            None => self.rep.sources.add(path.to_path_buf(), text),
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::diagnostic::{Reporter, SourceLocation};
+use super::ifname::{ifname_problem, shown};
 use super::lexer::Token;
 use super::model::{Auth, InitialState, Version};
 use super::parser::{Cursor, Stmt};
@@ -155,7 +156,13 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
         }
         "interface" => {
             if let Some(tok) = s.one_arg(rep, "<ifname>") {
-                inst.interface = tok.word().map(str::to_string);
+                let name = tok.word().unwrap_or_default();
+                // Kept even when invalid: the error already fails the file, and
+                // "has no interface" would only repeat it.
+                if let Some(why) = ifname_problem(name) {
+                    rep.error(tok.pos, format!("invalid `interface` {}: {why}", shown(name)));
+                }
+                inst.interface = Some(name.to_string());
             }
         }
         "virtual_router_id" => {

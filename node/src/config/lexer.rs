@@ -47,14 +47,25 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || is_comment(c) || matches!(c, '{' | '}' | '"')
 }
 
+/// Deepest block nesting accepted. keepalived's own grammar goes five deep at most
+/// (`virtual_server` > `real_server` > `HTTP_GET` > `url`); the bound keeps a file of a
+/// million `{` from costing a token each.
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// Splits `text` into tokens. Blocks nested deeper than [`MAX_NESTING`] are reported at
+/// their first `{` and dropped up to its matching `}`, so their contents cost nothing.
 pub(crate) fn lex(file: FileId, text: &str, rep: &mut Reporter) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
     let mut line: u32 = 1;
     let mut column: u32 = 1;
+    // Depth within this file (a `}` closing an includer's block does not go below 0).
+    let mut depth = 0usize;
+    let mut too_deep_reported = false;
 
     while let Some(&c) = chars.peek() {
         let pos = Pos { file, line, column };
+        let dropping = depth > MAX_NESTING;
         if c == '\n' {
             chars.next();
             line = line.saturating_add(1);
@@ -70,7 +81,18 @@ pub(crate) fn lex(file: FileId, text: &str, rep: &mut Reporter) -> Vec<Token> {
             chars.next();
             column = column.saturating_add(1);
             let kind = if c == '{' { TokenKind::Open } else { TokenKind::Close };
-            tokens.push(Token { kind, pos });
+            if c == '{' {
+                depth += 1;
+                if depth > MAX_NESTING && !too_deep_reported {
+                    too_deep_reported = true;
+                    rep.error(pos, format!("blocks nested more than {MAX_NESTING} levels deep; this block is skipped"));
+                }
+            } else {
+                depth = depth.saturating_sub(1);
+            }
+            if !dropping && depth <= MAX_NESTING {
+                tokens.push(Token { kind, pos });
+            }
         } else if c == '"' {
             chars.next();
             column = column.saturating_add(1);
@@ -94,13 +116,16 @@ pub(crate) fn lex(file: FileId, text: &str, rep: &mut Reporter) -> Vec<Token> {
                             value.push(escaped);
                         }
                     }
+                    _ if dropping => {}
                     _ => value.push(c),
                 }
             }
-            if !closed {
+            if !closed && !dropping {
                 rep.error(pos, "unterminated quoted string: expected a closing `\"` on the same line");
             }
-            tokens.push(Token { kind: TokenKind::Word { text: value, quoted: true }, pos });
+            if !dropping {
+                tokens.push(Token { kind: TokenKind::Word { text: value, quoted: true }, pos });
+            }
         } else {
             let mut value = String::new();
             while let Some(&c) = chars.peek() {
@@ -109,9 +134,13 @@ pub(crate) fn lex(file: FileId, text: &str, rep: &mut Reporter) -> Vec<Token> {
                 }
                 chars.next();
                 column = column.saturating_add(1);
-                value.push(c);
+                if !dropping {
+                    value.push(c);
+                }
             }
-            tokens.push(Token { kind: TokenKind::Word { text: value, quoted: false }, pos });
+            if !dropping {
+                tokens.push(Token { kind: TokenKind::Word { text: value, quoted: false }, pos });
+            }
         }
     }
     tokens
@@ -176,6 +205,29 @@ mod tests {
         assert_eq!(rep.errors.len(), 1);
         assert_eq!(rep.errors[0].location.line, 1);
         assert_eq!(rep.errors[0].location.column, 3);
+    }
+
+    #[test]
+    fn blocks_nested_too_deep_are_one_error_at_the_first_too_deep_brace_and_cost_no_tokens() {
+        let mut rep = Reporter::default();
+        let toks = lex(0, &"{".repeat(1_000_000), &mut rep);
+        assert_eq!(toks.len(), MAX_NESTING, "only the braces up to the limit are kept");
+        assert_eq!(rep.errors.len(), 1, "{:?}", rep.errors);
+        let column = u32::try_from(MAX_NESTING + 1).unwrap();
+        assert_eq!((rep.errors[0].location.line, rep.errors[0].location.column), (1, column));
+        assert!(rep.errors[0].message.contains("nested more than 64 levels"), "{:?}", rep.errors);
+
+        // The too-deep block is dropped up to its own `}`; what follows is read again.
+        let mut rep = Reporter::default();
+        let text = format!("{}x \"{{\" }}y{}", "{".repeat(MAX_NESTING + 1), "}".repeat(MAX_NESTING));
+        let toks = lex(0, &text, &mut rep);
+        assert_eq!(rep.errors.len(), 1, "{:?}", rep.errors);
+        assert_eq!(toks.len(), 2 * MAX_NESTING + 1, "{toks:?}");
+        assert_eq!(toks[MAX_NESTING].word(), Some("y"));
+        // 64 levels are fine.
+        let mut rep = Reporter::default();
+        lex(0, &format!("{}{}", "{".repeat(MAX_NESTING), "}".repeat(MAX_NESTING)), &mut rep);
+        assert!(rep.errors.is_empty(), "{:?}", rep.errors);
     }
 
     #[test]

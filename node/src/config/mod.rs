@@ -8,6 +8,7 @@
 mod diagnostic;
 mod document;
 mod global;
+mod ifname;
 mod include;
 mod instance;
 mod lexer;
@@ -22,7 +23,7 @@ mod vip;
 
 use std::path::Path;
 
-pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation};
+pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{Auth, Config, Family, GlobalDefs, InitialState, Scope, Version, Vip, VrrpInstance};
 pub use render::render_warnings;
 
@@ -55,8 +56,7 @@ fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Config, ConfigErrors> {
 /// checks); users read files top to bottom, so present them that way.
 fn sort_by_position(rep: &mut Reporter) {
     let sources = &rep.sources;
-    let key =
-        |d: &Diagnostic| (sources.find(&d.location.file).unwrap_or(usize::MAX), d.location.line, d.location.column);
+    let key = |d: &Diagnostic| sources.order_key(&d.location);
     rep.errors.sort_by_cached_key(key);
     rep.warnings.sort_by_cached_key(key);
 }

@@ -52,6 +52,15 @@ impl<'t> Cursor<'t> {
                     self.skip_block(tok, rep);
                 }
                 TokenKind::Word { text, .. } => {
+                    if !is_text(tok, rep) {
+                        // Not a keyword anyone can mean: skip the statement, and its block.
+                        self.skip_line(tok);
+                        if let Some(open @ Token { kind: TokenKind::Open, .. }) = self.toks.get(self.pos) {
+                            self.pos += 1;
+                            self.skip_block(open, rep);
+                        }
+                        continue;
+                    }
                     let mut args = Vec::new();
                     while let Some(next) = self.toks.get(self.pos) {
                         if !next.same_line(tok) || next.word().is_none() {
@@ -71,6 +80,13 @@ impl<'t> Cursor<'t> {
                     return Item::Stmt(Stmt { key: tok, name: text, args, block });
                 }
             }
+        }
+    }
+
+    /// Consumes the words after `tok` on its line.
+    fn skip_line(&mut self, tok: &Token) {
+        while self.toks.get(self.pos).is_some_and(|next| next.same_line(tok) && next.word().is_some()) {
+            self.pos += 1;
         }
     }
 
@@ -112,6 +128,24 @@ impl<'t> Cursor<'t> {
             }
         }
     }
+}
+
+/// `false`, after an error at the offending character, when an unquoted word holds bytes
+/// that were not UTF-8 (read as U+FFFD): fine in a comment, a quoted string or a
+/// skipped section, but a keyword or a value read as text must be text.
+pub(crate) fn is_text(tok: &Token, rep: &mut Reporter) -> bool {
+    let TokenKind::Word { text, quoted: false } = &tok.kind else {
+        return true;
+    };
+    let Some(at) = text.chars().position(|c| c == char::REPLACEMENT_CHARACTER) else {
+        return true;
+    };
+    let column = tok.pos.column.saturating_add(u32::try_from(at).unwrap_or(u32::MAX));
+    rep.error(
+        super::source::Pos { column, ..tok.pos },
+        "invalid text: this byte is not UTF-8 (quote the value if it may hold any bytes)",
+    );
+    false
 }
 
 /// Reported at the `{`, since the end of file says nothing about which block
@@ -170,7 +204,7 @@ impl<'t> Stmt<'t> {
         if let Some(extra) = self.args.get(max) {
             rep.warn(extra.pos, format!("extra argument after `{}` ignored", self.name));
         }
-        Some(first)
+        is_text(first, rep).then_some(*first)
     }
 
     /// `keyword N` with N in `range`.

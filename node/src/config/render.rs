@@ -10,11 +10,22 @@ use super::diagnostic::{ConfigErrors, Diagnostic, Severity};
 use super::source::{token_span, SourceMap};
 
 impl ConfigErrors {
-    /// Errors first, then warnings, each with its source line when known.
+    /// Errors first (and the count of those not kept), then warnings, each with its
+    /// source line when known.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for d in self.errors.iter().chain(&self.warnings) {
-            render_one(&mut out, d, Some(&self.sources));
+        // Built once: codespan indexes each file's lines when it is added, which per
+        // diagnostic made a file with thousands of errors quadratic to print.
+        let files = Files::new(&self.sources);
+        for d in &self.errors {
+            render_one(&mut out, d, Some(&files));
+        }
+        if let Some(more) = self.more_errors_line() {
+            out.push_str(&more);
+            out.push('\n');
+        }
+        for d in &self.warnings {
+            render_one(&mut out, d, Some(&files));
         }
         out
     }
@@ -30,22 +41,39 @@ pub fn render_warnings(ws: &[Diagnostic]) -> String {
     out
 }
 
-fn render_one(out: &mut String, d: &Diagnostic, sources: Option<&SourceMap>) {
+/// Every source file, indexed for codespan, in [`SourceMap`] order.
+struct Files<'s> {
+    sources: &'s SourceMap,
+    files: SimpleFiles<String, &'s str>,
+}
+
+impl<'s> Files<'s> {
+    fn new(sources: &'s SourceMap) -> Self {
+        let mut files = SimpleFiles::new();
+        for f in sources.files() {
+            files.add(f.path.display().to_string(), f.text.as_str());
+        }
+        Files { sources, files }
+    }
+}
+
+fn render_one(out: &mut String, d: &Diagnostic, files: Option<&Files<'_>>) {
     out.push_str(&d.to_string());
     out.push('\n');
-    if let Some(snippet) = sources.and_then(|s| snippet(d, s)) {
+    if let Some(snippet) = files.and_then(|f| snippet(d, f)) {
         out.push_str(&snippet);
     }
 }
 
 /// The codespan rendering minus its own header line (ours replaces it).
-fn snippet(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
-    let idx = sources.find(&d.location.file)?;
-    let file = sources.files().get(idx)?;
-    let span = token_span(&file.text, d.location.line, d.location.column)?;
+fn snippet(d: &Diagnostic, files: &Files<'_>) -> Option<String> {
+    let id = files.sources.find(&d.location.file)?;
+    let line_index = usize::try_from(d.location.line.checked_sub(1)?).ok()?;
+    let line = codespan_reporting::files::Files::line_range(&files.files, id, line_index).ok()?;
+    let text = files.sources.files().get(id)?.text.get(line.clone())?;
+    let within = token_span(text, 1, d.location.column)?;
+    let span = line.start + within.start..line.start + within.end;
 
-    let mut files = SimpleFiles::new();
-    let id = files.add(file.path.display().to_string(), file.text.as_str());
     let cs = match d.severity {
         Severity::Error => CsDiagnostic::error(),
         Severity::Warning => CsDiagnostic::warning(),
@@ -54,7 +82,7 @@ fn snippet(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     .with_labels(vec![Label::primary(id, span)]);
 
     let config = term::Config { chars: Chars::ascii(), ..term::Config::default() };
-    let text = term::emit_into_string(&config, &files, &cs).ok()?;
+    let text = term::emit_into_string(&config, &files.files, &cs).ok()?;
     // Messages are single-line, so the header is exactly the first line.
     let body = text.split_once('\n').map(|(_, rest)| rest)?;
     Some(body.to_string())
@@ -75,6 +103,7 @@ mod tests {
                 location: SourceLocation { file: "x.conf".into(), line: 2, column: 12 },
                 message: "bad priority".into(),
             }],
+            more_errors: 0,
             warnings: vec![],
             sources,
         };

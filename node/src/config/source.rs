@@ -57,6 +57,12 @@ impl SourceMap {
     pub fn find(&self, path: &Path) -> Option<usize> {
         self.files.iter().position(|f| f.path == path)
     }
+
+    /// Sorts locations the way a reader meets them: files in reading order, then line
+    /// and column.
+    pub fn order_key(&self, loc: &super::diagnostic::SourceLocation) -> (usize, u32, u32) {
+        (self.find(&loc.file).unwrap_or(usize::MAX), loc.line, loc.column)
+    }
 }
 
 /// Byte range of the token starting at (line, column), for caret rendering.

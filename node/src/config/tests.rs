@@ -532,3 +532,78 @@ fn repeated_single_valued_keyword_warns_at_the_second_and_the_last_wins() {
     let two = format!("{}{}", instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    virtual_ipaddress {\n        10.0.0.2\n    }\n"), instance("    interface eth0\n    virtual_router_id 2\n    virtual_ipaddress {\n        10.0.0.3\n    }\n").replace("vrrp_instance A", "vrrp_instance B"));
     assert!(warnings(&two).is_empty(), "{:?}", warnings(&two));
 }
+
+/// An instance on `interface` with one `virtual_ipaddress` line `vip` (file line 5).
+fn on_interface(interface: &str, vip: &str) -> String {
+    instance(&format!(
+        "    interface {interface}\n    virtual_router_id 1\n    virtual_ipaddress {{\n        {vip}\n    }}\n"
+    ))
+}
+
+#[test]
+fn interface_names_the_kernel_would_refuse_are_errors_at_the_name() {
+    // IFNAMSIZ - 1 = 15 bytes is the longest; 16, 300 and 100 000 used to pass and then
+    // fail (or panic inside netlink-packet-route) at start.
+    assert_eq!(ok(&on_interface(&"x".repeat(15), "10.0.0.1")).instances[0].interface, "x".repeat(15));
+    for len in [16, 300, 100_000] {
+        one_error(&on_interface(&"x".repeat(len), "10.0.0.1"), 2, 15, &format!("{len} bytes, at most 15"));
+    }
+    for bad in ["\"\"", ".", "..", "a/b", "eth1:1", "\"eth 1\""] {
+        one_error(&on_interface(bad, "10.0.0.1"), 2, 15, "invalid `interface`");
+    }
+    let long = "y".repeat(100_000);
+    let errs = errors(&on_interface(&long, "10.0.0.1"));
+    assert!(errs[0].2.len() < 200, "the message quotes a cut name: {}", errs[0].2);
+}
+
+#[test]
+fn dev_and_label_on_a_vip_are_checked_like_interface_names() {
+    assert_eq!(
+        ok(&on_interface("eth0", "10.0.0.1 dev eth2 label eth2:vip")).instances[0].vips[0].label.as_deref(),
+        Some("eth2:vip")
+    );
+    one_error(&on_interface("eth0", &format!("10.0.0.1 dev {}", "d".repeat(16))), 5, 22, "invalid `dev`");
+    one_error(&on_interface("eth0", "10.0.0.1 dev eth2:1"), 5, 22, "cannot contain `:`");
+    one_error(&on_interface("eth0", &format!("10.0.0.1 label eth0:{}", "l".repeat(11))), 5, 24, "at most 15");
+}
+
+#[test]
+fn errors_are_capped_at_the_first_100_in_file_order_then_one_more_errors_line() {
+    // 4096 instances on one VRID: 4095 duplicates. This used to take seconds to print
+    // (each diagnostic re-indexed the whole file); now 100 are kept and rendered.
+    let text: String = (0..4096)
+        .map(|i| format!("vrrp_instance I{i} {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"))
+        .collect();
+    let e = parse_str("t.conf", &text).unwrap_err();
+    assert_eq!(e.errors.len(), MAX_ERRORS);
+    assert_eq!(e.more_errors, 4095 - MAX_ERRORS);
+    // The kept ones are the first a reader meets: instances I1..=I100, line 3 of each.
+    let lines: Vec<u32> = e.errors.iter().map(|d| d.location.line).collect();
+    assert_eq!(lines, (1..=100).map(|i| i * 7 + 3).collect::<Vec<u32>>());
+    let rendered = e.render();
+    assert_eq!(rendered.matches(": error: ").count(), MAX_ERRORS);
+    assert_eq!(rendered.matches("3995 more errors not shown (the first 100 are above)").count(), 1, "{rendered}");
+    assert!(e.to_string().ends_with("\n3995 more errors not shown (the first 100 are above)"));
+}
+
+#[test]
+fn the_kept_errors_are_the_earliest_even_when_a_later_stage_finds_earlier_ones() {
+    // 150 lexer errors at the end of the file are reported before the parser's one on
+    // line 1; the parser's is kept and the last lexer error is the one dropped.
+    let tail: String = (0..150).map(|_| "x \"unterminated\n").collect();
+    let e = parse_str("t.conf", &format!("}}\n{tail}")).unwrap_err();
+    assert_eq!((e.errors.len(), e.more_errors), (MAX_ERRORS, 51));
+    assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (1, 1));
+    assert!(e.errors[0].message.contains("unexpected `}`"), "{:?}", e.errors[0]);
+    assert_eq!(e.errors[99].location.line, 100);
+}
+
+#[test]
+fn a_million_nested_braces_are_refused_at_the_first_too_deep_brace() {
+    let e = parse_str("t.conf", &"{".repeat(1_000_000)).unwrap_err();
+    let deep: Vec<_> = e.errors.iter().filter(|d| d.message.contains("nested more than 64 levels")).collect();
+    assert_eq!(deep.len(), 1, "{:#?}", e.errors);
+    assert_eq!((deep[0].location.line, deep[0].location.column), (1, 65));
+    // Besides it only the outermost block's own complaints: nothing per brace.
+    assert!(e.errors.len() <= 3 && e.more_errors == 0, "{:#?}", e.errors);
+}

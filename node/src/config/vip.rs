@@ -3,10 +3,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::diagnostic::Reporter;
+use super::ifname::{ifname_problem, label_problem, shown};
 use super::lexer::Token;
 use super::model::{Scope, Vip};
 use super::number::parse_uint;
-use super::parser::{Cursor, Stmt};
+use super::parser::{is_text, Cursor, Stmt};
 
 /// keepalived options vrrpd does not apply, with whether they take a value;
 /// listed so they get a precise warning and their value is not misread.
@@ -42,6 +43,9 @@ pub(crate) fn parse_vip_block<'t>(
 }
 
 fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
+    if !stmt.args.iter().all(|arg| is_text(arg, rep)) {
+        return None;
+    }
     let (addr, prefix_len) = parse_addr_prefix(rep, stmt.key)?;
     let mut vip =
         Vip { addr, prefix_len, dev: None, brd: None, label: None, scope: None, location: rep.loc(stmt.key.pos) };
@@ -52,11 +56,23 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
         let value = |rep: &mut Reporter, args: &mut std::slice::Iter<'_, &'t Token>| option_value(rep, opt, args);
         match name {
             "dev" => match value(rep, &mut args) {
-                Some((v, _)) => vip.dev = Some(v),
+                Some((v, tok)) => {
+                    if let Some(why) = ifname_problem(&v) {
+                        rep.error(tok.pos, format!("invalid `dev` {}: {why}", shown(&v)));
+                        ok = false;
+                    }
+                    vip.dev = Some(v);
+                }
                 None => ok = false,
             },
             "label" => match value(rep, &mut args) {
-                Some((v, _)) => vip.label = Some(v),
+                Some((v, tok)) => {
+                    if let Some(why) = label_problem(&v) {
+                        rep.error(tok.pos, format!("invalid `label` {}: {why}", shown(&v)));
+                        ok = false;
+                    }
+                    vip.label = Some(v);
+                }
                 None => ok = false,
             },
             "scope" => match value(rep, &mut args) {

@@ -13,6 +13,9 @@
 //! - `SO_BINDTODEVICE` plus group membership on that ifindex: one socket per
 //!   interface, receiving only that interface's advertisements.
 //! - Multicast loop off: our own advertisements must not come back to us.
+//! - Marked DSCP CS6 (`IP_TOS` / `IPV6_TCLASS` 0xc0, network control), as
+//!   keepalived marks its adverts, so QoS that drops by class under
+//!   congestion drops them last: a lost advert is a needless failover.
 //! - IPv6: no `IPV6_CHECKSUM` — the protocol core computes the VRRP checksum
 //!   (pseudo-header included) itself. The hop limit and destination come
 //!   from `IPV6_RECVHOPLIMIT` / `IPV6_RECVPKTINFO`, since IPv6 raw sockets
@@ -34,6 +37,10 @@ use super::ipv4::{parse_ipv4, Malformed};
 
 // The protocol number, the groups and the TTL are the core's (`vrrp_core::wire`).
 use vrrp_core::wire::{GROUP_V4, GROUP_V6, IP_PROTOCOL, TTL};
+
+/// The TOS / traffic class byte of every advert: DSCP CS6 (class selector 6, "network
+/// control", RFC 4594) with ECN bits 0; keepalived sends the same.
+const TOS_CS6: u8 = 0xc0;
 
 /// One received advertisement. The VRRP bytes are `buf[payload]` in the
 /// buffer given to [`VrrpSocket::recv`] (IPv4 header already stripped).
@@ -319,6 +326,7 @@ fn open_v4(ifname: &str, ifindex: u32) -> io::Result<Socket> {
     // Defaults only: every send also passes the TTL explicitly.
     sock.set_multicast_ttl_v4(u32::from(TTL))?;
     sock.set_ttl_v4(u32::from(TTL))?;
+    sock.set_tos_v4(u32::from(TOS_CS6))?;
     Ok(sock)
 }
 
@@ -331,6 +339,7 @@ fn open_v6(ifname: &str, ifindex: u32) -> io::Result<Socket> {
     sock.set_multicast_if_v6(ifindex)?;
     sock.set_multicast_hops_v6(u32::from(TTL))?;
     sock.set_unicast_hops_v6(u32::from(TTL))?;
+    sock.set_tclass_v6(u32::from(TOS_CS6))?;
     setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true)?;
     setsockopt(&sock, sockopt::Ipv6RecvHopLimit, &true)?;
     Ok(sock)
