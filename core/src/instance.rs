@@ -255,6 +255,9 @@ pub struct Instance {
     /// When a received advert last made us send one out of schedule (`reply_allowed`).
     last_reply: Option<Instant>,
     master: Option<MasterInfo>,
+    /// The address of the last master this router knew, itself included; kept through
+    /// INIT and FAULT (`master_changes` compares against it).
+    last_master: Option<IpAddr>,
     stats: Stats,
     actions: Deque<Action, ACTION_QUEUE>,
 }
@@ -275,6 +278,7 @@ impl Instance {
             down_reason: Reason::MasterNoResponse,
             last_reply: None,
             master: None,
+            last_master: None,
             stats: Stats::default(),
             actions: Deque::new(),
         })
@@ -300,7 +304,9 @@ impl Instance {
         self.master_adver_interval_cs
     }
 
-    /// The current master: ourselves when Master, the last one heard when Backup.
+    /// The current master: ourselves when Master, the last one heard when Backup. Right
+    /// after `StateChanged { from: Master, to: Backup, reason: HigherPriority }` it is the
+    /// router whose advert took mastership from us.
     pub fn master(&self) -> Option<MasterInfo> {
         match self.state {
             State::Master => Some(MasterInfo {
@@ -472,6 +478,7 @@ impl Instance {
         };
         self.preempt_until = None;
         self.master = None;
+        self.note_master(self.cfg.primary_address);
         self.push(Action::AddVips);
         self.push(Action::SendAdvert { priority: self.priority });
         self.push(Action::Announce);
@@ -669,10 +676,22 @@ impl Instance {
         }
     }
 
-    fn learn_interval(&mut self, adv: &AdvertHeader) {
+    /// Follows the sender of `adv` as the master: its interval (v3), address and priority.
+    fn learn_master(&mut self, src: IpAddr, adv: &AdvertHeader) {
         if self.cfg.version == Version::V3 {
             self.master_adver_interval_cs = adv.interval_cs();
         }
+        self.master = Some(MasterInfo { address: src, priority: adv.priority, adver_interval_cs: adv.interval_cs() });
+        self.note_master(src);
+    }
+
+    /// `addr` is now the master (ours when we became it): counts `master_changes` if it
+    /// is not the one known before. The first master known is not a change.
+    fn note_master(&mut self, addr: IpAddr) {
+        if self.last_master.is_some_and(|last| last != addr) {
+            bump(&mut self.stats.master_changes);
+        }
+        self.last_master = Some(addr);
     }
 
     fn backup_receives(&mut self, now: Instant, src: IpAddr, adv: &AdvertHeader) {
@@ -691,9 +710,7 @@ impl Instance {
             if !lower {
                 self.preempt_until = None;
             }
-            self.learn_interval(adv);
-            self.master =
-                Some(MasterInfo { address: src, priority: adv.priority, adver_interval_cs: adv.interval_cs() });
+            self.learn_master(src, adv);
             self.down_reason = Reason::MasterNoResponse;
             self.timer = Some(now + self.master_down_interval());
         } else {
@@ -723,9 +740,9 @@ impl Instance {
         let higher = adv.priority > self.priority
             || (adv.priority == self.priority && address_rank(&src) > address_rank(&self.cfg.primary_address));
         if higher {
-            self.learn_interval(adv);
-            self.master =
-                Some(MasterInfo { address: src, priority: adv.priority, adver_interval_cs: adv.interval_cs() });
+            // Learned before the state change, so the caller draining that
+            // `StateChanged` finds who took over in `master()`.
+            self.learn_master(src, adv);
             self.become_backup(now, Reason::HigherPriority);
         } else if src != self.cfg.primary_address {
             // A lower-priority router thinks it is master: tell it otherwise now rather

@@ -170,6 +170,12 @@ pub struct Stats {
     /// §6.4.3 would answer at once, left to the regular advert because one was already
     /// answered within the advert interval.
     pub suppressed_replies: u64,
+    /// Extension: how many times the master this router knows changed to another address:
+    /// as backup, an advert it follows comes from another router than the master it knew;
+    /// as master, it took over from another router, or another one took over from it. The
+    /// first master it learns of is not a change, and losing sight of the master (FAULT,
+    /// shutdown) neither counts nor forgets it: coming back to the same master is no change.
+    pub master_changes: u64,
 }
 
 /// Router-wide counters (RFC 6527 `vrrpv3RouterChecksumErrors` etc.): errors that happen
@@ -188,7 +194,7 @@ pub struct RouterStats {
 
 impl Stats {
     /// How many counters [`Stats::counters`] reports.
-    pub const COUNTERS: usize = 16;
+    pub const COUNTERS: usize = 17;
 
     /// Every counter, by name and value, in a fixed order (the order `vrrpctl status
     /// --json` lists them). The two reasons are not counters: read them from their fields.
@@ -226,6 +232,7 @@ impl Stats {
             sent_advertisements,
             actions_dropped,
             suppressed_replies,
+            master_changes,
         } = self;
         [
             slot("master_transitions", Some("vrrpv3StatisticsMasterTransitions"), Event, master_transitions),
@@ -249,6 +256,7 @@ impl Stats {
             slot("source_address_errors", None, RxError, source_address_errors),
             slot("actions_dropped", None, LocalError, actions_dropped),
             slot("suppressed_replies", None, Event, suppressed_replies),
+            slot("master_changes", None, Event, master_changes),
         ]
     }
 }
@@ -324,6 +332,7 @@ mod tests {
             sent_advertisements: 14,
             actions_dropped: 15,
             suppressed_replies: 16,
+            master_changes: 17,
         }
     }
 

@@ -862,3 +862,57 @@ fn keepalived_garp_master_refresh_repeats_while_master() {
     }
     assert_eq!(announced, [t(5_000), t(65_000), t(125_000)]);
 }
+
+#[test]
+fn master_changes_counts_each_new_master_address_ourselves_included() {
+    let peer = cfg(Version::V3, 200, a4(12));
+    let mut i = backup(Version::V3, 100);
+    deliver(&mut i, t(1000), &peer, 200).unwrap();
+    assert_eq!(i.stats().master_changes, 0, "the first master learned is not a change");
+    deliver(&mut i, t(2000), &peer, 200).unwrap();
+    assert_eq!(i.stats().master_changes, 0, "the same master again is not a change");
+    // .12 goes silent: we take over.
+    i.handle_timeout(i.poll_timeout().unwrap());
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.stats().master_changes, 1, ".12 -> us");
+    // A higher priority takes over from us; it is the master we now report.
+    let spoofer = cfg(Version::V3, 254, a4(100));
+    let now = i.poll_timeout().unwrap();
+    deliver(&mut i, now, &spoofer, 254).unwrap();
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(i.master().map(|m| (m.address, m.priority)), Some((a4(100), 254)));
+    assert_eq!(i.stats().master_changes, 2, "us -> .100");
+    // Then .12 is heard as master again (followed: higher than ours).
+    deliver(&mut i, now + Duration::from_millis(500), &peer, 200).unwrap();
+    assert_eq!(i.stats().master_changes, 3, ".100 -> .12");
+    assert_eq!(i.stats().master_transitions, 1, "only one of those changes made us master");
+}
+
+#[test]
+fn master_changes_does_not_count_a_first_mastership_or_a_return_after_fault() {
+    let mut i = master(Version::V3, 100);
+    assert_eq!(i.stats().master_changes, 0, "becoming the first master known is not a change");
+    i.handle_link(t(9000), false);
+    assert_eq!(i.state(), State::Fault);
+    assert_eq!(i.master(), None);
+    i.handle_link(t(9100), true);
+    i.handle_timeout(i.poll_timeout().unwrap());
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.stats().master_transitions, 2);
+    assert_eq!(i.stats().master_changes, 0, "master again after FAULT, with no one else in between");
+    // A preempted (ignored) lower-priority master is not followed, so not a change either.
+    let now = i.poll_timeout().unwrap();
+    i.handle_timeout(now);
+    deliver(&mut i, now, &cfg(Version::V3, 50, a4(12)), 50).unwrap();
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.stats().master_changes, 0);
+}
+
+#[test]
+fn master_changes_does_not_count_a_priority_change_of_the_same_master() {
+    let mut i = backup(Version::V2, 100);
+    deliver(&mut i, t(1000), &cfg(Version::V2, 200, a4(12)), 200).unwrap();
+    deliver(&mut i, t(2000), &cfg(Version::V2, 150, a4(12)), 150).unwrap();
+    assert_eq!(i.master().map(|m| m.priority), Some(150));
+    assert_eq!(i.stats().master_changes, 0);
+}

@@ -74,6 +74,11 @@ pub struct InstanceStatus {
     pub effective_priority: u8,
     /// The master's address (ours when MASTER), if known.
     pub master_ip: Option<String>,
+    /// How many different routers (this one included, once it has been master) it has
+    /// known as master since vrrpd started, counted up to 64 (64 reads "64 or more").
+    /// Absent from an older vrrpd's document: 0.
+    #[serde(default)]
+    pub distinct_masters: u64,
     /// Configured advert interval, centiseconds.
     pub advert_int_cs: u16,
     /// Virtual addresses, with prefix.
@@ -152,8 +157,9 @@ impl<'de> Deserialize<'de> for RouterCounters {
 }
 
 impl InstanceStatus {
-    /// Status of `inst`, configured as `name` on `interface` with `vips`.
-    pub fn new(name: &str, interface: &str, vips: Vec<String>, inst: &Instance) -> Self {
+    /// Status of `inst`, configured as `name` on `interface` with `vips`, having known
+    /// `distinct_masters` masters (the daemon counts them; the core does not).
+    pub fn new(name: &str, interface: &str, vips: Vec<String>, inst: &Instance, distinct_masters: usize) -> Self {
         let cfg = inst.config();
         InstanceStatus {
             name: name.into(),
@@ -165,6 +171,7 @@ impl InstanceStatus {
             priority: cfg.priority,
             effective_priority: inst.priority(),
             master_ip: inst.master().map(|m| m.address.to_string()),
+            distinct_masters: u64::try_from(distinct_masters).unwrap_or(u64::MAX),
             advert_int_cs: cfg.advert_interval_cs,
             vips,
             stats: *inst.stats(),

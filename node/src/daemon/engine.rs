@@ -6,11 +6,14 @@
 //! Adverts are sent at once through [`Transmit`]; the rare, slow effects (netlink address
 //! changes, gratuitous ARP bursts) and the failures the loop must report (an advert the
 //! socket refused) are queued as [`Effect`]s for the async loop; state changes go to the
-//! notifier thread through the bounded [`NotifyQueue`].
+//! notifier thread through the bounded [`NotifyQueue`]. A master never seen before is an
+//! effect too ([`Effect::MasterSeen`]): recording it in the instance's set of distinct
+//! masters allocates, so the loop does it ([`Engine::record_master`]).
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use vrrp_core::instance::{Accepted, Reason};
+use vrrp_core::instance::{Accepted, MasterInfo, Reason};
 use vrrp_core::router::{AddError, Discarded, InstanceId};
 use vrrp_core::{Action, InstanceConfig, Instant, Router, State};
 
@@ -20,7 +23,11 @@ use crate::sync::{facade::Arc, NotifyQueue};
 pub const MAX_INSTANCES: usize = 1024;
 
 /// The most effects one instance queues between two drains by the loop.
-pub const EFFECTS_PER_INSTANCE: usize = 4;
+pub const EFFECTS_PER_INSTANCE: usize = 5;
+
+/// Distinct masters recorded per instance ([`Engine::distinct_masters`]); past this many
+/// the count stays there (it reads "this many or more").
+pub const MAX_DISTINCT_MASTERS: usize = 64;
 
 /// Sends advert bytes on one of the daemon's sockets.
 pub trait Transmit {
@@ -55,6 +62,10 @@ pub enum Effect {
     /// An advert of this instance was not sent: the socket refused it (or, never in
     /// practice, it did not fit the buffer: `InvalidInput`). Counted and logged by the loop.
     SendFailed(InstanceId, std::io::ErrorKind),
+    /// The instance's master (itself when it became master) is now this address, another
+    /// than the last one the engine saw for it: the loop records it with
+    /// [`Engine::record_master`].
+    MasterSeen(InstanceId, IpAddr),
 }
 
 /// A state change, for the notifier thread.
@@ -70,6 +81,12 @@ pub enum Notice {
         to: State,
         /// Why.
         reason: Reason,
+        /// The instance's master after the change ([`vrrp_core::Instance::master`]):
+        /// itself when MASTER, none in INIT and FAULT, and leaving MASTER for a
+        /// [`Reason::HigherPriority`] advert, the router that took over.
+        master: Option<MasterInfo>,
+        /// The instance's own (effective) priority.
+        priority: u8,
     },
     /// The daemon is stopping: the notifier drains and exits.
     Stop,
@@ -84,6 +101,10 @@ pub struct Engine {
     effects: Vec<Effect>,
     tx_buf: Box<[u8]>,
     notices: Arc<NotifyQueue<Notice>>,
+    /// The master address last reported in an [`Effect::MasterSeen`], by instance id.
+    last_master: Vec<Option<IpAddr>>,
+    /// The distinct masters recorded, by instance id (at most [`MAX_DISTINCT_MASTERS`]).
+    masters: Vec<BTreeSet<IpAddr>>,
 }
 
 impl Engine {
@@ -92,11 +113,13 @@ impl Engine {
         Engine {
             router: Box::default(),
             socket_of: Vec::with_capacity(MAX_INSTANCES),
-            // Worst case: every instance changes state at once (three effects each) and
-            // its advert fails to go out (a fourth).
+            // Worst case: every instance changes state at once (three effects each), its
+            // advert fails to go out (a fourth) and its master is a new one (a fifth).
             effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
             tx_buf: vec![0u8; vrrp_core::wire::MAX_PACKET_LEN].into_boxed_slice(),
             notices,
+            last_master: Vec::with_capacity(MAX_INSTANCES),
+            masters: Vec::with_capacity(MAX_INSTANCES),
         }
     }
 
@@ -104,6 +127,8 @@ impl Engine {
     pub fn add(&mut self, cfg: InstanceConfig, socket: usize) -> Result<InstanceId, AddError> {
         let id = self.router.add(cfg)?;
         self.socket_of.push(socket);
+        self.last_master.push(None);
+        self.masters.push(BTreeSet::new());
         Ok(id)
     }
 
@@ -133,6 +158,10 @@ impl Engine {
     ) -> Result<(InstanceId, Accepted), Discarded> {
         let result = self.router.handle_packet(now, rx.ifindex, rx.src, rx.dst, rx.ttl, rx.payload);
         self.drain(tx);
+        if let Ok((id, _)) = &result {
+            // A backup follows a new master without changing state.
+            self.observe_master(*id);
+        }
         result
     }
 
@@ -151,6 +180,32 @@ impl Engine {
     /// When [`Engine::on_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.router.poll_timeout()
+    }
+
+    /// Records `addr` among the distinct masters of `id` (an [`Effect::MasterSeen`]):
+    /// allocates for a new address, until [`MAX_DISTINCT_MASTERS`].
+    pub fn record_master(&mut self, id: InstanceId, addr: IpAddr) {
+        if let Some(set) = self.masters.get_mut(usize::from(id.0)) {
+            if set.len() < MAX_DISTINCT_MASTERS {
+                set.insert(addr);
+            }
+        }
+    }
+
+    /// How many distinct masters (itself included, once it has been master) instance `id`
+    /// has known since start, counted up to [`MAX_DISTINCT_MASTERS`].
+    pub fn distinct_masters(&self, id: InstanceId) -> usize {
+        self.masters.get(usize::from(id.0)).map_or(0, BTreeSet::len)
+    }
+
+    /// Queues [`Effect::MasterSeen`] if `id`'s master is not the one last reported.
+    fn observe_master(&mut self, id: InstanceId) {
+        let Some(master) = self.router.get(id).and_then(|i| i.master()) else { return };
+        let Some(last) = self.last_master.get_mut(usize::from(id.0)) else { return };
+        if *last != Some(master.address) {
+            *last = Some(master.address);
+            self.effects.push(Effect::MasterSeen(id, master.address));
+        }
     }
 
     /// Takes the queued effects, oldest first (keeps the buffer's capacity).
@@ -175,7 +230,10 @@ impl Engine {
                     }
                 }
                 Action::StateChanged { from, to, reason } => {
-                    self.notices.push(Notice::State { instance: id, from, to, reason });
+                    // The instance is already in `to`: one input queues at most one change.
+                    let (master, priority) = self.router.get(id).map_or((None, 0), |i| (i.master(), i.priority()));
+                    self.notices.push(Notice::State { instance: id, from, to, reason, master, priority });
+                    self.observe_master(id);
                 }
                 Action::AddVips => self.effects.push(Effect::AddVips(id)),
                 Action::RemoveVips => self.effects.push(Effect::RemoveVips(id)),
@@ -217,5 +275,94 @@ mod tests {
         assert!(effects.contains(&Effect::AddVips(id)), "{effects:?}");
         // Reported once: the queue is drained.
         assert_eq!(engine.effects().count(), 0);
+    }
+
+    /// Sends nothing anywhere, successfully.
+    struct Quiet;
+
+    impl Transmit for Quiet {
+        fn transmit(&mut self, _socket: usize, _bytes: &[u8]) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn a4(last: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+    }
+
+    fn v3(priority: u8, primary: IpAddr) -> InstanceConfig {
+        let mut cfg = InstanceConfig::new(3, 7, Version::V3, primary);
+        cfg.priority = priority;
+        cfg.vips.push(a4(1)).unwrap();
+        cfg
+    }
+
+    /// An advert from `primary` with `priority`, as the engine receives it.
+    fn hear(engine: &mut Engine, now: Instant, primary: IpAddr, priority: u8) {
+        let peer = vrrp_core::Instance::new(v3(priority, primary)).unwrap();
+        let mut buf = [0u8; 64];
+        let n = peer.write_advert(priority, &mut buf).unwrap();
+        let rx =
+            Inbound { ifindex: 3, src: primary, dst: vrrp_core::wire::GROUP_V4.into(), ttl: 255, payload: &buf[..n] };
+        engine.on_packet(now, &rx, &mut Quiet).unwrap();
+    }
+
+    fn masters_seen(engine: &mut Engine) -> Vec<IpAddr> {
+        let seen: Vec<(InstanceId, IpAddr)> = engine
+            .effects()
+            .filter_map(|e| match e {
+                Effect::MasterSeen(id, addr) => Some((id, addr)),
+                _ => None,
+            })
+            .collect();
+        // What the loop does with them.
+        for &(id, addr) in &seen {
+            engine.record_master(id, addr);
+        }
+        seen.into_iter().map(|(_, addr)| addr).collect()
+    }
+
+    #[test]
+    fn each_new_master_is_reported_once_and_counted() {
+        let notices = Arc::new(NotifyQueue::new(16));
+        let mut engine = Engine::new(Arc::clone(&notices));
+        let id = engine.add(v3(101, a4(11)), 0).unwrap();
+        engine.start(Instant::ZERO, &mut Quiet);
+        assert_eq!(masters_seen(&mut engine), Vec::<IpAddr>::new(), "a backup that has heard no one knows no master");
+        hear(&mut engine, Instant::from_millis(100), a4(12), 200);
+        hear(&mut engine, Instant::from_millis(1100), a4(12), 200);
+        assert_eq!(masters_seen(&mut engine), [a4(12)], "reported once, not per advert");
+        // .12 goes silent: we become master, and count ourselves.
+        let down = engine.poll_timeout().unwrap();
+        engine.on_timeout(down, &mut Quiet);
+        assert_eq!(masters_seen(&mut engine), [a4(11)]);
+        // A spoofed priority-255 advert takes over.
+        hear(&mut engine, down + vrrp_core::Duration::from_millis(10), a4(100), 255);
+        assert_eq!(masters_seen(&mut engine), [a4(100)]);
+        // .12 again: a change, but not a new master.
+        hear(&mut engine, down + vrrp_core::Duration::from_millis(20), a4(12), 200);
+        assert_eq!(masters_seen(&mut engine), [a4(12)]);
+        assert_eq!(engine.distinct_masters(id), 3);
+        assert_eq!(engine.router().get(id).unwrap().stats().master_changes, 3);
+        // The notifier learns who took over from us.
+        let notices: Vec<Notice> = std::iter::from_fn(|| notices.try_pop()).collect();
+        let takeover =
+            notices.iter().find(|n| matches!(n, Notice::State { from: State::Master, to: State::Backup, .. })).unwrap();
+        let Notice::State { reason, master, priority, .. } = takeover else { unreachable!() };
+        assert_eq!(*reason, Reason::HigherPriority);
+        assert_eq!(master.map(|m| (m.address, m.priority)), Some((a4(100), 255)));
+        assert_eq!(*priority, 101);
+    }
+
+    #[test]
+    fn distinct_masters_stop_counting_at_the_cap() {
+        let mut engine = Engine::new(Arc::new(NotifyQueue::new(8)));
+        let id = engine.add(v3(101, a4(11)), 0).unwrap();
+        for last in 1..=100 {
+            engine.record_master(id, a4(last));
+            engine.record_master(id, a4(last));
+        }
+        assert_eq!(engine.distinct_masters(id), MAX_DISTINCT_MASTERS);
+        assert_eq!(engine.distinct_masters(InstanceId(9)), 0, "no such instance");
     }
 }

@@ -372,6 +372,7 @@ impl Daemon {
                 Effect::RemoveVips(id) => self.vips.remove(&self.netlink, id).await,
                 Effect::Announce(id) => self.announce(id),
                 Effect::SendFailed(id, kind) => self.send_failed(id, kind),
+                Effect::MasterSeen(id, addr) => self.engine.record_master(id, addr),
             }
         }
         self.effects = effects;
@@ -439,7 +440,8 @@ impl Daemon {
             .filter_map(|(id, inst)| {
                 let plan = self.plans.get(usize::from(id.0))?;
                 let vips = self.vips.of(id).iter().map(|v| format!("{}/{}", v.addr, v.prefix)).collect();
-                Some(InstanceStatus::new(&plan.name, &plan.interface, vips, inst))
+                let masters = self.engine.distinct_masters(id);
+                Some(InstanceStatus::new(&plan.name, &plan.interface, vips, inst, masters))
             })
             .collect();
         Status {

@@ -2,6 +2,8 @@
 //! blocked stderr must never delay an advert). Notify scripts will hang off here.
 
 use tracing::{info, warn};
+use vrrp_core::instance::Reason;
+use vrrp_core::State;
 
 use super::engine::Notice;
 use crate::sync::NotifyQueue;
@@ -10,16 +12,88 @@ use crate::sync::NotifyQueue;
 pub(super) fn run(notices: &NotifyQueue<Notice>, names: &[String]) {
     let mut dropped = 0;
     loop {
-        match notices.pop() {
+        let notice = notices.pop();
+        match notice {
             Notice::Stop => return,
-            Notice::State { instance, from, to, reason } => {
+            Notice::State { instance, from, to, reason, .. } => {
                 let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
+                if let Some(line) = takeover(name, &notice) {
+                    warn!("{line}");
+                }
                 info!("({name}) Entering {} STATE (from {}: {})", to.as_str(), from.as_str(), reason.as_str());
             }
         }
         if notices.dropped() != dropped {
             dropped = notices.dropped();
             warn!("{dropped} state-change notices dropped: the notifier could not keep up");
+        }
+    }
+}
+
+/// Who took mastership from instance `name`, when `notice` is it leaving MASTER for a
+/// received advert: a peer preempting, or anyone on the LAN who knows the password
+/// spoofing one. Either way the operator should see the address.
+fn takeover(name: &str, notice: &Notice) -> Option<String> {
+    let Notice::State {
+        from: State::Master, to: State::Backup, reason: Reason::HigherPriority, master, priority, ..
+    } = notice
+    else {
+        return None;
+    };
+    let m = (*master)?;
+    let why = if m.priority > *priority {
+        format!("higher priority than ours ({priority})")
+    } else {
+        format!("our priority ({priority}) and a higher address")
+    };
+    Some(format!("({name}) {} (priority {}) took over as MASTER: its advert has {why}", m.address, m.priority))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vrrp_core::instance::MasterInfo;
+    use vrrp_core::router::InstanceId;
+
+    fn notice(from: State, to: State, reason: Reason, master: Option<(&str, u8)>) -> Notice {
+        Notice::State {
+            instance: InstanceId(0),
+            from,
+            to,
+            reason,
+            master: master.map(|(a, p)| MasterInfo {
+                address: a.parse().unwrap(),
+                priority: p,
+                adver_interval_cs: 100,
+            }),
+            priority: 101,
+        }
+    }
+
+    #[test]
+    fn losing_mastership_to_an_advert_names_the_new_master() {
+        let n = notice(State::Master, State::Backup, Reason::HigherPriority, Some(("192.0.2.100", 255)));
+        assert_eq!(
+            takeover("VI", &n).as_deref(),
+            Some("(VI) 192.0.2.100 (priority 255) took over as MASTER: its advert has higher priority than ours (101)")
+        );
+        let n = notice(State::Master, State::Backup, Reason::HigherPriority, Some(("192.0.2.12", 101)));
+        assert_eq!(
+            takeover("VI", &n).as_deref(),
+            Some("(VI) 192.0.2.12 (priority 101) took over as MASTER: its advert has our priority (101) and a higher address")
+        );
+    }
+
+    #[test]
+    fn other_state_changes_name_no_one() {
+        for n in [
+            notice(State::Backup, State::Master, Reason::MasterNoResponse, Some(("192.0.2.11", 101))),
+            notice(State::Master, State::Fault, Reason::LinkDown, None),
+            notice(State::Master, State::Initialize, Reason::Shutdown, None),
+            notice(State::Initialize, State::Backup, Reason::Startup, None),
+            Notice::Stop,
+        ] {
+            assert_eq!(takeover("VI", &n), None, "{n:?}");
         }
     }
 }

@@ -25,6 +25,7 @@ fn sample() -> Status {
                 priority: 100,
                 effective_priority: 100,
                 master_ip: None,
+                distinct_masters: 0,
                 advert_int_cs: 100,
                 vips: vec!["192.0.2.10/24".into(), "192.0.2.11/32".into()],
                 stats: backup,
@@ -39,6 +40,7 @@ fn sample() -> Status {
                 priority: 255,
                 effective_priority: 254,
                 master_ip: Some("fe80::1234:5678:9abc:def0".into()),
+                distinct_masters: 3,
                 advert_int_cs: 5,
                 vips: vec!["2001:db8::1/64".into()],
                 stats: master,
@@ -53,26 +55,26 @@ fn sample() -> Status {
 }
 
 /// `sample()` as the field-by-field status of before the counter visitor wrote it (captured
-/// from that code), plus the counter it had dropped, `actions_dropped`, and the one added
-/// since, `suppressed_replies`.
+/// from that code), plus the counter it had dropped, `actions_dropped`, and the ones added
+/// since, `suppressed_replies` and `master_changes`, and the instance's `distinct_masters`.
 fn document() -> serde_json::Value {
     json!({"instances":[
         {"name":"vi_1","interface":"eth0","vrid":51,"family":"IPv4","version":2,"state":"BACKUP","priority":100,
-         "effective_priority":100,"master_ip":null,"advert_int_cs":100,"vips":["192.0.2.10/24","192.0.2.11/32"],
+         "effective_priority":100,"master_ip":null,"distinct_masters":0,"advert_int_cs":100,"vips":["192.0.2.10/24","192.0.2.11/32"],
          "stats":{"master_transitions":0,"new_master_reason":"notMaster","rcvd_advertisements":3,"sent_advertisements":0,
             "adv_interval_errors":0,"ip_ttl_errors":0,"proto_err_reason":"noError","rcvd_pri_zero_packets":0,
             "sent_pri_zero_packets":0,"rcvd_invalid_type_packets":0,"address_list_errors":0,"packet_length_errors":0,
             "auth_failures":0,"invalid_auth_type":0,"auth_type_mismatch":0,"source_address_errors":0,
-            "actions_dropped":0,"suppressed_replies":0}},
+            "actions_dropped":0,"suppressed_replies":0,"master_changes":0}},
         {"name":"a_much_longer_instance_name","interface":"bond0.100","vrid":255,"family":"IPv6","version":3,
          "state":"MASTER","priority":255,"effective_priority":254,"master_ip":"fe80::1234:5678:9abc:def0",
-         "advert_int_cs":5,"vips":["2001:db8::1/64"],
+         "distinct_masters":3,"advert_int_cs":5,"vips":["2001:db8::1/64"],
          "stats":{"master_transitions":100,"new_master_reason":"masterNoResponse","rcvd_advertisements":107,
             "sent_advertisements":114,"adv_interval_errors":121,"ip_ttl_errors":128,"proto_err_reason":"ipTtlError",
             "rcvd_pri_zero_packets":135,"sent_pri_zero_packets":142,"rcvd_invalid_type_packets":149,
             "address_list_errors":156,"packet_length_errors":163,"auth_failures":170,"invalid_auth_type":177,
             "auth_type_mismatch":184,"source_address_errors":191,"actions_dropped":198,
-            "suppressed_replies":205}}],
+            "suppressed_replies":205,"master_changes":212}}],
      "router":{"checksum_errors":1,"version_errors":2,"vrid_errors":3,"packet_length_errors":4,"malformed_packets":5},
      "timer":{"fired":10,"late_max_us":1500,"late_over_1ms":1}})
 }
@@ -106,21 +108,24 @@ fn every_counter_is_in_the_json_under_its_key() {
 
 #[test]
 fn an_older_or_newer_document_still_reads() {
-    // An older vrrpd: no actions_dropped or suppressed_replies, no router, no timer. A newer
-    // one: keys we do not know.
+    // An older vrrpd: no actions_dropped, suppressed_replies or master_changes, no
+    // distinct_masters, no router, no timer. A newer one: keys we do not know.
     let mut doc = document();
+    doc["instances"][1].as_object_mut().unwrap().remove("distinct_masters");
     let stats = doc["instances"][1]["stats"].as_object_mut().unwrap();
     stats.remove("actions_dropped");
     stats.remove("suppressed_replies");
+    stats.remove("master_changes");
     stats.insert("a_future_counter".into(), json!(9));
     doc["router"] = json!({"checksum_errors": 1, "a_future_router_counter": {"nested": true}});
     doc.as_object_mut().unwrap().remove("timer");
     let status: Status = serde_json::from_value(doc).unwrap();
     let expected = sample();
     assert_eq!(status.instances[0], expected.instances[0]);
+    assert_eq!(status.instances[1].distinct_masters, 0);
     assert_eq!(
         status.instances[1].stats,
-        Stats { actions_dropped: 0, suppressed_replies: 0, ..expected.instances[1].stats }
+        Stats { actions_dropped: 0, suppressed_replies: 0, master_changes: 0, ..expected.instances[1].stats }
     );
     assert_eq!(status.router, RouterCounters::new(&RouterStats { checksum_errors: 1, ..RouterStats::default() }, 0));
     assert_eq!(status.timer, TimerCounters::default());
