@@ -1,6 +1,6 @@
 //! vrrpd on the local host: its control socket is 0660 in its group whatever the umask,
-//! and a start that fails or finds another vrrpd on its socket leaves the host as it
-//! found it.
+//! only root (or vrrpd's own user) may change its state through it, and a start that
+//! fails or finds another vrrpd on its socket leaves the host as it found it.
 
 mod common;
 
@@ -16,6 +16,7 @@ use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixA
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, pipe, setgid, setgroups, setuid, ForkResult, Gid, Uid};
 use vrrp_lab::{poll_until, require_root, Lan};
+use vrrp_node::control::{self, Reply, Request};
 
 /// Debian's `nobody` user and `nogroup` group (also nobody's primary group).
 const NOBODY: u32 = 65534;
@@ -92,8 +93,8 @@ fn client_as_nobody(addr: &UnixAddr, line: &[u8], out: &OwnedFd) -> nix::Result<
 }
 
 #[test]
-fn under_umask_000_the_socket_is_0660_in_a_0750_directory_of_its_group() {
-    let test = "under_umask_000_the_socket_is_0660_in_a_0750_directory_of_its_group";
+fn under_umask_000_the_socket_is_0660_in_a_0750_directory_of_its_group_and_only_root_may_reload() {
+    let test = "under_umask_000_the_socket_is_0660_in_a_0750_directory_of_its_group_and_only_root_may_reload";
     if !require_root(test) {
         return;
     }
@@ -116,9 +117,20 @@ fn under_umask_000_the_socket_is_0660_in_a_0750_directory_of_its_group() {
     assert_eq!(mode_and_gid(vrrpd.dir.path()), (0o755, 0), "an existing directory is left alone");
     assert_eq!(mode_and_gid(&vrrpd.dir.path().join("vrrpd.pid")).0, 0o644, "pid file");
 
-    // nobody, in the socket's group, may connect.
+    // nobody, in the socket's group: may read the status, may not reload.
     let status = ask_as_nobody(socket, "{\"request\":\"status\"}\n").expect("nobody connects");
     assert!(status.starts_with("{\"reply\":\"status\",\"instances\":[{\"name\":\"VI\""), "{status}");
+    let reload = ask_as_nobody(socket, "{\"request\":\"reload\"}\n").expect("nobody connects");
+    assert_eq!(
+        reload,
+        "{\"reply\":\"error\",\"message\":\"reload refused: the client runs as uid 65534; only root (uid 0) or \
+         vrrpd's own uid (0) may change vrrpd's state\"}\n"
+    );
+    assert!(!vrrpd.log().contains("reload requested"), "log:\n{}", vrrpd.log());
+    // root may.
+    let reply = control::request(socket, Request::Reload, Duration::from_secs(5)).expect("root connects");
+    assert_eq!(reply, Reply::ReloadRequested);
+    assert!(poll_until(Duration::from_secs(5), || vrrpd.log().contains("reload requested")), "{}", vrrpd.log());
 }
 
 #[test]

@@ -45,21 +45,50 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves `listener` until a stop is requested (the loop then connects once to wake us).
 pub fn serve(listener: UnixListener, shared: Arc<Shared>) {
+    let own_uid = nix::unistd::geteuid().as_raw();
     for stream in listener.incoming() {
         if shared.shutdown.stop_requested() {
             return;
         }
         if let Ok(stream) = stream {
-            let _ = answer(stream, &shared);
+            let peer = peer_uid(&stream);
+            let _ = answer(stream, &shared, peer, own_uid);
         }
     }
 }
 
-fn answer(stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
+/// The uid of the process at the other end, as the kernel recorded it at connect (SO_PEERCRED).
+fn peer_uid(stream: &UnixStream) -> Option<u32> {
+    nix::sys::socket::getsockopt(stream, nix::sys::socket::sockopt::PeerCredentials).ok().map(|c| c.uid())
+}
+
+/// Whether a client running as `peer` (`None`: not known) may make `request` of a vrrpd
+/// running as `own`. Anyone who can connect (the socket's mode and group decide who can)
+/// may read the status; a request that changes vrrpd's state needs root or vrrpd's own
+/// uid: the same users who may signal it.
+pub fn authorise(request: Request, peer: Option<u32>, own: u32) -> Result<(), String> {
+    if !request.changes_state() {
+        return Ok(());
+    }
+    let name = request.name();
+    match peer {
+        Some(uid) if uid == 0 || uid == own => Ok(()),
+        Some(uid) => Err(format!(
+            "{name} refused: the client runs as uid {uid}; only root (uid 0) or vrrpd's own uid ({own}) may \
+             change vrrpd's state"
+        )),
+        None => Err(format!("{name} refused: the client's credentials (SO_PEERCRED) could not be read")),
+    }
+}
+
+fn answer(stream: UnixStream, shared: &Shared, peer: Option<u32>, own_uid: u32) -> std::io::Result<()> {
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     let reply = match read_message(BufReader::new(&stream), MAX_REQUEST_LEN, "request") {
-        Ok(request) => reply_to(request, shared),
+        Ok(request) => match authorise(request, peer, own_uid) {
+            Ok(()) => reply_to(request, shared),
+            Err(message) => Reply::Error { message },
+        },
         // Connected and left (or timed out) without a word: nobody to answer.
         Err(FrameError::Closed | FrameError::Io(_)) => return Ok(()),
         Err(e) => Reply::rejecting(&e),
@@ -163,6 +192,25 @@ mod tests {
         // Nothing of that reached the loop, and the server still answers.
         assert!(!shared.shutdown.take_reload());
         assert!(matches!(request(&path, Request::Status, TIMEOUT), Ok(Reply::Status(_))));
+    }
+
+    #[test]
+    fn state_changes_need_root_or_our_uid_and_status_is_for_anyone() {
+        for peer in [Some(0), Some(1000), Some(65534), None] {
+            assert_eq!(authorise(Request::Status, peer, 1000), Ok(()));
+        }
+        assert_eq!(authorise(Request::Reload, Some(0), 1000), Ok(()));
+        assert_eq!(authorise(Request::Reload, Some(1000), 1000), Ok(()));
+        assert_eq!(
+            authorise(Request::Reload, Some(65534), 0),
+            Err("reload refused: the client runs as uid 65534; only root (uid 0) or vrrpd's own uid (0) may change \
+                 vrrpd's state"
+                .into())
+        );
+        assert_eq!(
+            authorise(Request::Reload, None, 0),
+            Err("reload refused: the client's credentials (SO_PEERCRED) could not be read".into())
+        );
     }
 
     #[test]
