@@ -1,14 +1,16 @@
 //! vrrpd on the local host: its control socket is 0660 in its group whatever the umask,
-//! only root (or vrrpd's own user) may change its state through it, and a start that
-//! fails or finds another vrrpd on its socket leaves the host as it found it.
+//! only root (or vrrpd's own user) may change its state through it, idle clients cannot
+//! hold `vrrpctl` up, and a start that fails or finds another vrrpd on its socket leaves
+//! the host as it found it.
 
 mod common;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use nix::errno::Errno;
@@ -134,8 +136,8 @@ fn under_umask_000_the_socket_is_0660_in_a_0750_directory_of_its_group_and_only_
 }
 
 #[test]
-fn without_a_control_group_others_cannot_connect() {
-    let test = "without_a_control_group_others_cannot_connect";
+fn without_a_control_group_others_cannot_connect_and_idle_clients_do_not_hold_up_vrrpctl() {
+    let test = "without_a_control_group_others_cannot_connect_and_idle_clients_do_not_hold_up_vrrpctl";
     if !require_root(test) {
         return;
     }
@@ -145,6 +147,14 @@ fn without_a_control_group_others_cannot_connect() {
     // Not in the socket's group (root's): the socket's mode keeps nobody out.
     assert_eq!(mode_and_gid(&vrrpd.socket), (0o660, 0));
     assert_eq!(ask_as_nobody(&vrrpd.socket, "{\"request\":\"status\"}\n"), Err(Errno::EACCES));
+
+    let idle: Vec<UnixStream> = (0..5).map(|_| UnixStream::connect(&vrrpd.socket).expect("connect")).collect();
+    let start = Instant::now();
+    let status = vrrpd.status_json();
+    let took = start.elapsed();
+    assert_eq!(status["instances"][0]["name"], "VI", "{status}");
+    assert!(took < Duration::from_secs(2), "vrrpctl status took {took:?} behind five idle clients");
+    drop(idle);
 }
 
 #[test]
