@@ -28,7 +28,10 @@ fn stale_vips_are_removed_at_startup_and_other_addresses_are_never_touched() {
     let mut b = start_vrrpd(&lan, "b", &seed_config("BACKUP", 100));
     let cleaned = wait_for(Duration::from_secs(5), || !holds(&lan, "b", vip()));
     assert!(cleaned.is_some(), "stale VIP still on the backup; b log:\n{}", b.log());
+    assert!(b.log().contains("(VI) removed stale 192.0.2.1/24 left by a previous run"), "b log:\n{}", b.log());
     assert!(wait_for(Duration::from_secs(10), || holds(&lan, "a", vip())).is_some(), "a log:\n{}", a.log());
+    // a had nothing stale: nothing to report.
+    assert!(!a.log().contains("removed stale"), "a log:\n{}", a.log());
     assert!(holds(&lan, "b", other), "vrrpd removed an address that is not a VIP");
     let own: IpAddr = "192.0.2.12".parse().unwrap();
     assert!(holds(&lan, "b", own));

@@ -19,6 +19,10 @@ struct Cli {
     /// Control socket for vrrpctl.
     #[arg(long, default_value = "/run/vrrpd/vrrpd.sock")]
     control_socket: PathBuf,
+    /// Group of the control socket (name or number): its members may ask vrrpd for its
+    /// status. Default: vrrpd's own group.
+    #[arg(long, value_name = "GROUP")]
+    control_group: Option<String>,
     /// Check the configuration, print every error, exit non-zero on any.
     #[arg(short = 't', long = "config-test")]
     config_test: bool,
@@ -65,7 +69,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let opts = Options { config: cli.config, control_socket: cli.control_socket, pid_file: cli.pid_file };
+    let opts = Options {
+        config: cli.config,
+        control_socket: cli.control_socket,
+        pid_file: cli.pid_file,
+        control_group: cli.control_group,
+    };
     match rt.block_on(daemon::run(opts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

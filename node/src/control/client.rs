@@ -30,8 +30,39 @@ pub enum ClientError {
 /// most `timeout` for each read and write.
 pub fn request(socket: &Path, request: Request, timeout: Duration) -> Result<Reply, ClientError> {
     let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect { path: socket.into(), source })?;
+    exchange(&stream, request, timeout)
+}
+
+/// [`request`] on a connected stream.
+fn exchange(stream: &UnixStream, request: Request, timeout: Duration) -> Result<Reply, ClientError> {
     stream.set_read_timeout(Some(timeout)).map_err(ClientError::Send)?;
     stream.set_write_timeout(Some(timeout)).map_err(ClientError::Send)?;
-    write_message(&stream, &request).map_err(ClientError::Send)?;
-    read_message(BufReader::new(&stream), MAX_REPLY_LEN, "reply").map_err(ClientError::Reply)
+    if let Err(e) = write_message(stream, &request) {
+        // vrrpd may have answered and closed without reading the request (it does when it is
+        // busy): its reply says more than the broken pipe.
+        return match read_message(BufReader::new(stream), MAX_REPLY_LEN, "reply") {
+            Ok(reply) => Ok(reply),
+            Err(_) => Err(ClientError::Send(e)),
+        };
+    }
+    read_message(BufReader::new(stream), MAX_REPLY_LEN, "reply").map_err(ClientError::Reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_sent_before_vrrpd_closed_is_read_even_though_the_request_could_not_be_sent() {
+        let (client, server) = UnixStream::pair().unwrap();
+        let busy = Reply::Error { message: "busy".into() };
+        write_message(&server, &busy).unwrap();
+        drop(server);
+        assert_eq!(exchange(&client, Request::Status, Duration::from_secs(1)).unwrap(), busy);
+        // Closed without a word: the send error is what is reported.
+        let (client, server) = UnixStream::pair().unwrap();
+        drop(server);
+        let err = exchange(&client, Request::Status, Duration::from_secs(1)).unwrap_err();
+        assert!(matches!(&err, ClientError::Send(e) if e.kind() == io::ErrorKind::BrokenPipe), "{err:?}");
+    }
 }

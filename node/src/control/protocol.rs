@@ -32,6 +32,23 @@ impl Request {
     /// Every request vrrpd understands.
     pub const ALL: [Request; 2] = [Request::Status, Request::Reload];
 
+    /// Whether the request changes vrrpd's state (only root and vrrpd's own user may make
+    /// those); [`Request::Status`] only reads it.
+    pub fn changes_state(self) -> bool {
+        match self {
+            Request::Status => false,
+            Request::Reload => true,
+        }
+    }
+
+    /// Its name on the wire, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::Reload => "reload",
+        }
+    }
+
     /// The accepted requests as they are written on the wire, for error messages.
     pub fn accepted() -> String {
         let lines: Vec<String> = Self::ALL.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
@@ -169,6 +186,15 @@ mod tests {
             assert_eq!(read_message::<Request>(&mut from, MAX_REQUEST_LEN, "request").unwrap(), request);
         }
         assert!(matches!(read_request(from), Err(FrameError::Closed)));
+    }
+
+    #[test]
+    fn names_are_the_wire_tags_and_only_status_leaves_the_state_alone() {
+        for request in Request::ALL {
+            let wire = serde_json::to_string(&request).unwrap();
+            assert_eq!(wire, format!("{{\"request\":\"{}\"}}", request.name()));
+            assert_eq!(request.changes_state(), request != Request::Status, "{wire}");
+        }
     }
 
     #[test]

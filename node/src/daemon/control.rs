@@ -1,11 +1,16 @@
-//! The control socket, served from its own thread so a slow or stuck `vrrpctl` can never
+//! The control socket, served from its own threads so a slow or stuck `vrrpctl` can never
 //! delay an advert. It speaks [`crate::control`]'s protocol and shares only [`crate::sync`]
 //! types with the protocol loop: it asks for a fresh snapshot (waking the loop), waits for
 //! it on the [`StatusBoard`], and serialises it to JSON here, off the protocol thread.
+//!
+//! One thread accepts; each client gets its own thread (at most [`MAX_CLIENTS`] at once) and
+//! [`TIMEOUT`] to send its request, so clients that connect and say nothing cannot lock
+//! others out. Who may ask what: see [`authorise`].
 
-use std::io::BufReader;
+use std::io::{self, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::control::protocol::{read_message, write_message, FrameError, MAX_REQUEST_LEN};
 use crate::control::{Reply, Request, Status};
@@ -40,31 +45,145 @@ impl Default for Shared {
     }
 }
 
-/// How long a request may take end to end.
-const TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a client has to send its request, and again to read the reply; and how long
+/// a status request waits for the loop.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Clients served at once. One more is answered at once with an error and closed.
+pub const MAX_CLIENTS: usize = 16;
+
+/// Stack of a client's thread: it parses a short line and writes a reply.
+const CLIENT_STACK: usize = 256 << 10;
 
 /// Serves `listener` until a stop is requested (the loop then connects once to wake us).
 pub fn serve(listener: UnixListener, shared: Arc<Shared>) {
+    let own_uid = nix::unistd::geteuid().as_raw();
+    let active = std::sync::Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if shared.shutdown.stop_requested() {
             return;
         }
-        if let Ok(stream) = stream {
-            let _ = answer(stream, &shared);
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(_) => {
+                // Out of file descriptors, most likely: do not spin on it.
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::AcqRel) >= MAX_CLIENTS {
+            active.fetch_sub(1, Ordering::AcqRel);
+            refuse_busy(&stream);
+            continue;
         }
+        let slot = Slot(std::sync::Arc::clone(&active));
+        let shared = Arc::clone(&shared);
+        // A thread that cannot be started drops the closure, and with it the slot.
+        let _ = std::thread::Builder::new().name("vrrpd-client".into()).stack_size(CLIENT_STACK).spawn(move || {
+            let _slot = slot;
+            let peer = peer_uid(&stream);
+            let _ = answer(&stream, &shared, peer, own_uid);
+        });
     }
 }
 
-fn answer(stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    let reply = match read_message(BufReader::new(&stream), MAX_REQUEST_LEN, "request") {
-        Ok(request) => reply_to(request, shared),
+/// One client being served; frees its place when the client's thread ends.
+struct Slot(std::sync::Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Tells a client over the limit so, without reading its request (that could block the
+/// accepting thread); the reply fits in the empty socket buffer.
+fn refuse_busy(stream: &UnixStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let message = format!("vrrpd is busy: {MAX_CLIENTS} clients are connected already; try again");
+    let _ = write_message(stream, &Reply::Error { message });
+}
+
+/// The uid of the process at the other end, as the kernel recorded it at connect (SO_PEERCRED).
+fn peer_uid(stream: &UnixStream) -> Option<u32> {
+    nix::sys::socket::getsockopt(stream, nix::sys::socket::sockopt::PeerCredentials).ok().map(|c| c.uid())
+}
+
+/// Whether a client running as `peer` (`None`: not known) may make `request` of a vrrpd
+/// running as `own`. Anyone who can connect (the socket's mode and group decide who can)
+/// may read the status; a request that changes vrrpd's state needs root or vrrpd's own
+/// uid: the same users who may signal it.
+pub fn authorise(request: Request, peer: Option<u32>, own: u32) -> Result<(), String> {
+    if !request.changes_state() {
+        return Ok(());
+    }
+    let name = request.name();
+    match peer {
+        Some(uid) if uid == 0 || uid == own => Ok(()),
+        Some(uid) => Err(format!(
+            "{name} refused: the client runs as uid {uid}; only root (uid 0) or vrrpd's own uid ({own}) may \
+             change vrrpd's state"
+        )),
+        None => Err(format!("{name} refused: the client's credentials (SO_PEERCRED) could not be read")),
+    }
+}
+
+fn answer(stream: &UnixStream, shared: &Shared, peer: Option<u32>, own_uid: u32) -> io::Result<()> {
+    let reader = BufReader::new(Deadline::new(stream));
+    let reply = match read_message(reader, MAX_REQUEST_LEN, "request") {
+        Ok(request) => match authorise(request, peer, own_uid) {
+            Ok(()) => reply_to(request, shared),
+            Err(message) => Reply::Error { message },
+        },
         // Connected and left (or timed out) without a word: nobody to answer.
         Err(FrameError::Closed | FrameError::Io(_)) => return Ok(()),
         Err(e) => Reply::rejecting(&e),
     };
-    write_message(&stream, &reply)
+    write_message(Deadline::new(stream), &reply)
+}
+
+/// A client's stream with one deadline for all its reads or writes: a client that sends
+/// (or reads) a byte at a time cannot hold its thread longer than [`TIMEOUT`].
+struct Deadline<'a> {
+    stream: &'a UnixStream,
+    until: Instant,
+}
+
+impl<'a> Deadline<'a> {
+    fn new(stream: &'a UnixStream) -> Self {
+        Deadline { stream, until: Instant::now() + TIMEOUT }
+    }
+
+    /// Sets the socket's timeout to what is left; an error once nothing is.
+    fn left(&self, read: bool) -> io::Result<()> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "the client took too long"));
+        }
+        if read {
+            self.stream.set_read_timeout(Some(left))
+        } else {
+            self.stream.set_write_timeout(Some(left))
+        }
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.left(true)?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.left(false)?;
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 fn reply_to(request: Request, shared: &Shared) -> Reply {
@@ -163,6 +282,74 @@ mod tests {
         // Nothing of that reached the loop, and the server still answers.
         assert!(!shared.shutdown.take_reload());
         assert!(matches!(request(&path, Request::Status, TIMEOUT), Ok(Reply::Status(_))));
+    }
+
+    #[test]
+    fn idle_clients_do_not_hold_up_others() {
+        let (_dir, path, _shared) = server();
+        let idle: Vec<UnixStream> = (0..5).map(|_| UnixStream::connect(&path).unwrap()).collect();
+        let start = Instant::now();
+        assert!(matches!(request(&path, Request::Status, TIMEOUT), Ok(Reply::Status(_))));
+        assert!(start.elapsed() < Duration::from_secs(1), "status took {:?}", start.elapsed());
+        drop(idle);
+    }
+
+    #[test]
+    fn clients_over_the_limit_are_told_at_once_and_places_free_up() {
+        let (_dir, path, _shared) = server();
+        let mut idle: Vec<UnixStream> = (0..MAX_CLIENTS).map(|_| UnixStream::connect(&path).unwrap()).collect();
+        // Each idle client holds its place once accepted; wait until all are.
+        let start = Instant::now();
+        let reply = loop {
+            let reply = request(&path, Request::Status, TIMEOUT).unwrap();
+            if matches!(reply, Reply::Error { .. }) || start.elapsed() > TIMEOUT {
+                break reply;
+            }
+        };
+        let Reply::Error { message } = reply else { panic!("{reply:?}") };
+        assert_eq!(message, "vrrpd is busy: 16 clients are connected already; try again");
+        assert!(start.elapsed() < Duration::from_secs(1), "refused after {:?}", start.elapsed());
+        // One idle client leaves: the next request is served.
+        idle.pop();
+        let served = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            matches!(request(&path, Request::Status, TIMEOUT), Ok(Reply::Status(_)))
+        });
+        assert!(served);
+    }
+
+    #[test]
+    fn a_client_sending_a_byte_at_a_time_is_cut_off_at_the_deadline() {
+        let (_dir, path, _shared) = server();
+        let mut stream = UnixStream::connect(&path).unwrap();
+        let start = Instant::now();
+        // Each byte comes well within TIMEOUT of the last, but the request never ends.
+        let cut = loop {
+            std::thread::sleep(Duration::from_millis(250));
+            if stream.write_all(b" ").is_err() || start.elapsed() > 3 * TIMEOUT {
+                break start.elapsed();
+            }
+        };
+        assert!(cut < TIMEOUT + Duration::from_secs(1), "still connected after {cut:?}");
+    }
+
+    #[test]
+    fn state_changes_need_root_or_our_uid_and_status_is_for_anyone() {
+        for peer in [Some(0), Some(1000), Some(65534), None] {
+            assert_eq!(authorise(Request::Status, peer, 1000), Ok(()));
+        }
+        assert_eq!(authorise(Request::Reload, Some(0), 1000), Ok(()));
+        assert_eq!(authorise(Request::Reload, Some(1000), 1000), Ok(()));
+        assert_eq!(
+            authorise(Request::Reload, Some(65534), 0),
+            Err("reload refused: the client runs as uid 65534; only root (uid 0) or vrrpd's own uid (0) may change \
+                 vrrpd's state"
+                .into())
+        );
+        assert_eq!(
+            authorise(Request::Reload, None, 0),
+            Err("reload refused: the client's credentials (SO_PEERCRED) could not be read".into())
+        );
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct Options {
     pub control_socket: PathBuf,
     /// PID file, if any.
     pub pid_file: Option<PathBuf>,
+    /// Group of the control socket (name or number); `None`: vrrpd's own group.
+    pub control_group: Option<String>,
 }
 
 /// The running daemon.
@@ -109,13 +111,15 @@ pub async fn run(opts: Options) -> Result<()> {
     if cfg.instances.is_empty() {
         warn!("no vrrp_instance in {}", opts.config.display());
     }
+    let group = opts.control_group.as_deref().map(startup::control_group).transpose()?;
+    // The control socket first: it refuses to start a second vrrpd on the same socket before
+    // that one touches the running one's pid file or VIPs. Both files are removed when
+    // `run` returns, a failed start included.
+    let (listener, socket_file) = startup::bind_control(&opts.control_socket, group)?;
+    let pid_file = opts.pid_file.as_deref().map(startup::write_pid_file).transpose()?;
     let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
     startup::raise_priority();
     let mut daemon = Daemon::build(&cfg, Arc::clone(&notices)).await?;
-    if let Some(pid) = &opts.pid_file {
-        std::fs::write(pid, format!("{}\n", std::process::id()))
-            .with_context(|| format!("writing {}", pid.display()))?;
-    }
     let names: Vec<String> = daemon.plans.iter().map(|p| p.name.clone()).collect();
     let notifier = std::thread::Builder::new()
         .name("vrrpd-notify".into())
@@ -125,7 +129,6 @@ pub async fn run(opts: Options) -> Result<()> {
         })
         .context("starting the notifier thread")?;
     let shared = Arc::new(control::Shared::new());
-    let listener = startup::bind_control(&opts.control_socket)?;
     let control_thread = std::thread::Builder::new()
         .name("vrrpd-control".into())
         .spawn({
@@ -185,10 +188,8 @@ pub async fn run(opts: Options) -> Result<()> {
     let _ = control_thread.join();
     notices.push(Notice::Stop);
     let _ = notifier.join();
-    let _ = std::fs::remove_file(&opts.control_socket);
-    if let Some(pid) = &opts.pid_file {
-        let _ = std::fs::remove_file(pid);
-    }
+    drop(socket_file);
+    drop(pid_file);
     info!("vrrpd stopped");
     Ok(())
 }

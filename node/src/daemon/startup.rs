@@ -1,13 +1,21 @@
 //! Start-up: from a checked configuration to a [`Daemon`] ready to run: each instance's
 //! interface looked up and planned, its VRRP socket (one per interface and source
 //! address) and announcer opened, the core's instances added, stale VIPs removed, links
-//! already down reported; plus the process-level set-up (priority, control socket).
+//! already down reported; plus the process-level set-up (priority, control socket, pid file).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{DirBuilder, OpenOptions, Permissions};
+use std::io::Write;
 use std::net::IpAddr;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context, Result};
+use nix::sys::stat::{fchmod, Mode};
+use nix::unistd::{chown, Gid, Group};
+use socket2::{Domain, SockAddr, Socket, Type};
 use tracing::warn;
 
 use super::clock::Clock;
@@ -127,11 +135,195 @@ pub(super) fn raise_priority() {
     }
 }
 
-/// Binds the control socket, creating its directory and replacing a stale socket file.
-pub(super) fn bind_control(path: &std::path::Path) -> Result<std::os::unix::net::UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// A file vrrpd created (the control socket, the pid file), removed when this is dropped:
+/// at exit, and on a failed start.
+#[derive(Debug)]
+pub(super) struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    let _ = std::fs::remove_file(path);
-    std::os::unix::net::UnixListener::bind(path).with_context(|| format!("binding control socket {}", path.display()))
+}
+
+/// The control socket's mode: owner and group may connect, nobody else.
+const SOCKET_MODE: u32 = 0o660;
+
+/// The mode of a directory vrrpd creates for the control socket.
+const DIR_MODE: u32 = 0o750;
+
+/// The pid file's mode: anyone may read it, only vrrpd's user may write it.
+const PID_FILE_MODE: u32 = 0o644;
+
+/// The group named by `--control-group` (a name or a number).
+pub(super) fn control_group(name: &str) -> Result<Gid> {
+    if let Ok(gid) = name.parse::<u32>() {
+        return Ok(Gid::from_raw(gid));
+    }
+    match Group::from_name(name) {
+        Ok(Some(group)) => Ok(group.gid),
+        Ok(None) => Err(anyhow::anyhow!("--control-group {name}: no such group")),
+        Err(e) => Err(anyhow::anyhow!("--control-group {name}: looking the group up: {e}")),
+    }
+}
+
+/// Binds the control socket at `path`: its file mode 0660 and its group `group` (vrrpd's
+/// own group if `None`), whatever the umask; the directories it creates for it 0750 and in
+/// `group` too. A directory that already exists is the operator's and is left as it is.
+///
+/// Refuses to start if another vrrpd answers on `path` (taking its socket over would leave
+/// it unreachable); a stale socket file left by a vrrpd that died is replaced, anything
+/// else at `path` is an error. The returned guard removes the socket file.
+pub(super) fn bind_control(path: &Path, group: Option<Gid>) -> Result<(UnixListener, RemoveOnDrop)> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dirs(dir, group)?;
+    }
+    if listening(path) {
+        anyhow::bail!(
+            "another vrrpd is listening on the control socket {}: stop it first, or give this one \
+             another --control-socket",
+            path.display()
+        );
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
+    let binding = || format!("binding control socket {}", path.display());
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).with_context(binding)?;
+    // Linux creates the socket file with the socket inode's mode, less the umask: set it
+    // before bind, so the file is never more open than 0660, whatever the umask.
+    fchmod(&socket, Mode::from_bits_truncate(SOCKET_MODE)).with_context(binding)?;
+    socket.bind(&SockAddr::unix(path).with_context(binding)?).with_context(binding)?;
+    let file = RemoveOnDrop(path.to_owned());
+    // A umask stricter than 0117 took bits away: restore exactly 0660, then the group. Until
+    // `listen` below nobody can connect, so these need not be atomic.
+    set_mode(path, SOCKET_MODE)?;
+    if let Some(gid) = group {
+        chown(path, None, Some(gid)).with_context(|| format!("setting the group of {}", path.display()))?;
+    }
+    socket.listen(128).with_context(binding)?;
+    Ok((socket.into(), file))
+}
+
+/// Whether something accepts connections on the socket at `path`. Asked without blocking: a
+/// listener whose backlog is full is listening too.
+fn listening(path: &Path) -> bool {
+    let Ok(addr) = SockAddr::unix(path) else { return false };
+    let Ok(probe) = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None) else { return false };
+    match probe.connect(&addr) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+    }
+}
+
+/// Creates `dir` and its missing parents, each 0750 and in `group`; leaves existing ones alone.
+fn create_dirs(dir: &Path, group: Option<Gid>) -> Result<()> {
+    let missing: Vec<&Path> =
+        dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err()).collect();
+    for d in missing.into_iter().rev() {
+        match DirBuilder::new().mode(DIR_MODE).create(d) {
+            Ok(()) => {}
+            // Created meanwhile by someone else: theirs, left alone.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", d.display())),
+        }
+        // Created 0750 less the umask; never more open than that, so these need not be atomic.
+        set_mode(d, DIR_MODE)?;
+        if let Some(gid) = group {
+            chown(d, None, Some(gid)).with_context(|| format!("setting the group of {}", d.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    std::fs::set_permissions(path, Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {} to {mode:o}", path.display()))
+}
+
+/// Writes this process's pid to `path`, mode 0644 whatever the umask; the returned guard
+/// removes the file.
+pub(super) fn write_pid_file(path: &Path) -> Result<RemoveOnDrop> {
+    let writing = || format!("writing {}", path.display());
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(PID_FILE_MODE)
+        .open(path)
+        .with_context(writing)?;
+    let guard = RemoveOnDrop(path.to_owned());
+    // `mode` applies only to a file this call created, and less the umask.
+    file.set_permissions(Permissions::from_mode(PID_FILE_MODE)).with_context(writing)?;
+    writeln!(file, "{}", std::process::id()).with_context(writing)?;
+    Ok(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::symlink_metadata(path).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn the_socket_is_0660_its_new_directories_0750_and_an_existing_directory_is_left_alone() {
+        let top = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(top.path(), Permissions::from_mode(0o711)).unwrap();
+        let path = top.path().join("run/vrrpd/vrrpd.sock");
+        let (_listener, file) = bind_control(&path, None).unwrap();
+        assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_socket());
+        assert_eq!(mode(&path), 0o660);
+        assert_eq!(mode(&top.path().join("run")), 0o750);
+        assert_eq!(mode(&top.path().join("run/vrrpd")), 0o750);
+        assert_eq!(mode(top.path()), 0o711);
+        drop(file);
+        assert!(std::fs::symlink_metadata(&path).is_err(), "socket file left behind");
+    }
+
+    #[test]
+    fn a_live_socket_is_not_taken_over_a_stale_one_is_replaced_and_other_files_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vrrpd.sock");
+        let (first, _file) = bind_control(&path, None).unwrap();
+        let err = bind_control(&path, None).unwrap_err();
+        assert!(err.to_string().starts_with("another vrrpd is listening on the control socket "), "{err}");
+        assert!(UnixStream::connect(&path).is_ok(), "the running one lost its socket");
+        // The first one died (its file stays): the next start replaces the file.
+        drop(first);
+        let (_second, _file) = bind_control(&path, None).unwrap();
+        assert!(UnixStream::connect(&path).is_ok());
+        // Not a socket: not ours to remove.
+        let other = dir.path().join("notes");
+        std::fs::write(&other, "x").unwrap();
+        assert!(bind_control(&other, None).is_err());
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "x");
+    }
+
+    #[test]
+    fn control_groups_are_names_or_numbers() {
+        assert_eq!(control_group("root").unwrap(), Gid::from_raw(0));
+        assert_eq!(control_group("nogroup").unwrap(), Gid::from_raw(65534));
+        assert_eq!(control_group("4242").unwrap(), Gid::from_raw(4242));
+        let err = control_group("no-such-group-here").unwrap_err();
+        assert_eq!(err.to_string(), "--control-group no-such-group-here: no such group");
+    }
+
+    #[test]
+    fn the_pid_file_is_0644_holds_our_pid_and_goes_with_its_guard() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vrrpd.pid");
+        // One left by an earlier run, writable by anyone.
+        std::fs::write(&path, "1\n").unwrap();
+        std::fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
+        let guard = write_pid_file(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
+        assert_eq!(mode(&path), 0o644);
+        drop(guard);
+        assert!(std::fs::symlink_metadata(&path).is_err(), "pid file left behind");
+    }
 }

@@ -8,7 +8,8 @@
 //! [`Vips::resync`] notice addresses removed behind our back, [`Vips::remove_all`] runs
 //! at exit.
 
-use std::collections::BTreeSet;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use tracing::{error, warn};
@@ -88,12 +89,31 @@ impl Vips {
     }
 
     /// A previous vrrpd that died (SIGKILL, crash) may have left VIPs behind; a backup
-    /// must not hold them. The owner's addresses are its own and stay.
+    /// must not hold them. The owner's addresses are its own and stay. Each one found and
+    /// removed is logged (removing an absent address succeeds too, so presence is read
+    /// first); an interface whose addresses cannot be read is cleaned blind.
     pub async fn remove_stale(&self, netlink: &Netlink) {
+        // Each interface's addresses, read once; `None` if they could not be read.
+        let mut present: BTreeMap<u32, Option<BTreeSet<Key>>> = BTreeMap::new();
         for inst in self.instances.iter().filter(|i| !i.owner) {
             for v in &inst.places {
-                if let Err(e) = netlink.del_address(v.ifindex, v.addr, v.prefix).await {
-                    warn!("({}) removing stale {}/{}: {e}", inst.name, v.addr, v.prefix);
+                let keys = match present.entry(v.ifindex) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let list = netlink.addresses(v.ifindex).await.ok();
+                        e.insert(list.map(|l| l.into_iter().map(|a| (v.ifindex, a.addr, a.prefix)).collect()))
+                    }
+                };
+                let found = keys.as_ref().map(|keys| keys.contains(&v.key()));
+                if found == Some(false) {
+                    continue;
+                }
+                match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
+                    Ok(()) if found == Some(true) => {
+                        warn!("({}) removed stale {}/{} left by a previous run", inst.name, v.addr, v.prefix)
+                    }
+                    Ok(()) => {}
+                    Err(e) => warn!("({}) removing stale {}/{}: {e}", inst.name, v.addr, v.prefix),
                 }
             }
         }

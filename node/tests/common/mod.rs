@@ -141,11 +141,13 @@ pub struct Vrrpd {
     pub child: Child,
     pub dir: tempfile::TempDir,
     pub host: String,
+    /// Its control socket.
+    pub socket: PathBuf,
 }
 
 impl Vrrpd {
     pub fn socket(&self) -> PathBuf {
-        self.dir.path().join("vrrpd.sock")
+        self.socket.clone()
     }
 
     pub fn log(&self) -> String {
@@ -202,23 +204,37 @@ impl Drop for Vrrpd {
 
 /// Starts vrrpd on `host` with `config`.
 pub fn start_vrrpd(lan: &Lan, host: &str, config: &str) -> Vrrpd {
-    let dir = tempfile::tempdir().expect("tempdir");
+    start_vrrpd_with(lan, host, config, tempfile::tempdir().expect("tempdir"), "vrrpd.sock", |_| {})
+}
+
+/// Starts vrrpd on `host` with `config` in `dir` (its config, log and pid file), its control
+/// socket at `socket` under `dir`; `adjust` may add arguments or change how it is spawned.
+pub fn start_vrrpd_with(
+    lan: &Lan,
+    host: &str,
+    config: &str,
+    dir: tempfile::TempDir,
+    socket: &str,
+    adjust: impl FnOnce(&mut Command),
+) -> Vrrpd {
     let conf = dir.path().join("keepalived.conf");
     std::fs::write(&conf, config).expect("write config");
     let log = std::fs::File::create(dir.path().join("vrrpd.log")).expect("log file");
+    let socket = dir.path().join(socket);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vrrpd"));
     cmd.arg("-f")
         .arg(&conf)
         .arg("--control-socket")
-        .arg(dir.path().join("vrrpd.sock"))
+        .arg(&socket)
         .arg("-p")
         .arg(dir.path().join("vrrpd.pid"))
         .env("VRRPD_LOG", "debug")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
+    adjust(&mut cmd);
     let child = lan.spawn(host, &mut cmd).expect("spawn vrrpd");
-    Vrrpd { child, dir, host: host.into() }
+    Vrrpd { child, dir, host: host.into(), socket }
 }
 
 /// Does `host` hold `addr` on eth1?
