@@ -251,41 +251,32 @@ impl Status {
     }
 }
 
-/// A core enum that names itself (the names `vrrpctl status --json` shows).
+/// A core enum that names itself (the names `vrrpctl status --json` shows): the core's own
+/// `ALL`, `as_str` and `from_name`.
 trait Named: Copy + Sized + 'static {
     /// Every value.
     const ALL: &'static [Self];
     /// Its name.
     fn name(self) -> &'static str;
+    /// The value called `name`.
+    fn from_name(name: &str) -> Option<Self>;
 }
 
-impl Named for State {
-    const ALL: &'static [Self] = &State::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
+macro_rules! named {
+    ($($t:ty),*) => {$(
+        impl Named for $t {
+            const ALL: &'static [Self] = &<$t>::ALL;
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+            fn from_name(name: &str) -> Option<Self> {
+                <$t>::from_name(name)
+            }
+        }
+    )*};
 }
 
-impl Named for Family {
-    const ALL: &'static [Self] = &Family::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-impl Named for NewMasterReason {
-    const ALL: &'static [Self] = &NewMasterReason::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-impl Named for ProtoErrReason {
-    const ALL: &'static [Self] = &ProtoErrReason::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
+named!(State, Family, NewMasterReason, ProtoErrReason);
 
 /// The accepted names, for "expected one of …".
 struct OneOf<T>(std::marker::PhantomData<T>);
@@ -315,10 +306,7 @@ mod named {
     /// Reads a name; anything else is an error listing the accepted names.
     pub fn deserialize<'de, T: Named, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
         let name = String::deserialize(deserializer)?;
-        T::ALL
-            .iter()
-            .copied()
-            .find(|v| v.name() == name)
+        T::from_name(&name)
             .ok_or_else(|| de::Error::invalid_value(Unexpected::Str(&name), &OneOf::<T>(std::marker::PhantomData)))
     }
 }

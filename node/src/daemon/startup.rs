@@ -100,7 +100,7 @@ impl Daemon {
             vips.push_instance(&plan.name, plan.core.is_owner(), places);
             plans.push(plan);
         }
-        let daemon = Daemon {
+        let mut daemon = Daemon {
             clock: Clock::start(),
             engine,
             plans,
@@ -115,7 +115,6 @@ impl Daemon {
             effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
-        let mut daemon = daemon;
         let now = daemon.clock.now();
         for ifindex in links_down {
             daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));

@@ -99,10 +99,7 @@ impl Vips {
             for v in &inst.places {
                 let keys = match present.entry(v.ifindex) {
                     Entry::Occupied(e) => e.into_mut(),
-                    Entry::Vacant(e) => {
-                        let list = netlink.addresses(v.ifindex).await.ok();
-                        e.insert(list.map(|l| l.into_iter().map(|a| (v.ifindex, a.addr, a.prefix)).collect()))
-                    }
+                    Entry::Vacant(e) => e.insert(present_keys(netlink, v.ifindex).await.ok()),
                 };
                 let found = keys.as_ref().map(|keys| keys.contains(&v.key()));
                 if found == Some(false) {
@@ -182,15 +179,17 @@ impl Vips {
     /// Re-reads which of our VIPs are still on their interfaces and forgets the others.
     pub async fn resync(&mut self, netlink: &Netlink) {
         for index in self.interfaces_with_added() {
-            match netlink.addresses(index).await {
-                Ok(list) => {
-                    let present = list.into_iter().map(|a| (index, a.addr, a.prefix)).collect();
-                    self.forget_missing(index, &present);
-                }
+            match present_keys(netlink, index).await {
+                Ok(present) => self.forget_missing(index, &present),
                 Err(e) => warn!("re-reading the addresses of link {index}: {e}"),
             }
         }
     }
+}
+
+/// The addresses the kernel says `ifindex` holds now, as keys.
+async fn present_keys(netlink: &Netlink, ifindex: u32) -> std::io::Result<BTreeSet<Key>> {
+    Ok(netlink.addresses(ifindex).await?.into_iter().map(|a| (ifindex, a.addr, a.prefix)).collect())
 }
 
 #[cfg(test)]
