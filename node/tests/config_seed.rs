@@ -46,7 +46,13 @@ fn expected(file: &Path) -> Config {
             accept: None,
             mcast_src_ip: None,
             native_ipv6: false,
+            track_scripts: vec![],
+            track_files: vec![],
+            track_interfaces: vec![],
+            notify: Default::default(),
         }],
+        scripts: vec![],
+        track_files: vec![],
         warnings: vec![],
     }
 }

@@ -3,7 +3,7 @@
 
 use super::diagnostic::Reporter;
 use super::lexer::Token;
-use super::model::{GlobalDefs, Version};
+use super::model::{GlobalDefs, RunAs, Version};
 use super::parser::Cursor;
 
 /// Several `global_defs` blocks merge into `global`, as in keepalived.
@@ -41,7 +41,11 @@ pub(crate) fn parse_global<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, open: &
             }
             "script_user" => {
                 if let Some(tok) = stmt.arg_range(rep, "<user> [<group>]", 2) {
-                    global.script_user = tok.word().map(str::to_string);
+                    global.script_user = Some(RunAs {
+                        user: tok.word().unwrap_or_default().to_string(),
+                        group: stmt.args.get(1).and_then(|t| t.word()).map(str::to_string),
+                        location: rep.loc(tok.pos),
+                    });
                 }
             }
             _ => {

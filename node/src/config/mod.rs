@@ -24,7 +24,10 @@ mod vip;
 use std::path::Path;
 
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
-pub use model::{Auth, Config, Family, GlobalDefs, InitialState, Scope, Version, Vip, VrrpInstance};
+pub use model::{
+    Auth, Config, Family, GlobalDefs, InitFile, InitialState, Notify, NotifyFifo, RunAs, Scope, ScriptCmd, Track,
+    TrackFile, Version, Vip, VrrpInstance, VrrpScript,
+};
 pub use render::render_warnings;
 
 use diagnostic::Reporter;
@@ -49,7 +52,13 @@ fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Config, ConfigErrors> {
     let doc = document::parse_document(tokens, &mut rep);
     let (global, instances) = semantic::resolve(doc, &mut rep);
     sort_by_position(&mut rep);
-    rep.into_result((global, instances)).map(|((global, instances), warnings)| Config { global, instances, warnings })
+    rep.into_result((global, instances)).map(|((global, instances), warnings)| Config {
+        global,
+        instances,
+        scripts: Vec::new(),
+        track_files: Vec::new(),
+        warnings,
+    })
 }
 
 /// Stages report in their own order (lexing precedes parsing precedes

@@ -4,6 +4,8 @@
 //! re-apply keepalived's defaulting rules or re-validate ranges.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use super::diagnostic::{Diagnostic, SourceLocation};
 
@@ -12,6 +14,10 @@ use super::diagnostic::{Diagnostic, SourceLocation};
 pub struct Config {
     pub global: GlobalDefs,
     pub instances: Vec<VrrpInstance>,
+    /// `vrrp_script NAME { ... }` blocks, in file order (names are unique).
+    pub scripts: Vec<VrrpScript>,
+    /// `vrrp_track_file NAME { ... }` blocks, in file order (names are unique).
+    pub track_files: Vec<TrackFile>,
     /// Kept on success so the daemon can log them: keepalived users expect to
     /// hear about every keyword vrrpd skipped.
     pub warnings: Vec<Diagnostic>,
@@ -27,8 +33,114 @@ pub struct GlobalDefs {
     pub garp_master_repeat: Option<u32>,
     pub garp_master_refresh_s: Option<u32>,
     pub enable_script_security: bool,
-    /// Only the user: vrrpd runs no scripts, so the optional group has no use.
-    pub script_user: Option<String>,
+    /// `script_user USER [GROUP]`: who scripts run as unless their own `user` says otherwise.
+    /// `None` is keepalived's default (`keepalived_script` if that user exists, else root).
+    pub script_user: Option<RunAs>,
+    /// `notify_fifo PATH [username [groupname]]` and `notify_fifo_script`: every notification, VRRP or not.
+    pub notify_fifo: Option<NotifyFifo>,
+    /// `vrrp_notify_fifo PATH` and `vrrp_notify_fifo_script`: VRRP notifications only.
+    pub vrrp_notify_fifo: Option<NotifyFifo>,
+}
+
+/// A user and optional group to run a script as (`script_user`, `user` in `vrrp_script`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAs {
+    pub user: String,
+    /// `None`: the user's primary group.
+    pub group: Option<String>,
+    pub location: SourceLocation,
+}
+
+/// A command line from the file (`script`, `notify_*`), split the way keepalived splits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptCmd {
+    /// As written, for logs and `vrrpd -t`.
+    pub text: String,
+    /// The words after keepalived's quoting rules; `argv[0]` is the program. Never empty.
+    pub argv: Vec<String>,
+    /// The line needs a shell (a pipe, `&&`, a redirection, `$VAR`...): it runs as
+    /// `/bin/sh -c TEXT`. Otherwise `argv` is executed directly, as keepalived does.
+    pub shell: bool,
+    pub location: SourceLocation,
+}
+
+/// `vrrp_script NAME { ... }` with keepalived's defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrrpScript {
+    pub name: String,
+    pub location: SourceLocation,
+    pub cmd: ScriptCmd,
+    /// `interval`, default 1 s.
+    pub interval: Duration,
+    /// `timeout`, default the interval.
+    pub timeout: Duration,
+    /// `weight N`, -253..=253, default 0 (a failure is a FAULT).
+    pub weight: i32,
+    /// `weight N reverse`.
+    pub reverse: bool,
+    /// `rise`, default 1.
+    pub rise: u32,
+    /// `fall`, default 1.
+    pub fall: u32,
+    /// `user USER [GROUP]`; `None` means the global `script_user` rule.
+    pub user: Option<RunAs>,
+    /// `init_fail`: the script starts failed instead of good.
+    pub init_fail: bool,
+}
+
+/// `vrrp_track_file NAME { ... }` with keepalived's defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackFile {
+    pub name: String,
+    pub location: SourceLocation,
+    /// `file PATH`.
+    pub path: PathBuf,
+    /// `weight N [reverse]`, default 1: the file's number times the weight is added.
+    pub weight: i32,
+    pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`: create the file (or, with overwrite, rewrite it) at start.
+    pub init_file: Option<InitFile>,
+}
+
+/// `init_file [VALUE] [overwrite]` of a `vrrp_track_file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitFile {
+    /// Default 0.
+    pub value: i64,
+    pub overwrite: bool,
+}
+
+/// One entry of a `track_script`, `track_file` or `track_interface` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Track {
+    /// The script's, file's or interface's name; scripts and files are known to exist.
+    pub name: String,
+    pub location: SourceLocation,
+    /// `weight N` on the entry; `None` takes the script's or file's own (0 for an interface).
+    pub weight: Option<i32>,
+    /// `weight N reverse` on the entry.
+    pub reverse: bool,
+}
+
+/// An instance's notify scripts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notify {
+    pub master: Option<ScriptCmd>,
+    pub backup: Option<ScriptCmd>,
+    pub fault: Option<ScriptCmd>,
+    pub stop: Option<ScriptCmd>,
+    /// `notify`: called on every transition with `INSTANCE NAME STATE PRIORITY`.
+    pub any: Option<ScriptCmd>,
+    pub master_rx_lower_pri: Option<ScriptCmd>,
+}
+
+/// `notify_fifo` / `vrrp_notify_fifo` with its script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyFifo {
+    pub path: PathBuf,
+    /// `notify_fifo_script`: started with the FIFO's path as its last argument, reads the lines.
+    pub script: Option<ScriptCmd>,
+    pub location: SourceLocation,
 }
 
 /// `state` as written; `None` in [`VrrpInstance::state`] means keepalived's
@@ -149,4 +261,11 @@ pub struct VrrpInstance {
     pub accept: Option<bool>,
     pub mcast_src_ip: Option<IpAddr>,
     pub native_ipv6: bool,
+    /// `track_script { ... }`; every name is a `vrrp_script` in [`Config::scripts`].
+    pub track_scripts: Vec<Track>,
+    /// `track_file { ... }`; every name is a `vrrp_track_file` in [`Config::track_files`].
+    pub track_files: Vec<Track>,
+    /// `track_interface { ... }`.
+    pub track_interfaces: Vec<Track>,
+    pub notify: Notify,
 }

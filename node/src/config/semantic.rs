@@ -188,6 +188,10 @@ fn resolve_instance(
         accept: raw.accept,
         mcast_src_ip: raw.mcast_src_ip.map(|s| s.value),
         native_ipv6: raw.native_ipv6.is_some(),
+        track_scripts: Vec::new(),
+        track_files: Vec::new(),
+        track_interfaces: Vec::new(),
+        notify: Default::default(),
     };
     Some((inst, vrid.loc))
 }

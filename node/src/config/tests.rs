@@ -443,7 +443,13 @@ global_defs {
             garp_master_repeat: Some(3),
             garp_master_refresh_s: Some(60),
             enable_script_security: true,
-            script_user: Some("nobody".into()),
+            script_user: Some(RunAs {
+                user: "nobody".into(),
+                group: Some("nogroup".into()),
+                location: c.global.script_user.as_ref().map(|u| u.location.clone()).unwrap(),
+            }),
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
         }
     );
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
