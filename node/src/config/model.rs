@@ -61,6 +61,9 @@ pub struct ScriptCmd {
     /// The line needs a shell (a pipe, `&&`, a redirection, `$VAR`...): it runs as
     /// `/bin/sh -c TEXT`. Otherwise `argv` is executed directly, as keepalived does.
     pub shell: bool,
+    /// Who it runs as: `user USER [GROUP]` in a `vrrp_script`, or the `username [groupname]`
+    /// after a notify script; `None` means the global `script_user` rule.
+    pub user: Option<RunAs>,
     pub location: SourceLocation,
 }
 
@@ -82,8 +85,6 @@ pub struct VrrpScript {
     pub rise: u32,
     /// `fall`, default 1.
     pub fall: u32,
-    /// `user USER [GROUP]`; `None` means the global `script_user` rule.
-    pub user: Option<RunAs>,
     /// `init_fail`: the script starts failed instead of good.
     pub init_fail: bool,
 }
