@@ -8,3 +8,5 @@ pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod net;
 pub mod sync;
+#[cfg(feature = "daemon")]
+pub mod track;
