@@ -143,6 +143,31 @@ impl Engine {
         self.drain(tx);
     }
 
+    /// Startup event for one instance (one that tracking held back at start).
+    pub fn start_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
+        self.router.start(now, id);
+        self.drain(tx);
+    }
+
+    /// Tracking changed an instance's effective priority (a master advertises it at once).
+    pub fn set_priority(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        priority: u8,
+        tx: &mut impl Transmit,
+    ) -> Result<(), vrrp_core::ConfigError> {
+        let result = self.router.set_priority(now, id, priority);
+        self.drain(tx);
+        result
+    }
+
+    /// Tracking puts an instance in FAULT or lets it out.
+    pub fn set_tracking_fault(&mut self, now: Instant, id: InstanceId, fault: bool, tx: &mut impl Transmit) {
+        self.router.set_tracking_fault(now, id, fault);
+        self.drain(tx);
+    }
+
     /// Shutdown event for every instance (masters send priority 0).
     pub fn shutdown(&mut self, now: Instant, tx: &mut impl Transmit) {
         self.router.shutdown_all(now);
