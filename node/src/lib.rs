@@ -7,6 +7,8 @@ pub mod control;
 pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod net;
+#[cfg(feature = "daemon")]
+pub mod notify;
 pub mod sync;
 #[cfg(feature = "daemon")]
 pub mod track;
