@@ -70,6 +70,8 @@ pub struct Options {
     pub pid_file: Option<PathBuf>,
     /// Group of the control socket (name or number); `None`: vrrpd's own group.
     pub control_group: Option<String>,
+    /// How long a notify script may run before it is killed with its group.
+    pub notify_timeout: std::time::Duration,
 }
 
 /// The running daemon.

@@ -15,6 +15,10 @@ pub(super) fn run(notices: &NotifyQueue<Notice>, names: &[String]) {
         let notice = notices.pop();
         match notice {
             Notice::Stop => return,
+            Notice::LowerPriority { instance, priority } => {
+                let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
+                info!("({name}) MASTER heard an advert with a lower priority than its own ({priority})");
+            }
             Notice::State { instance, from, to, reason, .. } => {
                 let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
                 if let Some(line) = takeover(name, &notice) {

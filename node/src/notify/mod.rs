@@ -68,25 +68,61 @@ impl Notification {
         format!("INSTANCE \"{}\" {} {}\n", self.name, self.state.as_str(), self.priority)
     }
 
-    /// The scripts to run for it, in order, each with the arguments to append.
-    pub fn scripts<'a>(&self, notify: &'a Notify) -> Vec<(&'a ScriptCmd, Vec<String>)> {
-        let specific = match self.state {
-            NotifyState::Master => &notify.master,
-            NotifyState::Backup => &notify.backup,
-            NotifyState::Fault => &notify.fault,
-            NotifyState::Stop => &notify.stop,
-            NotifyState::MasterRxLowerPri => &notify.master_rx_lower_pri,
+    /// The arguments keepalived appends for the generic `notify` script:
+    /// `INSTANCE NAME STATE PRIORITY`.
+    pub fn generic_args(&self) -> Vec<String> {
+        vec!["INSTANCE".to_string(), self.name.clone(), self.state.as_str().to_string(), self.priority.to_string()]
+    }
+}
+
+/// An instance's notify scripts in some form `T` (as written, or checked and ready to run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripts<T> {
+    pub master: Option<T>,
+    pub backup: Option<T>,
+    pub fault: Option<T>,
+    pub stop: Option<T>,
+    /// The generic `notify`.
+    pub any: Option<T>,
+    pub master_rx_lower_pri: Option<T>,
+}
+
+impl<T> Scripts<T> {
+    /// Each script of `notify` through `f` (`None` drops it, e.g. when it is refused).
+    pub fn from_config(notify: &Notify, mut f: impl FnMut(&ScriptCmd) -> Option<T>) -> Scripts<T> {
+        let mut g = |c: &Option<ScriptCmd>| c.as_ref().and_then(&mut f);
+        Scripts {
+            master: g(&notify.master),
+            backup: g(&notify.backup),
+            fault: g(&notify.fault),
+            stop: g(&notify.stop),
+            any: g(&notify.any),
+            master_rx_lower_pri: g(&notify.master_rx_lower_pri),
+        }
+    }
+
+    /// Whether there is any script at all.
+    pub fn is_empty(&self) -> bool {
+        [&self.master, &self.backup, &self.fault, &self.stop, &self.any, &self.master_rx_lower_pri]
+            .iter()
+            .all(|s| s.is_none())
+    }
+
+    /// What to run for `n`, in order, each with the arguments to append: the state's own
+    /// script as written, then the generic one with [`Notification::generic_args`] (not
+    /// for `MASTER_RX_LOWER_PRI`, as keepalived's `send_event_notify`).
+    pub fn for_notification(&self, n: &Notification) -> Vec<(&T, Vec<String>)> {
+        let specific = match n.state {
+            NotifyState::Master => &self.master,
+            NotifyState::Backup => &self.backup,
+            NotifyState::Fault => &self.fault,
+            NotifyState::Stop => &self.stop,
+            NotifyState::MasterRxLowerPri => &self.master_rx_lower_pri,
         };
-        let mut out: Vec<(&ScriptCmd, Vec<String>)> = specific.iter().map(|s| (s, Vec::new())).collect();
-        if self.state != NotifyState::MasterRxLowerPri {
-            if let Some(generic) = &notify.any {
-                let args = vec![
-                    "INSTANCE".to_string(),
-                    self.name.clone(),
-                    self.state.as_str().to_string(),
-                    self.priority.to_string(),
-                ];
-                out.push((generic, args));
+        let mut out: Vec<(&T, Vec<String>)> = specific.iter().map(|s| (s, Vec::new())).collect();
+        if n.state != NotifyState::MasterRxLowerPri {
+            if let Some(generic) = &self.any {
+                out.push((generic, n.generic_args()));
             }
         }
         out
@@ -131,8 +167,9 @@ mod tests {
             master_rx_lower_pri: Some(cmd("/etc/k/lower.sh")),
             ..Notify::default()
         };
+        let scripts = Scripts::from_config(&notify, |c| Some(c.clone()));
         let got: Vec<(String, Vec<String>)> =
-            n(NotifyState::Master).scripts(&notify).into_iter().map(|(c, a)| (c.text.clone(), a)).collect();
+            scripts.for_notification(&n(NotifyState::Master)).into_iter().map(|(c, a)| (c.text.clone(), a)).collect();
         assert_eq!(
             got,
             vec![
@@ -140,13 +177,18 @@ mod tests {
                 ("/etc/k/any.sh x".to_string(), vec!["INSTANCE".into(), "VI_1".into(), "MASTER".into(), "100".into()]),
             ]
         );
-        let backup = n(NotifyState::Backup).scripts(&notify);
+        let backup = scripts.for_notification(&n(NotifyState::Backup));
         assert_eq!(backup.len(), 1, "no notify_backup: only the generic script");
         assert_eq!(backup[0].1[2], "BACKUP");
-        let lower = n(NotifyState::MasterRxLowerPri).scripts(&notify);
+        let lower = scripts.for_notification(&n(NotifyState::MasterRxLowerPri));
         assert_eq!(lower.len(), 1);
         assert_eq!(lower[0].0.text, "/etc/k/lower.sh", "the generic script is not told of this event");
-        assert!(n(NotifyState::Stop).scripts(&Notify::default()).is_empty());
+        let none = Scripts::from_config(&Notify::default(), |c| Some(c.clone()));
+        assert!(none.is_empty());
+        assert!(!scripts.is_empty());
+        assert!(none.for_notification(&n(NotifyState::Stop)).is_empty());
+        let refused = Scripts::from_config(&notify, |c| (c.text != "/etc/k/master.sh a").then(|| c.clone()));
+        assert_eq!(refused.for_notification(&n(NotifyState::Master)).len(), 1, "a refused script is not run");
     }
 
     #[test]
