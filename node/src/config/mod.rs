@@ -75,3 +75,5 @@ fn sort_by_position(rep: &mut Reporter) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tracking_tests;

@@ -205,6 +205,14 @@ pub(crate) fn script_line(rep: &mut Reporter, key: &Token) -> Option<Vec<Word>> 
 }
 
 fn report_split(rep: &mut Reporter, at: Pos, e: SplitError, what: &str) {
+    let column = match e {
+        SplitError::UnterminatedQuote(_, c) | SplitError::TrailingBackslash(c) => c,
+    };
+    // The lexer already reported an unterminated `"` there: once is enough.
+    let location = rep.loc(Pos { column, ..at });
+    if rep.errors.iter().any(|d| d.location == location) {
+        return;
+    }
     match e {
         SplitError::UnterminatedQuote(q, column) => rep.error(
             Pos { column, ..at },
