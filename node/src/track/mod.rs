@@ -64,7 +64,7 @@ impl Tracking {
                     .filter_map(|t| {
                         let i = script_index(&t.name)?;
                         let s = &cfg.scripts[i];
-                        Some((i, entry_weight(t, s.weight, s.reverse)))
+                        Some((i, entry_weight(t, s.weight)))
                     })
                     .collect(),
                 files: inst
@@ -73,10 +73,10 @@ impl Tracking {
                     .filter_map(|t| {
                         let i = file_index(&t.name)?;
                         let f = &cfg.track_files[i];
-                        Some((i, entry_weight(t, f.weight, f.reverse)))
+                        Some((i, entry_weight(t, f.weight)))
                     })
                     .collect(),
-                interfaces: inst.track_interfaces.iter().map(|t| (t.name.clone(), entry_weight(t, 0, false))).collect(),
+                interfaces: inst.track_interfaces.iter().map(|t| (t.name.clone(), entry_weight(t, 0))).collect(),
             })
             .collect();
         Tracking {
@@ -177,10 +177,10 @@ impl Tracking {
 }
 
 /// The weight that applies to one entry: its own `weight N` if written, else the
-/// script's or file's; `reverse` on either side reverses (keepalived
-/// `vrrp_track_scr_handler` starts from the script's `weight_reverse`).
-fn entry_weight(t: &Track, own: i32, own_reverse: bool) -> Weight {
-    Weight { weight: t.weight.unwrap_or(own), reverse: t.reverse || own_reverse }
+/// script's or file's. The reader already settled `reverse` (the entry's `reverse` /
+/// `noreverse`, else the script's or file's own).
+fn entry_weight(t: &Track, own: i32) -> Weight {
+    Weight { weight: t.weight.unwrap_or(own), reverse: t.reverse }
 }
 
 #[cfg(test)]
