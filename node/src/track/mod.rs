@@ -87,6 +87,15 @@ impl Tracking {
         }
     }
 
+    /// Script `script` could not be made to run (missing, not executable, or refused by
+    /// `enable_script_security`): as keepalived (`check_vrrp_script_security`), every
+    /// instance stops tracking it, and it never runs.
+    pub fn disable_script(&mut self, script: usize) {
+        for inst in &mut self.instances {
+            inst.scripts.retain(|(i, _)| *i != script);
+        }
+    }
+
     /// Number of instances.
     pub fn len(&self) -> usize {
         self.instances.len()

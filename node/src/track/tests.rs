@@ -134,3 +134,21 @@ fn keepalived_track_file_number_times_weight_sums_with_the_rest() {
     t.set_file(0, -51);
     assert_eq!(t.verdict(0), Verdict::Fault, "-255 reaches keepalived's -254 FAULT");
 }
+
+/// keepalived `check_vrrp_script_security`: a disabled script is removed from every
+/// instance's track list, so a weight-0 script that cannot run neither holds the instance
+/// back nor faults it.
+#[test]
+fn keepalived_disabled_script_is_no_longer_tracked() {
+    let mut cfg = base();
+    cfg.scripts.push(script("bad", 0, false));
+    cfg.scripts.push(script("good", -20, false));
+    cfg.instances[0].track_scripts.push(track("bad", None));
+    cfg.instances[0].track_scripts.push(track("good", None));
+    let mut t = Tracking::new(&cfg);
+    assert_eq!(t.verdict(0), Verdict::Pending);
+    t.disable_script(0);
+    assert_eq!(t.verdict(0), Verdict::Priority(100));
+    t.set_script(1, false);
+    assert_eq!(t.verdict(0), Verdict::Priority(80));
+}
