@@ -7,4 +7,6 @@ pub mod control;
 pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod net;
+#[cfg(feature = "daemon")]
+pub mod script;
 pub mod sync;
