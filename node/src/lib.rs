@@ -9,6 +9,8 @@ pub mod daemon;
 pub mod net;
 #[cfg(feature = "daemon")]
 pub mod notify;
+#[cfg(feature = "daemon")]
+pub mod script;
 pub mod sync;
 #[cfg(feature = "daemon")]
 pub mod track;
