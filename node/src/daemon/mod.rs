@@ -17,6 +17,7 @@ pub mod clock;
 pub mod control;
 pub mod engine;
 mod helpers;
+mod notifications;
 mod notifier;
 pub mod plan;
 pub mod ratelimit;
@@ -128,12 +129,22 @@ pub async fn run(opts: Options) -> Result<()> {
     let (track_tx, track_rx) = tokio::sync::mpsc::channel(tracking::TRACK_EVENTS);
     let helpers = helpers::Helpers::start(&cfg, track_tx).context("starting the script thread")?;
     let mut daemon = Daemon::build(&cfg, Arc::clone(&notices), Some(track_rx)).await?;
+    for i in 0..cfg.scripts.len() {
+        if helpers.plan.is_disabled(i) {
+            daemon.track.disable_script(i);
+        }
+    }
     let names: Vec<String> = daemon.plans.iter().map(|p| p.name.clone()).collect();
+    let notifications =
+        notifications::Notifications::start(&cfg, &helpers.plan, &helpers.runner.handle(), opts.notify_timeout);
+    // At the stop, a notify script just started may run its whole timeout, and the stop
+    // scripts after it theirs.
+    let finish = opts.notify_timeout * 2 + crate::script::runner::TERM_GRACE;
     let notifier = std::thread::Builder::new()
         .name("vrrpd-notify".into())
         .spawn({
             let notices = Arc::clone(&notices);
-            move || notifier::run(&notices, &names)
+            move || notifier::run(&notices, &names, notifications, finish)
         })
         .context("starting the notifier thread")?;
     let shared = Arc::new(control::Shared::new());

@@ -62,6 +62,11 @@ impl TrackingLoop {
         }
     }
 
+    /// Script `index` cannot run: no instance tracks it any more (as keepalived).
+    pub(super) fn disable_script(&mut self, index: usize) {
+        self.tracking.disable_script(index);
+    }
+
     /// Reads the tracked interfaces' state (at start, and after lost rtnetlink events).
     pub(super) async fn read_interfaces(&mut self, netlink: &Netlink) {
         let names: Vec<String> = self.tracking.interfaces().map(str::to_string).collect();

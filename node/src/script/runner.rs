@@ -218,8 +218,9 @@ impl RunnerHandle {
         });
     }
 
-    /// Runs a future on the runner's runtime (the track script monitor lives there).
-    pub(super) fn spawn_task<F>(&self, task: F) -> tokio::task::JoinHandle<()>
+    /// Runs a future on the runner's runtime (the track script monitor, the track file
+    /// watcher and the notify queues live there).
+    pub fn spawn_task<F>(&self, task: F) -> tokio::task::JoinHandle<()>
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
@@ -275,6 +276,9 @@ fn set_script_env(uid: Uid, gid: Gid, our_uid: Uid, our_gid: Gid) -> io::Result<
         nix::unistd::setuid(uid)?;
     }
     nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+    // vrrpd runs at nice -10 to keep time; a script must not compete at that level.
+    // SAFETY: setpriority is async-signal-safe and touches no memory.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 0) };
     Ok(())
 }
 
