@@ -28,7 +28,7 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -298,10 +298,9 @@ impl Child<'_> {
 
     /// Reaps the script (it has exited, or has been sent `SIGKILL`).
     fn reap(&mut self) -> io::Result<Outcome> {
-        let status = match &self.pidfd {
-            Some(fd) => waitid(WaitId::PidFd(fd.get_ref().as_fd()), WaitIdOptions::EXITED)?,
-            None => waitid(WaitId::Pid(pid_of(self.pid)?), WaitIdOptions::EXITED)?,
-        };
+        // By pid, not through the pidfd: that one is non-blocking, and this must wait when
+        // the script has only just been sent SIGKILL. The pid is still ours (unreaped).
+        let status = waitid(WaitId::Pid(pid_of(self.pid)?), WaitIdOptions::EXITED)?;
         self.reaped = true;
         self.shared.live().remove(&self.pid);
         let status = status.ok_or_else(|| io::Error::other("waitid returned no status"))?;
