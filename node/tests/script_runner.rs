@@ -277,6 +277,19 @@ fn keepalived_script_killall_on_shutdown_reaps_everything() {
     assert!(our_zombies().is_empty(), "{:?}", our_zombies());
 }
 
+/// After shutdown nothing starts, and the caller hears so instead of waiting forever.
+#[test]
+fn run_after_shutdown_is_not_started() {
+    let dir = workdir();
+    let p = prepared(&write_script(dir.path(), "ok", "exit 0"));
+    let runner = Runner::start().unwrap();
+    let h = runner.handle();
+    runner.shutdown();
+    assert!(h.is_closing());
+    let o = rt().block_on(h.run(p, vec![], Some(Duration::from_secs(1))));
+    assert!(matches!(o, Outcome::NotStarted(_)), "{o:?}");
+}
+
 /// The runner never blocks its caller's runtime: a 10 ms timer on the caller's
 /// current-thread runtime keeps its schedule while scripts start, hang and are killed.
 #[test]

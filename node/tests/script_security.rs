@@ -277,3 +277,28 @@ fn vrrpd_t_check_config_reports_unknown_user_at_its_keyword() {
     assert_eq!(e.location, loc(21));
     assert!(e.message.contains("'no-such-user-vrrp-rs' does not exist"), "{}", e.message);
 }
+
+/// keepalived's `get_default_script_user`: `keepalived_script` if it exists, else root with
+/// a warning; with `enable_script_security` and no such user, scripts left to the default
+/// are disabled.
+#[test]
+fn keepalived_default_script_user_warning_and_security_refusal() {
+    let d = workdir();
+    let good = write(&d.path().join("good.sh"), 0o755);
+    let mut cfg = config(vec![vscript("g", cmd(&good))], &["g"]);
+    let exists = nix::unistd::User::from_name(vrrp_node::script::DEFAULT_SCRIPT_USER).unwrap().is_some();
+    let diags = check_config(&cfg);
+    let warned =
+        diags.iter().any(|d| d.message.contains("'keepalived_script' does not exist") && d.location == loc(12));
+    assert_eq!(warned, !exists, "{diags:#?}");
+    cfg.global.enable_script_security = true;
+    let plan = ScriptPlan::new(&cfg);
+    assert_eq!(plan.is_disabled(0), !exists, "{:?}", plan.diagnostics);
+    if !exists {
+        let e = plan.diagnostics.iter().find(|d| d.severity == Severity::Error).unwrap();
+        assert!(e.message.contains("unable to set default user keepalived_script"), "{}", e.message);
+    }
+    // script_user fixes it.
+    cfg.global.script_user = Some(RunAs { user: "root".into(), group: None, location: loc(40) });
+    assert!(!ScriptPlan::new(&cfg).is_disabled(0));
+}

@@ -218,6 +218,11 @@ impl RunnerHandle {
         });
     }
 
+    /// Whether the runner is shutting down (no script starts any more).
+    pub fn is_closing(&self) -> bool {
+        self.shared.closing.load(Ordering::SeqCst)
+    }
+
     /// Runs a future on the runner's runtime (the track script monitor lives there).
     pub(super) fn spawn_task<F>(&self, task: F) -> tokio::task::JoinHandle<()>
     where
