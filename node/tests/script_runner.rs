@@ -233,6 +233,23 @@ fn keepalived_set_script_env_runs_as_nobody_in_own_group_with_null_stdio() {
     assert_eq!(read("pgid"), read("pid"), "the script leads its own process group");
 }
 
+/// keepalived's reset_process_priorities: vrrpd runs at nice -10, its scripts do not.
+#[test]
+fn keepalived_reset_process_priorities_scripts_do_not_inherit_raised_priority() {
+    let dir = workdir();
+    let out = dir.path().join("nice");
+    let p = prepared(&write_script(dir.path(), "nice", &format!("cut -d' ' -f19 /proc/$$/stat > {}", out.display())));
+    // Linux nice values are per thread: this test's thread, and the runner thread it
+    // starts, run raised as the daemon's would.
+    rustix::process::setpriority_process(None, -10).unwrap();
+    let runner = Runner::start();
+    rustix::process::setpriority_process(None, 0).unwrap();
+    let runner = runner.unwrap();
+    let o = rt().block_on(runner.handle().run(p, vec![], Some(Duration::from_secs(5))));
+    assert!(matches!(o, Outcome::Exited(0)), "{o:?}");
+    assert_eq!(fs::read_to_string(&out).unwrap().trim(), "0");
+}
+
 /// Notify scripts get extra arguments: appended to argv, or (a shell line) appended to
 /// the line single-quoted, like keepalived's cmd_str.
 #[test]

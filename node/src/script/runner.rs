@@ -9,6 +9,7 @@
 //! - stdin, stdout and stderr on `/dev/null` (`set_std_fd`);
 //! - in its own process group (`setpgid(0, 0)`), so a timeout kills everything it started;
 //! - with `PR_SET_PDEATHSIG = SIGTERM`: if the runner thread dies, the script is told;
+//! - at nice 0 when the daemon runs with a raised priority (`reset_process_priorities`);
 //! - with the daemon's environment, unchanged (keepalived passes `environ`), and the
 //!   default signal dispositions (exec resets handlers; the daemon ignores no signal);
 //! - no file is created anywhere.
@@ -256,8 +257,8 @@ fn command(script: &Prepared, extra: &[String]) -> Command {
     let (uid, gid) = (script.creds.uid, script.creds.gid);
     let (our_uid, our_gid) = (Uid::current(), Gid::current());
     // SAFETY: the closure runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed: it makes four system calls through nix's thin
-    // wrappers (no allocation, no lock) and returns.
+    // async-signal-safe calls are allowed: it makes a few system calls through nix's and
+    // rustix's thin wrappers (no allocation, no lock) and returns.
     unsafe {
         cmd.pre_exec(move || set_script_env(uid, gid, our_uid, our_gid));
     }
@@ -267,6 +268,11 @@ fn command(script: &Prepared, extra: &[String]) -> Command {
 /// keepalived's `set_script_env`, then `PR_SET_PDEATHSIG` (after the uid change, which
 /// would clear it).
 fn set_script_env(uid: Uid, gid: Gid, our_uid: Uid, our_gid: Gid) -> io::Result<()> {
+    // keepalived's reset_process_priorities: a script does not keep the daemon's raised
+    // priority (vrrpd asks for nice -10, which the runner thread may have inherited).
+    if rustix::process::getpriority_process(None).is_ok_and(|nice| nice < 0) {
+        let _ = rustix::process::setpriority_process(None, 0);
+    }
     if gid != our_gid {
         nix::unistd::setgid(gid)?;
     }
