@@ -228,3 +228,32 @@ fn keepalived_refused_track_script_is_disabled_and_never_run() {
     assert_eq!(change, None);
     assert_eq!(lines(&runs), 0);
 }
+
+/// A hanging script (TERM ignored, so it takes the 2 s grace to die) does not delay
+/// another script's schedule: each has its own task and nothing blocks the runner.
+#[test]
+fn hanging_script_does_not_delay_another_scripts_runs() {
+    let d = workdir();
+    let runs = d.path().join("runs");
+    let hang = write_script(d.path(), "hang", "trap '' TERM\nwhile :; do sleep 1; done");
+    let quick = write_script(d.path(), "quick", &format!("echo r >> {}", runs.display()));
+    let cfg = config(vec![vscript("hang", &hang, 100, 50), vscript("quick", &quick, 100, 1000)]);
+    let plan = ScriptPlan::new(&cfg);
+    let runner = Runner::start().unwrap();
+    let (monitor, mut rx) = plan.start_monitor(&runner.handle());
+    let window = Duration::from_millis(1500);
+    let changes = protocol_rt().block_on(async {
+        let mut got = Vec::new();
+        let end = tokio::time::Instant::now() + window;
+        while let Ok(Some(c)) = tokio::time::timeout_at(end, rx.recv()).await {
+            got.push(c);
+        }
+        got
+    });
+    drop(monitor);
+    let n = lines(&runs);
+    let expected = (window.as_millis() / 100) as usize;
+    assert!(n + 1 >= expected, "{n} quick runs in {window:?}, expected about {expected}");
+    // The quick one reported good; the hanging one is still being killed (2 s grace).
+    assert_eq!(changes, [ScriptChange { script: 1, good: true }]);
+}

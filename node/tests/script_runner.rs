@@ -231,6 +231,16 @@ fn keepalived_set_script_env_runs_as_nobody_in_own_group_with_null_stdio() {
         assert_eq!(read(fd), "/dev/null", "{fd}");
     }
     assert_eq!(read("pgid"), read("pid"), "the script leads its own process group");
+
+    // `user nobody daemon`: the named group, and it alone.
+    let daemon = vrrp_node::script::user::resolve("nobody", Some("daemon")).unwrap();
+    assert_ne!(daemon.gid, nobody.gid);
+    let p = prepared_as(&dir.path().join("who"), daemon.clone());
+    let outcome = rt().block_on(runner.handle().run(p, vec![], Some(Duration::from_secs(5))));
+    assert!(matches!(outcome, Outcome::Exited(0)), "{outcome:?}");
+    assert_eq!(read("uid"), nobody.uid.to_string());
+    assert_eq!(read("gid"), daemon.gid.to_string());
+    assert_eq!(read("groups"), daemon.gid.to_string());
 }
 
 /// keepalived's reset_process_priorities: vrrpd runs at nice -10, its scripts do not.
