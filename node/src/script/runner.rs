@@ -15,7 +15,7 @@
 //! - no file is created anywhere.
 //!
 //! At the timeout the whole group gets `SIGTERM`, and `SIGKILL` 2 s later if the script
-//! has not exited (then again every 10 s), as `keepalived/vrrp/vrrp_scheduler.c:
+//! has not exited (then again every 10 s; keepalived repeats after 2 s, then every 10 s), as `keepalived/vrrp/vrrp_scheduler.c:
 //! vrrp_script_child_thread` does. Once the script has exited the rest of its group gets
 //! `SIGKILL` (keepalived does this when the script died of the `SIGTERM`; here always, so
 //! a grandchild that ignores `SIGTERM` cannot outlive a timed-out script). A timed-out
@@ -52,6 +52,8 @@ use super::security::{shell_quote, Prepared};
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 /// How often `SIGKILL` is repeated for a script that does not die (keepalived: 10 s).
 const KILL_RETRY: Duration = Duration::from_secs(10);
+/// How often a script is looked at when the kernel has no pidfd.
+const POLL: Duration = Duration::from_millis(10);
 /// How long running scripts have between `SIGTERM` and `SIGKILL` at shutdown
 /// (keepalived's `script_killall` reschedules the children with `TIMER_HZ`: 1 s).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -301,9 +303,19 @@ impl Child<'_> {
     /// Waits until the script has exited, without reaping it.
     async fn exited(&self) {
         if let Some(fd) = &self.pidfd {
-            // A pidfd is readable once the process has exited; an error means the fd is
-            // unusable, and the reaping wait blocks until the exit instead.
-            let _ = fd.readable().await;
+            // A pidfd is readable once the process has exited.
+            if fd.readable().await.is_ok() {
+                return;
+            }
+        }
+        // No usable pidfd (a kernel before 5.3): look without reaping, every 10 ms.
+        let Ok(pid) = pid_of(self.pid) else { return };
+        loop {
+            match waitid(WaitId::Pid(pid), WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT) {
+                Ok(None) => tokio::time::sleep(POLL).await,
+                // Exited, or not waitable at all: the reaping wait says which.
+                Ok(Some(_)) | Err(_) => return,
+            }
         }
     }
 
@@ -346,7 +358,7 @@ async fn run_one(shared: Arc<Shared>, script: Arc<Prepared>, extra: Vec<String>,
         Ok(c) => c,
         Err(e) => return Outcome::NotStarted(e),
     };
-    // std's Child does nothing on drop; the script is reaped below, through its pidfd.
+    // std's Child does nothing on drop; the script is reaped below, by pid.
     let Ok(pid) = i32::try_from(spawned.id()) else {
         return Outcome::NotStarted(io::Error::other("pid out of range"));
     };
@@ -359,9 +371,9 @@ async fn run_one(shared: Arc<Shared>, script: Arc<Prepared>, extra: Vec<String>,
         // `AsyncFd` (which owns it) drops it.
         Ok(fd) => match unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.map_err(io::Error::from) {
             Ok(fd) => child.pidfd = Some(fd),
-            Err(e) => warn!("script '{}': cannot watch pid {pid} ({e}); waiting blocks the runner", script.text),
+            Err(e) => warn!("script '{}': cannot watch pid {pid} ({e}); polling it", script.text),
         },
-        Err(e) => warn!("script '{}': no pidfd for pid {pid} ({e}); waiting blocks the runner", script.text),
+        Err(e) => warn!("script '{}': no pidfd for pid {pid} ({e}); polling it", script.text),
     }
 
     let timed_out = match timeout {
@@ -388,5 +400,57 @@ async fn run_one(shared: Arc<Shared>, script: Arc<Prepared>, extra: Vec<String>,
         Ok(_) if timed_out => Outcome::TimedOut,
         Ok(outcome) => outcome,
         Err(e) => Outcome::NotStarted(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// The caller reaps it, by pid, through a [`Child`].
+    #[allow(clippy::zombie_processes)]
+    fn spawn_sh(line: &str) -> i32 {
+        let c = Command::new("/bin/sh").arg("-c").arg(line).process_group(0).spawn().unwrap();
+        i32::try_from(c.id()).unwrap()
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn without_a_pidfd_the_exit_is_polled_not_blocked_on() {
+        let shared = Shared::default();
+        let pid = spawn_sh("sleep 0.3; exit 3");
+        let mut child = Child { pid, pidfd: None, shared: &shared, reaped: false };
+        let t0 = Instant::now();
+        // A timer on the same runtime keeps running while the exit is awaited.
+        let ticks = rt().block_on(async {
+            let mut ticks = 0u32;
+            let exited = child.exited();
+            tokio::pin!(exited);
+            loop {
+                tokio::select! {
+                    () = &mut exited => break ticks,
+                    () = tokio::time::sleep(Duration::from_millis(20)) => ticks += 1,
+                }
+            }
+        });
+        assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
+        assert!(ticks >= 5, "the runtime was blocked: {ticks} ticks");
+        assert!(matches!(child.reap().unwrap(), Outcome::Exited(3)));
+    }
+
+    #[test]
+    fn a_dropped_child_is_killed_with_its_group_and_reaped() {
+        let shared = Shared::default();
+        let pid = spawn_sh("sleep 100 & sleep 100");
+        shared.live().insert(pid);
+        drop(Child { pid, pidfd: None, shared: &shared, reaped: false });
+        assert!(shared.live().is_empty());
+        // Reaped: the pid is no child of ours any more.
+        let again = waitid(WaitId::Pid(pid_of(pid).unwrap()), WaitIdOptions::EXITED | WaitIdOptions::NOHANG);
+        assert_eq!(again.unwrap_err(), rustix::io::Errno::CHILD);
     }
 }
