@@ -330,6 +330,7 @@ impl Daemon {
             RxError::LocalOwner => "owner",
             RxError::SourceNotLinkLocal => "source",
             RxError::FirstAddressNotLinkLocal => "first address",
+            RxError::Hmac(_) => "auth_hmac",
         };
         if let Some(n) = self.limiter.allow(key, std::time::Instant::now()) {
             let who = instance.map(|id| self.name(id)).unwrap_or_else(|| "-".into());
