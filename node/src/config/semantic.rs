@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::diagnostic::{Reporter, SourceLocation};
-use super::model::{Family, GlobalDefs, Version, VrrpInstance};
+use super::model::{Auth, Family, GlobalDefs, Version, VrrpInstance};
 use super::raw::{RawDocument, RawInstance};
 
 const DEFAULT_PRIORITY: u8 = 100;
@@ -144,7 +144,7 @@ fn resolve_instance(
     };
 
     let auth = match raw.auth {
-        Some(a) if version == Version::V3 => {
+        Some(a) if version == Version::V3 && !matches!(a.value, Auth::Hmac(_)) => {
             rep.warn_at(a.loc, "VRRPv3 has no authentication: `authentication` ignored");
             None
         }
