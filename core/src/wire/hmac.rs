@@ -534,7 +534,8 @@ struct Sender {
 /// Per-instance `auth_hmac` state: the send sequence and the receive replay marks.
 #[derive(Clone, Debug, Default)]
 pub struct HmacState {
-    send_seq: Cell<u64>,
+    /// The last sequence sent; `None` before the first.
+    send_seq: Cell<Option<u64>>,
     lru_clock: u32,
     senders: [Sender; SENDER_SLOTS],
 }
@@ -544,10 +545,22 @@ impl HmacState {
     /// one plus one when the clock has not moved past it. With anti-replay by time, a
     /// last sequence more than the window ahead of the clock (a corrected clock step)
     /// restarts from the clock, since receivers would reject it anyway.
+    ///
+    /// The first sequence is the clock's. (keepalived starts from a last value of 0,
+    /// which under serial order is "after" the clock from 2038-01-19 on, when the seconds
+    /// pass 2^31: its first advert would then carry sequence 1, stale everywhere.)
     pub fn next_sequence(&self, anti_replay: AntiReplay, now: WallClock) -> u64 {
         let clock = now.sequence();
-        let last = self.send_seq.get();
-        let next = if seq_after(clock, last) {
+        let next = match self.send_seq.get() {
+            None => clock,
+            Some(last) => Self::after(last, clock, anti_replay, now),
+        };
+        self.send_seq.set(Some(next));
+        next
+    }
+
+    fn after(last: u64, clock: u64, anti_replay: AntiReplay, now: WallClock) -> u64 {
+        if seq_after(clock, last) {
             clock
         } else {
             let ahead = ((last >> 32) as u32).wrapping_sub(now.secs) as i32;
@@ -555,9 +568,7 @@ impl HmacState {
                 AntiReplay::Time { window_s } if ahead > i32::from(window_s) => clock,
                 _ => last.wrapping_add(1),
             }
-        };
-        self.send_seq.set(next);
-        next
+        }
     }
 
     /// The replay mark for a multicast sender, allocating or evicting the least recently
