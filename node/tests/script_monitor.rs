@@ -135,7 +135,7 @@ fn keepalived_rise_and_fall_reach_the_channel_only_on_change() {
 }
 
 #[test]
-fn keepalived_init_fail_starts_bad_and_failures_say_nothing() {
+fn keepalived_init_fail_starts_bad_and_the_first_result_is_reported() {
     let d = workdir();
     let rc = d.path().join("rc");
     fs::write(&rc, "1\n").unwrap();
@@ -148,7 +148,11 @@ fn keepalived_init_fail_starts_bad_and_failures_say_nothing() {
     let runner = Runner::start().unwrap();
     let (_monitor, mut rx) = plan.start_monitor(&runner.handle());
     protocol_rt().block_on(async {
-        assert_eq!(next(&mut rx, Duration::from_millis(500)).await, None, "already known bad: no report");
+        assert_eq!(
+            next(&mut rx, Duration::from_secs(2)).await,
+            Some(ScriptChange { script: 0, good: false }),
+            "the first result is reported even though the script was assumed failed"
+        );
         fs::write(&rc, "0\n").unwrap();
         assert_eq!(next(&mut rx, Duration::from_secs(2)).await, Some(ScriptChange { script: 0, good: true }));
     });

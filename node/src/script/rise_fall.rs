@@ -3,8 +3,13 @@
 //! keepalived 2.2.7 keeps one counter, `vscript->result`, in `0..rise+fall`: the script
 //! is good when `result >= rise` (`vrrp_data.c`: `Status = GOOD/BAD`). What each run does
 //! to it is `vrrp_scheduler.c: vrrp_script_child_thread`; where it starts is
-//! `vrrp_scheduler.c: vrrp_init_script` (`rise - 1` for a normal script, "one success is
-//! enough"; `0` with `init_fail`, `vrrp_parser.c: vrrp_vscript_init_fail_handler`).
+//! `vrrp_scheduler.c: vrrp_init_script` (`rise - 1`, "one success is enough").
+//! `init_fail` (`vrrp_parser.c: vrrp_vscript_init_fail_handler`) only changes what is
+//! assumed before the first result: failed instead of unknown. The source reads as if it
+//! also started the counter at 0 (so `rise` successes would be needed), but keepalived
+//! 2.2.7 as shipped counts one success as good there too and never reports FAULT before
+//! the first run (`init_fail`, `rise 3`, a script that exits 0: "VRRP_Script(chk)
+//! succeeded" and BACKUP after the first run); vrrpd does what keepalived does.
 //! A normal script also starts in keepalived's `SCRIPT_INIT_STATE_INIT`: its first result,
 //! whichever it is, is reported (`update_script_priorities`) even when it does not move
 //! the counter across `rise`. After the first result the state is only reported when it
@@ -30,26 +35,28 @@ pub struct RiseFall {
     result: u32,
     /// keepalived's `init_state == SCRIPT_INIT_STATE_INIT`: nothing reported yet.
     init: bool,
+    /// `init_fail`: until the first result the script counts as failed.
+    init_fail: bool,
 }
 
 impl RiseFall {
     /// A counter for `rise`/`fall` (values below 1 are taken as 1, keepalived's minimum).
-    /// With `init_fail` the script starts [`ScriptState::Bad`] and needs `rise` successes
-    /// (`SCRIPT_INIT_STATE_FAILED`, `result = 0`); otherwise it starts
-    /// [`ScriptState::Unknown`] one success short of `rise` (`result = rise - 1`).
+    /// The script starts one success short of `rise` (`result = rise - 1`), its first
+    /// result reported whatever it is; before it, [`ScriptState::Unknown`], or with
+    /// `init_fail` [`ScriptState::Bad`].
     pub fn new(rise: u32, fall: u32, init_fail: bool) -> RiseFall {
         let rise = rise.max(1);
         let fall = fall.max(1);
-        if init_fail {
-            RiseFall { rise, fall, result: 0, init: false }
-        } else {
-            RiseFall { rise, fall, result: rise - 1, init: true }
-        }
+        RiseFall { rise, fall, result: rise - 1, init: true, init_fail }
     }
 
     pub fn state(&self) -> ScriptState {
         if self.init {
-            ScriptState::Unknown
+            if self.init_fail {
+                ScriptState::Bad
+            } else {
+                ScriptState::Unknown
+            }
         } else if self.result >= self.rise {
             ScriptState::Good
         } else {
@@ -138,16 +145,18 @@ mod tests {
         assert_eq!(feed(&mut rf, &[true, true]), [None, None]);
     }
 
+    /// keepalived 2.2.7 as shipped (checked with the Debian binary, `rise 3`): `init_fail`
+    /// is failed until the first result, and then one success is enough.
     #[test]
-    fn keepalived_init_fail_starts_bad_and_needs_rise_successes() {
-        // vrrp_vscript_init_fail_handler: SCRIPT_INIT_STATE_FAILED, result = 0.
-        let mut rf = RiseFall::new(2, 1, true);
+    fn keepalived_init_fail_starts_bad_and_the_first_result_decides() {
+        let mut rf = RiseFall::new(3, 1, true);
         assert_eq!(rf.state(), ScriptState::Bad);
-        // Already bad and known: a failure reports nothing.
-        assert_eq!(rf.record(false), None);
-        assert_eq!(rf.record(true), None);
         assert_eq!(rf.record(true), Some(true));
-        assert_eq!(rf.record(false), Some(false));
+        assert_eq!(rf.state(), ScriptState::Good);
+        let mut rf = RiseFall::new(2, 1, true);
+        assert_eq!(rf.record(false), Some(false), "the first result is reported, as without init_fail");
+        assert_eq!(rf.record(true), None);
+        assert_eq!(rf.record(true), Some(true), "after that, rise counts");
     }
 
     #[test]

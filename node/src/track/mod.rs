@@ -15,6 +15,17 @@ use std::collections::BTreeMap;
 use crate::config::{Config, Track};
 use rules::{Contribution, Weight};
 
+/// What is known of a tracked script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScriptStatus {
+    /// Not run yet.
+    Unknown,
+    /// Not run yet, `init_fail`: counts as failed, but (as keepalived 2.2.7 does) a weight-0
+    /// script still holds its instances back rather than faulting them before it has run.
+    AssumedFailed,
+    Known(bool),
+}
+
 /// What tracking says an instance must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -39,8 +50,8 @@ struct InstanceItems {
 #[derive(Debug, Clone)]
 pub struct Tracking {
     instances: Vec<InstanceItems>,
-    /// By script index (`Config::scripts`): `None` until its first result.
-    scripts: Vec<Option<bool>>,
+    /// By script index (`Config::scripts`).
+    scripts: Vec<ScriptStatus>,
     /// By file index (`Config::track_files`).
     files: Vec<i64>,
     /// Interface up/down by name; a name not (yet) seen counts as down.
@@ -48,8 +59,8 @@ pub struct Tracking {
 }
 
 impl Tracking {
-    /// Tracking for `cfg`'s instances, in order. Scripts start unknown, or failed with
-    /// `init_fail`; files start at 0 and interfaces down until the caller says otherwise.
+    /// Tracking for `cfg`'s instances, in order. Scripts start unknown (with `init_fail`,
+    /// assumed failed); files start at 0 and interfaces down until the caller says otherwise.
     pub fn new(cfg: &Config) -> Tracking {
         let script_index = |name: &str| cfg.scripts.iter().position(|s| s.name == name);
         let file_index = |name: &str| cfg.track_files.iter().position(|f| f.name == name);
@@ -81,7 +92,11 @@ impl Tracking {
             .collect();
         Tracking {
             instances,
-            scripts: cfg.scripts.iter().map(|s| s.init_fail.then_some(false)).collect(),
+            scripts: cfg
+                .scripts
+                .iter()
+                .map(|s| if s.init_fail { ScriptStatus::AssumedFailed } else { ScriptStatus::Unknown })
+                .collect(),
             files: vec![0; cfg.track_files.len()],
             interfaces: BTreeMap::new(),
         }
@@ -125,8 +140,8 @@ impl Tracking {
     /// Script `script` finished with this result. Returns whether anything changed.
     pub fn set_script(&mut self, script: usize, good: bool) -> bool {
         match self.scripts.get_mut(script) {
-            Some(slot) if *slot != Some(good) => {
-                *slot = Some(good);
+            Some(slot) if *slot != ScriptStatus::Known(good) => {
+                *slot = ScriptStatus::Known(good);
                 true
             }
             _ => false,
@@ -163,11 +178,12 @@ impl Tracking {
             Contribution::Add(n) => total += i64::from(n),
         };
         for &(i, w) in &items.scripts {
-            let status = self.scripts.get(i).copied().flatten();
-            if status.is_none() && w.weight == 0 {
-                pending = true;
+            match self.scripts.get(i).copied().unwrap_or(ScriptStatus::Unknown) {
+                ScriptStatus::Known(good) => apply(w.of_status(Some(good))),
+                _ if w.weight == 0 => pending = true,
+                ScriptStatus::AssumedFailed => apply(w.of_status(Some(false))),
+                ScriptStatus::Unknown => apply(w.of_status(None)),
             }
-            apply(w.of_status(status));
         }
         for &(i, w) in &items.files {
             apply(w.of_file(self.files.get(i).copied().unwrap_or(0)));

@@ -79,17 +79,23 @@ fn keepalived_weight_zero_script_pending_then_fault_then_serving() {
     assert_eq!(t.verdict(0), Verdict::Priority(100));
 }
 
+/// keepalived 2.2.7 as shipped: `init_fail` counts as failed until the first result, but a
+/// weight-0 script holds its instance back (no FAULT before the first run).
 #[test]
-fn keepalived_init_fail_starts_failed() {
+fn keepalived_init_fail_counts_failed_until_the_first_result() {
     let mut cfg = base();
     cfg.scripts.push(script("a", 0, true));
     cfg.scripts.push(script("b", -30, true));
     cfg.instances[0].track_scripts.push(track("a", None));
     cfg.instances[1].track_scripts.push(track("b", None));
     cfg.instances[1].priority = 100;
-    let t = Tracking::new(&cfg);
-    assert_eq!(t.verdict(0), Verdict::Fault);
+    let mut t = Tracking::new(&cfg);
+    assert_eq!(t.verdict(0), Verdict::Pending);
     assert_eq!(t.verdict(1), Verdict::Priority(70));
+    assert!(t.set_script(0, false), "the first result is news even when it confirms the assumption");
+    assert_eq!(t.verdict(0), Verdict::Fault);
+    assert!(t.set_script(1, true));
+    assert_eq!(t.verdict(1), Verdict::Priority(100));
 }
 
 #[test]
