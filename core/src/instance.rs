@@ -5,8 +5,9 @@
 //! The caller sends adverts by asking [`Instance::write_advert`] to serialise one.
 //!
 //! Beyond the RFC, two keepalived behaviours users rely on: the FAULT state (the
-//! interface is down, so the router neither advertises nor listens) and `preempt_delay`
-//! (a backup tolerates a lower-priority master for a while before preempting it).
+//! interface is down, or a tracked item with weight 0 failed, so the router neither
+//! advertises nor listens) and `preempt_delay` (a backup tolerates a lower-priority
+//! master for a while before preempting it).
 
 use core::net::IpAddr;
 
@@ -31,7 +32,7 @@ pub enum State {
     Backup,
     /// Forwarding for the VIPs and advertising (RFC 9568 "Active", formerly "Master").
     Master,
-    /// keepalived's FAULT: the interface is down.
+    /// keepalived's FAULT: the interface is down, or tracking says the router must not serve.
     Fault,
 }
 
@@ -88,6 +89,10 @@ pub enum Reason {
     LinkDown,
     /// The interface came back up.
     LinkUp,
+    /// A tracked item (keepalived: a script, interface or file with weight 0) failed.
+    TrackingFault,
+    /// Every tracked item is good again.
+    TrackingRecovered,
 }
 
 impl Reason {
@@ -103,6 +108,8 @@ impl Reason {
             Reason::HigherPriority => "higher-priority advert received",
             Reason::LinkDown => "interface down",
             Reason::LinkUp => "interface up",
+            Reason::TrackingFault => "tracked item failed",
+            Reason::TrackingRecovered => "tracked items recovered",
         }
     }
 }
@@ -242,6 +249,8 @@ pub struct Instance {
     state: State,
     priority: u8,
     link_up: bool,
+    /// Tracking holds the router in FAULT ([`Instance::set_tracking_fault`]).
+    tracking_fault: bool,
     /// Active_Adver_Interval / Master_Adver_Interval, centiseconds.
     master_adver_interval_cs: u16,
     /// Adver_Timer in Master, Master_Down_Timer in Backup.
@@ -272,6 +281,7 @@ impl Instance {
             cfg,
             state: State::Initialize,
             link_up: true,
+            tracking_fault: false,
             timer: None,
             announce_at: None,
             preempt_until: None,
@@ -390,10 +400,12 @@ impl Instance {
         if self.state != State::Initialize {
             return;
         }
-        if self.link_up {
-            self.enter_running(now, Reason::Startup);
-        } else {
+        if !self.link_up {
             self.change_state(State::Fault, Reason::LinkDown);
+        } else if self.tracking_fault {
+            self.change_state(State::Fault, Reason::TrackingFault);
+        } else {
+            self.enter_running(now, Reason::Startup);
         }
     }
 
@@ -437,9 +449,40 @@ impl Instance {
                 self.clear_timers();
                 self.change_state(State::Fault, Reason::LinkDown);
             }
-            (State::Fault, true) => self.enter_running(now, Reason::LinkUp),
+            (State::Fault, true) if !self.tracking_fault => self.enter_running(now, Reason::LinkUp),
             _ => {}
         }
+    }
+
+    /// Tracking (keepalived's `track_script`, `track_interface`, `track_file` with weight 0)
+    /// says the router must not serve (`true`) or may again (`false`). A master leaving for
+    /// FAULT says goodbye with priority 0 first, as keepalived does, so a backup takes over
+    /// after Skew_Time instead of Master_Down_Interval. Recovery leaves FAULT only if the
+    /// interface is up too; in Initialize the fault is kept for [`Instance::handle_startup`].
+    pub fn set_tracking_fault(&mut self, now: Instant, fault: bool) {
+        if self.tracking_fault == fault {
+            return;
+        }
+        self.tracking_fault = fault;
+        match (self.state, fault) {
+            (State::Master, true) => {
+                self.push(Action::SendAdvert { priority: 0 });
+                self.push(Action::RemoveVips);
+                self.clear_timers();
+                self.change_state(State::Fault, Reason::TrackingFault);
+            }
+            (State::Backup, true) => {
+                self.clear_timers();
+                self.change_state(State::Fault, Reason::TrackingFault);
+            }
+            (State::Fault, false) if self.link_up => self.enter_running(now, Reason::TrackingRecovered),
+            _ => {}
+        }
+    }
+
+    /// Whether tracking holds the router in FAULT.
+    pub fn tracking_fault(&self) -> bool {
+        self.tracking_fault
     }
 
     /// Changes the effective priority (tracking). The owner's priority is fixed at 255;
@@ -472,7 +515,7 @@ impl Instance {
         self.change_state(State::Master, reason);
         bump(&mut self.stats.master_transitions);
         self.stats.new_master_reason = match reason {
-            Reason::AddressOwner | Reason::LinkUp => NewMasterReason::Priority,
+            Reason::AddressOwner | Reason::LinkUp | Reason::TrackingRecovered => NewMasterReason::Priority,
             Reason::Preempted => NewMasterReason::Preempted,
             _ => NewMasterReason::MasterNoResponse,
         };

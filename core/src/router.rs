@@ -177,6 +177,12 @@ impl<const N: usize> Router<N> {
         self.with(id.0, |i| i.set_priority(now, priority)).unwrap_or(Ok(()))
     }
 
+    /// Tracking puts an instance in FAULT (`true`) or lets it out (`false`); see
+    /// [`Instance::set_tracking_fault`].
+    pub fn set_tracking_fault(&mut self, now: Instant, id: InstanceId, fault: bool) {
+        self.with(id.0, |i| i.set_tracking_fault(now, fault));
+    }
+
     /// Updates an instance's primary address.
     pub fn set_primary_address(&mut self, id: InstanceId, addr: IpAddr) -> Result<(), ConfigError> {
         self.with(id.0, |i| i.set_primary_address(addr)).unwrap_or(Ok(()))

@@ -105,6 +105,8 @@ enum Op {
     /// The instance's primary address changes (host part of the same subnet; or the
     /// other family, which must be refused).
     SetPrimary { instance: u8, host: u8, other_family: bool },
+    /// Tracking puts an instance in FAULT (`true`) or lets it out.
+    TrackingFault(u8, bool),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -411,6 +413,7 @@ impl World {
             }
             Op::LinkDown(i) => self.router.handle_link(now, 1 + u32::from(*i % 4), false),
             Op::LinkUp(i) => self.router.handle_link(now, 1 + u32::from(*i % 4), true),
+            Op::TrackingFault(i, fault) => self.router.set_tracking_fault(now, id(pick(*i)), *fault),
             Op::SetPriority(i, prio) => {
                 let i = pick(*i);
                 let owner = SPECS[i].owner;
@@ -627,15 +630,19 @@ impl World {
                     );
                     let fits = match to {
                         State::Initialize => reason == Reason::Shutdown,
-                        State::Fault => reason == Reason::LinkDown,
+                        State::Fault => matches!(reason, Reason::LinkDown | Reason::TrackingFault),
                         State::Backup => matches!(
                             reason,
-                            Reason::Startup | Reason::LinkUp | Reason::HigherPriority
+                            Reason::Startup
+                                | Reason::LinkUp
+                                | Reason::TrackingRecovered
+                                | Reason::HigherPriority
                         ),
                         State::Master => matches!(
                             reason,
                             Reason::AddressOwner
                                 | Reason::LinkUp
+                                | Reason::TrackingRecovered
                                 | Reason::MasterNoResponse
                                 | Reason::MasterLeft
                                 | Reason::Preempted

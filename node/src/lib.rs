@@ -7,4 +7,10 @@ pub mod control;
 pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod net;
+#[cfg(feature = "daemon")]
+pub mod notify;
+#[cfg(feature = "daemon")]
+pub mod script;
 pub mod sync;
+#[cfg(feature = "daemon")]
+pub mod track;

@@ -80,6 +80,13 @@ fn every_seed_and_fixture_goes_through_vrrpd_t_without_panic_and_errors_are_loca
                     assert_located(path, &e.location, &e.kind.to_string());
                 }
             }
+            Err(ConfigTestError::Scripts(errors)) => {
+                refused += 1;
+                assert!(!errors.is_empty(), "{}: refused without an error", path.display());
+                for d in &errors {
+                    assert_located(path, &d.location, &d.message);
+                }
+            }
         }
     }
     // Both outcomes are exercised, so neither branch's checks are vacuous.

@@ -394,6 +394,88 @@ fn rfc9568_6_4_3_master_adverts_are_anchored_and_never_in_the_past() {
     assert!(i.poll_timeout().unwrap() > late);
 }
 
+/// keepalived vrrp_track.c `down_instance` → vrrp.c `vrrp_state_leave_master`: a master whose
+/// weight-0 tracked item fails sends priority 0 (so a backup waits only Skew_Time), drops
+/// its VIPs and goes to FAULT; recovery goes back through Backup.
+#[test]
+fn keepalived_tracking_fault_master_says_goodbye_and_recovers_as_backup() {
+    let mut i = master(Version::V3, 100);
+    i.set_tracking_fault(t(9000), true);
+    assert_eq!(i.state(), State::Fault);
+    assert!(i.tracking_fault());
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::SendAdvert { priority: 0 },
+            Action::RemoveVips,
+            Action::StateChanged { from: State::Master, to: State::Fault, reason: Reason::TrackingFault }
+        ]
+    );
+    assert_eq!(i.poll_timeout(), None);
+    deliver(&mut i, t(9100), &cfg(Version::V3, 50, a4(12)), 50).unwrap();
+    assert_eq!(i.state(), State::Fault, "adverts are ignored in FAULT");
+    // Saying it twice changes nothing.
+    i.set_tracking_fault(t(9150), true);
+    assert_eq!(drain(&mut i), []);
+    i.set_tracking_fault(t(9200), false);
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(
+        drain(&mut i),
+        [Action::StateChanged { from: State::Fault, to: State::Backup, reason: Reason::TrackingRecovered }]
+    );
+    assert_eq!(i.poll_timeout(), Some(t(9200) + i.master_down_interval()));
+}
+
+#[test]
+fn keepalived_tracking_fault_backup_goes_quiet() {
+    let mut i = backup(Version::V3, 100);
+    i.set_tracking_fault(t(100), true);
+    assert_eq!(
+        drain(&mut i),
+        [Action::StateChanged { from: State::Backup, to: State::Fault, reason: Reason::TrackingFault }]
+    );
+    assert_eq!(i.poll_timeout(), None, "a FAULT backup never takes over");
+}
+
+/// FAULT lasts while either cause does: link up with tracking still failed stays FAULT,
+/// tracking recovered with the link down stays FAULT.
+#[test]
+fn keepalived_fault_needs_link_and_tracking_both_good() {
+    let mut i = backup(Version::V3, 100);
+    i.handle_link(t(100), false);
+    i.set_tracking_fault(t(200), true);
+    i.handle_link(t(300), true);
+    assert_eq!(i.state(), State::Fault);
+    i.handle_link(t(400), false);
+    i.set_tracking_fault(t(500), false);
+    assert_eq!(i.state(), State::Fault);
+    drain(&mut i);
+    i.handle_link(t(600), true);
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(drain(&mut i), [Action::StateChanged { from: State::Fault, to: State::Backup, reason: Reason::LinkUp }]);
+}
+
+/// keepalived `initialise_track_script_state`: an instance whose weight-0 item already
+/// failed starts in FAULT; when it recovers, the owner goes straight to Master.
+#[test]
+fn keepalived_tracking_fault_before_startup_starts_in_fault() {
+    let mut i = Instance::new(cfg(Version::V3, 255, a4(10))).unwrap();
+    i.set_tracking_fault(t(0), true);
+    assert_eq!(i.state(), State::Initialize);
+    assert_eq!(drain(&mut i), []);
+    i.handle_startup(t(10));
+    assert_eq!(
+        drain(&mut i),
+        [Action::StateChanged { from: State::Initialize, to: State::Fault, reason: Reason::TrackingFault }]
+    );
+    i.set_tracking_fault(t(20), false);
+    assert_eq!(i.state(), State::Master);
+    assert!(matches!(
+        drain(&mut i).first(),
+        Some(Action::StateChanged { from: State::Fault, to: State::Master, reason: Reason::TrackingRecovered })
+    ));
+}
+
 #[test]
 fn keepalived_fault_on_link_down_and_back_on_link_up() {
     let mut i = master(Version::V3, 100);
@@ -666,6 +748,8 @@ fn state_and_reason_names_are_keepalived_words() {
         Reason::HigherPriority,
         Reason::LinkDown,
         Reason::LinkUp,
+        Reason::TrackingFault,
+        Reason::TrackingRecovered,
     ];
     let texts: std::vec::Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
     assert!(texts.iter().all(|t| t.len() > 3));

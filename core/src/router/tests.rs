@@ -136,6 +136,7 @@ enum Op {
     Advance(u32),
     Packet { vrid: u8, priority: u8, ttl_ok: bool },
     Link(bool),
+    Tracking(u8, bool),
     Priority(u8, u8),
     Start,
     Stop,
@@ -150,6 +151,7 @@ fn op() -> impl Strategy<Value = Op> {
             ttl_ok
         }),
         any::<bool>().prop_map(Op::Link),
+        (0..4u8, any::<bool>()).prop_map(|(i, f)| Op::Tracking(i, f)),
         (0..4u8, 1..=254u8).prop_map(|(i, p)| Op::Priority(i, p)),
         Just(Op::Start),
         Just(Op::Stop),
@@ -180,6 +182,7 @@ fn run(ops: &[Op]) -> StdVec<(Instant, InstanceId, Action)> {
                 let _ = r.handle_packet(now, 1, a4(12), IpAddr::V4(GROUP_V4), ttl, &advert(*vrid, *priority));
             }
             Op::Link(up) => r.handle_link(now, 1, *up),
+            Op::Tracking(i, fault) => r.set_tracking_fault(now, InstanceId(u16::from(*i)), *fault),
             Op::Priority(i, p) => {
                 let _ = r.set_priority(now, InstanceId(u16::from(*i)), *p);
             }
@@ -225,8 +228,8 @@ proptest! {
                     (State::Initialize, State::Master) => reason == Reason::AddressOwner && id == InstanceId(1),
                     (State::Backup, State::Master) => matches!(reason, Reason::MasterNoResponse | Reason::MasterLeft | Reason::Preempted),
                     (State::Master, State::Backup) => reason == Reason::HigherPriority,
-                    (_, State::Fault) => reason == Reason::LinkDown,
-                    (State::Fault, _) => matches!(reason, Reason::LinkUp | Reason::Shutdown),
+                    (_, State::Fault) => matches!(reason, Reason::LinkDown | Reason::TrackingFault),
+                    (State::Fault, _) => matches!(reason, Reason::LinkUp | Reason::TrackingRecovered | Reason::Shutdown),
                     (_, State::Initialize) => reason == Reason::Shutdown,
                     (State::Initialize, State::Backup) => reason == Reason::Startup,
                     _ => false,

@@ -23,6 +23,10 @@ struct Cli {
     /// status. Default: vrrpd's own group.
     #[arg(long, value_name = "GROUP")]
     control_group: Option<String>,
+    /// A notify script still running after this many seconds is killed with its process
+    /// group (keepalived has no limit); the instance's next notification then runs.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    notify_timeout: u64,
     /// Check the configuration, print every error, exit non-zero on any.
     #[arg(short = 't', long = "config-test")]
     config_test: bool,
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         control_socket: cli.control_socket,
         pid_file: cli.pid_file,
         control_group: cli.control_group,
+        notify_timeout: std::time::Duration::from_secs(cli.notify_timeout),
     };
     match rt.block_on(daemon::run(opts)) {
         Ok(()) => ExitCode::SUCCESS,

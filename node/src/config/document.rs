@@ -7,6 +7,7 @@ use super::instance::parse_instance;
 use super::lexer::Token;
 use super::parser::{Cursor, Item};
 use super::raw::RawDocument;
+use super::tracking::{parse_track_file, parse_vrrp_script};
 
 /// keepalived top-level sections outside vrrpd's scope (LVS, scripts, BFD,
 /// static addresses...). Named so the warning says "not implemented" rather
@@ -15,10 +16,7 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "virtual_server",
     "virtual_server_group",
     "real_server",
-    "vrrp_script",
     "vrrp_sync_group",
-    "vrrp_track_file",
-    "track_file",
     "vrrp_track_process",
     "track_process",
     "bfd_instance",
@@ -51,13 +49,23 @@ pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocumen
                 if stmt.needs_block(rep) {
                     stmt.no_args(rep);
                     if let Some(open) = stmt.block {
-                        parse_global(&mut cur, rep, open, &mut doc.global);
+                        parse_global(&mut cur, rep, open, &mut doc);
                     }
                 }
             }
             "vrrp_instance" => {
                 if let Some(inst) = parse_instance(&mut cur, rep, &stmt) {
                     doc.instances.push(inst);
+                }
+            }
+            "vrrp_script" => {
+                if let Some(script) = parse_vrrp_script(&mut cur, rep, &stmt) {
+                    doc.scripts.push(script);
+                }
+            }
+            "vrrp_track_file" | "track_file" => {
+                if let Some(file) = parse_track_file(&mut cur, rep, &stmt) {
+                    doc.track_files.push(file);
                 }
             }
             name if NOT_IMPLEMENTED.contains(&name) => stmt.not_implemented(&mut cur, rep),

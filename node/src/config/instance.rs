@@ -8,6 +8,7 @@ use super::lexer::Token;
 use super::model::{Auth, InitialState, Version};
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
+use super::tracking::{notify_slot, parse_notify, parse_track_block, TrackKind};
 use super::vip::parse_vip_block;
 
 /// keepalived instance keywords vrrpd deliberately does not implement; they
@@ -22,18 +23,9 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "check_unicast_src",
     "mcast_dst_ip",
     "dont_track_primary",
-    "track_interface",
-    "track_script",
-    "track_file",
     "track_process",
     "track_bfd",
-    "notify",
-    "notify_master",
-    "notify_backup",
-    "notify_fault",
-    "notify_stop",
     "notify_deleted",
-    "notify_master_rx_lower_pri",
     "smtp_alert",
     "virtual_routes",
     "virtual_rules",
@@ -141,6 +133,20 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
                 s.needs_block(rep);
             }
             return;
+        }
+        "track_script" | "track_interface" | "track_file" => {
+            let (kind, out) = match s.name {
+                "track_script" => (TrackKind::Script, &mut inst.track_scripts),
+                "track_interface" => (TrackKind::Interface, &mut inst.track_interfaces),
+                _ => (TrackKind::File, &mut inst.track_files),
+            };
+            parse_track_block(cur, rep, s, kind, out);
+            return;
+        }
+        name if notify_slot(&mut inst.notify, name).is_some() => {
+            if let Some(slot) = notify_slot(&mut inst.notify, name) {
+                parse_notify(rep, s, slot);
+            }
         }
         "state" => {
             if let Some(tok) = s.one_arg(rep, "MASTER|BACKUP") {

@@ -17,8 +17,10 @@ mod number;
 mod parser;
 mod raw;
 mod render;
+mod script;
 mod semantic;
 mod source;
+mod tracking;
 mod vip;
 
 use std::path::Path;
@@ -29,6 +31,7 @@ pub use model::{
     TrackFile, Version, Vip, VrrpInstance, VrrpScript,
 };
 pub use render::render_warnings;
+pub use script::needs_shell;
 
 use diagnostic::Reporter;
 use lexer::Token;
@@ -50,13 +53,13 @@ pub fn parse_str(name: &str, text: &str) -> Result<Config, ConfigErrors> {
 
 fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Config, ConfigErrors> {
     let doc = document::parse_document(tokens, &mut rep);
-    let (global, instances) = semantic::resolve(doc, &mut rep);
+    let resolved = semantic::resolve(doc, &mut rep);
     sort_by_position(&mut rep);
-    rep.into_result((global, instances)).map(|((global, instances), warnings)| Config {
-        global,
-        instances,
-        scripts: Vec::new(),
-        track_files: Vec::new(),
+    rep.into_result(resolved).map(|(r, warnings)| Config {
+        global: r.global,
+        instances: r.instances,
+        scripts: r.scripts,
+        track_files: r.track_files,
         warnings,
     })
 }
@@ -72,3 +75,5 @@ fn sort_by_position(rep: &mut Reporter) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tracking_tests;

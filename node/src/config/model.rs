@@ -119,7 +119,9 @@ pub struct Track {
     pub location: SourceLocation,
     /// `weight N` on the entry; `None` takes the script's or file's own (0 for an interface).
     pub weight: Option<i32>,
-    /// `weight N reverse` on the entry.
+    /// Whether the weight is reversed: `reverse` / `noreverse` on the entry, else (as in
+    /// keepalived's `alloc_track_script` / `vrrp_alloc_track_file`) the script's or file's
+    /// own `weight N reverse`; `false` for an interface without `reverse`.
     pub reverse: bool,
 }
 
@@ -139,6 +141,9 @@ pub struct Notify {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifyFifo {
     pub path: PathBuf,
+    /// `username [groupname]` after the path: who owns the FIFO (keepalived creates it
+    /// with that owner); `None` means the global `script_user` rule.
+    pub user: Option<RunAs>,
     /// `notify_fifo_script`: started with the FIFO's path as its last argument, reads the lines.
     pub script: Option<ScriptCmd>,
     pub location: SourceLocation,

@@ -5,9 +5,10 @@
 //! later, or from `global_defs`), and those checks need the source locations.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use super::diagnostic::SourceLocation;
-use super::model::{Auth, GlobalDefs, InitialState, Version, Vip};
+use super::model::{Auth, GlobalDefs, InitFile, InitialState, Notify, RunAs, ScriptCmd, Version, Vip};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Spanned<T> {
@@ -19,6 +20,56 @@ pub(crate) struct Spanned<T> {
 pub(crate) struct RawDocument {
     pub global: GlobalDefs,
     pub instances: Vec<RawInstance>,
+    pub scripts: Vec<RawScript>,
+    pub track_files: Vec<RawTrackFile>,
+    pub notify_fifo: RawFifo,
+    pub vrrp_notify_fifo: RawFifo,
+}
+
+/// `notify_fifo` (or `vrrp_notify_fifo`) and its `_script`, which may come in any order.
+#[derive(Debug, Default)]
+pub(crate) struct RawFifo {
+    pub path: Option<Spanned<PathBuf>>,
+    pub user: Option<RunAs>,
+    pub script: Option<ScriptCmd>,
+}
+
+/// `vrrp_script NAME { ... }` as read; `cmd` is `None` when `script` was missing or
+/// invalid (already reported).
+#[derive(Debug)]
+pub(crate) struct RawScript {
+    pub name: String,
+    pub loc: SourceLocation,
+    pub cmd: Option<ScriptCmd>,
+    pub interval_s: u64,
+    pub timeout_s: Option<u64>,
+    pub weight: i32,
+    pub reverse: bool,
+    pub rise: u32,
+    pub fall: u32,
+    pub user: Option<RunAs>,
+    pub init_fail: bool,
+}
+
+/// `vrrp_track_file NAME { ... }` as read; `path` is `None` when `file` was missing.
+#[derive(Debug)]
+pub(crate) struct RawTrackFile {
+    pub name: String,
+    pub loc: SourceLocation,
+    pub path: Option<PathBuf>,
+    pub weight: i32,
+    pub reverse: bool,
+    pub init_file: Option<InitFile>,
+}
+
+/// One line of a `track_script`, `track_file` or `track_interface` block.
+#[derive(Debug, Clone)]
+pub(crate) struct RawTrack {
+    pub name: String,
+    pub loc: SourceLocation,
+    pub weight: Option<i32>,
+    /// `reverse` / `noreverse` on the line; `None` inherits the script's or file's.
+    pub reverse: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -47,6 +98,10 @@ pub(crate) struct RawInstance {
     pub vrid_written: bool,
     /// Lines seen in (excluded) virtual_ipaddress blocks, valid or not.
     pub vip_lines: usize,
+    pub track_scripts: Vec<RawTrack>,
+    pub track_files: Vec<RawTrack>,
+    pub track_interfaces: Vec<RawTrack>,
+    pub notify: Notify,
 }
 
 impl RawInstance {
@@ -72,6 +127,10 @@ impl RawInstance {
             native_ipv6: None,
             vrid_written: false,
             vip_lines: 0,
+            track_scripts: Vec::new(),
+            track_files: Vec::new(),
+            track_interfaces: Vec::new(),
+            notify: Notify::default(),
         }
     }
 }

@@ -1,16 +1,99 @@
 //! Checks that need a whole instance or the whole file, and keepalived's
 //! defaulting rules (version, family, advert interval).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use super::diagnostic::{Reporter, SourceLocation};
-use super::model::{Family, GlobalDefs, Version, VrrpInstance};
-use super::raw::{RawDocument, RawInstance};
+use super::ifname::{ifname_problem, shown};
+use super::model::{Family, GlobalDefs, NotifyFifo, Track, TrackFile, Version, VrrpInstance, VrrpScript};
+use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack};
+
+/// What [`resolve`] hands back: the parts of a [`super::Config`] besides its warnings.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    pub global: GlobalDefs,
+    pub instances: Vec<VrrpInstance>,
+    pub scripts: Vec<VrrpScript>,
+    pub track_files: Vec<TrackFile>,
+}
+
+/// The scripts and files instances may track, by name. `broken` names were defined
+/// but refused (no `script`, no `file`): that already failed the file, so tracking
+/// them is not reported again.
+#[derive(Debug, Default)]
+struct Trackables {
+    scripts: HashMap<String, (i32, bool)>,
+    files: HashMap<String, (i32, bool)>,
+    broken_scripts: HashSet<String>,
+    broken_files: HashSet<String>,
+}
 
 const DEFAULT_PRIORITY: u8 = 100;
 const DEFAULT_ADVERT_CS: u64 = 100;
 
-pub(crate) fn resolve(doc: RawDocument, rep: &mut Reporter) -> (GlobalDefs, Vec<VrrpInstance>) {
+pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
+    let mut known = Trackables::default();
+    let mut scripts = Vec::new();
+    let mut first_seen: HashMap<String, SourceLocation> = HashMap::new();
+    for raw in std::mem::take(&mut doc.scripts) {
+        // keepalived's find_script_by_name takes the first of a name, and `keepalived -t`
+        // says nothing about the others: a warning, since the second is dead text.
+        if let Some(first) = first_seen.get(&raw.name) {
+            rep.warn_at(
+                raw.loc.clone(),
+                format!("duplicate vrrp_script name `{}`: first defined at {first}; keepalived uses the first, this one is ignored", raw.name),
+            );
+            continue;
+        }
+        first_seen.insert(raw.name.clone(), raw.loc.clone());
+        let Some(cmd) = raw.cmd else {
+            known.broken_scripts.insert(raw.name);
+            continue;
+        };
+        known.scripts.insert(raw.name.clone(), (raw.weight, raw.reverse));
+        scripts.push(VrrpScript {
+            name: raw.name,
+            location: raw.loc,
+            cmd,
+            interval: Duration::from_secs(raw.interval_s),
+            // keepalived's timeout 0 (unset) means the interval (vrrp_scheduler.c).
+            timeout: Duration::from_secs(raw.timeout_s.unwrap_or(raw.interval_s)),
+            weight: raw.weight,
+            reverse: raw.reverse,
+            rise: raw.rise,
+            fall: raw.fall,
+            init_fail: raw.init_fail,
+        });
+    }
+    let mut track_files = Vec::new();
+    first_seen.clear();
+    for raw in std::mem::take(&mut doc.track_files) {
+        if let Some(first) = first_seen.get(&raw.name) {
+            rep.warn_at(
+                raw.loc.clone(),
+                format!("duplicate track file name `{}`: first defined at {first}; keepalived uses the first, this one is ignored", raw.name),
+            );
+            continue;
+        }
+        first_seen.insert(raw.name.clone(), raw.loc.clone());
+        let Some(path) = raw.path else {
+            known.broken_files.insert(raw.name);
+            continue;
+        };
+        known.files.insert(raw.name.clone(), (raw.weight, raw.reverse));
+        track_files.push(TrackFile {
+            name: raw.name,
+            location: raw.loc,
+            path,
+            weight: raw.weight,
+            reverse: raw.reverse,
+            init_file: raw.init_file,
+        });
+    }
+    doc.global.notify_fifo = fifo(std::mem::take(&mut doc.notify_fifo), "notify_fifo", rep);
+    doc.global.vrrp_notify_fifo = fifo(std::mem::take(&mut doc.vrrp_notify_fifo), "vrrp_notify_fifo", rep);
+
     let mut instances = Vec::new();
     let mut names: HashMap<String, SourceLocation> = HashMap::new();
     let mut routers: HashMap<(String, u8, Family), (String, SourceLocation)> = HashMap::new();
@@ -23,7 +106,7 @@ pub(crate) fn resolve(doc: RawDocument, rep: &mut Reporter) -> (GlobalDefs, Vec<
         } else {
             names.insert(raw.name.clone(), raw.loc.clone());
         }
-        let Some((inst, vrid_loc)) = resolve_instance(raw, &doc.global, rep) else {
+        let Some((inst, vrid_loc)) = resolve_instance(raw, &doc.global, &known, rep) else {
             continue;
         };
         // Two instances with one VRID on one link would answer each other's adverts.
@@ -41,16 +124,150 @@ pub(crate) fn resolve(doc: RawDocument, rep: &mut Reporter) -> (GlobalDefs, Vec<
         }
         instances.push(inst);
     }
-    (doc.global, instances)
+    Resolved { global: doc.global, instances, scripts, track_files }
+}
+
+/// A FIFO needs its path; a `_script` alone has nothing to read.
+fn fifo(raw: RawFifo, keyword: &str, rep: &mut Reporter) -> Option<NotifyFifo> {
+    match raw.path {
+        Some(path) => Some(NotifyFifo { path: path.value, user: raw.user, script: raw.script, location: path.loc }),
+        None => {
+            if let Some(script) = raw.script {
+                rep.warn_at(
+                    script.location,
+                    format!("`{keyword}_script` without `{keyword}`: there is no FIFO for it to read; ignored"),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// The tracked scripts, files and interfaces of an instance, checked against what the
+/// file defines, with keepalived's address-owner rule applied.
+struct InstanceTracks {
+    scripts: Vec<Track>,
+    files: Vec<Track>,
+    interfaces: Vec<Track>,
+}
+
+fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter) -> InstanceTracks {
+    let name = raw.name.clone();
+    let owner = raw.priority == Some(255);
+    let own_if = raw.interface.clone();
+
+    // keepalived vrrp_track.c alloc_track_script: an unknown name is "not found,
+    // ignoring" and fails `keepalived -t`; tracking nothing would silently keep an
+    // instance MASTER that was meant to step down: an error.
+    let mut scripts = Vec::new();
+    let mut seen: HashMap<String, SourceLocation> = HashMap::new();
+    for t in std::mem::take(&mut raw.track_scripts) {
+        if !not_duplicate(&t, "track_script", &mut seen, rep) {
+            continue;
+        }
+        let Some(&(weight, reverse)) = known.scripts.get(&t.name) else {
+            if !known.broken_scripts.contains(&t.name) {
+                rep.error_at(t.loc.clone(), format!("track_script `{}`: no vrrp_script of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_script {} {{ ... }}` block", t.name, t.name));
+            }
+            continue;
+        };
+        let effective = t.weight.unwrap_or(weight);
+        // keepalived vrrp.c vrrp_complete_instance: an address owner ignores weighted scripts.
+        if owner && effective != 0 {
+            rep.warn_at(t.loc.clone(), format!("({name}) ignoring tracked script {} with weights due to address_owner (priority 255), as keepalived does", t.name));
+            continue;
+        }
+        scripts.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(reverse) });
+    }
+
+    let mut files = Vec::new();
+    seen.clear();
+    for t in std::mem::take(&mut raw.track_files) {
+        if !not_duplicate(&t, "track_file", &mut seen, rep) {
+            continue;
+        }
+        let Some(&(weight, reverse)) = known.files.get(&t.name) else {
+            if !known.broken_files.contains(&t.name) {
+                rep.error_at(t.loc.clone(), format!("track_file `{}`: no vrrp_track_file of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_track_file {} {{ ... }}` block", t.name, t.name));
+            }
+            continue;
+        };
+        let mut entry_weight = t.weight;
+        let effective = t.weight.unwrap_or(weight);
+        if owner && effective == 1 {
+            // weight 1 is the default: keepalived makes it 0 instead of dropping the file.
+            rep.warn_at(t.loc.clone(), format!("({name}) ignoring weight from tracked file {} due to address_owner (priority 255): using weight 0, as keepalived does; specify weight 0", t.name));
+            entry_weight = Some(0);
+        } else if owner && effective != 0 {
+            rep.warn_at(t.loc.clone(), format!("({name}) ignoring tracked file {} with weight {effective} due to address_owner (priority 255), as keepalived does", t.name));
+            continue;
+        }
+        files.push(Track {
+            name: t.name,
+            location: t.loc,
+            weight: entry_weight,
+            reverse: t.reverse.unwrap_or(reverse),
+        });
+    }
+
+    let mut interfaces = Vec::new();
+    seen.clear();
+    for t in std::mem::take(&mut raw.track_interfaces) {
+        if let Some(why) = ifname_problem(&t.name) {
+            // keepalived: "tracked interface … doesn't exist", and `keepalived -t` fails.
+            rep.error_at(t.loc.clone(), format!("invalid `track_interface` {}: {why}", shown(&t.name)));
+            continue;
+        }
+        if !not_duplicate(&t, "track_interface", &mut seen, rep) {
+            continue;
+        }
+        if own_if.as_deref() == Some(t.name.as_str()) {
+            // vrrp.c vrrp_complete_instance: its own interface is always tracked (FAULT when down).
+            rep.warn_at(t.loc.clone(), format!("({name}) ignoring track_interface {} since it is the instance's own interface (always tracked), as keepalived does", t.name));
+            continue;
+        }
+        if owner && t.weight.unwrap_or(0) != 0 {
+            rep.warn_at(
+                t.loc.clone(),
+                format!(
+                    "({name}) ignoring {} tracked interface due to address owner (priority 255), as keepalived does",
+                    t.name
+                ),
+            );
+            continue;
+        }
+        interfaces.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(false) });
+    }
+    InstanceTracks { scripts, files, interfaces }
+}
+
+/// keepalived reports a name tracked twice by one instance ("duplicate track_script …",
+/// which fails `keepalived -t`) and keeps the first; the second may carry the weight
+/// that was meant: an error.
+fn not_duplicate(t: &RawTrack, block: &str, seen: &mut HashMap<String, SourceLocation>, rep: &mut Reporter) -> bool {
+    if let Some(first) = seen.get(&t.name) {
+        rep.error_at(
+            t.loc.clone(),
+            format!(
+                "duplicate {block} `{}`: already tracked at {first}; expected each name once per vrrp_instance",
+                t.name
+            ),
+        );
+        return false;
+    }
+    seen.insert(t.name.clone(), t.loc.clone());
+    true
 }
 
 /// The instance, plus where its VRID was written (for duplicate reports);
 /// `None` after reporting when a required part is missing or invalid.
 fn resolve_instance(
-    raw: RawInstance,
+    mut raw: RawInstance,
     global: &GlobalDefs,
+    known: &Trackables,
     rep: &mut Reporter,
 ) -> Option<(VrrpInstance, SourceLocation)> {
+    let tracks = resolve_tracks(&mut raw, known, rep);
     let mut ok = true;
     let name = &raw.name;
 
@@ -188,10 +405,10 @@ fn resolve_instance(
         accept: raw.accept,
         mcast_src_ip: raw.mcast_src_ip.map(|s| s.value),
         native_ipv6: raw.native_ipv6.is_some(),
-        track_scripts: Vec::new(),
-        track_files: Vec::new(),
-        track_interfaces: Vec::new(),
-        notify: Default::default(),
+        track_scripts: tracks.scripts,
+        track_files: tracks.files,
+        track_interfaces: tracks.interfaces,
+        notify: raw.notify,
     };
     Some((inst, vrid.loc))
 }

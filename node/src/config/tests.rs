@@ -5,26 +5,26 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
 
-fn ok(text: &str) -> Config {
+pub(super) fn ok(text: &str) -> Config {
     match parse_str("t.conf", text) {
         Ok(c) => c,
         Err(e) => panic!("unexpected errors:\n{}", e.render()),
     }
 }
 
-fn errors(text: &str) -> Vec<(u32, u32, String)> {
+pub(super) fn errors(text: &str) -> Vec<(u32, u32, String)> {
     match parse_str("t.conf", text) {
         Ok(c) => panic!("expected errors, got {c:#?}"),
         Err(e) => e.errors.iter().map(|d| (d.location.line, d.location.column, d.message.clone())).collect(),
     }
 }
 
-fn warnings(text: &str) -> Vec<(u32, u32, String)> {
+pub(super) fn warnings(text: &str) -> Vec<(u32, u32, String)> {
     ok(text).warnings.iter().map(|d| (d.location.line, d.location.column, d.message.clone())).collect()
 }
 
 /// Asserts exactly one error, at (line, column), whose message mentions `needle`.
-fn one_error(text: &str, line: u32, column: u32, needle: &str) {
+pub(super) fn one_error(text: &str, line: u32, column: u32, needle: &str) {
     let errs = errors(text);
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!((errs[0].0, errs[0].1), (line, column), "{errs:#?}");
@@ -33,13 +33,13 @@ fn one_error(text: &str, line: u32, column: u32, needle: &str) {
 
 /// An instance with `body` lines inserted after `vrrp_instance A {` (line 1),
 /// so body line N is file line N + 1.
-fn instance(body: &str) -> String {
+pub(super) fn instance(body: &str) -> String {
     format!("vrrp_instance A {{\n{body}}}\n")
 }
 
 const BASE: &str = "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n";
 
-fn with_base(extra: &str) -> String {
+pub(super) fn with_base(extra: &str) -> String {
     instance(&format!("{BASE}{extra}"))
 }
 
@@ -401,8 +401,8 @@ virtual_server 10.0.0.1 80 {
         weight 1
     }
 }
-vrrp_script chk {
-    script \"/bin/true\"
+vrrp_track_process chk {
+    process haproxy
 }
 frobnicate {
     a { b }
@@ -459,7 +459,7 @@ global_defs {
 
 #[test]
 fn unimplemented_instance_keywords_warn_and_skip_blocks() {
-    let c = ok(&with_base("    unicast_peer {\n        10.0.0.2\n    }\n    track_script {\n        chk\n    }\n    notify_master /bin/x\n    priorty 5\n"));
+    let c = ok(&with_base("    unicast_peer {\n        10.0.0.2\n    }\n    track_process {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n"));
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
     assert_eq!(at, vec![(7, 5), (10, 5), (13, 5), (14, 5)]);
     assert!(c.warnings[0].message.contains("`unicast_peer` is not implemented by vrrpd"));

@@ -88,9 +88,21 @@ pub enum Notice {
         /// The instance's own (effective) priority.
         priority: u8,
     },
+    /// A master heard an advert with a lower priority than its own (keepalived's
+    /// `notify_master_rx_lower_pri`); at most one per [`LOWER_PRIORITY_NOTICE_SPACING`].
+    LowerPriority {
+        /// Which.
+        instance: InstanceId,
+        /// The instance's own (effective) priority.
+        priority: u8,
+    },
     /// The daemon is stopping: the notifier drains and exits.
     Stop,
 }
+
+/// The least time between two [`Notice::LowerPriority`] of one instance: the LAN is
+/// untrusted, and a flood of lower-priority adverts must not become a flood of scripts.
+pub const LOWER_PRIORITY_NOTICE_SPACING: vrrp_core::Duration = vrrp_core::Duration::from_millis(1000);
 
 /// The protocol path.
 #[derive(Debug)]
@@ -105,6 +117,8 @@ pub struct Engine {
     last_master: Vec<Option<IpAddr>>,
     /// The distinct masters recorded, by instance id (at most [`MAX_DISTINCT_MASTERS`]).
     masters: Vec<BTreeSet<IpAddr>>,
+    /// When each instance last sent a [`Notice::LowerPriority`].
+    last_lower: Vec<Option<Instant>>,
 }
 
 impl Engine {
@@ -120,6 +134,7 @@ impl Engine {
             notices,
             last_master: Vec::with_capacity(MAX_INSTANCES),
             masters: Vec::with_capacity(MAX_INSTANCES),
+            last_lower: Vec::with_capacity(MAX_INSTANCES),
         }
     }
 
@@ -129,6 +144,7 @@ impl Engine {
         self.socket_of.push(socket);
         self.last_master.push(None);
         self.masters.push(BTreeSet::new());
+        self.last_lower.push(None);
         Ok(id)
     }
 
@@ -140,6 +156,31 @@ impl Engine {
     /// Startup event for every instance.
     pub fn start(&mut self, now: Instant, tx: &mut impl Transmit) {
         self.router.start_all(now);
+        self.drain(tx);
+    }
+
+    /// Startup event for one instance (one that tracking held back at start).
+    pub fn start_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
+        self.router.start(now, id);
+        self.drain(tx);
+    }
+
+    /// Tracking changed an instance's effective priority (a master advertises it at once).
+    pub fn set_priority(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        priority: u8,
+        tx: &mut impl Transmit,
+    ) -> Result<(), vrrp_core::ConfigError> {
+        let result = self.router.set_priority(now, id, priority);
+        self.drain(tx);
+        result
+    }
+
+    /// Tracking puts an instance in FAULT or lets it out.
+    pub fn set_tracking_fault(&mut self, now: Instant, id: InstanceId, fault: bool, tx: &mut impl Transmit) {
+        self.router.set_tracking_fault(now, id, fault);
         self.drain(tx);
     }
 
@@ -158,9 +199,10 @@ impl Engine {
     ) -> Result<(InstanceId, Accepted), Discarded> {
         let result = self.router.handle_packet(now, rx.ifindex, rx.src, rx.dst, rx.ttl, rx.payload);
         self.drain(tx);
-        if let Ok((id, _)) = &result {
+        if let Ok((id, accepted)) = &result {
             // A backup follows a new master without changing state.
             self.observe_master(*id);
+            self.notice_lower_priority(now, *id, accepted.priority);
         }
         result
     }
@@ -196,6 +238,21 @@ impl Engine {
     /// has known since start, counted up to [`MAX_DISTINCT_MASTERS`].
     pub fn distinct_masters(&self, id: InstanceId) -> usize {
         self.masters.get(usize::from(id.0)).map_or(0, BTreeSet::len)
+    }
+
+    /// A master that heard `heard` below its own priority tells the notifier, spaced.
+    fn notice_lower_priority(&mut self, now: Instant, id: InstanceId, heard: u8) {
+        let Some(inst) = self.router.get(id) else { return };
+        if inst.state() != State::Master || heard >= inst.priority() || heard == 0 {
+            return;
+        }
+        let priority = inst.priority();
+        let Some(last) = self.last_lower.get_mut(usize::from(id.0)) else { return };
+        if last.is_some_and(|t| now.saturating_since(t) < LOWER_PRIORITY_NOTICE_SPACING) {
+            return;
+        }
+        *last = Some(now);
+        self.notices.push(Notice::LowerPriority { instance: id, priority });
     }
 
     /// Queues [`Effect::MasterSeen`] if `id`'s master is not the one last reported.

@@ -16,10 +16,13 @@
 pub mod clock;
 pub mod control;
 pub mod engine;
+mod helpers;
+mod notifications;
 mod notifier;
 pub mod plan;
 pub mod ratelimit;
 mod startup;
+pub mod tracking;
 pub mod vips;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +71,8 @@ pub struct Options {
     pub pid_file: Option<PathBuf>,
     /// Group of the control socket (name or number); `None`: vrrpd's own group.
     pub control_group: Option<String>,
+    /// How long a notify script may run before it is killed with its group.
+    pub notify_timeout: std::time::Duration,
 }
 
 /// The running daemon.
@@ -88,6 +93,8 @@ struct Daemon {
     timer: status::TimerCounters,
     /// Effects being carried out (capacity kept between calls).
     effects: Vec<Effect>,
+    /// Tracked scripts, interfaces and files, and what they mean for each instance.
+    track: tracking::TrackingLoop,
 }
 
 /// The daemon's sockets as the engine's transmitter: non-blocking sends, no allocation.
@@ -119,13 +126,25 @@ pub async fn run(opts: Options) -> Result<()> {
     let pid_file = opts.pid_file.as_deref().map(startup::write_pid_file).transpose()?;
     let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
     startup::raise_priority();
-    let mut daemon = Daemon::build(&cfg, Arc::clone(&notices)).await?;
+    let (track_tx, track_rx) = tokio::sync::mpsc::channel(tracking::TRACK_EVENTS);
+    let helpers = helpers::Helpers::start(&cfg, track_tx).context("starting the script thread")?;
+    let mut daemon = Daemon::build(&cfg, Arc::clone(&notices), Some(track_rx)).await?;
+    for i in 0..cfg.scripts.len() {
+        if helpers.plan.is_disabled(i) {
+            daemon.track.disable_script(i);
+        }
+    }
     let names: Vec<String> = daemon.plans.iter().map(|p| p.name.clone()).collect();
+    let notifications =
+        notifications::Notifications::start(&cfg, &helpers.plan, &helpers.runner.handle(), opts.notify_timeout);
+    // At the stop, a notify script just started may run its whole timeout, and the stop
+    // scripts after it theirs.
+    let finish = opts.notify_timeout * 2 + crate::script::runner::TERM_GRACE;
     let notifier = std::thread::Builder::new()
         .name("vrrpd-notify".into())
         .spawn({
             let notices = Arc::clone(&notices);
-            move || notifier::run(&notices, &names)
+            move || notifier::run(&notices, &names, notifications, finish)
         })
         .context("starting the notifier thread")?;
     let shared = Arc::new(control::Shared::new());
@@ -163,6 +182,7 @@ pub async fn run(opts: Options) -> Result<()> {
                 daemon.on_timeout().await
             }
             (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
+            Some(event) = daemon.track.recv() => daemon.on_track_event(event).await,
             event = next_link_event(&mut watch) => match event {
                 Some(event) => daemon.on_link_event(event).await,
                 None => {
@@ -188,6 +208,7 @@ pub async fn run(opts: Options) -> Result<()> {
     let _ = control_thread.join();
     notices.push(Notice::Stop);
     let _ = notifier.join();
+    helpers.stop();
     drop(socket_file);
     drop(pid_file);
     info!("vrrpd stopped");
@@ -221,8 +242,23 @@ async fn recv_any(sockets: &[VrrpSocket], buf: &mut [u8]) -> (usize, std::result
 impl Daemon {
     async fn start(&mut self) {
         let now = self.clock.now();
-        self.engine.start(now, &mut Sockets(&self.sockets));
+        let mut tx = Sockets(&self.sockets);
+        let start = self.track.before_start(now, &mut self.engine, &mut tx);
+        for (i, go) in start.into_iter().enumerate() {
+            if let (true, Ok(id)) = (go, u16::try_from(i)) {
+                self.engine.start_one(now, InstanceId(id), &mut tx);
+            }
+        }
         self.execute().await;
+    }
+
+    /// A report from the script monitor or the file watcher.
+    async fn on_track_event(&mut self, event: tracking::TrackEvent) {
+        if self.track.on_event(event) {
+            let now = self.clock.now();
+            self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
+            self.execute().await;
+        }
     }
 
     async fn shutdown(&mut self) {
@@ -344,6 +380,17 @@ impl Daemon {
     async fn on_link_event(&mut self, event: net::Event) {
         let now = self.clock.now();
         let mut tx = Sockets(&self.sockets);
+        let link = match event {
+            net::Event::LinkUp { index } => Some((index, true, false)),
+            net::Event::LinkDown { index } => Some((index, false, false)),
+            net::Event::LinkRemoved { index } => Some((index, false, true)),
+            _ => None,
+        };
+        if let Some((index, up, removed)) = link {
+            if self.track.on_link(&self.netlink, index, up, removed).await {
+                self.track.apply(now, &mut self.engine, &mut tx);
+            }
+        }
         match event {
             net::Event::LinkUp { index } => self.engine.on_link(now, index, true, &mut tx),
             net::Event::LinkDown { index } | net::Event::LinkRemoved { index } => {
@@ -409,6 +456,8 @@ impl Daemon {
             self.engine.on_link(now, index, up, &mut Sockets(&self.sockets));
         }
         self.vips.resync(&self.netlink).await;
+        self.track.read_interfaces(&self.netlink).await;
+        self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
     }
 
     /// Gratuitous ARP for each IPv4 VIP, unsolicited NA for each IPv6 VIP, `garp_master_repeat` times.

@@ -1,26 +1,46 @@
 //! The notifier thread: state changes in keepalived's words, off the protocol loop (a
-//! blocked stderr must never delay an advert). Notify scripts will hang off here.
+//! blocked stderr must never delay an advert), and each one handed to the notify FIFOs
+//! and scripts ([`Notifications`]).
 
 use tracing::{info, warn};
 use vrrp_core::instance::Reason;
 use vrrp_core::State;
 
 use super::engine::Notice;
+use super::notifications::Notifications;
+use crate::notify::NotifyState;
 use crate::sync::NotifyQueue;
 
-/// Pops notices until [`Notice::Stop`], logging each state change.
-pub(super) fn run(notices: &NotifyQueue<Notice>, names: &[String]) {
+/// Pops notices until [`Notice::Stop`], logging each state change and notifying it; at
+/// the stop, waits at most `finish` for the notify scripts still queued.
+pub(super) fn run(
+    notices: &NotifyQueue<Notice>,
+    names: &[String],
+    mut notifications: Notifications,
+    finish: std::time::Duration,
+) {
     let mut dropped = 0;
     loop {
         let notice = notices.pop();
         match notice {
-            Notice::Stop => return,
-            Notice::State { instance, from, to, reason, .. } => {
+            Notice::Stop => {
+                notifications.finish(finish);
+                return;
+            }
+            Notice::LowerPriority { instance, priority } => {
+                let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
+                info!("({name}) MASTER heard an advert with a lower priority than its own ({priority})");
+                notifications.notify(usize::from(instance.0), NotifyState::MasterRxLowerPri, priority);
+            }
+            Notice::State { instance, from, to, reason, priority, .. } => {
                 let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
                 if let Some(line) = takeover(name, &notice) {
                     warn!("{line}");
                 }
                 info!("({name}) Entering {} STATE (from {}: {})", to.as_str(), from.as_str(), reason.as_str());
+                if let Some(state) = NotifyState::of_change(to, reason) {
+                    notifications.notify(usize::from(instance.0), state, priority);
+                }
             }
         }
         if notices.dropped() != dropped {

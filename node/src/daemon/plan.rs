@@ -174,6 +174,10 @@ pub enum ConfigTestError {
     Parse(ConfigErrors),
     /// The file parses, but these instances cannot run.
     Plan(Vec<PlanError>),
+    /// The file parses and plans, but these scripts cannot run (missing, not executable,
+    /// unknown user, or refused by `enable_script_security`). vrrpd still starts with
+    /// such a file, as keepalived does, without those scripts; `-t` fails as keepalived's.
+    Scripts(Vec<config::Diagnostic>),
 }
 
 impl ConfigTestError {
@@ -182,22 +186,30 @@ impl ConfigTestError {
         match self {
             ConfigTestError::Parse(e) => e.render(),
             ConfigTestError::Plan(errors) => errors.iter().map(|e| format!("{e}\n")).collect(),
+            ConfigTestError::Scripts(errors) => errors.iter().map(|e| format!("{e}\n")).collect(),
         }
     }
 }
 
 /// Checks a configuration the way `vrrpd -t` does: parse, then every instance through
-/// the same planning the daemon uses, with [`LinkFacts::placeholder`] interface facts.
+/// the same planning the daemon uses, with [`LinkFacts::placeholder`] interface facts,
+/// then every script through the checks the daemon makes at start
+/// ([`crate::script::check_config`]; its warnings join the returned warnings).
 pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
-    let cfg = config::load(path).map_err(ConfigTestError::Parse)?;
+    let mut cfg = config::load(path).map_err(ConfigTestError::Parse)?;
     let facts = LinkFacts::placeholder();
     let errors: Vec<PlanError> =
         cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
-    if errors.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(ConfigTestError::Plan(errors))
+    if !errors.is_empty() {
+        return Err(ConfigTestError::Plan(errors));
     }
+    let (script_errors, script_warnings): (Vec<_>, Vec<_>) =
+        crate::script::check_config(&cfg).into_iter().partition(|d| d.severity == config::Severity::Error);
+    if !script_errors.is_empty() {
+        return Err(ConfigTestError::Scripts(script_errors));
+    }
+    cfg.warnings.extend(script_warnings);
+    Ok(cfg)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use super::clock::Clock;
 use super::engine::{Engine, Notice, EFFECTS_PER_INSTANCE, MAX_INSTANCES};
 use super::plan::{plan_instance, LinkFacts};
 use super::ratelimit::RateLimiter;
+use super::tracking::{TrackEvent, TrackingLoop};
 use super::vips::{VipPlace, Vips};
 use super::{status, Daemon, Sockets};
 use crate::config;
@@ -30,7 +31,11 @@ use crate::sync::{facade::Arc, NotifyQueue};
 
 impl Daemon {
     /// Opens everything the configuration needs; an error names the `file:line:col` it concerns.
-    pub(super) async fn build(cfg: &config::Config, notices: Arc<NotifyQueue<Notice>>) -> Result<Daemon> {
+    pub(super) async fn build(
+        cfg: &config::Config,
+        notices: Arc<NotifyQueue<Notice>>,
+        track_events: Option<tokio::sync::mpsc::Receiver<TrackEvent>>,
+    ) -> Result<Daemon> {
         let netlink = Netlink::new().context("opening rtnetlink")?;
         let mut engine = Engine::new(notices);
         let mut plans = Vec::new();
@@ -113,8 +118,10 @@ impl Daemon {
             send_errors: 0,
             timer: status::TimerCounters::default(),
             effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
+            track: TrackingLoop::new(cfg, track_events),
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
+        daemon.track.read_interfaces(&daemon.netlink).await;
         let now = daemon.clock.now();
         for ifindex in links_down {
             daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));
