@@ -6,8 +6,8 @@
 //! The seed pair, a (MASTER 101) tracking a `weight 0` script and `track_interface` on a
 //! veth `trk0` in its namespace, b (BACKUP 100) tracking nothing. Each fault
 //! (script failing, `trk0` down) must remove the VIP from a and silence its adverts on the
-//! wire (one priority-0 advert on the way out is allowed: keepalived sends it when a master
-//! leaves for FAULT), b takes over; each recovery brings a back to BACKUP and, preempting,
+//! wire after one priority-0 advert on the way out (keepalived sends it when a master leaves
+//! for FAULT), b takes over; each recovery brings a back to BACKUP and, preempting,
 //! to MASTER.
 
 mod common;
@@ -84,8 +84,15 @@ fn cycle(pair: &Pair, label: &str, detect: Duration, fault: impl FnOnce(), recov
         "{label}: a's last advert {quiet_from:?} after the fault (bound {detect:?} + {LATE:?})\n{}",
         logs()
     );
-    // b took over from that last advert: at once if it was a priority-0 goodbye (Skew_Time),
-    // else Master_Down_Interval later; never before it.
+    // That last advert is a priority-0 goodbye, as keepalived sends it (vrrp.c:
+    // vrrp_state_leave_master: "Entering FAULT STATE", vrrp_send_adv(VRRP_PRIO_STOP)), so b
+    // takes over after Skew_Time rather than Master_Down_Interval.
+    assert_eq!(
+        last.advert_priority(a_src, VRID),
+        Some(0),
+        "{label}: a left MASTER for FAULT without a goodbye\n{}",
+        logs()
+    );
     assert!(b_first.at > last.at, "{label}: b advertised before a fell silent\n{}", logs());
     assert!(!holds(lan, "a", vip()), "{label}: VIP on a in FAULT\n{}", logs());
     assert_eq!(state(a), "FAULT", "{label}: a left FAULT while the item was still failed\n{}", logs());
@@ -155,4 +162,13 @@ fn keepalived_weight_zero_script_and_tracked_interface_fault_and_recover() {
         return;
     }
     scenario(test, "fltka", Kind::Keepalived);
+}
+
+#[test]
+fn vrrpd_weight_zero_script_and_tracked_interface_fault_and_recover() {
+    let test = "vrrpd_weight_zero_script_and_tracked_interface_fault_and_recover";
+    if !require_root(test) {
+        return;
+    }
+    scenario(test, "fltvr", Kind::Vrrpd);
 }
