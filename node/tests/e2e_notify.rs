@@ -99,3 +99,133 @@ fn keepalived_notify_scripts_and_fifo_see_every_transition_in_order() {
     let seen = scenario(test, "ntfka", Kind::Keepalived, &[]);
     assert_documented_order(test, &seen);
 }
+
+/// vrrpd beside keepalived, same scenario, same run: the same lines, in the same order, in
+/// each of the three places.
+#[test]
+fn vrrpd_notify_scripts_and_fifo_match_keepalived() {
+    let test = "vrrpd_notify_scripts_and_fifo_match_keepalived";
+    if !require_root(test) || !keepalived_available(test) {
+        return;
+    }
+    let (ours, theirs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| scenario(test, "ntfka2", Kind::Keepalived, &[]));
+        let ours = scenario(test, "ntfvr", Kind::Vrrpd, &[]);
+        (ours, ka.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    assert_eq!(ours, theirs, "{test}: vrrpd (left) and keepalived (right) saw different notifications");
+    assert_documented_order(test, &ours);
+}
+
+/// The notify timeout vrrpd is given (`--notify-timeout SECONDS`) in the slow-script test.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A notify script that hangs (its first MASTER call sleeps 30 s) is killed after
+/// `--notify-timeout`, and the notifications that came meanwhile (FAULT, BACKUP) run after
+/// it, in order, one at a time, none lost (issue 10: "for one instance, notifications run
+/// in transition order and never concurrently"; keepalived itself runs them concurrently
+/// and has no such timeout, so this is vrrpd's alone).
+#[test]
+fn vrrpd_slow_notify_script_is_killed_at_the_timeout_and_later_notifications_follow_in_order() {
+    let test = "vrrpd_slow_notify_script_is_killed_at_the_timeout_and_later_notifications_follow_in_order";
+    if !require_root(test) {
+        return;
+    }
+    let lan = lan("ntfslow");
+    let dir = ScriptDir::new();
+    let check = dir.flag_check("chk");
+    dir.set_ok("chk", true);
+    let log = dir.path("slow.log");
+    let marker = dir.path("slept");
+    let slow = dir.script(
+        "slow.sh",
+        &format!(
+            "echo \"$* begin $EPOCHREALTIME\" >> {log}\nif [ \"$3\" = MASTER ] && [ ! -e {marker} ]; then touch {marker}; sleep 30; fi\necho \"$* end $EPOCHREALTIME\" >> {log}\n",
+            log = log.display(),
+            marker = marker.display()
+        ),
+    );
+    let config = TrackConf::new(Conf::seed("BACKUP", 100))
+        .block(&vrrp_script("chk", &check.display().to_string(), 1, 0, 1, 1, &[]))
+        .instance("track_script {\n    chk\n}")
+        .instance(&format!("notify {}", slow.display()))
+        .render();
+    let timeout = NOTIFY_TIMEOUT.as_secs().to_string();
+    let mut a = Daemon::start_with(&lan, "a", Kind::Vrrpd, &config, &["--notify-timeout", &timeout]);
+    let down: Duration = master_down_interval(100, 100).into();
+    let lines = || std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>();
+    let begun = |state: &str, n: usize| {
+        let want = format!("INSTANCE VI {state} 100 begin");
+        wait_for(down + Duration::from_secs(8), || lines().iter().filter(|l| l.starts_with(&want)).count() >= n)
+            .is_some()
+    };
+    // The first MASTER call hangs; while it does, the script fails (FAULT) and recovers
+    // (BACKUP): their notifications must wait for it and come in order.
+    assert!(begun("MASTER", 1), "never notified MASTER: {:?}\n{}", lines(), a.log());
+    dir.set_ok("chk", false);
+    let faulted = wait_for(Duration::from_secs(3), || match &a {
+        Daemon::Vrrpd(v) => v.state() == "FAULT",
+        Daemon::Keepalived(_) => unreachable!(),
+    });
+    assert!(faulted.is_some(), "never FAULT\n{}", a.log());
+    // The FAULT transition came while the MASTER call still hung (the script fails within
+    // about an interval, 1 s, of the flag going; the timeout is 2 s), so its notification
+    // had to wait in the queue: what this test is about.
+    let faulted_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    dir.set_ok("chk", true);
+    assert!(begun("MASTER", 2), "never MASTER again: {:?}\n{}", lines(), a.log());
+    a.peer().sigterm();
+    assert!(a.peer().wait_exit(Duration::from_secs(10)).is_some(), "did not exit\n{}", a.log());
+    wait_for(Duration::from_secs(3), || lines().iter().any(|l| l.starts_with("INSTANCE VI STOP 100 end")));
+    let got = lines();
+    eprintln!("{test}: {got:#?}");
+
+    // Parse "INSTANCE VI STATE PRIO begin|end TIME".
+    let parsed: Vec<(String, bool, f64)> = got
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 6, "{test}: unexpected line {l:?}");
+            assert_eq!(&f[..2], ["INSTANCE", "VI"], "{test}: {l:?}");
+            (f[2].to_owned(), f[4] == "begin", f[5].parse().expect("time"))
+        })
+        .collect();
+    let begins: Vec<&str> = parsed.iter().filter(|p| p.1).map(|p| p.0.as_str()).collect();
+    assert_eq!(begins, ["BACKUP", "MASTER", "FAULT", "BACKUP", "MASTER", "STOP"], "{test}: order\n{got:#?}");
+    // One at a time: every call but the killed one ends before the next begins; the killed
+    // one (the first MASTER) never ends, and the next begins only once it was killed, about
+    // the timeout after it began.
+    let mut i = 0;
+    let mut killed = 0;
+    while i < parsed.len() {
+        let (state, begin, t) = &parsed[i];
+        assert!(*begin, "{test}: an end without its begin at line {i}\n{got:#?}");
+        match parsed.get(i + 1) {
+            Some((s2, false, _)) if s2 == state => i += 2,
+            Some((_, true, t2)) => {
+                killed += 1;
+                let after = Duration::from_secs_f64(t2 - t);
+                assert!(
+                    after + Duration::from_millis(50) >= NOTIFY_TIMEOUT && after <= NOTIFY_TIMEOUT + Duration::from_secs(2),
+                    "{test}: the call after the hung {state} began {after:?} after it (timeout {NOTIFY_TIMEOUT:?})\n{got:#?}"
+                );
+                i += 1;
+            }
+            _ => panic!("{test}: line {i} has no end and nothing follows\n{got:#?}"),
+        }
+    }
+    assert_eq!(killed, 1, "{test}: exactly the first MASTER call hangs and is killed\n{got:#?}");
+    let master_begin = parsed.iter().find(|p| p.0 == "MASTER").map(|p| p.2).unwrap();
+    assert!(
+        faulted_at < master_begin + NOTIFY_TIMEOUT.as_secs_f64(),
+        "{test}: FAULT came {:.3} s after the hung MASTER call began, after its timeout: nothing was queued behind it",
+        faulted_at - master_begin
+    );
+    // Its whole group went with it: no `sleep 30` left in the namespace.
+    let left: Vec<u32> = vrrp_lab::pids_in_netns(lan.ns_name("a"))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|&p| common::track::cmdline(p).is_some_and(|c| c.ends_with("sleep 30")))
+        .collect();
+    assert!(left.is_empty(), "{test}: the hung script's sleep is still running: {left:?}");
+}
