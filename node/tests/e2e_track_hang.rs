@@ -250,3 +250,12 @@ fn keepalived_hanging_script_is_killed_at_its_timeout_without_disturbing_10ms_ad
     }
     scenario(test, "hangka", Kind::Keepalived);
 }
+
+#[test]
+fn vrrpd_hanging_script_is_killed_at_its_timeout_and_timers_stay_punctual_at_10ms_adverts() {
+    let test = "vrrpd_hanging_script_is_killed_at_its_timeout_and_timers_stay_punctual_at_10ms_adverts";
+    if !require_root(test) {
+        return;
+    }
+    scenario(test, "hangvr", Kind::Vrrpd);
+}
