@@ -153,12 +153,19 @@ fn assert_keepalived_semantics(test: &str, kind: Kind, got: &[Outcome]) {
     }
 }
 
+/// vrrpd beside keepalived, same configs, same run: each case ends the same way (VIP held
+/// or not, notify_master run or not), and vrrpd logs each refusal naming the file.
 #[test]
-fn keepalived_refuses_unsafe_scripts_and_drops_them_from_the_instance() {
-    let test = "keepalived_refuses_unsafe_scripts_and_drops_them_from_the_instance";
+fn vrrpd_refuses_unsafe_scripts_as_keepalived_does() {
+    let test = "vrrpd_refuses_unsafe_scripts_as_keepalived_does";
     if !require_root(test) || !keepalived_available(test) {
         return;
     }
-    let got = run(test, "secka", Kind::Keepalived);
-    assert_keepalived_semantics(test, Kind::Keepalived, &got);
+    let (ours, theirs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| run(test, "secka2", Kind::Keepalived));
+        let ours = run(test, "secvr", Kind::Vrrpd);
+        (ours, ka.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    assert_keepalived_semantics(test, Kind::Keepalived, &theirs);
+    assert_eq!(ours, theirs, "{test}: vrrpd (left) and keepalived (right) differ");
 }
