@@ -3,12 +3,12 @@
 //! update_script_priorities / process_script_update_priority, vrrp_scheduler.c: the
 //! instance leaves FAULT when its last failed item recovers).
 //!
-//! The seed pair, a (MASTER 101) tracking a `weight 0` script and `track_interface` on a
-//! veth `trk0` in its namespace, b (BACKUP 100) tracking nothing. Each fault
-//! (script failing, `trk0` down) must remove the VIP from a and silence its adverts on the
-//! wire after one priority-0 advert on the way out (keepalived sends it when a master leaves
-//! for FAULT), b takes over; each recovery brings a back to BACKUP and, preempting,
-//! to MASTER.
+//! The seed pair, a (MASTER 101) tracking a `weight 0` script, `track_interface` on a
+//! veth `trk0` in its namespace and a `weight 0` `vrrp_track_file`, b (BACKUP 100) tracking
+//! nothing. Each fault (script failing, `trk0` down, a non-zero number in the file) must
+//! remove the VIP from a and silence its adverts on the wire after one priority-0 advert on
+//! the way out (keepalived sends it when a master leaves for FAULT), b takes over; each
+//! recovery brings a back to BACKUP and, preempting, to MASTER.
 
 mod common;
 
@@ -27,13 +27,26 @@ const INTERVAL: Duration = Duration::from_secs(1);
 /// How long a must stay silent on the wire once in FAULT.
 const SILENCE: Duration = Duration::from_secs(3);
 
+/// The tracked file (`vrrp_track_file tf`, weight 0: a non-zero number in it is a failure).
+fn track_file(dir: &ScriptDir) -> std::path::PathBuf {
+    dir.path("track_file")
+}
+
+/// Writes `value` to the tracked file in one write (keepalived reads it on IN_CLOSE_WRITE).
+fn set_track_file(dir: &ScriptDir, value: &str) {
+    std::fs::write(track_file(dir), format!("{value}\n")).expect("write the tracked file");
+}
+
 fn config_a(dir: &ScriptDir) -> String {
     let check = dir.flag_check("chk_zero");
     dir.set_ok("chk_zero", true);
+    set_track_file(dir, "0");
     TrackConf::new(Conf::seed("MASTER", 101))
         .block(&vrrp_script("chk_zero", &check.display().to_string(), 1, 0, 1, 1, &[]))
         .instance("track_script {\n    chk_zero\n}")
         .instance(&format!("track_interface {{\n    {DUMMY}\n}}"))
+        .block(&format!("vrrp_track_file tf {{\n    file \"{}\"\n    weight 0\n}}\n", track_file(dir).display()))
+        .instance("track_file {\n    tf\n}")
         .render()
 }
 
@@ -153,11 +166,20 @@ fn scenario(test: &str, tag: &str, kind: Kind) {
         || set_link(&lan, "a", DUMMY, false),
         || set_link(&lan, "a", DUMMY, true),
     );
+    // A tracked file with weight 0 holding a non-zero number: FAULT when it is written
+    // (inotify), back when it holds 0 again (keepalived.conf(5) "track_file").
+    cycle(
+        &pair,
+        &format!("{label}, track_file"),
+        Duration::ZERO,
+        || set_track_file(&dir, "1"),
+        || set_track_file(&dir, "0"),
+    );
 }
 
 #[test]
-fn keepalived_weight_zero_script_and_tracked_interface_fault_and_recover() {
-    let test = "keepalived_weight_zero_script_and_tracked_interface_fault_and_recover";
+fn keepalived_weight_zero_script_interface_and_file_fault_and_recover() {
+    let test = "keepalived_weight_zero_script_interface_and_file_fault_and_recover";
     if !require_root(test) || !keepalived_available(test) {
         return;
     }
@@ -165,8 +187,8 @@ fn keepalived_weight_zero_script_and_tracked_interface_fault_and_recover() {
 }
 
 #[test]
-fn vrrpd_weight_zero_script_and_tracked_interface_fault_and_recover() {
-    let test = "vrrpd_weight_zero_script_and_tracked_interface_fault_and_recover";
+fn vrrpd_weight_zero_script_interface_and_file_fault_and_recover() {
+    let test = "vrrpd_weight_zero_script_interface_and_file_fault_and_recover";
     if !require_root(test) {
         return;
     }
