@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use vrrp_node::config::{load, render_warnings, InitialState, Severity};
 
 fn fixture(rel: &str) -> PathBuf {
@@ -21,11 +23,17 @@ fn vrrp_part_loads_and_each_skipped_section_warns_once() {
     assert_eq!(i.priority, 90);
     assert!(i.nopreempt);
     assert_eq!(i.vips.len(), 1);
-    // Tracking and notify scripts are implemented: read, not warned about.
+    // The tracking and notify keywords are read, not skipped.
     assert_eq!(config.scripts.len(), 1);
-    assert_eq!(config.scripts[0].cmd.argv, ["killall", "-0", "haproxy"]);
+    let chk = &config.scripts[0];
+    assert_eq!(chk.name, "chk_haproxy");
+    assert_eq!(chk.cmd.argv, ["killall", "-0", "haproxy"]);
+    assert!(!chk.cmd.shell);
+    assert_eq!(chk.interval, Duration::from_secs(2));
     assert_eq!(i.track_scripts.len(), 1);
-    assert_eq!(i.notify.master.as_ref().map(|c| c.text.as_str()), Some("/usr/local/bin/promote.sh"));
+    assert_eq!(i.track_scripts[0].name, "chk_haproxy");
+    assert_eq!((i.track_scripts[0].location.line, i.track_scripts[0].location.column), (29, 9));
+    assert_eq!(i.notify.master.as_ref().map(|m| m.argv.clone()), Some(vec!["/usr/local/bin/promote.sh".to_string()]));
 
     let got: Vec<(u32, u32, &str)> = config
         .warnings

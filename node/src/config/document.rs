@@ -35,7 +35,9 @@ const NOT_IMPLEMENTED: &[&str] = &[
 pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocument {
     let mut doc = RawDocument::default();
     let mut cur = Cursor::new(tokens);
+    let mut seq = 0usize;
     loop {
+        seq += 1;
         let stmt = match cur.next_item(rep) {
             Item::Eof => return doc,
             Item::Close(tok) => {
@@ -54,17 +56,20 @@ pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocumen
                 }
             }
             "vrrp_instance" => {
-                if let Some(inst) = parse_instance(&mut cur, rep, &stmt) {
+                if let Some(mut inst) = parse_instance(&mut cur, rep, &stmt) {
+                    inst.seq = seq;
                     doc.instances.push(inst);
                 }
             }
             "vrrp_script" => {
-                if let Some(script) = parse_vrrp_script(&mut cur, rep, &stmt) {
+                if let Some(mut script) = parse_vrrp_script(&mut cur, rep, &stmt) {
+                    script.seq = seq;
                     doc.scripts.push(script);
                 }
             }
             "vrrp_track_file" | "track_file" => {
-                if let Some(file) = parse_track_file(&mut cur, rep, &stmt) {
+                if let Some(mut file) = parse_track_file(&mut cur, rep, &stmt) {
+                    file.seq = seq;
                     doc.track_files.push(file);
                 }
             }

@@ -38,6 +38,8 @@ pub(crate) struct RawFifo {
 /// invalid (already reported).
 #[derive(Debug)]
 pub(crate) struct RawScript {
+    /// Which top-level statement of the file set it is (see [`RawInstance::seq`]).
+    pub seq: usize,
     pub name: String,
     pub loc: SourceLocation,
     pub cmd: Option<ScriptCmd>,
@@ -54,6 +56,8 @@ pub(crate) struct RawScript {
 /// `vrrp_track_file NAME { ... }` as read; `path` is `None` when `file` was missing.
 #[derive(Debug)]
 pub(crate) struct RawTrackFile {
+    /// Which top-level statement of the file set it is (see [`RawInstance::seq`]).
+    pub seq: usize,
     pub name: String,
     pub loc: SourceLocation,
     pub path: Option<PathBuf>,
@@ -102,6 +106,9 @@ pub(crate) struct RawInstance {
     pub track_files: Vec<RawTrack>,
     pub track_interfaces: Vec<RawTrack>,
     pub notify: Notify,
+    /// Which top-level statement of the file set (includes expanded) it is: keepalived
+    /// looks tracked scripts and files up while reading, so only earlier ones exist.
+    pub seq: usize,
 }
 
 impl RawInstance {
@@ -131,6 +138,7 @@ impl RawInstance {
             track_files: Vec::new(),
             track_interfaces: Vec::new(),
             notify: Notify::default(),
+            seq: 0,
         }
     }
 }

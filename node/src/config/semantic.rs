@@ -23,10 +23,19 @@ pub(crate) struct Resolved {
 /// them is not reported again.
 #[derive(Debug, Default)]
 struct Trackables {
-    scripts: HashMap<String, (i32, bool)>,
-    files: HashMap<String, (i32, bool)>,
+    scripts: HashMap<String, Trackable>,
+    files: HashMap<String, Trackable>,
     broken_scripts: HashSet<String>,
     broken_files: HashSet<String>,
+}
+
+/// A `vrrp_script` or `vrrp_track_file` as tracking entries see it.
+#[derive(Debug)]
+struct Trackable {
+    weight: i32,
+    reverse: bool,
+    seq: usize,
+    loc: SourceLocation,
 }
 
 const DEFAULT_PRIORITY: u8 = 100;
@@ -51,7 +60,8 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
             known.broken_scripts.insert(raw.name);
             continue;
         };
-        known.scripts.insert(raw.name.clone(), (raw.weight, raw.reverse));
+        let entry = Trackable { weight: raw.weight, reverse: raw.reverse, seq: raw.seq, loc: raw.loc.clone() };
+        known.scripts.insert(raw.name.clone(), entry);
         scripts.push(VrrpScript {
             name: raw.name,
             location: raw.loc,
@@ -81,7 +91,8 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
             known.broken_files.insert(raw.name);
             continue;
         };
-        known.files.insert(raw.name.clone(), (raw.weight, raw.reverse));
+        let entry = Trackable { weight: raw.weight, reverse: raw.reverse, seq: raw.seq, loc: raw.loc.clone() };
+        known.files.insert(raw.name.clone(), entry);
         track_files.push(TrackFile {
             name: raw.name,
             location: raw.loc,
@@ -165,12 +176,16 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         if !not_duplicate(&t, "track_script", &mut seen, rep) {
             continue;
         }
-        let Some(&(weight, reverse)) = known.scripts.get(&t.name) else {
+        let Some(script) = known.scripts.get(&t.name) else {
             if !known.broken_scripts.contains(&t.name) {
                 rep.error_at(t.loc.clone(), format!("track_script `{}`: no vrrp_script of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_script {} {{ ... }}` block", t.name, t.name));
             }
             continue;
         };
+        if !defined_before(script, raw.seq, &t, "vrrp_script", rep) {
+            continue;
+        }
+        let (weight, reverse) = (script.weight, script.reverse);
         let effective = t.weight.unwrap_or(weight);
         // keepalived vrrp.c vrrp_complete_instance: an address owner ignores weighted scripts.
         if owner && effective != 0 {
@@ -186,12 +201,16 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         if !not_duplicate(&t, "track_file", &mut seen, rep) {
             continue;
         }
-        let Some(&(weight, reverse)) = known.files.get(&t.name) else {
+        let Some(file) = known.files.get(&t.name) else {
             if !known.broken_files.contains(&t.name) {
                 rep.error_at(t.loc.clone(), format!("track_file `{}`: no vrrp_track_file of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_track_file {} {{ ... }}` block", t.name, t.name));
             }
             continue;
         };
+        if !defined_before(file, raw.seq, &t, "vrrp_track_file", rep) {
+            continue;
+        }
+        let (weight, reverse) = (file.weight, file.reverse);
         let mut entry_weight = t.weight;
         let effective = t.weight.unwrap_or(weight);
         if owner && effective == 1 {
@@ -239,6 +258,24 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         interfaces.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(false) });
     }
     InstanceTracks { scripts, files, interfaces }
+}
+
+/// keepalived looks a tracked name up when it reads the entry (vrrp_track.c
+/// `alloc_track_script`, track_file.c `vrrp_alloc_track_file`), so a `vrrp_script` written
+/// after the instance is "not found", the entry ignored and `keepalived -t` fails: an
+/// error, or vrrpd would track what keepalived does not.
+fn defined_before(def: &Trackable, instance_seq: usize, t: &RawTrack, what: &str, rep: &mut Reporter) -> bool {
+    if def.seq < instance_seq {
+        return true;
+    }
+    rep.error_at(
+        t.loc.clone(),
+        format!(
+            "{what} `{}` is defined after this vrrp_instance (at {}): keepalived looks it up while reading, does not find it and ignores the entry; expected the {what} block before the vrrp_instance",
+            t.name, def.loc
+        ),
+    );
+    false
 }
 
 /// keepalived reports a name tracked twice by one instance ("duplicate track_script …",

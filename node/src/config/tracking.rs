@@ -118,6 +118,7 @@ pub(crate) fn user_group(rep: &mut Reporter, s: &Stmt<'_>) -> Option<RunAs> {
 pub(crate) fn parse_vrrp_script<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<RawScript> {
     let (name, open) = named_block(cur, rep, stmt)?;
     let mut sc = RawScript {
+        seq: 0,
         name: name.word().unwrap_or_default().to_string(),
         loc: rep.loc(name.pos),
         cmd: None,
@@ -208,6 +209,7 @@ pub(crate) fn parse_vrrp_script<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, st
 pub(crate) fn parse_track_file<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<RawTrackFile> {
     let (name, open) = named_block(cur, rep, stmt)?;
     let mut tf = RawTrackFile {
+        seq: 0,
         name: name.word().unwrap_or_default().to_string(),
         loc: rep.loc(name.pos),
         path: None,

@@ -325,6 +325,28 @@ fn tracking_an_undefined_script_or_file_is_an_error() {
     one_error(&tracking("    track_script {\n        tf\n    }\n"), l, 9, "track_script `tf`");
 }
 
+/// keepalived resolves `track_script` / `track_file` entries while reading, so only blocks
+/// written before the instance exist for it ("track script chk not found", exit 5).
+#[test]
+fn tracked_scripts_and_files_must_be_defined_before_the_instance() {
+    let text = format!(
+        "{}{SCRIPTS}",
+        with_base("    track_script {\n        up\n    }\n    track_file {\n        tf\n    }\n")
+    );
+    let errs = errors(&text);
+    assert_eq!(errs.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(), [(8, 9), (11, 9)], "{errs:#?}");
+    assert!(errs[0].2.contains("vrrp_script `up` is defined after this vrrp_instance (at t.conf:14:13)"), "{errs:#?}");
+    assert!(errs[1].2.contains("vrrp_track_file `tf` is defined after this vrrp_instance"), "{errs:#?}");
+    // A second instance after the blocks finds them.
+    let text = format!(
+        "{text}{}",
+        with_base("    track_script {\n        up\n    }\n")
+            .replace("virtual_router_id 1", "virtual_router_id 2")
+            .replace("vrrp_instance A", "vrrp_instance B")
+    );
+    assert_eq!(errors(&text).len(), 2);
+}
+
 /// keepalived "duplicate track_script s - ignoring" (exit 5): an error, the first kept.
 #[test]
 fn tracking_a_name_twice_is_an_error() {

@@ -66,7 +66,10 @@ impl Helpers {
 
     /// Stops the monitor and the runner: running scripts are killed and reaped.
     pub(super) fn stop(mut self) {
-        drop(self.monitor.take());
+        // The runner first: running scripts get SIGTERM and their grace, and the monitor's
+        // tasks end with the runtime; dropping the monitor first would SIGKILL them at once.
+        let monitor = self.monitor.take();
         self.runner.shutdown();
+        drop(monitor);
     }
 }

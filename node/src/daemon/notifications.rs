@@ -15,7 +15,8 @@ use super::ratelimit::RateLimiter;
 use crate::config::{Config, NotifyFifo, ScriptCmd};
 use crate::notify::fifo::Fifo;
 use crate::notify::{Notification, NotifyState, Scripts};
-use crate::script::{Prepared, RunnerHandle, ScriptPlan};
+use crate::script::user::resolve;
+use crate::script::{Prepared, RunnerHandle, ScriptPlan, UserRules};
 
 /// Notifications one instance may have waiting before new ones are dropped (and logged):
 /// bounded, so a LAN that flaps an instance cannot queue scripts without end.
@@ -42,9 +43,10 @@ impl Notifications {
     pub(super) fn start(cfg: &Config, plan: &ScriptPlan, runner: &RunnerHandle, timeout: Duration) -> Notifications {
         // Checked (and refusals logged) once, by the plan.
         let check = |cmd: &Option<ScriptCmd>| cmd.as_ref().and_then(|c| plan.notify_script(c));
+        let users = UserRules::new(&cfg.global);
         let mut fifos = Vec::new();
         for fifo in [&cfg.global.notify_fifo, &cfg.global.vrrp_notify_fifo].into_iter().flatten() {
-            if let Some(f) = open_fifo(fifo, runner, &check) {
+            if let Some(f) = open_fifo(fifo, &users, runner, &check) {
                 fifos.push(f);
             }
         }
@@ -132,6 +134,7 @@ impl Notifications {
 
 fn open_fifo(
     fifo: &NotifyFifo,
+    users: &UserRules,
     runner: &RunnerHandle,
     check: &dyn Fn(&Option<ScriptCmd>) -> Option<Arc<Prepared>>,
 ) -> Option<Fifo> {
@@ -148,6 +151,22 @@ fn open_fifo(
             return None;
         }
     };
+    if f.created() {
+        // keepalived's fifo_open: a FIFO it creates belongs to `username [groupname]`, or
+        // to the default script user.
+        let owner = match &fifo.user {
+            Some(u) => resolve(&u.user, u.group.as_deref()),
+            None => users.default_user().cloned().map_err(str::to_string),
+        };
+        match owner {
+            Ok(c) => {
+                if let Err(e) = nix::unistd::chown(&fifo.path, Some(c.uid), Some(c.gid)) {
+                    warn!("{}: failed to set owner {c} of notify FIFO {}: {e}", fifo.location, fifo.path.display());
+                }
+            }
+            Err(e) => warn!("{}: notify FIFO {}: {e}; left owned by vrrpd", fifo.location, fifo.path.display()),
+        }
+    }
     if let Some(script) = check(&fifo.script) {
         info!("starting notify FIFO script {} {}", script.text, fifo.path.display());
         runner.spawn(script, vec![fifo.path.display().to_string()], None);

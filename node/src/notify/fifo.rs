@@ -47,6 +47,11 @@ impl Fifo {
         Ok(Fifo { path: path.to_path_buf(), file, created, dropped: 0 })
     }
 
+    /// Whether vrrpd created it (then it gives it its owner, and removes it at exit).
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
     /// The FIFO's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -16,7 +16,8 @@
 //! let (monitor, mut changes) = plan.start_monitor(&runner.handle());
 //! // protocol loop: changes.recv().await -> ScriptChange { script, good }
 //! // notify: if let Some(p) = plan.notify_script(cmd) { runner.handle().spawn(p, args, None) }
-//! drop(monitor); runner.shutdown();               // kills and reaps what still runs
+//! runner.shutdown();  // SIGTERM, SIGKILL 1 s later, reaps; the monitor's tasks end with it
+//! drop(monitor);
 //! ```
 
 pub mod monitor;
@@ -86,6 +87,19 @@ impl ScriptPlan {
                 }
             }
         }
+        if users.default_is_ours() {
+            // keepalived's set_uid_gid says so when a script needs the default user.
+            if let Some((_, _, first)) = commands(cfg).find(|(_, _, c)| c.user.is_none()) {
+                diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    location: first.location.clone(),
+                    message: format!(
+                        "script user '{DEFAULT_SCRIPT_USER}' does not exist: scripts without a user run as {}",
+                        users.default_user().map_or_else(|_| "?".to_owned(), ToString::to_string)
+                    ),
+                });
+            }
+        }
         if !security {
             // keepalived's check_vrrp_script_security closing line, at the first script.
             if let Some((_, _, first)) = commands(cfg).next() {
@@ -152,12 +166,12 @@ fn commands(cfg: &Config) -> impl Iterator<Item = (String, Option<usize>, &Scrip
             ("notify_master_rx_lower_pri", &n.master_rx_lower_pri),
         ]
         .into_iter()
-        .filter_map(move |(k, c)| Some((format!("{k} script of {} not used", i.name), None, c.as_ref()?)))
+        .filter_map(move |(k, c)| Some((format!("{k} script of {} will not be called", i.name), None, c.as_ref()?)))
     });
     let fifo =
         [("notify_fifo_script", &cfg.global.notify_fifo), ("vrrp_notify_fifo_script", &cfg.global.vrrp_notify_fifo)]
             .into_iter()
-            .filter_map(|(k, f)| Some((format!("{k} not used"), None, f.as_ref()?.script.as_ref()?)));
+            .filter_map(|(k, f)| Some((format!("{k} will not be called"), None, f.as_ref()?.script.as_ref()?)));
     track.chain(notify).chain(fifo)
 }
 

@@ -95,6 +95,10 @@ async fn watch(
         ticker.tick().await;
         let started = Instant::now();
         let outcome = runner.run_here(Arc::clone(&prepared), Some(timeout)).await;
+        if runner.is_closing() {
+            // Shutting down: a script stopped for that is no result.
+            return;
+        }
         if let Outcome::Exited(code) = outcome {
             if last_status != Some(code) {
                 info!("Script `{}` now returning {code}", script.name);

@@ -9,12 +9,13 @@
 //! - stdin, stdout and stderr on `/dev/null` (`set_std_fd`);
 //! - in its own process group (`setpgid(0, 0)`), so a timeout kills everything it started;
 //! - with `PR_SET_PDEATHSIG = SIGTERM`: if the runner thread dies, the script is told;
+//! - at nice 0 when the daemon runs with a raised priority (`reset_process_priorities`);
 //! - with the daemon's environment, unchanged (keepalived passes `environ`), and the
 //!   default signal dispositions (exec resets handlers; the daemon ignores no signal);
 //! - no file is created anywhere.
 //!
 //! At the timeout the whole group gets `SIGTERM`, and `SIGKILL` 2 s later if the script
-//! has not exited (then again every 10 s), as `keepalived/vrrp/vrrp_scheduler.c:
+//! has not exited (then again every 10 s; keepalived repeats after 2 s, then every 10 s), as `keepalived/vrrp/vrrp_scheduler.c:
 //! vrrp_script_child_thread` does. Once the script has exited the rest of its group gets
 //! `SIGKILL` (keepalived does this when the script died of the `SIGTERM`; here always, so
 //! a grandchild that ignores `SIGTERM` cannot outlive a timed-out script). A timed-out
@@ -28,7 +29,7 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,6 +52,8 @@ use super::security::{shell_quote, Prepared};
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 /// How often `SIGKILL` is repeated for a script that does not die (keepalived: 10 s).
 const KILL_RETRY: Duration = Duration::from_secs(10);
+/// How often a script is looked at when the kernel has no pidfd.
+const POLL: Duration = Duration::from_millis(10);
 /// How long running scripts have between `SIGTERM` and `SIGKILL` at shutdown
 /// (keepalived's `script_killall` reschedules the children with `TIMER_HZ`: 1 s).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -218,6 +221,11 @@ impl RunnerHandle {
         });
     }
 
+    /// Whether the runner is shutting down (no script starts any more).
+    pub fn is_closing(&self) -> bool {
+        self.shared.closing.load(Ordering::SeqCst)
+    }
+
     /// Runs a future on the runner's runtime (the track script monitor, the track file
     /// watcher and the notify queues live there).
     pub fn spawn_task<F>(&self, task: F) -> tokio::task::JoinHandle<()>
@@ -252,8 +260,8 @@ fn command(script: &Prepared, extra: &[String]) -> Command {
     let (uid, gid) = (script.creds.uid, script.creds.gid);
     let (our_uid, our_gid) = (Uid::current(), Gid::current());
     // SAFETY: the closure runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed: it makes four system calls through nix's thin
-    // wrappers (no allocation, no lock) and returns.
+    // async-signal-safe calls are allowed: it makes a few system calls through nix's and
+    // rustix's thin wrappers (no allocation, no lock) and returns.
     unsafe {
         cmd.pre_exec(move || set_script_env(uid, gid, our_uid, our_gid));
     }
@@ -263,6 +271,11 @@ fn command(script: &Prepared, extra: &[String]) -> Command {
 /// keepalived's `set_script_env`, then `PR_SET_PDEATHSIG` (after the uid change, which
 /// would clear it).
 fn set_script_env(uid: Uid, gid: Gid, our_uid: Uid, our_gid: Gid) -> io::Result<()> {
+    // keepalived's reset_process_priorities: a script does not keep the daemon's raised
+    // priority (vrrpd asks for nice -10, which the runner thread may have inherited).
+    if rustix::process::getpriority_process(None).is_ok_and(|nice| nice < 0) {
+        let _ = rustix::process::setpriority_process(None, 0);
+    }
     if gid != our_gid {
         nix::unistd::setgid(gid)?;
     }
@@ -276,9 +289,6 @@ fn set_script_env(uid: Uid, gid: Gid, our_uid: Uid, our_gid: Gid) -> io::Result<
         nix::unistd::setuid(uid)?;
     }
     nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-    // vrrpd runs at nice -10 to keep time; a script must not compete at that level.
-    // SAFETY: setpriority is async-signal-safe and touches no memory.
-    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 0) };
     Ok(())
 }
 
@@ -294,18 +304,27 @@ impl Child<'_> {
     /// Waits until the script has exited, without reaping it.
     async fn exited(&self) {
         if let Some(fd) = &self.pidfd {
-            // A pidfd is readable once the process has exited; an error means the fd is
-            // unusable, and the reaping wait blocks until the exit instead.
-            let _ = fd.readable().await;
+            // A pidfd is readable once the process has exited.
+            if fd.readable().await.is_ok() {
+                return;
+            }
+        }
+        // No usable pidfd (a kernel before 5.3): look without reaping, every 10 ms.
+        let Ok(pid) = pid_of(self.pid) else { return };
+        loop {
+            match waitid(WaitId::Pid(pid), WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT) {
+                Ok(None) => tokio::time::sleep(POLL).await,
+                // Exited, or not waitable at all: the reaping wait says which.
+                Ok(Some(_)) | Err(_) => return,
+            }
         }
     }
 
     /// Reaps the script (it has exited, or has been sent `SIGKILL`).
     fn reap(&mut self) -> io::Result<Outcome> {
-        let status = match &self.pidfd {
-            Some(fd) => waitid(WaitId::PidFd(fd.get_ref().as_fd()), WaitIdOptions::EXITED)?,
-            None => waitid(WaitId::Pid(pid_of(self.pid)?), WaitIdOptions::EXITED)?,
-        };
+        // By pid, not through the pidfd: that one is non-blocking, and this must wait when
+        // the script has only just been sent SIGKILL. The pid is still ours (unreaped).
+        let status = waitid(WaitId::Pid(pid_of(self.pid)?), WaitIdOptions::EXITED)?;
         self.reaped = true;
         self.shared.live().remove(&self.pid);
         let status = status.ok_or_else(|| io::Error::other("waitid returned no status"))?;
@@ -340,7 +359,7 @@ async fn run_one(shared: Arc<Shared>, script: Arc<Prepared>, extra: Vec<String>,
         Ok(c) => c,
         Err(e) => return Outcome::NotStarted(e),
     };
-    // std's Child does nothing on drop; the script is reaped below, through its pidfd.
+    // std's Child does nothing on drop; the script is reaped below, by pid.
     let Ok(pid) = i32::try_from(spawned.id()) else {
         return Outcome::NotStarted(io::Error::other("pid out of range"));
     };
@@ -353,9 +372,9 @@ async fn run_one(shared: Arc<Shared>, script: Arc<Prepared>, extra: Vec<String>,
         // `AsyncFd` (which owns it) drops it.
         Ok(fd) => match unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.map_err(io::Error::from) {
             Ok(fd) => child.pidfd = Some(fd),
-            Err(e) => warn!("script '{}': cannot watch pid {pid} ({e}); waiting blocks the runner", script.text),
+            Err(e) => warn!("script '{}': cannot watch pid {pid} ({e}); polling it", script.text),
         },
-        Err(e) => warn!("script '{}': no pidfd for pid {pid} ({e}); waiting blocks the runner", script.text),
+        Err(e) => warn!("script '{}': no pidfd for pid {pid} ({e}); polling it", script.text),
     }
 
     let timed_out = match timeout {
@@ -382,5 +401,57 @@ async fn run_one(shared: Arc<Shared>, script: Arc<Prepared>, extra: Vec<String>,
         Ok(_) if timed_out => Outcome::TimedOut,
         Ok(outcome) => outcome,
         Err(e) => Outcome::NotStarted(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// The caller reaps it, by pid, through a [`Child`].
+    #[allow(clippy::zombie_processes)]
+    fn spawn_sh(line: &str) -> i32 {
+        let c = Command::new("/bin/sh").arg("-c").arg(line).process_group(0).spawn().unwrap();
+        i32::try_from(c.id()).unwrap()
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn without_a_pidfd_the_exit_is_polled_not_blocked_on() {
+        let shared = Shared::default();
+        let pid = spawn_sh("sleep 0.3; exit 3");
+        let mut child = Child { pid, pidfd: None, shared: &shared, reaped: false };
+        let t0 = Instant::now();
+        // A timer on the same runtime keeps running while the exit is awaited.
+        let ticks = rt().block_on(async {
+            let mut ticks = 0u32;
+            let exited = child.exited();
+            tokio::pin!(exited);
+            loop {
+                tokio::select! {
+                    () = &mut exited => break ticks,
+                    () = tokio::time::sleep(Duration::from_millis(20)) => ticks += 1,
+                }
+            }
+        });
+        assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
+        assert!(ticks >= 5, "the runtime was blocked: {ticks} ticks");
+        assert!(matches!(child.reap().unwrap(), Outcome::Exited(3)));
+    }
+
+    #[test]
+    fn a_dropped_child_is_killed_with_its_group_and_reaped() {
+        let shared = Shared::default();
+        let pid = spawn_sh("sleep 100 & sleep 100");
+        shared.live().insert(pid);
+        drop(Child { pid, pidfd: None, shared: &shared, reaped: false });
+        assert!(shared.live().is_empty());
+        // Reaped: the pid is no child of ours any more.
+        let again = waitid(WaitId::Pid(pid_of(pid).unwrap()), WaitIdOptions::EXITED | WaitIdOptions::NOHANG);
+        assert_eq!(again.unwrap_err(), rustix::io::Errno::CHILD);
     }
 }

@@ -43,7 +43,7 @@ pub struct Prepared {
     /// `argv[0]` as the program sees it: the path as written, or as found in `PATH`
     /// (keepalived keeps the name, some programs act on the name they are called by).
     pub arg0: OsString,
-    /// The arguments after `argv[0]` (for a shell line: `-c` and the line).
+    /// The arguments after `argv[0]` (none for a shell line: the runner passes `-c LINE`).
     pub args: Vec<String>,
     /// A shell line: extra arguments are appended to the line, each single-quoted.
     pub shell: bool,
@@ -125,10 +125,18 @@ pub fn check_security(path: &Path) -> Result<(), Unsafe> {
     Ok(())
 }
 
+/// Why a bare program name was not found in `PATH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotInPath {
+    /// No file of that name.
+    Missing,
+    /// Files of that name, none executable by the script's user (keepalived's `EACCES`).
+    Denied,
+}
+
 /// keepalived's `find_path` (glibc's `execvp` search): the first regular file named
-/// `name` in `PATH` that `creds` may execute. `Err(true)` when one was found but not
-/// executable (keepalived's `EACCES`), `Err(false)` when none was found.
-pub fn find_in_path(name: &str, creds: &Credentials) -> Result<PathBuf, bool> {
+/// `name` in `PATH` (or `/bin:/usr/bin`) that `creds` may execute.
+pub fn find_in_path(name: &str, creds: &Credentials) -> Result<PathBuf, NotInPath> {
     let path = std::env::var_os("PATH").unwrap_or_else(|| CS_PATH.into());
     let mut denied = false;
     for dir in std::env::split_paths(&path) {
@@ -141,7 +149,7 @@ pub fn find_in_path(name: &str, creds: &Credentials) -> Result<PathBuf, bool> {
             denied = true;
         }
     }
-    Err(denied)
+    Err(if denied { NotInPath::Denied } else { NotInPath::Missing })
 }
 
 /// Shell words that are no program on disk: a shell line starting with one is checked
@@ -194,8 +202,12 @@ pub fn prepare(cmd: &ScriptCmd, users: &UserRules, enable_script_security: bool)
                     ));
                     p
                 }
-                Err(true) => return Err(refuse(format!("permissions failure for script {check} in path - disabling"))),
-                Err(false) => return Err(refuse(format!("cannot find script {check} in path - disabling"))),
+                Err(NotInPath::Denied) => {
+                    return Err(refuse(format!("permissions failure for script {check} in path - disabling")))
+                }
+                Err(NotInPath::Missing) => {
+                    return Err(refuse(format!("cannot find script {check} in path - disabling")))
+                }
             }
         };
         let real = std::fs::canonicalize(&found)
@@ -236,7 +248,7 @@ pub fn prepare(cmd: &ScriptCmd, users: &UserRules, enable_script_security: bool)
             }
         }
         let (program, arg0, args) = if cmd.shell {
-            (PathBuf::from(SHELL), OsString::from(SHELL), vec!["-c".to_owned(), cmd.text.clone()])
+            (PathBuf::from(SHELL), OsString::from(SHELL), Vec::new())
         } else {
             (real, found.into_os_string(), cmd.argv[1..].to_vec())
         };

@@ -80,7 +80,9 @@ pub fn resolve(user: &str, group: Option<&str>) -> Result<Credentials, String> {
 pub struct UserRules {
     /// What scripts without their own user run as, or why they cannot run.
     default: Result<Credentials, String>,
-    /// Said once at start (e.g. "keepalived_script does not exist, scripts run as root").
+    /// No `script_user` and no `keepalived_script`: the default is the daemon's own user.
+    fallback: bool,
+    /// Said once at start (a `script_user` that does not resolve).
     pub notes: Vec<Diagnostic>,
 }
 
@@ -88,6 +90,7 @@ impl UserRules {
     /// Resolves `script_user` (or the `keepalived_script`/root default) once.
     pub fn new(global: &GlobalDefs) -> UserRules {
         let mut notes = Vec::new();
+        let mut fallback = false;
         let default = match &global.script_user {
             Some(RunAs { user, group, location }) => resolve(user, group.as_deref()).map_err(|e| {
                 notes.push(diag(Severity::Error, location, format!("script_user: {e}; scripts without their own user are disabled")));
@@ -98,15 +101,25 @@ impl UserRules {
                 Err(e) if global.enable_script_security => Err(format!(
                     "unable to set default user {DEFAULT_SCRIPT_USER} for script ({e}, enable_script_security is set and no script_user is given)"
                 )),
-                Err(_) => Ok(Credentials::ours()),
+                Err(_) => {
+                    fallback = true;
+                    Ok(Credentials::ours())
+                }
             },
         };
-        UserRules { default, notes }
+        UserRules { default, fallback, notes }
     }
 
     /// Rules with a given default, for callers that resolved it themselves.
     pub fn with_default(default: Credentials) -> UserRules {
-        UserRules { default: Ok(default), notes: Vec::new() }
+        UserRules { default: Ok(default), fallback: false, notes: Vec::new() }
+    }
+
+    /// Whether scripts without a user run as the daemon's own user because neither
+    /// `script_user` nor `keepalived_script` exists (keepalived logs "Script user
+    /// 'keepalived_script' does not exist").
+    pub fn default_is_ours(&self) -> bool {
+        self.fallback
     }
 
     /// The default user, or why there is none.
@@ -186,6 +199,7 @@ mod tests {
         let rules = UserRules::new(&g);
         let want = if exists { resolve(DEFAULT_SCRIPT_USER, None).unwrap() } else { Credentials::ours() };
         assert_eq!(rules.default_user().unwrap(), &want);
+        assert_eq!(rules.default_is_ours(), !exists);
         g.enable_script_security = true;
         let rules = UserRules::new(&g);
         assert_eq!(rules.default_user().is_err(), !exists, "{:?}", rules.default_user());
