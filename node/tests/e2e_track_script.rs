@@ -221,6 +221,13 @@ fn vrrpd_pair_tracks_its_service_no_slower_than_keepalived() {
     });
     record_figure(&figure("track_script vrrpd pair", &ours));
     record_figure(&figure("track_script keepalived pair", &theirs));
+    record_figure(&format!(
+        "track_script side by side (vrrpd | keepalived): failover {} | {}, return {} | {}",
+        ms(ours.fail),
+        ms(theirs.fail),
+        ms(ours.back),
+        ms(theirs.back)
+    ));
     let chance = INTERVAL + Duration::from_secs(1) + LATE;
     for (what, o, t) in [("failover", ours.fail, theirs.fail), ("return", ours.back, theirs.back)] {
         assert!(o <= t + chance, "{what}: vrrpd {o:?}, keepalived {t:?} (margin {chance:?})");
