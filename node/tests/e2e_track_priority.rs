@@ -8,7 +8,8 @@
 //! with configured priorities that push the sum past 254 and below 1. The items are then
 //! flipped, twice. vrrpd and keepalived 2.2.7 run the same config in the same run, each on
 //! its own LAN; every advertised priority must be the same, phase by phase, and
-//! keepalived's must be clamped into 1..=254 where the sum leaves it.
+//! keepalived's must be clamped into 1..=254 where the sum leaves it. Two scripts are
+//! tracked by two instances each: they still run once per interval.
 
 mod common;
 
@@ -121,6 +122,18 @@ fn run(test: &str, tag: &str, kind: Kind) -> Vec<BTreeMap<u8, u8>> {
         }
         eprintln!("{label}: phase {i}: {seen:?}");
         out.push(seen);
+    }
+    // chk_a and chk_b are each tracked by two instances: each still runs once per interval
+    // (keepalived.conf(5): a script is run by the vrrp_script, not by each instance), so no
+    // two runs start within half an interval of each other.
+    for name in ["chk_a", "chk_b"] {
+        let runs = dir.runs(name);
+        assert!(runs.len() >= 5, "{label}: {name} ran only {} times", runs.len());
+        let closest = runs.windows(2).map(|w| w[1].start.duration_since(w[0].start).unwrap_or_default()).min().unwrap();
+        assert!(
+            closest >= Duration::from_millis(500),
+            "{label}: two runs of {name} started {closest:?} apart (interval 1 s): run per instance?\n{runs:?}"
+        );
     }
     out
 }
