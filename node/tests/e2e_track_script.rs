@@ -10,7 +10,8 @@
 //! stopped (restarted) the service:
 //! * The script runs every `interval` at a phase of its own, so the first failing check comes
 //!   up to one interval after the stop, the `fall`-th up to `fall × interval` after it; the
-//!   priority drops when that run exits. The master's next advert carries the lower priority,
+//!   priority drops when that run exits. The test stops (restarts) the service just after a
+//!   check ran, the worst phase, the same for every pair, so their figures compare. The master's next advert carries the lower priority,
 //!   and the backup, which discards it (RFC 3768 §6.4.2 / RFC 9568 §6.4.2, keepalived
 //!   vrrp.c: vrrp_state_backup "received lower priority ... discarding"), takes over
 //!   Master_Down_Interval after the master's last advert at the old priority, which came
@@ -110,6 +111,7 @@ fn scenario(test: &str, tag: &str, a_kind: Kind, b_kind: Kind) -> Figures {
     assert!(da.runs("chk_service").iter().all(|r| r.ok), "{label}: a's check failed with its service up");
 
     // 2. Stop a's service. b takes the VIP (a loose wait first, then the wire).
+    after_a_check(&da);
     let stopped = svc_a.stop();
     let bound_fail = FALL * INTERVAL + down_b + LATE;
     let took = wait_for(bound_fail + Duration::from_secs(5), || holds(&lan, "b", vip()) && !holds(&lan, "a", vip()));
@@ -149,6 +151,7 @@ fn scenario(test: &str, tag: &str, a_kind: Kind, b_kind: Kind) -> Figures {
     // 3. Restart a's service: a preempts back after RISE good checks.
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(holders(&lan, &["a", "b"], vip()), ["b"], "{label}: VIP not on b alone\n{}", logs(&a, &b));
+    after_a_check(&da);
     let restarted = svc_a.restart(&lan);
     let bound_back = RISE * INTERVAL + down_a + LATE;
     let back_wait =
@@ -182,6 +185,15 @@ fn scenario(test: &str, tag: &str, a_kind: Kind, b_kind: Kind) -> Figures {
     let f = Figures { fail, back, fail_excess, back_excess };
     eprintln!("{label}: {f:?}");
     f
+}
+
+/// Returns just after a's check has run again: the service is then stopped (restarted) at
+/// the worst phase for the script, almost a full interval before its next run, the same
+/// phase for every pair, so their figures compare.
+fn after_a_check(dir: &ScriptDir) {
+    let n = dir.runs("chk_service").len();
+    let ran = wait_for(INTERVAL * 3, || dir.runs("chk_service").len() > n);
+    assert!(ran.is_some(), "a's check stopped running");
 }
 
 /// From a test-side moment to a captured frame.
