@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::capture::{advert_source, between, Capture};
 use common::punctuality::{reference_timer, Punctuality};
-use common::track::{cmdline, proc_state, vrrp_script, Daemon, Kind, ScriptDir, TrackConf};
+use common::track::{all_pids, cmdline, proc_state, vrrp_script, Daemon, Kind, ScriptDir, TrackConf};
 use common::*;
 use vrrp_core::timers::master_down_interval;
 use vrrp_lab::{pids_in_netns, require_root};
@@ -80,10 +80,7 @@ fn sample(ns: &str, procs: &mut Procs) {
             procs.sleeps.entry(p).or_insert((now, now)).1 = now;
         }
     }
-    let all: Vec<u32> = std::fs::read_dir("/proc")
-        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
-        .unwrap_or_default();
-    for p in all {
+    for p in all_pids() {
         if proc_state(p).is_some_and(|(s, pp)| s == 'Z' && live.contains(&pp)) {
             procs.zombies.entry(p).or_insert((now, now)).1 = now;
         }

@@ -2,7 +2,7 @@
 //! behind one type, keepalived.conf text with `vrrp_script` / `track_*` / `notify*` /
 //! `global_defs`, a TCP service the test starts and stops inside a server's namespace, a
 //! check script that logs every run, a notify script that logs its arguments, a FIFO
-//! reader, and a /proc scan for zombies.
+//! reader, and /proc readers (process state, parent, command line).
 //!
 //! Everything the scripts write goes to a directory of the test's own (a root-owned 0700
 //! temporary directory), so keepalived's `enable_script_security` path check
@@ -13,7 +13,6 @@
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -89,22 +88,6 @@ impl Daemon {
             Daemon::Vrrpd(d) => format!("[vrrpd on {}]\n{}", d.host, d.log()),
             Daemon::Keepalived(k) => format!("[keepalived on {}]\n{}", k.host, k.log()),
         }
-    }
-
-    /// The pid of the process we started (vrrpd; keepalived's parent process).
-    pub fn pid(&mut self) -> u32 {
-        self.peer().child().id()
-    }
-
-    /// The daemon's own processes: vrrpd, or keepalived's parent and the VRRP child it
-    /// forks (scripts it runs are not among them: their names are not the daemon's).
-    pub fn processes(&mut self) -> Vec<u32> {
-        let root = self.pid();
-        let mut out = vec![root];
-        if self.kind() == Kind::Keepalived {
-            out.extend(children(root).into_iter().filter(|&p| comm(p).as_deref() == Some("keepalived")));
-        }
-        out
     }
 }
 
@@ -440,36 +423,10 @@ pub fn proc_state(pid: u32) -> Option<(char, u32)> {
 }
 
 /// Every pid in /proc.
-fn all_pids() -> Vec<u32> {
+pub fn all_pids() -> Vec<u32> {
     std::fs::read_dir("/proc")
         .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
         .unwrap_or_default()
-}
-
-/// The direct children of `parent`.
-pub fn children(parent: u32) -> Vec<u32> {
-    all_pids().into_iter().filter(|&p| proc_state(p).is_some_and(|(_, pp)| pp == parent)).collect()
-}
-
-/// Every descendant of `root` (not `root` itself).
-pub fn descendants(root: u32) -> Vec<u32> {
-    let table: Vec<(u32, u32)> = all_pids().into_iter().filter_map(|p| Some((p, proc_state(p)?.1))).collect();
-    let mut out = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for &(c, pp) in &table {
-            if pp == p && !out.contains(&c) {
-                out.push(c);
-                frontier.push(c);
-            }
-        }
-    }
-    out
-}
-
-/// A process's command name (/proc/PID/comm).
-pub fn comm(pid: u32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|s| s.trim_end().to_owned())
 }
 
 /// A process's command line, arguments joined by spaces.
@@ -482,11 +439,6 @@ pub fn cmdline(pid: u32) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" "),
     )
-}
-
-/// Children of any of `parents` in state Z (exited, not yet reaped).
-pub fn zombies_of(parents: &[u32]) -> Vec<u32> {
-    all_pids().into_iter().filter(|&p| proc_state(p).is_some_and(|(s, pp)| s == 'Z' && parents.contains(&pp))).collect()
 }
 
 /// Appends `line` to the file named by `VRRP_E2E_FIGURES`, if set, so a run can collect
@@ -520,14 +472,4 @@ pub fn add_veth(lan: &Lan, host: &str, name: &str) {
 pub fn set_link(lan: &Lan, host: &str, name: &str, up: bool) {
     let out = lan.exec(host, &["ip", "link", "set", name, if up { "up" } else { "down" }]).expect("ip");
     assert!(out.status.success(), "ip link set {name}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// keepalived's notify argument lines as written by `notify` (`INSTANCE VI STATE PRIO`).
-pub fn notify_states(lines: &[String]) -> Vec<String> {
-    lines.iter().filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned)).collect()
-}
-
-/// Runs `cmd` and says whether it exited 0 (for ad-hoc checks).
-pub fn succeeds(cmd: &mut Command) -> bool {
-    cmd.status().is_ok_and(|s| s.success())
 }
