@@ -266,3 +266,43 @@ fn vrrpd_slow_notify_script_is_killed_at_the_timeout_and_later_notifications_fol
         .collect();
     assert!(left.is_empty(), "{test}: the hung script's sleep is still running: {left:?}");
 }
+
+/// A failing notify script and a missing one are logged, never stop the daemon, and do not
+/// keep the other notify scripts from running (issue 10: "a failing or missing notify
+/// script is logged (rate-limited) and never stops the daemon").
+#[test]
+fn vrrpd_failing_and_missing_notify_scripts_are_logged_and_the_daemon_carries_on() {
+    let test = "vrrpd_failing_and_missing_notify_scripts_are_logged_and_the_daemon_carries_on";
+    if !require_root(test) {
+        return;
+    }
+    let lan = lan("ntffail");
+    let dir = ScriptDir::new();
+    let failing = dir.script("failing.sh", "exit 3\n");
+    let missing = dir.path("missing.sh");
+    let notify = dir.notify_log("notify");
+    let config = TrackConf::new(Conf::seed("BACKUP", 100))
+        .instance(&format!("notify_backup {}", missing.display()))
+        .instance(&format!("notify_master {}", failing.display()))
+        .instance(&format!("notify {}", notify.display()))
+        .render();
+    let mut a = Daemon::start(&lan, "a", Kind::Vrrpd, &config);
+    let down: Duration = master_down_interval(100, 100).into();
+    let master = wait_for(2 * down + Duration::from_secs(5), || {
+        dir.lines("notify").iter().any(|l| l == "INSTANCE VI MASTER 100")
+    });
+    assert!(master.is_some(), "{test}: never notified MASTER: {:?}\n{}", dir.lines("notify"), a.log());
+    assert_eq!(dir.lines("notify"), ["INSTANCE VI BACKUP 100", "INSTANCE VI MASTER 100"], "{test}\n{}", a.log());
+    // Named, with its exit status (3).
+    let logged = wait_for(Duration::from_secs(3), || {
+        a.log().lines().any(|l| l.contains(&failing.display().to_string()) && l.contains('3'))
+    });
+    assert!(logged.is_some(), "{test}: the failing notify_master is not logged\n{}", a.log());
+    assert!(
+        a.log().contains(&missing.display().to_string()),
+        "{test}: the missing notify_backup is not logged\n{}",
+        a.log()
+    );
+    assert!(a.peer().running(), "{test}: vrrpd stopped\n{}", a.log());
+    assert!(holds(&lan, "a", vip()), "{test}: MASTER without its VIP\n{}", a.log());
+}
