@@ -306,3 +306,33 @@ fn vrrpd_failing_and_missing_notify_scripts_are_logged_and_the_daemon_carries_on
     assert!(a.peer().running(), "{test}: vrrpd stopped\n{}", a.log());
     assert!(holds(&lan, "a", vip()), "{test}: MASTER without its VIP\n{}", a.log());
 }
+
+/// `notify_master_rx_lower_pri` under a burst of lower-priority adverts: keepalived 2.2.7
+/// runs it for every one (vrrp.c: vrrp_state_master_rx calls send_event_notify each time);
+/// vrrpd at most once a second per instance, as the LAN is untrusted (README "Notify"), and
+/// again once the second has passed.
+#[test]
+fn vrrpd_rx_lower_pri_notification_is_at_most_once_a_second() {
+    let test = "vrrpd_rx_lower_pri_notification_is_at_most_once_a_second";
+    if !require_root(test) {
+        return;
+    }
+    let lan = lan("ntfrxl");
+    let dir = ScriptDir::new();
+    let rx = dir.notify_log("rx");
+    let config = TrackConf::new(Conf::seed("MASTER", 100))
+        .instance(&format!("notify_master_rx_lower_pri \"{} rx_lower\"", rx.display()))
+        .render();
+    let a = Daemon::start(&lan, "a", Kind::Vrrpd, &config);
+    let down: Duration = master_down_interval(100, 100).into();
+    assert!(wait_for(2 * down + Duration::from_secs(5), || holds(&lan, "a", vip())).is_some(), "{}", a.log());
+    let lower = v2_advert(200, 50, &[vip()], b"XXXXXX");
+    inject(&lan, "client", &vec![(lower.clone(), 255); 5]);
+    assert!(wait_for(Duration::from_secs(3), || !dir.lines("rx").is_empty()).is_some(), "{test}: none\n{}", a.log());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(dir.lines("rx").len(), 1, "{test}: a burst of 5 ran it more than once\n{}", a.log());
+    std::thread::sleep(Duration::from_millis(1000));
+    inject(&lan, "client", &[(lower, 255)]);
+    let again = wait_for(Duration::from_secs(3), || dir.lines("rx").len() == 2);
+    assert!(again.is_some(), "{test}: not run again a second later: {:?}\n{}", dir.lines("rx"), a.log());
+}
