@@ -5,6 +5,7 @@ use core::net::IpAddr;
 use heapless::Vec;
 
 use crate::time::Duration;
+use crate::wire::hmac::{HmacConfig, HmacConfigError};
 use crate::wire::{Auth, ChecksumForm, Family, Version};
 
 /// Virtual addresses an instance advertises. keepalived advises at most 20 per advert;
@@ -50,6 +51,8 @@ pub struct InstanceConfig {
     pub announce_delay: Option<Duration>,
     /// keepalived `garp_master_refresh`: keep announcing at this period while master.
     pub announce_refresh: Option<Duration>,
+    /// keepalived 2.4 `auth_hmac`: sign and verify adverts ([`crate::wire::hmac`]).
+    pub hmac: Option<HmacConfig>,
 }
 
 /// Why a configuration cannot run.
@@ -79,10 +82,17 @@ pub enum ConfigError {
     AuthWithV3,
     /// AH authentication is recognised but not implemented.
     AhUnsupported,
+    /// `auth_hmac` with a VRRPv2 `authentication` block: keepalived drops the legacy one.
+    HmacWithAuth,
+    /// The `auth_hmac` block is invalid.
+    Hmac(HmacConfigError),
 }
 
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let ConfigError::Hmac(e) = self {
+            return write!(f, "{e}");
+        }
         f.write_str(match self {
             ConfigError::VridZero => "virtual_router_id must be 1..=255",
             ConfigError::PriorityZero => "priority must be 1..=255 (0 is reserved for a master leaving)",
@@ -96,6 +106,8 @@ impl core::fmt::Display for ConfigError {
             ConfigError::PrimaryFamilyMismatch => "primary address family differs from the virtual addresses'",
             ConfigError::AuthWithV3 => "VRRPv3 has no authentication",
             ConfigError::AhUnsupported => "auth_type AH is not supported",
+            ConfigError::HmacWithAuth => "auth_hmac cannot be combined with an authentication block",
+            ConfigError::Hmac(_) => "invalid auth_hmac block",
         })
     }
 }
@@ -119,6 +131,7 @@ impl InstanceConfig {
             checksum_form: ChecksumForm::default(),
             announce_delay: None,
             announce_refresh: None,
+            hmac: None,
         }
     }
 
@@ -183,6 +196,12 @@ impl InstanceConfig {
                     return Err(ConfigError::AuthWithV3);
                 }
             }
+        }
+        if let Some(hmac) = &self.hmac {
+            if self.auth != Auth::None {
+                return Err(ConfigError::HmacWithAuth);
+            }
+            hmac.validate().map_err(ConfigError::Hmac)?;
         }
         Ok(())
     }
@@ -288,6 +307,8 @@ mod boundary_tests {
             ConfigError::PrimaryFamilyMismatch,
             ConfigError::AuthWithV3,
             ConfigError::AhUnsupported,
+            ConfigError::HmacWithAuth,
+            ConfigError::Hmac(HmacConfigError::ActiveKeyUndefined(3)),
         ];
         let mut texts: std::vec::Vec<std::string::String> = errors.iter().map(|e| e.to_string()).collect();
         assert!(texts.iter().all(|t| t.len() > 10));

@@ -17,6 +17,7 @@ use crate::config::{ConfigError, InstanceConfig, PRIORITY_OWNER};
 use crate::stats::{bump, NewMasterReason, ProtoErrReason, Stats};
 use crate::time::{Duration, Instant};
 use crate::timers;
+use crate::wire::hmac::{self, HmacError, HmacState};
 use crate::wire::{self, AdvertHeader, Auth, ChecksumContext, Family, Packet, Variant, Version};
 
 /// Actions an instance can queue before the caller must drain them. One input produces at
@@ -187,6 +188,8 @@ pub enum RxError {
     /// IPv6 advert whose first address is not link-local, received by a group whose own
     /// list starts with one (RFC 9568 §5.2.9, erratum 8300; `address_list_errors`).
     FirstAddressNotLinkLocal,
+    /// keepalived 2.4 `auth_hmac` rejected the advert (`auth_ext_*`).
+    Hmac(HmacError),
 }
 
 impl core::fmt::Display for RxError {
@@ -213,6 +216,7 @@ impl core::fmt::Display for RxError {
             RxError::LocalOwner => f.write_str("we are the address owner"),
             RxError::SourceNotLinkLocal => f.write_str("IPv6 source is not link-local"),
             RxError::FirstAddressNotLinkLocal => f.write_str("first IPv6 address is not link-local"),
+            RxError::Hmac(e) => write!(f, "auth_hmac: {e}"),
         }
     }
 }
@@ -269,6 +273,8 @@ pub struct Instance {
     last_master: Option<IpAddr>,
     stats: Stats,
     actions: Deque<Action, ACTION_QUEUE>,
+    /// `auth_hmac` send sequence and replay marks.
+    hmac: HmacState,
 }
 
 impl Instance {
@@ -291,6 +297,7 @@ impl Instance {
             last_master: None,
             stats: Stats::default(),
             actions: Deque::new(),
+            hmac: HmacState::default(),
         })
     }
 
@@ -625,8 +632,16 @@ impl Instance {
             self.stats.proto_err_reason = ProtoErrReason::VrIdError;
             return Err(RxError::UnknownVrid(packet.vrid()));
         }
+        let (message, trailer) = match self.cfg.hmac {
+            Some(_) => hmac::split_trailer(bytes, self.cfg.family()),
+            None => (bytes, None),
+        };
+        // IPv6 sums the trailer into the checksum too (see `wire::hmac`).
+        let checksummed = if trailer.is_some() && self.cfg.family() == Family::Ipv6 { bytes } else { message };
         let header =
-            AdvertHeader::parse(&packet, &ChecksumContext { src, dst }).map_err(|e| self.count_parse_error(e))?;
+            AdvertHeader::parse_covering(&Packet::new_unchecked(message), &ChecksumContext { src, dst }, checksummed)
+                .map_err(|e| self.count_parse_error(e))?;
+        self.verify_hmac(src, message, trailer)?;
         if self.cfg.is_owner() && self.cfg.version == Version::V2 {
             return Err(RxError::LocalOwner);
         }
@@ -685,6 +700,26 @@ impl Instance {
                 RxError::InvalidAuthType(t)
             }
         }
+    }
+
+    /// keepalived 2.4 `auth_hmac` (`vrrp.c: vrrp_auth_ext_verify`): before any field of the
+    /// advert reaches the state machine. Multicast: replay marks per source address.
+    fn verify_hmac(&mut self, src: IpAddr, message: &[u8], trailer: Option<&[u8]>) -> Result<(), RxError> {
+        let Some(cfg) = &self.cfg.hmac else {
+            return Ok(());
+        };
+        let result = self.hmac.verify(cfg, self.cfg.version, self.cfg.vrid, src, message, trailer, None);
+        result.map_err(|e| {
+            bump(match e {
+                HmacError::Missing => &mut self.stats.auth_ext_missing,
+                HmacError::Malformed => &mut self.stats.auth_ext_malformed,
+                HmacError::UnknownKey(_) => &mut self.stats.auth_ext_unknown_key,
+                HmacError::BadTag => &mut self.stats.auth_ext_invalid_hmac,
+                HmacError::Stale { .. } => &mut self.stats.auth_ext_stale,
+                HmacError::Replay => &mut self.stats.auth_ext_replay,
+            });
+            RxError::Hmac(e)
+        })
     }
 
     /// RFC 3768 §7.1: the auth type must match ours, then the authentication must pass.
@@ -818,7 +853,8 @@ impl Instance {
     }
 
     /// Serialises an advert with `priority` into `buf`, returning its length. The source
-    /// is the configured primary address, the destination the VRRP group.
+    /// is the configured primary address, the destination the VRRP group. With `auth_hmac`
+    /// in a signing mode the trailer follows ([`wire::hmac::TRAILER_LEN`] more octets).
     pub fn write_advert(&self, priority: u8, buf: &mut [u8]) -> Result<usize, wire::Error> {
         let variant = match self.cfg.version {
             Version::V2 => Variant::V2 {
@@ -830,7 +866,15 @@ impl Instance {
         };
         let header = AdvertHeader { vrid: self.cfg.vrid, priority, variant };
         let ctx = ChecksumContext { src: self.cfg.primary_address, dst: self.cfg.family().group() };
-        header.emit(self.cfg.vips.iter().copied(), buf, &ctx, self.cfg.checksum_form)
+        let len = header.emit(self.cfg.vips.iter().copied(), buf, &ctx, self.cfg.checksum_form)?;
+        match &self.cfg.hmac {
+            // keepalived 2.4 `auth_hmac`: one sequence per advert (`vrrp_auth_hmac_sign`).
+            Some(h) if h.mode.signs() => {
+                let seq = self.hmac.next_sequence(h.anti_replay, h.authenticator.wall_clock());
+                hmac::sign(h, self.cfg.version, &ctx, buf, len, seq)
+            }
+            _ => Ok(len),
+        }
     }
 }
 

@@ -176,6 +176,18 @@ pub struct Stats {
     /// first master it learns of is not a change, and losing sight of the master (FAULT,
     /// shutdown) neither counts nor forgets it: coming back to the same master is no change.
     pub master_changes: u64,
+    /// keepalived 2.4 `auth_hmac`: mode enforce and an advert without a trailer.
+    pub auth_ext_missing: u64,
+    /// `auth_hmac`: a trailer with an unknown Ext Type or a non-zero Reserved field.
+    pub auth_ext_malformed: u64,
+    /// `auth_hmac`: a trailer naming a key id we do not have.
+    pub auth_ext_unknown_key: u64,
+    /// `auth_hmac`: a trailer whose HMAC does not verify (forged or altered advert).
+    pub auth_ext_invalid_hmac: u64,
+    /// `auth_hmac`: anti-replay by time, a sequence outside the freshness window.
+    pub auth_ext_stale: u64,
+    /// `auth_hmac`: a sequence not past the last one accepted from its sender (replay).
+    pub auth_ext_replay: u64,
 }
 
 /// Router-wide counters (RFC 6527 `vrrpv3RouterChecksumErrors` etc.): errors that happen
@@ -194,7 +206,7 @@ pub struct RouterStats {
 
 impl Stats {
     /// How many counters [`Stats::counters`] reports.
-    pub const COUNTERS: usize = 17;
+    pub const COUNTERS: usize = 23;
 
     /// Every counter, by name and value, in a fixed order (the order `vrrpctl status
     /// --json` lists them). The two reasons are not counters: read them from their fields.
@@ -233,6 +245,12 @@ impl Stats {
             actions_dropped,
             suppressed_replies,
             master_changes,
+            auth_ext_missing,
+            auth_ext_malformed,
+            auth_ext_unknown_key,
+            auth_ext_invalid_hmac,
+            auth_ext_stale,
+            auth_ext_replay,
         } = self;
         [
             slot("master_transitions", Some("vrrpv3StatisticsMasterTransitions"), Event, master_transitions),
@@ -257,6 +275,12 @@ impl Stats {
             slot("actions_dropped", None, LocalError, actions_dropped),
             slot("suppressed_replies", None, Event, suppressed_replies),
             slot("master_changes", None, Event, master_changes),
+            slot("auth_ext_missing", None, RxError, auth_ext_missing),
+            slot("auth_ext_malformed", None, RxError, auth_ext_malformed),
+            slot("auth_ext_unknown_key", None, RxError, auth_ext_unknown_key),
+            slot("auth_ext_invalid_hmac", None, RxError, auth_ext_invalid_hmac),
+            slot("auth_ext_stale", None, RxError, auth_ext_stale),
+            slot("auth_ext_replay", None, RxError, auth_ext_replay),
         ]
     }
 }
@@ -333,6 +357,12 @@ mod tests {
             actions_dropped: 15,
             suppressed_replies: 16,
             master_changes: 17,
+            auth_ext_missing: 18,
+            auth_ext_malformed: 19,
+            auth_ext_unknown_key: 20,
+            auth_ext_invalid_hmac: 21,
+            auth_ext_stale: 22,
+            auth_ext_replay: 23,
         }
     }
 
@@ -389,6 +419,12 @@ mod tests {
                 "invalid_auth_type",
                 "auth_type_mismatch",
                 "source_address_errors",
+                "auth_ext_missing",
+                "auth_ext_malformed",
+                "auth_ext_unknown_key",
+                "auth_ext_invalid_hmac",
+                "auth_ext_stale",
+                "auth_ext_replay",
             ]
         );
     }

@@ -1,5 +1,6 @@
 //! vrrp-node: binds `vrrp-core` to Linux (raw sockets, AF_PACKET, rtnetlink) and reads keepalived.conf.
 
+pub mod auth_hmac;
 pub mod config;
 #[cfg(feature = "daemon")]
 pub mod control;

@@ -9,6 +9,7 @@
 
 pub mod checksum;
 pub mod field;
+pub mod hmac;
 mod packet;
 mod repr;
 

@@ -275,6 +275,17 @@ impl AdvertHeader {
     /// type. For v3 over IPv4 either checksum form is accepted. The address list is left
     /// on the wire: read it with [`Packet::addresses`].
     pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, ctx: &ChecksumContext) -> Result<AdvertHeader, Error> {
+        Self::parse_covering(packet, ctx, packet.as_bytes())
+    }
+
+    /// [`AdvertHeader::parse`] with the checksum verified over `checksummed` rather than
+    /// the packet alone: an IPv6 advert with an `auth_hmac` trailer ([`super::hmac`]) has
+    /// its checksum over the whole payload, trailer included.
+    pub fn parse_covering<T: AsRef<[u8]>>(
+        packet: &Packet<T>,
+        ctx: &ChecksumContext,
+        checksummed: &[u8],
+    ) -> Result<AdvertHeader, Error> {
         let bytes = packet.as_bytes();
         if bytes.len() < HEADER_LEN {
             return Err(Error::Truncated);
@@ -285,7 +296,7 @@ impl AdvertHeader {
             return Err(Error::V2OverIpv6);
         }
         packet.check_len(family)?;
-        if !checksum_ok(bytes, version, family, ctx) {
+        if !checksum_ok(checksummed, version, family, ctx) {
             return Err(Error::Checksum);
         }
         if packet.packet_type() != TYPE_ADVERTISEMENT {

@@ -1,11 +1,12 @@
-//! `vrrp_instance NAME { ... }` and its `authentication` sub-block.
+//! `vrrp_instance NAME { ... }`, its `authentication` sub-block and keepalived 2.4's
+//! `auth_hmac` block.
 
 use std::collections::BTreeMap;
 
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
 use super::lexer::Token;
-use super::model::{Auth, InitialState, Version};
+use super::model::{Auth, AuthHmac, HmacAntiReplay, InitialState, Version};
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
 use super::tracking::{notify_slot, parse_notify, parse_track_block, TrackKind};
@@ -97,6 +98,7 @@ const SINGLE_VALUED: &[&str] = &[
     "mcast_src_ip",
     "native_ipv6",
     "authentication",
+    "auth_hmac",
 ];
 
 fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'static str, SourceLocation>) {
@@ -115,10 +117,26 @@ fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'stat
 
 fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, inst: &mut RawInstance) {
     match s.name {
-        "authentication" => {
+        "authentication" | "auth_hmac" => {
             if let Some(open) = s.block {
                 s.no_args(rep);
-                inst.auth = parse_auth(cur, rep, s, open).map(|value| Spanned { value, loc: rep.loc(s.key.pos) });
+                let parsed = if s.name == "auth_hmac" {
+                    parse_auth_hmac(cur, rep, s, open).map(Auth::Hmac)
+                } else {
+                    parse_auth(cur, rep, s, open)
+                };
+                // keepalived (vrrp.c: vrrp_complete_instance) refuses the two together.
+                let hmac = |a: &Option<Spanned<Auth>>| a.as_ref().map(|a| matches!(a.value, Auth::Hmac(_)));
+                match (hmac(&inst.auth), &parsed) {
+                    (Some(was), Some(now)) if was != matches!(now, Auth::Hmac(_)) => rep.error(
+                        s.key.pos,
+                        "auth_hmac cannot be combined with an `authentication` block (keepalived drops the legacy one)",
+                    ),
+                    _ => {}
+                }
+                if parsed.is_some() || s.name == "authentication" {
+                    inst.auth = parsed.map(|value| Spanned { value, loc: rep.loc(s.key.pos) });
+                }
             } else {
                 s.needs_block(rep);
             }
@@ -321,3 +339,202 @@ fn parse_auth<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>, ope
         (None, None) => None,
     }
 }
+
+/// keepalived 2.4's `auth_hmac { key ID VALUE; active_key ID; anti_replay time|monotonic;
+/// time_window SECONDS; mode enforce|permissive|receive-only }` (`vrrp_parser.c:
+/// vrrp_auth_hmac_*_handler`). keepalived reports a bad line and carries on, and disables
+/// the extension when `active_key` names no key; vrrpd refuses the file instead, since an
+/// instance that silently stops authenticating is what `auth_hmac` exists to prevent.
+fn parse_auth_hmac<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>, open: &'t Token) -> Option<AuthHmac> {
+    use vrrp_core::wire::hmac::{HmacKey, HmacMode, KEY_MAX, KEY_MIN, MAX_KEYS, WINDOW_MAX_S, WINDOW_MIN_S};
+    let mut keys: Vec<HmacKey> = Vec::new();
+    let mut active: Option<u8> = None;
+    let mut mode = HmacMode::Enforce;
+    let mut time = true;
+    let mut window: Option<u16> = None;
+    let mut ok = true;
+    cur.block(rep, open, |cur, rep, s| {
+        match s.name {
+            "key" => {
+                let (Some(id_tok), Some(value_tok)) = (s.args.first(), s.args.get(1)) else {
+                    rep.error(s.key.pos, "auth_hmac key needs an id and a value: `key <1..=255> hex:…|file:PATH|TEXT`");
+                    ok = false;
+                    return;
+                };
+                if let Some(extra) = s.args.get(2) {
+                    rep.warn(extra.pos, "extra argument after `key` ignored");
+                }
+                let id_text = id_tok.word().unwrap_or_default();
+                let Some(id) = id_text.parse::<u8>().ok().filter(|&id| id != 0) else {
+                    rep.error(id_tok.pos, format!("auth_hmac key id `{id_text}` must be between 1 and 255"));
+                    ok = false;
+                    return;
+                };
+                let value = value_tok.word().unwrap_or_default();
+                let bytes = match value.strip_prefix("file:") {
+                    Some(path) => read_key_file(rep, value_tok, path),
+                    None => decode_key(rep, value_tok, value),
+                };
+                let Some(bytes) = bytes else {
+                    ok = false;
+                    return;
+                };
+                if keys.iter().any(|k| k.id() == id) {
+                    rep.error(id_tok.pos, format!("duplicate auth_hmac key id {id}"));
+                    ok = false;
+                } else if keys.len() == MAX_KEYS {
+                    rep.error(s.key.pos, format!("at most {MAX_KEYS} auth_hmac keys per instance (enough to rotate)"));
+                    ok = false;
+                } else {
+                    match HmacKey::new(id, &bytes) {
+                        Some(k) => keys.push(k),
+                        None => {
+                            rep.error(
+                                value_tok.pos,
+                                format!(
+                                    "auth_hmac key {id} length {} not in range [{KEY_MIN}, {KEY_MAX}] bytes",
+                                    bytes.len()
+                                ),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            "active_key" => match s.uint(rep, 1..=255) {
+                Some((v, _)) => active = u8::try_from(v).ok(),
+                None => ok = false,
+            },
+            "time_window" => match s.uint(rep, u64::from(WINDOW_MIN_S)..=u64::from(WINDOW_MAX_S)) {
+                Some((v, _)) => window = u16::try_from(v).ok(),
+                None => ok = false,
+            },
+            "anti_replay" => {
+                if let Some(tok) = s.one_arg(rep, "time|monotonic") {
+                    match tok.word() {
+                        Some("time") => time = true,
+                        Some("monotonic") => time = false,
+                        other => {
+                            rep.error(
+                                tok.pos,
+                                format!(
+                                    "auth_hmac anti_replay `{}` must be time or monotonic",
+                                    other.unwrap_or_default()
+                                ),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            "mode" => {
+                if let Some(tok) = s.one_arg(rep, "enforce|permissive|receive-only") {
+                    let text = tok.word().unwrap_or_default();
+                    match HmacMode::from_name(text) {
+                        Some(m) => mode = m,
+                        None => {
+                            rep.error(
+                                tok.pos,
+                                format!("auth_hmac mode `{text}` must be enforce, permissive or receive-only"),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            name => {
+                s.ignore(cur, rep, format!("unknown keyword `{name}` in auth_hmac, ignored"));
+                return;
+            }
+        }
+        s.no_block(cur, rep);
+    });
+    if !ok {
+        return None;
+    }
+    let Some(active_key) = active else {
+        rep.error(stmt.key.pos, "auth_hmac needs `active_key <id>`: the key adverts are signed with");
+        return None;
+    };
+    if !keys.iter().any(|k| k.id() == active_key) {
+        rep.error(stmt.key.pos, format!("auth_hmac active_key {active_key} is not defined by a `key` line"));
+        return None;
+    }
+    let anti_replay = if time { HmacAntiReplay::Time(window) } else { HmacAntiReplay::Monotonic };
+    Some(AuthHmac { keys, active_key, mode, anti_replay })
+}
+
+/// A key value as keepalived reads it (`vrrp_auth_hmac_decode_key`): `hex:` then hex digits
+/// (spaces and tabs between them allowed), otherwise the text's own bytes.
+fn decode_key(rep: &mut Reporter, tok: &Token, value: &str) -> Option<Vec<u8>> {
+    let Some(hex) = value.strip_prefix("hex:") else {
+        return Some(value.as_bytes().to_vec());
+    };
+    let digits: Vec<u8> = hex.bytes().filter(|b| *b != b' ' && *b != b'\t').collect();
+    let nibble = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let pairs: Option<Vec<u8>> = digits
+        .chunks(2)
+        .map(|pair| match pair {
+            [hi, lo] => Some(nibble(*hi)? << 4 | nibble(*lo)?),
+            _ => None,
+        })
+        .collect();
+    if pairs.is_none() {
+        rep.error(tok.pos, "invalid auth_hmac hex key: expected pairs of hex digits after `hex:`");
+    }
+    pairs
+}
+
+/// `file:PATH` (`vrrp_auth_hmac_read_key_file`): the file holds what the inline value would;
+/// trailing line ends are dropped; more than keepalived's buffer holds is an error; a file
+/// that group or others may access gets a warning. A relative PATH is taken from the
+/// directory of the file the `key` line is in (keepalived takes it from its working
+/// directory, `/` when it runs as a daemon).
+fn read_key_file(rep: &mut Reporter, tok: &Token, path: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    const MAX_FILE: usize = 4 + vrrp_core::wire::hmac::KEY_MAX * 2 + 8 - 1;
+    let mut full = std::path::PathBuf::from(path);
+    if full.is_relative() {
+        if let Some(dir) = rep.loc(tok.pos).file.parent() {
+            full = dir.join(path);
+        }
+    }
+    let opened = std::fs::File::open(&full).and_then(|f| Ok((f.metadata()?, f)));
+    let (meta, file) = match opened {
+        Ok(pair) => pair,
+        Err(e) => {
+            rep.error(tok.pos, format!("auth_hmac key file `{}` cannot be opened: {e}", full.display()));
+            return None;
+        }
+    };
+    if meta.permissions().mode() & 0o077 != 0 {
+        rep.warn(
+            tok.pos,
+            format!("auth_hmac key file `{}` is accessible by group or others (chmod 600 it)", full.display()),
+        );
+    }
+    let mut buf = Vec::new();
+    if let Err(e) = file.take(MAX_FILE as u64 + 1).read_to_end(&mut buf) {
+        rep.error(tok.pos, format!("auth_hmac key file `{}` cannot be read: {e}", full.display()));
+        return None;
+    }
+    if buf.len() > MAX_FILE {
+        rep.error(tok.pos, format!("auth_hmac key file `{}` is too large", full.display()));
+        return None;
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    match String::from_utf8(buf) {
+        Ok(text) => decode_key(rep, tok, &text),
+        Err(e) if !e.as_bytes().starts_with(b"hex:") => Some(e.into_bytes()),
+        Err(_) => {
+            rep.error(tok.pos, "invalid auth_hmac hex key: expected pairs of hex digits after `hex:`");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod hmac_tests;

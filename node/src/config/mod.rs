@@ -27,8 +27,8 @@ use std::path::Path;
 
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{
-    Auth, Config, Family, GlobalDefs, InitFile, InitialState, Notify, NotifyFifo, RunAs, Scope, ScriptCmd, Track,
-    TrackFile, Version, Vip, VrrpInstance, VrrpScript,
+    Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, RunAs,
+    Scope, ScriptCmd, Track, TrackFile, Version, Vip, VrrpInstance, VrrpScript,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;

@@ -219,13 +219,40 @@ impl Scope {
     }
 }
 
-/// VRRPv2 authentication. `Ah` is kept distinct (not mapped to `Pass`) so the
+/// Authentication: VRRPv2's `authentication { auth_type … }`, or keepalived 2.4's
+/// `auth_hmac { … }` (VRRPv2 and v3). `Ah` is kept distinct (not mapped to `Pass`) so the
 /// daemon can refuse it explicitly instead of silently speaking another scheme.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
     /// At most 8 bytes, like the wire field (longer passwords are truncated).
     Pass(String),
     Ah,
+    /// `auth_hmac { … }`: an HMAC-SHA256 trailer on every advert.
+    Hmac(AuthHmac),
+}
+
+/// keepalived 2.4's `auth_hmac` block, checked: ids 1..=255 and unique, keys 32..=64
+/// octets, `active_key` among them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthHmac {
+    /// `key ID VALUE` lines (`hex:…`, `file:PATH` or ASCII), in file order.
+    pub keys: Vec<vrrp_core::wire::hmac::HmacKey>,
+    /// `active_key ID`: the key adverts are signed with.
+    pub active_key: u8,
+    /// `mode enforce|permissive|receive-only` (default enforce).
+    pub mode: vrrp_core::wire::hmac::HmacMode,
+    /// `anti_replay time|monotonic` (default time) and `time_window`.
+    pub anti_replay: HmacAntiReplay,
+}
+
+/// `anti_replay` with its `time_window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HmacAntiReplay {
+    /// Freshness window in seconds; `None` derives it from the advert interval
+    /// (keepalived: max(3 × advert_int, 5) s).
+    Time(Option<u16>),
+    /// Only strictly growing sequence numbers.
+    Monotonic,
 }
 
 /// A `virtual_ipaddress` line.
@@ -255,7 +282,7 @@ pub struct VrrpInstance {
     pub advert_int_cs: u16,
     pub version: Version,
     pub family: Family,
-    /// Always `None` for version 3 (VRRPv3 has no authentication).
+    /// For version 3 only `Auth::Hmac` (VRRPv3 has no authentication of its own).
     pub auth: Option<Auth>,
     pub vips: Vec<Vip>,
     pub vips_excluded: Vec<Vip>,

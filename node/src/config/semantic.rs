@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
-use super::model::{Family, GlobalDefs, NotifyFifo, Track, TrackFile, Version, VrrpInstance, VrrpScript};
+use super::model::{Auth, Family, GlobalDefs, NotifyFifo, Track, TrackFile, Version, VrrpInstance, VrrpScript};
 use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack};
 
 /// What [`resolve`] hands back: the parts of a [`super::Config`] besides its warnings.
@@ -398,7 +398,7 @@ fn resolve_instance(
     };
 
     let auth = match raw.auth {
-        Some(a) if version == Version::V3 => {
+        Some(a) if version == Version::V3 && !matches!(a.value, Auth::Hmac(_)) => {
             rep.warn_at(a.loc, "VRRPv3 has no authentication: `authentication` ignored");
             None
         }

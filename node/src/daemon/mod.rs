@@ -35,6 +35,7 @@ use anyhow::{Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 use vrrp_core::router::{Discarded, InstanceId};
+use vrrp_core::wire::hmac::HmacError;
 use vrrp_core::{RxError, State};
 
 use crate::config;
@@ -366,6 +367,14 @@ impl Daemon {
             RxError::LocalOwner => "owner",
             RxError::SourceNotLinkLocal => "source",
             RxError::FirstAddressNotLinkLocal => "first address",
+            RxError::Hmac(e) => match e {
+                HmacError::Missing => "auth_hmac missing",
+                HmacError::Malformed => "auth_hmac malformed",
+                HmacError::UnknownKey(_) => "auth_hmac key",
+                HmacError::BadTag => "auth_hmac tag",
+                HmacError::Stale { .. } => "auth_hmac stale",
+                HmacError::Replay => "auth_hmac replay",
+            },
         };
         if let Some(n) = self.limiter.allow(key, std::time::Instant::now()) {
             let who = instance.map(|id| self.name(id)).unwrap_or_else(|| "-".into());

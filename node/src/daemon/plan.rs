@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use vrrp_core::config::MAX_VIPS;
+use vrrp_core::wire::hmac::{AntiReplay, HmacConfig};
 use vrrp_core::wire::{Auth, ChecksumForm};
 use vrrp_core::{ConfigError, Duration, InstanceConfig};
 
@@ -143,6 +144,11 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
         None => Auth::None,
         Some(config::Auth::Pass(p)) => Auth::simple_text(p.as_bytes()),
         Some(config::Auth::Ah) => return Err(refuse(PlanErrorKind::AuthAh)),
+        Some(config::Auth::Hmac(_)) => Auth::None,
+    };
+    core.hmac = match &inst.auth {
+        Some(config::Auth::Hmac(h)) => Some(hmac_config(h, inst.advert_int_cs)),
+        _ => None,
     };
     if inst.vips.len() > MAX_VIPS {
         return Err(refuse(PlanErrorKind::TooManyVips { count: inst.vips.len() }));
@@ -165,6 +171,23 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
         vips: inst.vips.iter().chain(&inst.vips_excluded).cloned().collect(),
         garp_repeat: inst.garp_master_repeat.or(global.garp_master_repeat).unwrap_or(DEFAULT_GARP_MASTER_REPEAT).max(1),
     })
+}
+
+/// The core's `auth_hmac` settings, with keepalived's derived window
+/// (`vrrp.c: vrrp_complete_instance`) and the host's HMAC-SHA256.
+fn hmac_config(h: &config::AuthHmac, advert_int_cs: u16) -> HmacConfig {
+    HmacConfig {
+        keys: h.keys.iter().copied().collect(),
+        active_key: h.active_key,
+        mode: h.mode,
+        anti_replay: match h.anti_replay {
+            config::HmacAntiReplay::Time(window) => {
+                AntiReplay::Time { window_s: window.unwrap_or_else(|| AntiReplay::default_window_s(advert_int_cs)) }
+            }
+            config::HmacAntiReplay::Monotonic => AntiReplay::Monotonic,
+        },
+        authenticator: &crate::auth_hmac::SYSTEM,
+    }
 }
 
 /// Why `vrrpd -t` refuses a file: it does not parse, or an instance cannot be planned.
@@ -237,6 +260,29 @@ mod tests {
         assert_eq!(c.primary_address, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
         assert_eq!(plan.garp_repeat, DEFAULT_GARP_MASTER_REPEAT);
         assert_eq!(plan.vips.len(), 1);
+    }
+
+    /// keepalived 2.4 `auth_hmac`: the captured vectors' configs reach the core as written,
+    /// the window derived as `vrrp.c: vrrp_complete_instance` does.
+    #[test]
+    fn auth_hmac_blocks_reach_the_core_with_keepalived_s_derived_window() {
+        use vrrp_core::wire::hmac::{AntiReplay, HmacMode};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hmac");
+        let plan = |name: &str| {
+            let cfg = config::load(&dir.join(name)).unwrap_or_else(|e| panic!("{}", e.render()));
+            plan_instance(&cfg.global, &cfg.instances[0], &LinkFacts::placeholder()).unwrap().core
+        };
+        let v2 = plan("hmac-v2-ipv4.conf");
+        let h = v2.hmac.as_ref().unwrap();
+        assert_eq!(v2.auth, Auth::None);
+        assert_eq!((h.active_key, h.mode, h.anti_replay), (1, HmacMode::Enforce, AntiReplay::Time { window_s: 5 }));
+        let v3 = plan("hmac-v3-ipv4.conf");
+        let h = v3.hmac.as_ref().unwrap();
+        assert_eq!((h.keys.len(), h.active_key, h.anti_replay), (2, 2, AntiReplay::Monotonic));
+        let v6 = plan("hmac-v3-ipv6.conf");
+        let h = v6.hmac.as_ref().unwrap();
+        assert_eq!((h.mode, h.anti_replay), (HmacMode::Permissive, AntiReplay::Time { window_s: 10 }));
+        assert_eq!(h.keys[0].bytes(), b"vrrp-rs test key seven, not a secret!!!!");
     }
 
     #[test]
