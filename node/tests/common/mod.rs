@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod punctuality;
+pub mod track;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
