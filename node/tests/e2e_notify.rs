@@ -336,3 +336,53 @@ fn vrrpd_rx_lower_pri_notification_is_at_most_once_a_second() {
     let again = wait_for(Duration::from_secs(3), || dir.lines("rx").len() == 2);
     assert!(again.is_some(), "{test}: not run again a second later: {:?}\n{}", dir.lines("rx"), a.log());
 }
+
+/// What an instance says at start while its scripts have not yet run: `init_fail` on a
+/// weight-0 script with `rise 2` (keepalived.conf(5) "init_fail": the script starts failed).
+/// keepalived 2.2.7 as shipped holds the instance back until the first run (no FAULT
+/// notify) and takes that first success as enough; the instance goes BACKUP, then MASTER.
+/// vrrpd and keepalived run it side by side; `notify` must get the same calls, in the same
+/// order, and the instance must send no advert before its script's first good run.
+#[test]
+fn vrrpd_init_fail_start_notifies_as_keepalived() {
+    let test = "vrrpd_init_fail_start_notifies_as_keepalived";
+    if !require_root(test) || !keepalived_available(test) {
+        return;
+    }
+    let run = |tag: &str, kind: Kind| {
+        let lan = lan(tag);
+        let cap = common::capture::Capture::start(&lan, "client");
+        let dir = ScriptDir::new();
+        let check = dir.flag_check("chk");
+        dir.set_ok("chk", true);
+        let notify = dir.notify_log("notify");
+        let config = TrackConf::new(Conf::seed("BACKUP", 100))
+            .block(&vrrp_script("chk", &check.display().to_string(), 1, 0, 2, 1, &["init_fail"]))
+            .instance("track_script {\n    chk\n}")
+            .instance(&format!("notify {}", notify.display()))
+            .render();
+        let started = common::capture::Capture::mark();
+        let a = Daemon::start(&lan, "a", kind, &config);
+        let down: Duration = master_down_interval(100, 100).into();
+        let label = format!("{test} ({})", kind.name());
+        let master = wait_for(2 * down + Duration::from_secs(6), || {
+            dir.lines("notify").iter().any(|l| l == "INSTANCE VI MASTER 100")
+        });
+        assert!(master.is_some(), "{label}: never MASTER: {:?}\n{}", dir.lines("notify"), a.log());
+        // No advert before the first good run ended.
+        let runs = dir.runs("chk");
+        let risen = common::track::nth_in_streak(&runs, started, true, 1).expect("a good run");
+        let src = common::capture::advert_source(&lan, "a", false);
+        let early = cap.all_between(started, risen.end, |f| f.advert_priority(src, 200).is_some());
+        assert!(early.is_empty(), "{label}: adverts before rise was met: {early:?}\n{}", a.log());
+        let lines = dir.lines("notify");
+        eprintln!("{label}: {lines:?}, runs {runs:?}\n{}", a.log());
+        lines
+    };
+    let (ours, theirs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| run("initka", Kind::Keepalived));
+        let ours = run("initvr", Kind::Vrrpd);
+        (ours, ka.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    assert_eq!(ours, theirs, "{test}: vrrpd (left) and keepalived (right) notified differently");
+}
