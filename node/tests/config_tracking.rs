@@ -74,6 +74,7 @@ fn expected(file: &Path) -> Config {
                 reverse: false,
             }],
             track_files: vec![],
+            track_processes: vec![],
             track_interfaces: vec![Track {
                 name: "eth2".into(),
                 location: loc(file, 30, 9),
@@ -106,6 +107,7 @@ fn expected(file: &Path) -> Config {
             init_fail: false,
         }],
         track_files: vec![],
+        track_processes: vec![],
         warnings: vec![],
     }
 }
