@@ -490,6 +490,10 @@ impl Tracker {
     }
 }
 
+/// How long the kernel has to answer the subscription (keepalived waits 0.1 s for the
+/// `PROC_EVENT_NONE` answer before deciding the connector is missing).
+const ACK_WAIT: Duration = Duration::from_secs(1);
+
 /// The connector, subscribed; `Err` says why it cannot be used.
 fn open_connector() -> io::Result<netlink_sys::TokioSocket> {
     use netlink_sys::{AsyncSocket, SocketAddr};
@@ -501,18 +505,58 @@ fn open_connector() -> io::Result<netlink_sys::TokioSocket> {
     Ok(socket)
 }
 
+/// One datagram from the connector: its length and sender's port (0: the kernel).
+async fn recv(socket: &netlink_sys::TokioSocket, buf: &mut [u8]) -> io::Result<(usize, u32)> {
+    use netlink_sys::AsyncSocketExt;
+    let mut slice = buf;
+    let total = slice.len();
+    let addr = socket.recv_from(&mut slice).await?;
+    Ok((total - slice.len(), addr.port_number()))
+}
+
+/// [`open_connector`], then its answer: a kernel without `CONFIG_PROC_EVENTS` takes the
+/// subscription and never says anything.
+async fn subscribe() -> io::Result<netlink_sys::TokioSocket> {
+    let socket = open_connector()?;
+    let mut buf = vec![0u8; 512];
+    let acked = tokio::time::timeout(ACK_WAIT, async {
+        loop {
+            let (n, port) = recv(&socket, &mut buf).await?;
+            let mut ack = false;
+            if port == 0 {
+                parse_events(&buf[..n.min(buf.len())], |e| ack |= e == Event::Ack);
+            }
+            if ack {
+                return io::Result::Ok(());
+            }
+        }
+    })
+    .await;
+    match acked {
+        Ok(Ok(())) => Ok(socket),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the kernel did not answer the subscription (CONFIG_PROC_EVENTS missing?)",
+        )),
+    }
+}
+
 /// Sends `(index, good)` for each of `processes` (indices into it) whose quorum state
 /// changes, until the receiver is dropped. Every process's first state is sent after
 /// the first scan.
 pub async fn watch(processes: Vec<TrackProcess>, tx: mpsc::Sender<(usize, bool)>) {
     let mut tracker = Tracker::new(&processes);
-    let socket = match open_connector() {
+    let fallback = |why: &dyn std::fmt::Display| {
+        warn!(
+            "vrrp_track_process: the process events connector cannot be used ({why}); reading /proc every {} s instead",
+            SCAN_EVERY.as_secs()
+        )
+    };
+    let socket = match subscribe().await {
         Ok(s) => Some(s),
         Err(e) => {
-            warn!(
-                "vrrp_track_process: the process events connector cannot be used ({e}); reading /proc every {} s instead",
-                SCAN_EVERY.as_secs()
-            );
+            fallback(&e);
             None
         }
     };
@@ -521,19 +565,22 @@ pub async fn watch(processes: Vec<TrackProcess>, tx: mpsc::Sender<(usize, bool)>
     if !send(&tx, tracker.evaluate(Instant::now(), false)).await {
         return;
     }
-    match socket {
-        Some(socket) => events_loop(socket, tracker, last_scan, tx).await,
-        None => loop {
-            let next = tracker.deadline().map_or(last_scan + SCAN_EVERY, |d| d.min(last_scan + SCAN_EVERY));
-            tokio::time::sleep_until(next.into()).await;
-            if Instant::now() >= last_scan + SCAN_EVERY {
-                tracker.scan();
-                last_scan = Instant::now();
-            }
-            if !send(&tx, tracker.evaluate(Instant::now(), false)).await {
-                return;
-            }
-        },
+    if let Some(socket) = socket {
+        match events_loop(socket, &mut tracker, &mut last_scan, &tx).await {
+            Ok(()) => return,
+            Err(e) => fallback(&e),
+        }
+    }
+    loop {
+        let next = tracker.deadline().map_or(last_scan + SCAN_EVERY, |d| d.min(last_scan + SCAN_EVERY));
+        tokio::time::sleep_until(next.into()).await;
+        if Instant::now() >= last_scan + SCAN_EVERY {
+            tracker.scan();
+            last_scan = Instant::now();
+        }
+        if !send(&tx, tracker.evaluate(Instant::now(), false)).await {
+            return;
+        }
     }
 }
 
@@ -546,28 +593,24 @@ async fn send(tx: &mpsc::Sender<(usize, bool)>, changes: Vec<(usize, bool)>) -> 
     true
 }
 
+/// Follows the connector; `Ok` when the receiver is gone, `Err` when the socket fails.
 async fn events_loop(
     socket: netlink_sys::TokioSocket,
-    mut tracker: Tracker,
-    mut last_scan: Instant,
-    tx: mpsc::Sender<(usize, bool)>,
-) {
-    use netlink_sys::{AsyncSocket, AsyncSocketExt};
+    tracker: &mut Tracker,
+    last_scan: &mut Instant,
+    tx: &mpsc::Sender<(usize, bool)>,
+) -> io::Result<()> {
+    use netlink_sys::AsyncSocket;
     let mut buf = vec![0u8; 4096];
     loop {
-        let rescan_at = tracker.wants_rescan().then_some(last_scan + SCAN_EVERY);
+        let rescan_at = tracker.wants_rescan().then_some(*last_scan + SCAN_EVERY);
         let wake = if tracker.busy() {
             Some(Instant::now())
         } else {
             [tracker.deadline(), rescan_at].into_iter().flatten().min()
         };
         let first = tokio::select! {
-            r = async {
-                let mut slice = buf.as_mut_slice();
-                let total = slice.len();
-                let addr = socket.recv_from(&mut slice).await?;
-                Ok((total - slice.len(), addr.port_number()))
-            } => Some(r),
+            r = recv(&socket, &mut buf) => Some(r),
             () = async {
                 match wake {
                     Some(w) => tokio::time::sleep_until(w.into()).await,
@@ -576,49 +619,49 @@ async fn events_loop(
             } => None,
         };
         if let Some(r) = first {
-            if take(r, &buf, &mut tracker) {
+            if take(r, &buf, tracker)? {
                 for _ in 1..MAX_BATCH {
                     let mut slice = buf.as_mut_slice();
                     let r = socket
                         .socket_ref()
                         .recv_from(&mut slice, libc::MSG_DONTWAIT)
                         .map(|(n, a)| (n, a.port_number()));
-                    if !take(r, &buf, &mut tracker) {
+                    if !take(r, &buf, tracker)? {
                         break;
                     }
                 }
             }
         }
         let now = Instant::now();
-        let scan_ok = now >= last_scan + SCAN_EVERY;
+        let scan_ok = now >= *last_scan + SCAN_EVERY;
         if scan_ok && tracker.wants_rescan() {
-            last_scan = now;
+            *last_scan = now;
         }
-        if !send(&tx, tracker.evaluate(now, scan_ok)).await {
-            return;
+        if !send(tx, tracker.evaluate(now, scan_ok)).await {
+            return Ok(());
         }
         // Coalesce: whatever comes next waits in the socket for a few ms.
         tokio::time::sleep(EVAL_EVERY).await;
     }
 }
 
-/// Takes one receive's result; `false` when the socket has nothing more for now.
-fn take(r: io::Result<(usize, u32)>, buf: &[u8], tracker: &mut Tracker) -> bool {
+/// Takes one receive's result: `Ok(false)` when the socket has nothing more for now,
+/// `Err` when it cannot be used any more.
+fn take(r: io::Result<(usize, u32)>, buf: &[u8], tracker: &mut Tracker) -> io::Result<bool> {
     match r {
         // Only the kernel (port 0) speaks for the connector.
         Ok((n, 0)) => parse_events(&buf[..n.min(buf.len())], |e| tracker.on_event(e)),
         Ok(_) => {}
         // keepalived `handle_proc_ev`: ENOBUFS means events were lost; rebuild.
         Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => tracker.lost_events(),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
         Err(e) => {
-            warn!("vrrp_track_process: process events: {e}; reading /proc again");
             tracker.lost_events();
-            return false;
+            return Err(e);
         }
     }
-    true
+    Ok(true)
 }
 
 #[cfg(test)]
