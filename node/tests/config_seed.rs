@@ -48,11 +48,13 @@ fn expected(file: &Path) -> Config {
             native_ipv6: false,
             track_scripts: vec![],
             track_files: vec![],
+            track_processes: vec![],
             track_interfaces: vec![],
             notify: Default::default(),
         }],
         scripts: vec![],
         track_files: vec![],
+        track_processes: vec![],
         warnings: vec![],
     }
 }

@@ -74,6 +74,7 @@ fn expected(file: &Path) -> Config {
                 reverse: false,
             }],
             track_files: vec![],
+            track_processes: vec![],
             track_interfaces: vec![Track {
                 name: "eth2".into(),
                 location: loc(file, 30, 9),
@@ -106,6 +107,7 @@ fn expected(file: &Path) -> Config {
             init_fail: false,
         }],
         track_files: vec![],
+        track_processes: vec![],
         warnings: vec![],
     }
 }
@@ -158,6 +160,42 @@ const CASES: &[Case] = &[
     Case { file: "undefined_script.conf", vrrpd_ok: false, vrrpd_says: Some("no vrrp_script"), keepalived_rc: 5 },
     Case {
         file: "script_after_instance.conf",
+        vrrpd_ok: false,
+        vrrpd_says: Some("defined after this vrrp_instance"),
+        keepalived_rc: 5,
+    },
+    // vrrp_track_process / track_process (vrrp_parser.c `vrrp_tprocess_*_handler`,
+    // vrrp_track.c `alloc_track_process`).
+    Case { file: "process_deployment.conf", vrrpd_ok: true, vrrpd_says: None, keepalived_rc: 0 },
+    Case {
+        file: "process_owner_weighted.conf",
+        vrrpd_ok: true,
+        vrrpd_says: Some("does nothing on an address owner"),
+        keepalived_rc: 0,
+    },
+    Case { file: "process_weight_range.conf", vrrpd_ok: false, vrrpd_says: Some("-254..=254"), keepalived_rc: 5 },
+    Case {
+        file: "process_undefined.conf",
+        vrrpd_ok: false,
+        vrrpd_says: Some("no vrrp_track_process"),
+        keepalived_rc: 5,
+    },
+    Case { file: "process_no_process.conf", vrrpd_ok: false, vrrpd_says: Some("has no process"), keepalived_rc: 5 },
+    Case {
+        file: "process_quorum_order.conf",
+        vrrpd_ok: false,
+        vrrpd_says: Some("less than `quorum`"),
+        keepalived_rc: 5,
+    },
+    Case { file: "process_delay_zero.conf", vrrpd_ok: false, vrrpd_says: Some("0.000001..=3600"), keepalived_rc: 5 },
+    Case {
+        file: "process_tracked_twice.conf",
+        vrrpd_ok: false,
+        vrrpd_says: Some("duplicate track_process"),
+        keepalived_rc: 5,
+    },
+    Case {
+        file: "process_after_instance.conf",
         vrrpd_ok: false,
         vrrpd_says: Some("defined after this vrrp_instance"),
         keepalived_rc: 5,

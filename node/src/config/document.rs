@@ -6,6 +6,7 @@ use super::global::parse_global;
 use super::instance::parse_instance;
 use super::lexer::Token;
 use super::parser::{Cursor, Item};
+use super::process::parse_track_process;
 use super::raw::RawDocument;
 use super::tracking::{parse_track_file, parse_vrrp_script};
 
@@ -17,7 +18,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "virtual_server_group",
     "real_server",
     "vrrp_sync_group",
-    "vrrp_track_process",
     "track_process",
     "bfd_instance",
     "garp_group",
@@ -71,6 +71,12 @@ pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocumen
                 if let Some(mut file) = parse_track_file(&mut cur, rep, &stmt) {
                     file.seq = seq;
                     doc.track_files.push(file);
+                }
+            }
+            "vrrp_track_process" => {
+                if let Some(mut process) = parse_track_process(&mut cur, rep, &stmt) {
+                    process.seq = seq;
+                    doc.track_processes.push(process);
                 }
             }
             name if NOT_IMPLEMENTED.contains(&name) => stmt.not_implemented(&mut cur, rep),

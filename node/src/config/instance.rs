@@ -24,7 +24,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "check_unicast_src",
     "mcast_dst_ip",
     "dont_track_primary",
-    "track_process",
     "track_bfd",
     "notify_deleted",
     "smtp_alert",
@@ -152,10 +151,11 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             }
             return;
         }
-        "track_script" | "track_interface" | "track_file" => {
+        "track_script" | "track_interface" | "track_file" | "track_process" => {
             let (kind, out) = match s.name {
                 "track_script" => (TrackKind::Script, &mut inst.track_scripts),
                 "track_interface" => (TrackKind::Interface, &mut inst.track_interfaces),
+                "track_process" => (TrackKind::Process, &mut inst.track_processes),
                 _ => (TrackKind::File, &mut inst.track_files),
             };
             parse_track_block(cur, rep, s, kind, out);

@@ -15,6 +15,7 @@ mod lexer;
 mod model;
 mod number;
 mod parser;
+mod process;
 mod raw;
 mod render;
 mod script;
@@ -27,8 +28,8 @@ use std::path::Path;
 
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{
-    Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, RunAs,
-    Scope, ScriptCmd, Track, TrackFile, Version, Vip, VrrpInstance, VrrpScript,
+    Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
+    RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, Version, Vip, VrrpInstance, VrrpScript,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;
@@ -60,6 +61,7 @@ fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Config, ConfigErrors> {
         instances: r.instances,
         scripts: r.scripts,
         track_files: r.track_files,
+        track_processes: r.track_processes,
         warnings,
     })
 }
@@ -73,6 +75,8 @@ fn sort_by_position(rep: &mut Reporter) {
     rep.warnings.sort_by_cached_key(key);
 }
 
+#[cfg(test)]
+mod process_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

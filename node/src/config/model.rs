@@ -18,6 +18,8 @@ pub struct Config {
     pub scripts: Vec<VrrpScript>,
     /// `vrrp_track_file NAME { ... }` blocks, in file order (names are unique).
     pub track_files: Vec<TrackFile>,
+    /// `vrrp_track_process NAME { ... }` blocks, in file order (names are unique).
+    pub track_processes: Vec<TrackProcess>,
     /// Kept on success so the daemon can log them: keepalived users expect to
     /// hear about every keyword vrrpd skipped.
     pub warnings: Vec<Diagnostic>,
@@ -101,6 +103,46 @@ pub struct TrackFile {
     pub reverse: bool,
     /// `init_file [VALUE] [overwrite]`: create the file (or, with overwrite, rewrite it) at start.
     pub init_file: Option<InitFile>,
+}
+
+/// `vrrp_track_process NAME { ... }` with keepalived's defaults applied
+/// (keepalived.conf(5) "VRRP track processes").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackProcess {
+    pub name: String,
+    pub location: SourceLocation,
+    /// `process NAME ...`: matched exactly against `/proc/PID/comm`, or with
+    /// [`TrackProcess::full_command`] against the first word of `/proc/PID/cmdline`.
+    pub process: String,
+    /// The parameters after the name on the `process` line.
+    pub params: Vec<String>,
+    /// `param_match`; `Some(Exact)` when parameters are given without it. `None`: the
+    /// parameters of a running process are not looked at.
+    pub param_match: Option<ParamMatch>,
+    /// `full_command`, or implied by parameters or `param_match`.
+    pub full_command: bool,
+    /// `weight N [reverse]`, -254..=254, default 0 (keepalived's code; its manual says 1).
+    pub weight: i32,
+    pub reverse: bool,
+    /// `quorum`, default 1 (0 after `quorum_max 0`).
+    pub quorum: u32,
+    /// `quorum_max`, default unlimited (`u32::MAX`).
+    pub quorum_max: u32,
+    /// `fork_delay` (or `delay`): a quorum gained by a fork counts after this long.
+    pub fork_delay: Duration,
+    /// `terminate_delay` (or `delay`): a quorum lost by an exit counts after this long.
+    pub terminate_delay: Duration,
+}
+
+/// `param_match` of a `vrrp_track_process` (keepalived `check_params`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamMatch {
+    /// The parameters are exactly those configured (none, if none are).
+    Exact,
+    /// The first configured parameters match; the process may have more.
+    Partial,
+    /// As partial, but the last configured parameter may be a prefix of the process's.
+    Initial,
 }
 
 /// `init_file [VALUE] [overwrite]` of a `vrrp_track_file`.
@@ -298,6 +340,9 @@ pub struct VrrpInstance {
     pub track_scripts: Vec<Track>,
     /// `track_file { ... }`; every name is a `vrrp_track_file` in [`Config::track_files`].
     pub track_files: Vec<Track>,
+    /// `track_process { ... }`; every name is a `vrrp_track_process` in
+    /// [`Config::track_processes`].
+    pub track_processes: Vec<Track>,
     /// `track_interface { ... }`.
     pub track_interfaces: Vec<Track>,
     pub notify: Notify,

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::diagnostic::SourceLocation;
-use super::model::{Auth, GlobalDefs, InitFile, InitialState, Notify, RunAs, ScriptCmd, Version, Vip};
+use super::model::{Auth, GlobalDefs, InitFile, InitialState, Notify, ParamMatch, RunAs, ScriptCmd, Version, Vip};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Spanned<T> {
@@ -22,6 +22,7 @@ pub(crate) struct RawDocument {
     pub instances: Vec<RawInstance>,
     pub scripts: Vec<RawScript>,
     pub track_files: Vec<RawTrackFile>,
+    pub track_processes: Vec<RawTrackProcess>,
     pub notify_fifo: RawFifo,
     pub vrrp_notify_fifo: RawFifo,
 }
@@ -66,6 +67,25 @@ pub(crate) struct RawTrackFile {
     pub init_file: Option<InitFile>,
 }
 
+/// `vrrp_track_process NAME { ... }` as read; `process` is `None` when missing.
+#[derive(Debug)]
+pub(crate) struct RawTrackProcess {
+    /// Which top-level statement of the file set it is (see [`RawInstance::seq`]).
+    pub seq: usize,
+    pub name: String,
+    pub loc: SourceLocation,
+    pub process: Option<String>,
+    pub params: Vec<String>,
+    pub param_match: Option<ParamMatch>,
+    pub full_command: bool,
+    pub weight: i32,
+    pub reverse: bool,
+    pub quorum: u32,
+    pub quorum_max: u32,
+    pub fork_delay: std::time::Duration,
+    pub terminate_delay: std::time::Duration,
+}
+
 /// One line of a `track_script`, `track_file` or `track_interface` block.
 #[derive(Debug, Clone)]
 pub(crate) struct RawTrack {
@@ -104,6 +124,7 @@ pub(crate) struct RawInstance {
     pub vip_lines: usize,
     pub track_scripts: Vec<RawTrack>,
     pub track_files: Vec<RawTrack>,
+    pub track_processes: Vec<RawTrack>,
     pub track_interfaces: Vec<RawTrack>,
     pub notify: Notify,
     /// Which top-level statement of the file set (includes expanded) it is: keepalived
@@ -136,6 +157,7 @@ impl RawInstance {
             vip_lines: 0,
             track_scripts: Vec::new(),
             track_files: Vec::new(),
+            track_processes: Vec::new(),
             track_interfaces: Vec::new(),
             notify: Notify::default(),
             seq: 0,

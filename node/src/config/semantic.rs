@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
-use super::model::{Auth, Family, GlobalDefs, NotifyFifo, Track, TrackFile, Version, VrrpInstance, VrrpScript};
+use super::model::{
+    Auth, Family, GlobalDefs, NotifyFifo, Track, TrackFile, TrackProcess, Version, VrrpInstance, VrrpScript,
+};
 use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack};
 
 /// What [`resolve`] hands back: the parts of a [`super::Config`] besides its warnings.
@@ -16,6 +18,7 @@ pub(crate) struct Resolved {
     pub instances: Vec<VrrpInstance>,
     pub scripts: Vec<VrrpScript>,
     pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
 }
 
 /// The scripts and files instances may track, by name. `broken` names were defined
@@ -25,8 +28,10 @@ pub(crate) struct Resolved {
 struct Trackables {
     scripts: HashMap<String, Trackable>,
     files: HashMap<String, Trackable>,
+    processes: HashMap<String, Trackable>,
     broken_scripts: HashSet<String>,
     broken_files: HashSet<String>,
+    broken_processes: HashSet<String>,
 }
 
 /// A `vrrp_script` or `vrrp_track_file` as tracking entries see it.
@@ -102,6 +107,39 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
             init_file: raw.init_file,
         });
     }
+    let mut track_processes = Vec::new();
+    first_seen.clear();
+    for raw in std::mem::take(&mut doc.track_processes) {
+        // vrrp_track.c find_tracked_process_by_name takes the first of a name.
+        if let Some(first) = first_seen.get(&raw.name) {
+            rep.warn_at(
+                raw.loc.clone(),
+                format!("duplicate vrrp_track_process name `{}`: first defined at {first}; keepalived uses the first, this one is ignored", raw.name),
+            );
+            continue;
+        }
+        first_seen.insert(raw.name.clone(), raw.loc.clone());
+        let Some(process) = raw.process else {
+            known.broken_processes.insert(raw.name);
+            continue;
+        };
+        let entry = Trackable { weight: raw.weight, reverse: raw.reverse, seq: raw.seq, loc: raw.loc.clone() };
+        known.processes.insert(raw.name.clone(), entry);
+        track_processes.push(TrackProcess {
+            name: raw.name,
+            location: raw.loc,
+            process,
+            params: raw.params,
+            param_match: raw.param_match,
+            full_command: raw.full_command,
+            weight: raw.weight,
+            reverse: raw.reverse,
+            quorum: raw.quorum,
+            quorum_max: raw.quorum_max,
+            fork_delay: raw.fork_delay,
+            terminate_delay: raw.terminate_delay,
+        });
+    }
     doc.global.notify_fifo = fifo(std::mem::take(&mut doc.notify_fifo), "notify_fifo", rep);
     doc.global.vrrp_notify_fifo = fifo(std::mem::take(&mut doc.vrrp_notify_fifo), "vrrp_notify_fifo", rep);
 
@@ -135,7 +173,7 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
         }
         instances.push(inst);
     }
-    Resolved { global: doc.global, instances, scripts, track_files }
+    Resolved { global: doc.global, instances, scripts, track_files, track_processes }
 }
 
 /// A FIFO needs its path; a `_script` alone has nothing to read.
@@ -159,6 +197,7 @@ fn fifo(raw: RawFifo, keyword: &str, rep: &mut Reporter) -> Option<NotifyFifo> {
 struct InstanceTracks {
     scripts: Vec<Track>,
     files: Vec<Track>,
+    processes: Vec<Track>,
     interfaces: Vec<Track>,
 }
 
@@ -229,6 +268,36 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         });
     }
 
+    // vrrp_track.c alloc_track_process: unknown and duplicate names fail `keepalived -t`.
+    let mut processes = Vec::new();
+    seen.clear();
+    for t in std::mem::take(&mut raw.track_processes) {
+        if !not_duplicate(&t, "track_process", &mut seen, rep) {
+            continue;
+        }
+        let Some(process) = known.processes.get(&t.name) else {
+            if !known.broken_processes.contains(&t.name) {
+                rep.error_at(t.loc.clone(), format!("track_process `{}`: no vrrp_track_process of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_track_process {} {{ ... }}` block", t.name, t.name));
+            }
+            continue;
+        };
+        if !defined_before(process, raw.seq, &t, "vrrp_track_process", rep) {
+            continue;
+        }
+        let effective = t.weight.unwrap_or(process.weight);
+        if owner && effective != 0 {
+            // keepalived keeps the entry, but vrrp_track.c process_update_track_process_status
+            // never changes an address owner's priority: the weight has no effect.
+            rep.warn_at(t.loc.clone(), format!("({name}) tracked process {} has weight {effective}, which does nothing on an address owner (priority 255), as in keepalived; specify weight 0", t.name));
+        }
+        processes.push(Track {
+            name: t.name,
+            location: t.loc,
+            weight: t.weight,
+            reverse: t.reverse.unwrap_or(process.reverse),
+        });
+    }
+
     let mut interfaces = Vec::new();
     seen.clear();
     for t in std::mem::take(&mut raw.track_interfaces) {
@@ -257,7 +326,7 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         }
         interfaces.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(false) });
     }
-    InstanceTracks { scripts, files, interfaces }
+    InstanceTracks { scripts, files, processes, interfaces }
 }
 
 /// keepalived looks a tracked name up when it reads the entry (vrrp_track.c
@@ -444,6 +513,7 @@ fn resolve_instance(
         native_ipv6: raw.native_ipv6.is_some(),
         track_scripts: tracks.scripts,
         track_files: tracks.files,
+        track_processes: tracks.processes,
         track_interfaces: tracks.interfaces,
         notify: raw.notify,
     };

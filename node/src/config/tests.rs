@@ -401,8 +401,8 @@ virtual_server 10.0.0.1 80 {
         weight 1
     }
 }
-vrrp_track_process chk {
-    process haproxy
+bfd_instance chk {
+    neighbor_ip 192.0.2.1
 }
 frobnicate {
     a { b }
@@ -459,7 +459,7 @@ global_defs {
 
 #[test]
 fn unimplemented_instance_keywords_warn_and_skip_blocks() {
-    let c = ok(&with_base("    unicast_peer {\n        10.0.0.2\n    }\n    track_process {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n"));
+    let c = ok(&with_base("    unicast_peer {\n        10.0.0.2\n    }\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n"));
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
     assert_eq!(at, vec![(7, 5), (10, 5), (13, 5), (14, 5)]);
     assert!(c.warnings[0].message.contains("`unicast_peer` is not implemented by vrrpd"));

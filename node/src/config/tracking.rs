@@ -1,7 +1,7 @@
 //! `vrrp_script` and `vrrp_track_file` blocks, the `track_*` blocks and `notify*` scripts
 //! of a `vrrp_instance`, read as keepalived 2.2.7 reads them
 //! (`keepalived/vrrp/vrrp_parser.c`, `keepalived/vrrp/vrrp_track.c`,
-//! `keepalived/trackers/track_file.c`).
+//! `keepalived/trackers/track_file.c`); `vrrp_track_process` blocks are in `process.rs`.
 
 use std::collections::BTreeMap;
 
@@ -288,6 +288,8 @@ pub(crate) enum TrackKind {
     Script,
     Interface,
     File,
+    /// vrrp_track.c `alloc_track_process`: -254..=254, no clamp to 253.
+    Process,
 }
 
 impl TrackKind {
@@ -296,6 +298,7 @@ impl TrackKind {
             TrackKind::Script => "track_script",
             TrackKind::Interface => "track_interface",
             TrackKind::File => "track_file",
+            TrackKind::Process => "track_process",
         }
     }
 }
@@ -341,11 +344,11 @@ fn track_entry(rep: &mut Reporter, s: &Stmt<'_>, kind: TrackKind) -> Option<RawT
     let range = -FILE_WEIGHT..=FILE_WEIGHT;
     let mut weight = parse_int(text).filter(|w| range.contains(w)).and_then(|w| i32::try_from(w).ok());
     let Some(w) = weight else {
-        let max = if kind == TrackKind::File { FILE_WEIGHT } else { SCRIPT_WEIGHT };
+        let max = if matches!(kind, TrackKind::File | TrackKind::Process) { FILE_WEIGHT } else { SCRIPT_WEIGHT };
         rep.error(value.pos, format!("invalid {block} weight `{text}`: expected an integer in {}..={max}", -max));
         return None;
     };
-    if kind != TrackKind::File && i64::from(w).abs() == FILE_WEIGHT {
+    if matches!(kind, TrackKind::Script | TrackKind::Interface) && i64::from(w).abs() == FILE_WEIGHT {
         let clamped = w.signum() * 253;
         rep.warn(value.pos, format!("weight {w} is not allowed: using {clamped}, as keepalived does"));
         weight = Some(clamped);

@@ -492,7 +492,7 @@ fn global_notify_fifos_and_script_user() {
 #[test]
 fn keywords_still_not_implemented_warn_once_each() {
     let ws = warnings(&with_base(
-        "    track_process {\n        p\n    }\n    track_bfd {\n        b\n    }\n    notify_deleted /bin/x\n",
+        "    track_bfd {\n        p\n    }\n    track_bfd {\n        b\n    }\n    notify_deleted /bin/x\n",
     ));
     let got: Vec<(u32, u32)> = ws.iter().map(|w| (w.0, w.1)).collect();
     assert_eq!(got, [(7, 5), (10, 5), (13, 5)], "{ws:#?}");

@@ -1,7 +1,7 @@
 //! Everything that may be slow or block runs off the protocol loop, on the script runner's
 //! thread ([`crate::script::Runner`]): track scripts (fork, exec, wait, kill at the
-//! timeout), the track file watcher, notify scripts. It talks to the loop only through
-//! channels, so a script that hangs never delays an advert.
+//! timeout), the track file watcher, the process tracker, notify scripts. It talks to the
+//! loop only through channels, so a script that hangs never delays an advert.
 
 use std::io;
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use tracing::{error, warn};
 use super::tracking::TrackEvent;
 use crate::config::{Config, Severity};
 use crate::script::{Runner, ScriptPlan, TrackMonitor};
-use crate::track::file;
+use crate::track::{file, process};
 
 /// The script runner with the track script monitor and the track file watcher on it.
 pub(super) struct Helpers {
@@ -49,6 +49,18 @@ impl Helpers {
                 }
             }
         });
+        if !cfg.track_processes.is_empty() {
+            let (ptx, mut prx) = mpsc::channel(64);
+            handle.spawn_task(process::watch(cfg.track_processes.clone(), ptx));
+            let events = events.clone();
+            handle.spawn_task(async move {
+                while let Some((index, good)) = prx.recv().await {
+                    if events.send(TrackEvent::Process { index, good }).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
         let files: Vec<PathBuf> = cfg.track_files.iter().map(|f| f.path.clone()).collect();
         if !files.is_empty() {
             let (ftx, mut frx) = mpsc::channel(64);

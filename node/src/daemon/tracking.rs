@@ -24,6 +24,9 @@ pub enum TrackEvent {
     Script { index: usize, good: bool },
     /// `vrrp_track_file` number `index` now holds `value`.
     File { index: usize, value: i64 },
+    /// `vrrp_track_process` number `index` (in `Config::track_processes`) has its quorum
+    /// (`good`) or not.
+    Process { index: usize, good: bool },
 }
 
 /// Reports waiting for the loop before the helpers are slowed down (they `await` a slot).
@@ -122,6 +125,7 @@ impl TrackingLoop {
         match event {
             TrackEvent::Script { index, good } => self.tracking.set_script(index, good),
             TrackEvent::File { index, value } => self.tracking.set_file(index, value),
+            TrackEvent::Process { index, good } => self.tracking.set_process(index, good),
         }
     }
 
@@ -151,7 +155,7 @@ impl TrackingLoop {
                 Verdict::Pending => {
                     // Only at start: a script never returns to "not run yet".
                     if before.is_none() {
-                        info!("({name}) waiting for the first result of its weight-0 track scripts");
+                        info!("({name}) waiting for the first result of its weight-0 track scripts or its tracked processes");
                         self.held[i] = true;
                     }
                 }

@@ -1,6 +1,6 @@
-//! Tracking: from the state of tracked scripts, interfaces and files to each instance's
-//! effective priority, or FAULT (keepalived's `track_script`, `track_interface`,
-//! `track_file`; keepalived.conf(5)).
+//! Tracking: from the state of tracked scripts, interfaces, files and processes to each
+//! instance's effective priority, or FAULT (keepalived's `track_script`,
+//! `track_interface`, `track_file`, `track_process`; keepalived.conf(5)).
 //!
 //! [`Tracking`] is pure: the daemon feeds it what it learns (a script's result from the
 //! script monitor, an interface's state from rtnetlink, a file's number from the file
@@ -8,6 +8,7 @@
 //! (`set_priority`, `set_tracking_fault`). The arithmetic of one item is in [`rules`].
 
 pub mod file;
+pub mod process;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -29,8 +30,9 @@ enum ScriptStatus {
 /// What tracking says an instance must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// A weight-0 script has not finished its first run: keepalived keeps the instance
-    /// in INIT until it has, so vrrpd does not start it yet.
+    /// A weight-0 script has not finished its first run (keepalived keeps the instance
+    /// in INIT until it has), or a tracked process's first scan has not said yet: vrrpd
+    /// does not start it yet.
     Pending,
     /// A weight-0 item failed (or a file reached −254): FAULT.
     Fault,
@@ -43,6 +45,7 @@ struct InstanceItems {
     configured: u8,
     scripts: Vec<(usize, Weight)>,
     files: Vec<(usize, Weight)>,
+    processes: Vec<(usize, Weight)>,
     interfaces: Vec<(String, Weight)>,
 }
 
@@ -54,6 +57,9 @@ pub struct Tracking {
     scripts: Vec<ScriptStatus>,
     /// By file index (`Config::track_files`).
     files: Vec<i64>,
+    /// By process index (`Config::track_processes`): quorum or not, `None` until the
+    /// first scan has said.
+    processes: Vec<Option<bool>>,
     /// Interface up/down by name; a name not (yet) seen counts as down.
     interfaces: BTreeMap<String, bool>,
 }
@@ -64,6 +70,7 @@ impl Tracking {
     pub fn new(cfg: &Config) -> Tracking {
         let script_index = |name: &str| cfg.scripts.iter().position(|s| s.name == name);
         let file_index = |name: &str| cfg.track_files.iter().position(|f| f.name == name);
+        let process_index = |name: &str| cfg.track_processes.iter().position(|p| p.name == name);
         let instances = cfg
             .instances
             .iter()
@@ -87,6 +94,14 @@ impl Tracking {
                         Some((i, entry_weight(t, f.weight)))
                     })
                     .collect(),
+                processes: inst
+                    .track_processes
+                    .iter()
+                    .filter_map(|t| {
+                        let i = process_index(&t.name)?;
+                        Some((i, entry_weight(t, cfg.track_processes[i].weight)))
+                    })
+                    .collect(),
                 interfaces: inst.track_interfaces.iter().map(|t| (t.name.clone(), entry_weight(t, 0))).collect(),
             })
             .collect();
@@ -98,6 +113,7 @@ impl Tracking {
                 .map(|s| if s.init_fail { ScriptStatus::AssumedFailed } else { ScriptStatus::Unknown })
                 .collect(),
             files: vec![0; cfg.track_files.len()],
+            processes: vec![None; cfg.track_processes.len()],
             interfaces: BTreeMap::new(),
         }
     }
@@ -123,9 +139,9 @@ impl Tracking {
 
     /// Whether instance `inst` tracks anything at all.
     pub fn tracks_anything(&self, inst: usize) -> bool {
-        self.instances
-            .get(inst)
-            .is_some_and(|i| !(i.scripts.is_empty() && i.files.is_empty() && i.interfaces.is_empty()))
+        self.instances.get(inst).is_some_and(|i| {
+            !(i.scripts.is_empty() && i.files.is_empty() && i.processes.is_empty() && i.interfaces.is_empty())
+        })
     }
 
     /// Every interface name some instance tracks.
@@ -153,6 +169,17 @@ impl Tracking {
         match self.files.get_mut(file) {
             Some(slot) if *slot != value => {
                 *slot = value;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Process `process` has (`true`) or lacks its quorum. Returns whether anything changed.
+    pub fn set_process(&mut self, process: usize, good: bool) -> bool {
+        match self.processes.get_mut(process) {
+            Some(slot) if *slot != Some(good) => {
+                *slot = Some(good);
                 true
             }
             _ => false,
@@ -187,6 +214,17 @@ impl Tracking {
         }
         for &(i, w) in &items.files {
             apply(w.of_file(self.files.get(i).copied().unwrap_or(0)));
+        }
+        // A tracked process counts like a script (keepalived vrrp_track.c
+        // `process_update_track_process_status`). Its first state comes from a /proc scan
+        // at start, which keepalived does before any instance starts: until then the
+        // instance waits, whatever the weight.
+        for &(i, w) in &items.processes {
+            let status = self.processes.get(i).copied().flatten();
+            if status.is_none() {
+                pending = true;
+            }
+            apply(w.of_status(status));
         }
         for (name, w) in &items.interfaces {
             apply(w.of_status(Some(self.interfaces.get(name).copied().unwrap_or(false))));

@@ -158,3 +158,64 @@ fn keepalived_disabled_script_is_no_longer_tracked() {
     t.set_script(1, false);
     assert_eq!(t.verdict(0), Verdict::Priority(80));
 }
+
+fn process(name: &str, weight: i32, reverse: bool) -> config::TrackProcess {
+    let text = format!(
+        "vrrp_track_process {name} {{\n process {name}\n{}}}\n",
+        if weight != 0 {
+            format!(" weight {weight}{}\n", if reverse { " reverse" } else { "" })
+        } else {
+            String::new()
+        }
+    );
+    config::parse_str("k.conf", &text).unwrap().track_processes.remove(0)
+}
+
+/// keepalived vrrp_track.c `process_update_track_process_status`: a tracked process is a
+/// script's good/failed, with weight 0 → FAULT and `reverse`; the instance waits for the
+/// first scan whatever the weight (keepalived scans before starting instances).
+#[test]
+fn keepalived_track_process_weights_fault_and_reverse() {
+    let mut cfg = base();
+    cfg.track_processes.push(process("web", -30, false));
+    cfg.track_processes.push(process("db", 0, false));
+    cfg.track_processes.push(process("rev", 0, true));
+    cfg.instances[0].track_processes.push(track("web", None));
+    cfg.instances[1].track_processes.push(track("db", None));
+    let mut t = Tracking::new(&cfg);
+    assert!(t.tracks_anything(0) && t.tracks_anything(1));
+    assert_eq!(t.verdict(0), Verdict::Pending, "no scan yet, even with a weight");
+    assert!(t.set_process(0, false));
+    assert_eq!(t.verdict(0), Verdict::Priority(70));
+    assert!(!t.set_process(0, false));
+    assert!(t.set_process(0, true));
+    assert_eq!(t.verdict(0), Verdict::Priority(100));
+    // Weight 0: FAULT without quorum; the owner's priority never moves.
+    assert!(t.set_process(1, false));
+    assert_eq!(t.verdict(1), Verdict::Fault);
+    assert!(t.set_process(1, true));
+    assert_eq!(t.verdict(1), Verdict::Priority(255));
+    // Per-entry weight and reverse.
+    let mut cfg = base();
+    cfg.track_processes.push(process("rev", 0, true));
+    cfg.instances[0].track_processes.push(track("rev", None));
+    cfg.instances[0].track_processes[0].reverse = true;
+    let mut t = Tracking::new(&cfg);
+    t.set_process(0, true);
+    assert_eq!(t.verdict(0), Verdict::Fault, "weight 0 reverse: FAULT while the quorum holds");
+    t.set_process(0, false);
+    assert_eq!(t.verdict(0), Verdict::Priority(100));
+    let mut cfg = base();
+    cfg.track_processes.push(process("web", 10, false));
+    cfg.instances[0].track_processes.push(Track {
+        name: "web".into(),
+        location: loc(),
+        weight: Some(-40),
+        reverse: true,
+    });
+    let mut t = Tracking::new(&cfg);
+    t.set_process(0, false);
+    assert_eq!(t.verdict(0), Verdict::Priority(140), "-40 reversed is added while the quorum is lost");
+    t.set_process(0, true);
+    assert_eq!(t.verdict(0), Verdict::Priority(100));
+}
