@@ -11,6 +11,8 @@ pub mod net;
 pub mod notify;
 #[cfg(feature = "daemon")]
 pub mod script;
+#[cfg(feature = "daemon")]
+pub mod service;
 pub mod sync;
 #[cfg(feature = "daemon")]
 pub mod track;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use vrrp_node::daemon::{self, Options};
+use vrrp_node::service::{runtime, systemd};
 
 /// VRRP daemon (RFC 9568 / RFC 3768) reading keepalived.conf.
 #[derive(Debug, Parser)]
@@ -16,9 +17,10 @@ struct Cli {
     /// Write the daemon's PID here.
     #[arg(short = 'p', long = "pid-file", alias = "pid")]
     pid_file: Option<PathBuf>,
-    /// Control socket for vrrpctl.
-    #[arg(long, default_value = "/run/vrrpd/vrrpd.sock")]
-    control_socket: PathBuf,
+    /// Control socket for vrrpctl. Default: vrrpd.sock in $RUNTIME_DIRECTORY (set by
+    /// systemd's RuntimeDirectory=), else /run/vrrpd/vrrpd.sock.
+    #[arg(long, value_name = "PATH")]
+    control_socket: Option<PathBuf>,
     /// Group of the control socket (name or number): its members may ask vrrpd for its
     /// status. Default: vrrpd's own group.
     #[arg(long, value_name = "GROUP")]
@@ -46,11 +48,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VRRPD_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
+    systemd::init_logging(systemd::LogStyle::detect());
     if cli.config_test {
         return match daemon::config_test(&cli.config) {
             Ok(cfg) => {
@@ -75,7 +73,7 @@ fn main() -> ExitCode {
     };
     let opts = Options {
         config: cli.config,
-        control_socket: cli.control_socket,
+        control_socket: cli.control_socket.unwrap_or_else(runtime::default_socket),
         pid_file: cli.pid_file,
         control_group: cli.control_group,
         notify_timeout: std::time::Duration::from_secs(cli.notify_timeout),

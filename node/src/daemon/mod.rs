@@ -40,6 +40,7 @@ use vrrp_core::{RxError, State};
 use crate::config;
 use crate::control::status::{self, InstanceStatus, RouterCounters, Status};
 use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
+use crate::service;
 use crate::sync::{facade::Arc, NotifyQueue};
 use clock::Clock;
 use engine::{Effect, Engine, Inbound, Notice, Transmit};
@@ -111,6 +112,7 @@ impl Transmit for Sockets<'_> {
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(opts: Options) -> Result<()> {
+    service::privilege::check_required()?;
     let cfg = config::load(&opts.config).map_err(|e| anyhow::anyhow!("{}", e.render()))?;
     for w in &cfg.warnings {
         warn!("{w}");
@@ -125,7 +127,9 @@ pub async fn run(opts: Options) -> Result<()> {
     let (listener, socket_file) = startup::bind_control(&opts.control_socket, group)?;
     let pid_file = opts.pid_file.as_deref().map(startup::write_pid_file).transpose()?;
     let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
-    startup::raise_priority();
+    // Before any thread starts: SCHED_RR and capabilities are per thread.
+    let raised = service::privilege::apply_process_settings(&cfg.global);
+    service::privilege::drop_after_setup(&cfg, raised)?;
     let (track_tx, track_rx) = tokio::sync::mpsc::channel(tracking::TRACK_EVENTS);
     let helpers = helpers::Helpers::start(&cfg, track_tx).context("starting the script thread")?;
     let mut daemon = Daemon::build(&cfg, Arc::clone(&notices), Some(track_rx)).await?;
@@ -162,12 +166,16 @@ pub async fn run(opts: Options) -> Result<()> {
 
     daemon.start().await;
     info!("vrrpd started: {} instance(s)", daemon.plans.len());
+    let mut systemd = service::systemd::Notifier::from_env();
+    systemd.ready(&daemon.status());
+    let mut service_tick = systemd.period().map(tokio::time::interval);
     let mut rx_buf = vec![0u8; RX_BUF];
     let mut timer = clock::DeadlineTimer::new().context("creating the timerfd")?;
     loop {
         timer.set(&daemon.clock, daemon.engine.poll_timeout()).context("arming the timerfd")?;
         tokio::select! {
             biased;
+            _ = service_tick_due(&mut service_tick) => systemd.tick(&daemon.status()),
             _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
             _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
@@ -201,6 +209,7 @@ pub async fn run(opts: Options) -> Result<()> {
             }
         }
     }
+    systemd.stopping();
     daemon.shutdown().await;
     shared.shutdown.request_stop();
     // Wake the control thread's accept() so it sees the stop.
@@ -213,6 +222,16 @@ pub async fn run(opts: Options) -> Result<()> {
     drop(pid_file);
     info!("vrrpd stopped");
     Ok(())
+}
+
+/// The next systemd watchdog/status tick; never ready when systemd did not start vrrpd.
+async fn service_tick_due(tick: &mut Option<tokio::time::Interval>) {
+    match tick {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// The next link or address event; never ready once the watch is gone.
