@@ -1,32 +1,11 @@
 //! `vrrpctl`: asks a running vrrpd for its state.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use vrrp_node::control::{self, Reply, Request};
-
-/// Control tool for vrrpd.
-#[derive(Debug, Parser)]
-#[command(name = "vrrpctl", version, about)]
-struct Cli {
-    /// vrrpd's control socket.
-    #[arg(long, default_value = "/run/vrrpd/vrrpd.sock")]
-    socket: PathBuf,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Show every instance: state, priority, master, counters.
-    Status {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-}
+use vrrp_node::service::cli::{VrrpctlCli as Cli, VrrpctlCommand as Command};
 
 /// How long vrrpctl waits for vrrpd.
 const TIMEOUT: Duration = Duration::from_secs(5);

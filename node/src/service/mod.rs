@@ -4,8 +4,10 @@
 //!   journald-friendly log lines.
 //! - [`privilege`]: the `global_defs` process knobs (`vrrp_priority`, `vrrp_rt_priority`,
 //!   `vrrp_no_swap`), the capability check at start and the drop to the few vrrpd keeps.
+//! - [`cli`]: the command lines of vrrpd and vrrpctl, their man pages and completions.
 //! - [`runtime`]: where vrrpd's runtime files go (`$RUNTIME_DIRECTORY`).
 
+pub mod cli;
 pub mod privilege;
 pub mod runtime;
 pub mod systemd;
