@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         pid_file: cli.pid_file,
         control_group: cli.control_group,
         notify_timeout: std::time::Duration::from_secs(cli.notify_timeout),
+        metrics_listen: cli.metrics_listen,
     };
     match rt.block_on(daemon::run(opts)) {
         Ok(()) => ExitCode::SUCCESS,

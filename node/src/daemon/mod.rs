@@ -74,6 +74,8 @@ pub struct Options {
     pub control_group: Option<String>,
     /// How long a notify script may run before it is killed with its group.
     pub notify_timeout: std::time::Duration,
+    /// `--metrics-listen`: serve Prometheus metrics there.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The running daemon.
@@ -126,6 +128,7 @@ pub async fn run(opts: Options) -> Result<()> {
     // `run` returns, a failed start included.
     let (listener, socket_file) = startup::bind_control(&opts.control_socket, group)?;
     let pid_file = opts.pid_file.as_deref().map(startup::write_pid_file).transpose()?;
+    let metrics_listener = opts.metrics_listen.map(crate::metrics::server::bind).transpose()?;
     let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
     // Before any thread starts: SCHED_RR and capabilities are per thread.
     let raised = service::privilege::apply_process_settings(&cfg.global);
@@ -159,6 +162,8 @@ pub async fn run(opts: Options) -> Result<()> {
             move || control::serve(listener, shared)
         })
         .context("starting the control thread")?;
+    let metrics =
+        metrics_listener.map(|l| crate::metrics::server::Metrics::start(l, Arc::clone(&shared))).transpose()?;
     let mut watch = Some(net::watch().context("subscribing to rtnetlink events")?);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -215,6 +220,9 @@ pub async fn run(opts: Options) -> Result<()> {
     // Wake the control thread's accept() so it sees the stop.
     let _ = std::os::unix::net::UnixStream::connect(&opts.control_socket);
     let _ = control_thread.join();
+    if let Some(m) = metrics {
+        m.stop();
+    }
     notices.push(Notice::Stop);
     let _ = notifier.join();
     helpers.stop();

@@ -42,6 +42,10 @@ pub struct VrrpdCli {
     /// group (keepalived has no limit); the instance's next notification then runs.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub notify_timeout: u64,
+    /// Serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9650 or
+    /// [::]:9650), at /metrics. Default: no metrics.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Check the configuration, print every error, exit non-zero on any.
     #[arg(short = 't', long = "config-test")]
     pub config_test: bool,
