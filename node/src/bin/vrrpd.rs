@@ -9,6 +9,18 @@ use vrrp_node::service::{runtime, systemd};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(name) = &cli.signum {
+        return match vrrp_node::service::dump::signum(name) {
+            Ok(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     systemd::init_logging(systemd::LogStyle::detect());
     if cli.config_test {
         return match daemon::config_test(&cli.config) {

@@ -168,6 +168,11 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let mut sigusr2 = signal(SignalKind::user_defined2())?;
+    let mut sigjson = signal(SignalKind::from_raw(service::dump::sigjson()))?;
+    // The dumps go where the control socket is: the runtime directory.
+    let dump_dir = opts.control_socket.parent().map(PathBuf::from).unwrap_or_else(service::runtime::dir);
 
     daemon.start().await;
     info!("vrrpd started: {} instance(s)", daemon.plans.len());
@@ -183,6 +188,9 @@ pub async fn run(opts: Options) -> Result<()> {
             _ = service_tick_due(&mut service_tick) => systemd.tick(&daemon.status()),
             _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
+            _ = sigusr1.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Data, &daemon.status()),
+            _ = sigusr2.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Stats, &daemon.status()),
+            _ = sigjson.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Json, &daemon.status()),
             _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
             result = timer.expired() => {
                 if let Err(e) = result {

@@ -46,6 +46,11 @@ pub struct VrrpdCli {
     /// [::]:9650), at /metrics. Default: no metrics.
     #[arg(long, value_name = "ADDR:PORT")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Print the number of the signal that asks vrrpd for FUNC (STOP, RELOAD, DATA, STATS,
+    /// JSON), as keepalived's --signum does, and exit. DATA (SIGUSR1) writes vrrpd.data,
+    /// STATS (SIGUSR2) vrrpd.stats, JSON vrrpd.json, in the runtime directory.
+    #[arg(long, value_name = "FUNC")]
+    pub signum: Option<String>,
     /// Check the configuration, print every error, exit non-zero on any.
     #[arg(short = 't', long = "config-test")]
     pub config_test: bool,
@@ -77,11 +82,27 @@ pub struct VrrpctlCli {
 /// `vrrpctl`'s subcommands.
 #[derive(Debug, Subcommand)]
 pub enum VrrpctlCommand {
-    /// Show every instance: state, priority, master, counters.
+    /// Show every instance (or only INSTANCE): state, priority, master, counters.
     Status {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only this vrrp_instance.
+        instance: Option<String>,
+    },
+    /// Show the counters of every instance (or only INSTANCE), in keepalived.stats' layout.
+    Stats {
+        /// Only this vrrp_instance.
+        instance: Option<String>,
+    },
+    /// Show the status table and redraw it whenever it changes (Ctrl-C to stop).
+    Watch {
+        /// How often to ask vrrpd, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+        interval: f64,
+        /// Stop after drawing the table this many times.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
     },
 }
 
