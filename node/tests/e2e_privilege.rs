@@ -231,3 +231,19 @@ fn as_root_vrrp_priority_sets_nice_and_only_three_capabilities_stay() {
     assert_eq!((nice, policy), (-5, 0));
     assert_eq!(vm_locked_kb(pid), 0);
 }
+
+/// The unprivileged drop-in's third capability: with CAP_SYS_NICE too, vrrpd as `nobody`
+/// raises its priority (nice -10 by default) and keeps CAP_SYS_NICE, nothing more.
+#[test]
+fn as_nobody_with_sys_nice_the_priority_is_raised_and_kept() {
+    if !setpriv_available("as_nobody_with_sys_nice_the_priority_is_raised_and_kept") {
+        return;
+    }
+    let lan = lan("privnicenb");
+    let v = start_as_nobody(&lan, "a", &seed_config("MASTER", 101), Some("+net_raw,+net_admin,+sys_nice"), &[]);
+    assert!(v.wait_state("MASTER", Duration::from_secs(10)), "{}", v.log());
+    let pid = v.child.id();
+    assert_eq!(cap_mask(pid, "CapEff"), bits(&[CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_NICE]), "{}", v.log());
+    assert_eq!(cap_mask(pid, "CapAmb"), 0);
+    assert_eq!(sched(pid).0, -10, "{}", v.log());
+}
