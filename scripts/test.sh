@@ -20,6 +20,13 @@ cargo build -p vrrp-core --target thumbv7em-none-eabihf
 step "workspace tests"
 cargo test --workspace --profile ci
 
+step "Debian package: build; as root also install (dpkg -i), check and remove"
+if [ "$(id -u)" = 0 ]; then
+    PROFILE=ci bash packaging/deb.sh --check
+else
+    PROFILE=ci bash packaging/deb.sh
+fi
+
 step "loom models of the daemon's thread-shared state (bounded preemptions, release)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom \
     cargo test -p vrrp-node --no-default-features --release --test loom_sync

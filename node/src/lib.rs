@@ -7,11 +7,15 @@ pub mod control;
 #[cfg(feature = "daemon")]
 pub mod daemon;
 #[cfg(feature = "daemon")]
+pub mod metrics;
+#[cfg(feature = "daemon")]
 pub mod net;
 #[cfg(feature = "daemon")]
 pub mod notify;
 #[cfg(feature = "daemon")]
 pub mod script;
+#[cfg(feature = "daemon")]
+pub mod service;
 pub mod sync;
 #[cfg(feature = "daemon")]
 pub mod track;

@@ -1,70 +1,91 @@
 //! `vrrpctl`: asks a running vrrpd for its state.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use vrrp_node::control::{self, Reply, Request};
-
-/// Control tool for vrrpd.
-#[derive(Debug, Parser)]
-#[command(name = "vrrpctl", version, about)]
-struct Cli {
-    /// vrrpd's control socket.
-    #[arg(long, default_value = "/run/vrrpd/vrrpd.sock")]
-    socket: PathBuf,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Show every instance: state, priority, master, counters.
-    Status {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-}
+use clap::Parser;
+use vrrp_node::control::{self, Reply, Request, Status};
+use vrrp_node::service::cli::{VrrpctlCli as Cli, VrrpctlCommand as Command};
+use vrrp_node::service::dump::stats_text;
 
 /// How long vrrpctl waits for vrrpd.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Clears a terminal and puts the cursor home (what `watch` redraws with on a terminal).
+const CLEAR: &str = "\x1b[H\x1b[2J";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Status { json } = cli.command;
-    let reply = match control::request(&cli.socket, Request::Status, TIMEOUT) {
-        Ok(r) => r,
+    let result = match &cli.command {
+        Command::Status { json, instance } => fetch(&cli, instance.as_deref()).and_then(|status| {
+            if *json {
+                // The Status document itself, not the reply around it: what scripts have always read.
+                serde_json::to_string(&status)
+                    .map(|document| println!("{document}"))
+                    .map_err(|e| format!("cannot write the status as JSON: {e}"))
+            } else {
+                print!("{}", status.table());
+                Ok(())
+            }
+        }),
+        Command::Stats { instance } => fetch(&cli, instance.as_deref()).map(|status| print!("{}", stats_text(&status))),
+        Command::Watch { interval, count } => watch(&cli, *interval, *count),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vrrpctl: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let status = match reply {
-        Reply::Status(status) => status,
-        Reply::Error { message } => {
-            eprintln!("vrrpctl: vrrpd refused the request: {message}");
-            return ExitCode::FAILURE;
-        }
-        other => {
-            eprintln!("vrrpctl: unexpected reply from vrrpd to a status request: {other:?}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if !json {
-        print!("{}", status.table());
-        return ExitCode::SUCCESS;
-    }
-    // The Status document itself, not the reply around it: what scripts have always read.
-    match serde_json::to_string(&status) {
-        Ok(document) => {
-            println!("{document}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("vrrpctl: cannot write the status as JSON: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// vrrpd's status, only `instance` if given (an error if vrrpd has no such instance).
+fn fetch(cli: &Cli, instance: Option<&str>) -> Result<Status, String> {
+    let reply = control::request(&cli.socket, Request::Status, TIMEOUT).map_err(|e| e.to_string())?;
+    let mut status = match reply {
+        Reply::Status(status) => status,
+        Reply::Error { message } => return Err(format!("vrrpd refused the request: {message}")),
+        other => return Err(format!("unexpected reply from vrrpd to a status request: {other:?}")),
+    };
+    if let Some(name) = instance {
+        if !status.instances.iter().any(|i| i.name == name) {
+            let known: Vec<&str> = status.instances.iter().map(|i| i.name.as_str()).collect();
+            return Err(format!("vrrpd has no instance {name} (it has: {})", known.join(", ")));
+        }
+        status.instances.retain(|i| i.name == name);
+    }
+    Ok(status)
+}
+
+/// Draws the table, then again each time it changes; on a terminal it redraws in place.
+fn watch(cli: &Cli, interval: f64, count: Option<u64>) -> Result<(), String> {
+    let every = Duration::try_from_secs_f64(interval)
+        .ok()
+        .filter(|d| *d >= Duration::from_millis(100))
+        .ok_or_else(|| format!("--interval {interval}: give at least 0.1 seconds"))?;
+    let terminal = std::io::stdout().is_terminal();
+    let mut last = String::new();
+    let mut drawn = 0;
+    loop {
+        let table = fetch(cli, None)?.table();
+        if table != last {
+            if terminal {
+                print!("{CLEAR}{table}");
+            } else {
+                // A pipe or file: one table after the other, separated by a blank line.
+                if drawn > 0 {
+                    println!();
+                }
+                print!("{table}");
+            }
+            last = table;
+            drawn += 1;
+            if count.is_some_and(|c| drawn >= c) {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(every);
     }
 }

@@ -42,6 +42,12 @@ pub struct GlobalDefs {
     pub notify_fifo: Option<NotifyFifo>,
     /// `vrrp_notify_fifo PATH` and `vrrp_notify_fifo_script`: VRRP notifications only.
     pub vrrp_notify_fifo: Option<NotifyFifo>,
+    /// `vrrp_no_swap`: lock vrrpd in memory (mlockall).
+    pub no_swap: bool,
+    /// `vrrp_rt_priority N` (1..=99): run SCHED_RR at N; wins over `process_priority`.
+    pub rt_priority: Option<u8>,
+    /// `vrrp_priority N` (-20..=19): the nice value; `None`: vrrpd's default (-10).
+    pub process_priority: Option<i8>,
 }
 
 /// A user and optional group to run a script as (`script_user`, `user` in `vrrp_script`).

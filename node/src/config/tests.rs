@@ -450,6 +450,7 @@ global_defs {
             }),
             notify_fifo: None,
             vrrp_notify_fifo: None,
+            ..GlobalDefs::default()
         }
     );
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();

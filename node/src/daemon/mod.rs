@@ -41,6 +41,7 @@ use vrrp_core::{RxError, State};
 use crate::config;
 use crate::control::status::{self, InstanceStatus, RouterCounters, Status};
 use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
+use crate::service;
 use crate::sync::{facade::Arc, NotifyQueue};
 use clock::Clock;
 use engine::{Effect, Engine, Inbound, Notice, Transmit};
@@ -74,6 +75,8 @@ pub struct Options {
     pub control_group: Option<String>,
     /// How long a notify script may run before it is killed with its group.
     pub notify_timeout: std::time::Duration,
+    /// `--metrics-listen`: serve Prometheus metrics there.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The running daemon.
@@ -112,6 +115,7 @@ impl Transmit for Sockets<'_> {
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(opts: Options) -> Result<()> {
+    service::privilege::check_required()?;
     let cfg = config::load(&opts.config).map_err(|e| anyhow::anyhow!("{}", e.render()))?;
     for w in &cfg.warnings {
         warn!("{w}");
@@ -125,8 +129,11 @@ pub async fn run(opts: Options) -> Result<()> {
     // `run` returns, a failed start included.
     let (listener, socket_file) = startup::bind_control(&opts.control_socket, group)?;
     let pid_file = opts.pid_file.as_deref().map(startup::write_pid_file).transpose()?;
+    let metrics_listener = opts.metrics_listen.map(crate::metrics::server::bind).transpose()?;
     let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
-    startup::raise_priority();
+    // Before any thread starts: SCHED_RR and capabilities are per thread.
+    let raised = service::privilege::apply_process_settings(&cfg.global);
+    service::privilege::drop_after_setup(&cfg, raised)?;
     let (track_tx, track_rx) = tokio::sync::mpsc::channel(tracking::TRACK_EVENTS);
     let helpers = helpers::Helpers::start(&cfg, track_tx).context("starting the script thread")?;
     let mut daemon = Daemon::build(&cfg, Arc::clone(&notices), Some(track_rx)).await?;
@@ -156,21 +163,35 @@ pub async fn run(opts: Options) -> Result<()> {
             move || control::serve(listener, shared)
         })
         .context("starting the control thread")?;
+    let metrics =
+        metrics_listener.map(|l| crate::metrics::server::Metrics::start(l, Arc::clone(&shared))).transpose()?;
     let mut watch = Some(net::watch().context("subscribing to rtnetlink events")?);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let mut sigusr2 = signal(SignalKind::user_defined2())?;
+    let mut sigjson = signal(SignalKind::from_raw(service::dump::sigjson()))?;
+    // The dumps go where the control socket is: the runtime directory.
+    let dump_dir = opts.control_socket.parent().map(PathBuf::from).unwrap_or_else(service::runtime::dir);
 
     daemon.start().await;
     info!("vrrpd started: {} instance(s)", daemon.plans.len());
+    let mut systemd = service::systemd::Notifier::from_env();
+    systemd.ready(&daemon.status());
+    let mut service_tick = systemd.period().map(tokio::time::interval);
     let mut rx_buf = vec![0u8; RX_BUF];
     let mut timer = clock::DeadlineTimer::new().context("creating the timerfd")?;
     loop {
         timer.set(&daemon.clock, daemon.engine.poll_timeout()).context("arming the timerfd")?;
         tokio::select! {
             biased;
+            _ = service_tick_due(&mut service_tick) => systemd.tick(&daemon.status()),
             _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
+            _ = sigusr1.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Data, &daemon.status()),
+            _ = sigusr2.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Stats, &daemon.status()),
+            _ = sigjson.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Json, &daemon.status()),
             _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
             result = timer.expired() => {
                 if let Err(e) = result {
@@ -202,11 +223,15 @@ pub async fn run(opts: Options) -> Result<()> {
             }
         }
     }
+    systemd.stopping();
     daemon.shutdown().await;
     shared.shutdown.request_stop();
     // Wake the control thread's accept() so it sees the stop.
     let _ = std::os::unix::net::UnixStream::connect(&opts.control_socket);
     let _ = control_thread.join();
+    if let Some(m) = metrics {
+        m.stop();
+    }
     notices.push(Notice::Stop);
     let _ = notifier.join();
     helpers.stop();
@@ -214,6 +239,16 @@ pub async fn run(opts: Options) -> Result<()> {
     drop(pid_file);
     info!("vrrpd stopped");
     Ok(())
+}
+
+/// The next systemd watchdog/status tick; never ready when systemd did not start vrrpd.
+async fn service_tick_due(tick: &mut Option<tokio::time::Interval>) {
+    match tick {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// The next link or address event; never ready once the watch is gone.

@@ -16,7 +16,6 @@ use anyhow::{Context, Result};
 use nix::sys::stat::{fchmod, Mode};
 use nix::unistd::{chown, Gid, Group};
 use socket2::{Domain, SockAddr, Socket, Type};
-use tracing::warn;
 
 use super::clock::Clock;
 use super::engine::{Engine, Notice, EFFECTS_PER_INSTANCE, MAX_INSTANCES};
@@ -130,17 +129,6 @@ impl Daemon {
     }
 }
 
-/// A failover daemon must keep time on a busy host: at 10 ms adverts a backup that is
-/// scheduled 36 ms late takes over spuriously. Like keepalived's `vrrp_priority`, vrrpd
-/// asks for nice -10 (best effort; it runs on without it when not permitted).
-pub(super) fn raise_priority() {
-    // SAFETY: setpriority only changes this process's nice value; no memory is involved.
-    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
-    if rc != 0 {
-        warn!("could not raise scheduling priority: {}", std::io::Error::last_os_error());
-    }
-}
-
 /// A file vrrpd created (the control socket, the pid file), removed when this is dropped:
 /// at exit, and on a failed start.
 #[derive(Debug)]
@@ -231,7 +219,10 @@ fn create_dirs(dir: &Path, group: Option<Gid>) -> Result<()> {
             Ok(()) => {}
             // Created meanwhile by someone else: theirs, left alone.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e).with_context(|| format!("creating {}", d.display())),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("creating {} ({})", d.display(), crate::service::runtime::hint(d)))
+            }
         }
         // Created 0750 less the umask; never more open than that, so these need not be atomic.
         set_mode(d, DIR_MODE)?;
