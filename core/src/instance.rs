@@ -97,6 +97,48 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 11] = [
+        Reason::Startup,
+        Reason::AddressOwner,
+        Reason::Shutdown,
+        Reason::MasterNoResponse,
+        Reason::MasterLeft,
+        Reason::Preempted,
+        Reason::HigherPriority,
+        Reason::LinkDown,
+        Reason::LinkUp,
+        Reason::TrackingFault,
+        Reason::TrackingRecovered,
+    ];
+
+    /// A stable snake-case key for machines (metrics labels, JSON).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Reason::Startup => "startup",
+            Reason::AddressOwner => "address_owner",
+            Reason::Shutdown => "shutdown",
+            Reason::MasterNoResponse => "master_no_response",
+            Reason::MasterLeft => "master_left",
+            Reason::Preempted => "preempted",
+            Reason::HigherPriority => "higher_priority",
+            Reason::LinkDown => "link_down",
+            Reason::LinkUp => "link_up",
+            Reason::TrackingFault => "tracking_fault",
+            Reason::TrackingRecovered => "tracking_recovered",
+        }
+    }
+
+    /// The reason whose [`key`](Self::key) is `key`.
+    pub fn from_key(key: &str) -> Option<Reason> {
+        Self::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// Position in [`Reason::ALL`].
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|r| *r == self).unwrap_or(0)
+    }
+
     /// Short lower-case text for logs.
     pub const fn as_str(self) -> &'static str {
         match self {

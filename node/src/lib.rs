@@ -1,4 +1,5 @@
 //! vrrp-node: binds `vrrp-core` to Linux (raw sockets, AF_PACKET, rtnetlink) and reads keepalived.conf.
+#![cfg_attr(test, recursion_limit = "256")]
 
 pub mod auth_hmac;
 pub mod config;

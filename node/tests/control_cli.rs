@@ -57,6 +57,7 @@ fn status() -> Status {
             effective_priority: 150,
             master_ip: Some("192.0.2.1".into()),
             distinct_masters: 1,
+            transitions: vec![],
             advert_int_cs: 100,
             vips: vec!["192.0.2.10/24".into()],
             stats: Stats {

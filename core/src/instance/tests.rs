@@ -738,19 +738,16 @@ fn state_and_reason_names_are_keepalived_words() {
     }
     assert_eq!(State::from_name("master"), None);
     assert_eq!(State::from_name("Initialize"), None);
-    let reasons = [
-        Reason::Startup,
-        Reason::AddressOwner,
-        Reason::Shutdown,
-        Reason::MasterNoResponse,
-        Reason::MasterLeft,
-        Reason::Preempted,
-        Reason::HigherPriority,
-        Reason::LinkDown,
-        Reason::LinkUp,
-        Reason::TrackingFault,
-        Reason::TrackingRecovered,
-    ];
+    let reasons = Reason::ALL;
+    for (i, r) in reasons.iter().enumerate() {
+        assert_eq!(Reason::from_key(r.key()), Some(*r));
+        assert_eq!(r.index(), i);
+    }
+    assert_eq!(Reason::from_key("Startup"), None);
+    let mut keys: std::vec::Vec<&str> = reasons.iter().map(|r| r.key()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), reasons.len(), "every reason has its own key");
     let texts: std::vec::Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
     assert!(texts.iter().all(|t| t.len() > 3));
     let mut unique = texts.clone();

@@ -166,6 +166,7 @@ mod tests {
                 effective_priority: 150,
                 master_ip: Some("fe80::1".into()),
                 distinct_masters: 1,
+                transitions: vec![],
                 advert_int_cs: 100,
                 vips: vec!["2001:db8::1/64".into()],
                 stats,

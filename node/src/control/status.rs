@@ -11,6 +11,7 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Unexpected, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use vrrp_core::instance::Reason;
 use vrrp_core::stats::{Counter, CounterKind, NewMasterReason, ProtoErrReason};
 use vrrp_core::wire::{Family, Version};
 use vrrp_core::{Instance, RouterStats, State, Stats};
@@ -81,6 +82,10 @@ pub struct InstanceStatus {
     pub distinct_masters: u64,
     /// Configured advert interval, centiseconds.
     pub advert_int_cs: u16,
+    /// State changes since start by new state and reason, only those that happened.
+    /// Absent from an older vrrpd's document: none.
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
     /// Virtual addresses, with prefix.
     pub vips: Vec<String>,
     /// Counters: the two RFC 6527 reasons by name, then every [`Stats::counters`] entry
@@ -158,8 +163,16 @@ impl<'de> Deserialize<'de> for RouterCounters {
 
 impl InstanceStatus {
     /// Status of `inst`, configured as `name` on `interface` with `vips`, having known
-    /// `distinct_masters` masters (the daemon counts them; the core does not).
-    pub fn new(name: &str, interface: &str, vips: Vec<String>, inst: &Instance, distinct_masters: usize) -> Self {
+    /// `distinct_masters` masters and made `transitions` (the daemon counts both; the core
+    /// does not).
+    pub fn new(
+        name: &str,
+        interface: &str,
+        vips: Vec<String>,
+        inst: &Instance,
+        distinct_masters: usize,
+        transitions: Vec<Transition>,
+    ) -> Self {
         let cfg = inst.config();
         InstanceStatus {
             name: name.into(),
@@ -173,6 +186,7 @@ impl InstanceStatus {
             master_ip: inst.master().map(|m| m.address.to_string()),
             distinct_masters: u64::try_from(distinct_masters).unwrap_or(u64::MAX),
             advert_int_cs: cfg.advert_interval_cs,
+            transitions,
             vips,
             stats: *inst.stats(),
         }
@@ -277,6 +291,29 @@ macro_rules! named {
 }
 
 named!(State, Family, NewMasterReason, ProtoErrReason);
+
+/// Reasons go by their machine key (`master_no_response`), not the log text.
+impl Named for Reason {
+    const ALL: &'static [Self] = &Reason::ALL;
+    fn name(self) -> &'static str {
+        self.key()
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        Reason::from_key(name)
+    }
+}
+
+/// How often an instance entered a state for a reason, since vrrpd started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The state entered.
+    #[serde(with = "named")]
+    pub to: State,
+    /// Why ([`Reason::key`]).
+    #[serde(with = "named")]
+    pub reason: Reason,
+    pub count: u64,
+}
 
 /// The accepted names, for "expected one of …".
 struct OneOf<T>(std::marker::PhantomData<T>);

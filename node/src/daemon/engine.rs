@@ -119,6 +119,16 @@ pub struct Engine {
     masters: Vec<BTreeSet<IpAddr>>,
     /// When each instance last sent a [`Notice::LowerPriority`].
     last_lower: Vec<Option<Instant>>,
+    /// State changes by instance, then by (new state, reason): [`TRANSITION_KINDS`] slots each.
+    transitions: Vec<[u64; TRANSITION_KINDS]>,
+}
+
+/// One counter per (new state, reason) pair.
+pub const TRANSITION_KINDS: usize = State::ALL.len() * Reason::ALL.len();
+
+fn transition_slot(to: State, reason: Reason) -> usize {
+    let state = State::ALL.iter().position(|s| *s == to).unwrap_or(0);
+    state * Reason::ALL.len() + reason.index()
 }
 
 impl Engine {
@@ -135,6 +145,7 @@ impl Engine {
             last_master: Vec::with_capacity(MAX_INSTANCES),
             masters: Vec::with_capacity(MAX_INSTANCES),
             last_lower: Vec::with_capacity(MAX_INSTANCES),
+            transitions: Vec::with_capacity(MAX_INSTANCES),
         }
     }
 
@@ -145,6 +156,7 @@ impl Engine {
         self.last_master.push(None);
         self.masters.push(BTreeSet::new());
         self.last_lower.push(None);
+        self.transitions.push([0; TRANSITION_KINDS]);
         Ok(id)
     }
 
@@ -240,6 +252,18 @@ impl Engine {
         self.masters.get(usize::from(id.0)).map_or(0, BTreeSet::len)
     }
 
+    /// Instance `id`'s state changes since start, by new state and reason (only the pairs
+    /// that happened).
+    pub fn transitions(&self, id: InstanceId) -> impl Iterator<Item = (State, Reason, u64)> + '_ {
+        let counts = self.transitions.get(usize::from(id.0));
+        State::ALL.into_iter().flat_map(|to| Reason::ALL.into_iter().map(move |r| (to, r))).filter_map(
+            move |(to, r)| {
+                let n = *counts?.get(transition_slot(to, r))?;
+                (n > 0).then_some((to, r, n))
+            },
+        )
+    }
+
     /// A master that heard `heard` below its own priority tells the notifier, spaced.
     fn notice_lower_priority(&mut self, now: Instant, id: InstanceId, heard: u8) {
         let Some(inst) = self.router.get(id) else { return };
@@ -287,6 +311,11 @@ impl Engine {
                     }
                 }
                 Action::StateChanged { from, to, reason } => {
+                    if let Some(slot) =
+                        self.transitions.get_mut(usize::from(id.0)).and_then(|c| c.get_mut(transition_slot(to, reason)))
+                    {
+                        *slot = slot.saturating_add(1);
+                    }
                     // The instance is already in `to`: one input queues at most one change.
                     let (master, priority) = self.router.get(id).map_or((None, 0), |i| (i.master(), i.priority()));
                     self.notices.push(Notice::State { instance: id, from, to, reason, master, priority });
@@ -377,6 +406,29 @@ mod tests {
             engine.record_master(id, addr);
         }
         seen.into_iter().map(|(_, addr)| addr).collect()
+    }
+
+    /// Every state change is counted by the state entered and its reason, per instance.
+    #[test]
+    fn transitions_are_counted_by_state_and_reason() {
+        let mut engine = Engine::new(Arc::new(NotifyQueue::new(16)));
+        let a = engine.add(v3(101, a4(11)), 0).unwrap();
+        engine.start(Instant::ZERO, &mut Quiet);
+        let down = engine.poll_timeout().unwrap();
+        engine.on_timeout(down, &mut Quiet);
+        engine.set_tracking_fault(down, a, true, &mut Quiet);
+        engine.set_tracking_fault(down, a, false, &mut Quiet);
+        let got: Vec<(State, Reason, u64)> = engine.transitions(a).collect();
+        assert_eq!(
+            got,
+            [
+                (State::Backup, Reason::Startup, 1),
+                (State::Backup, Reason::TrackingRecovered, 1),
+                (State::Master, Reason::MasterNoResponse, 1),
+                (State::Fault, Reason::TrackingFault, 1),
+            ]
+        );
+        assert_eq!(engine.transitions(InstanceId(9)).count(), 0, "no such instance");
     }
 
     #[test]

@@ -535,7 +535,12 @@ impl Daemon {
                 let plan = self.plans.get(usize::from(id.0))?;
                 let vips = self.vips.of(id).iter().map(|v| format!("{}/{}", v.addr, v.prefix)).collect();
                 let masters = self.engine.distinct_masters(id);
-                Some(InstanceStatus::new(&plan.name, &plan.interface, vips, inst, masters))
+                let transitions = self
+                    .engine
+                    .transitions(id)
+                    .map(|(to, reason, count)| status::Transition { to, reason, count })
+                    .collect();
+                Some(InstanceStatus::new(&plan.name, &plan.interface, vips, inst, masters, transitions))
             })
             .collect();
         Status {

@@ -9,6 +9,8 @@
 //!   `vrrp_instance_advert_interval_seconds`, `vrrp_instance_distinct_masters`;
 //! - `vrrp_instance_new_master_reason{reason}` and `vrrp_instance_protocol_error_reason{reason}`:
 //!   RFC 6527's two reasons, 1 for the current one;
+//! - `vrrp_instance_transitions_total{state,reason}`: state changes since start by the state
+//!   entered and the reason's key (`master_no_response`, `tracking_fault`, …);
 //! - `vrrp_instance_<counter>_total` for every [`vrrp_core::Stats::counters`] entry, under its
 //!   key (RFC 6527 / RFC 2787 object named in the HELP text), `master_transitions` and
 //!   `master_changes` among them;
@@ -128,6 +130,7 @@ pub fn render(status: &Status) -> String {
     let (state, prio, eff, masters) = (gauge(), gauge(), gauge(), gauge());
     let (new_master, proto_err) = (gauge(), gauge());
     let interval = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    let transitions = Family::<Labels, Counter>::default();
     for i in &status.instances {
         let labels = instance_labels(i);
         for s in State::ALL {
@@ -137,6 +140,10 @@ pub fn render(status: &Status) -> String {
         eff.get_or_create(&labels).set(i64::from(i.effective_priority));
         masters.get_or_create(&labels).set(i64::try_from(i.distinct_masters).unwrap_or(i64::MAX));
         interval.get_or_create(&labels).set(f64::from(i.advert_int_cs) / 100.0);
+        for t in &i.transitions {
+            let labels = with(with(labels.clone(), "state", t.to.as_str()), "reason", t.reason.key());
+            transitions.get_or_create(&labels).inc_by(t.count);
+        }
         for r in NewMasterReason::ALL {
             let current = i.stats.new_master_reason == r;
             new_master.get_or_create(&with(labels.clone(), "reason", r.as_str())).set(i64::from(current));
@@ -151,6 +158,11 @@ pub fn render(status: &Status) -> String {
     registry.register("instance_effective_priority", "priority in effect (tracking applied)", eff);
     registry.register("instance_advert_interval_seconds", "configured advertisement interval", interval);
     registry.register("instance_distinct_masters", "routers known as master since start (up to 64)", masters);
+    registry.register(
+        "instance_transitions",
+        "state changes since start, by the state entered and the reason (the pairs that happened)",
+        transitions,
+    );
     registry.register(
         "instance_new_master_reason",
         "RFC 6527 vrrpv3StatisticsNewMasterReason (1: current)",

@@ -1,9 +1,10 @@
+use vrrp_core::instance::Reason;
 use vrrp_core::stats::{NewMasterReason, Stats};
 use vrrp_core::wire::{Family, Version};
 use vrrp_core::{RouterStats, State};
 
 use super::*;
-use crate::control::status::TimerCounters;
+use crate::control::status::{TimerCounters, Transition};
 
 fn instance(name: &str, vrid: u8, state: State) -> InstanceStatus {
     InstanceStatus {
@@ -17,6 +18,7 @@ fn instance(name: &str, vrid: u8, state: State) -> InstanceStatus {
         effective_priority: 90,
         master_ip: None,
         distinct_masters: 2,
+        transitions: vec![],
         advert_int_cs: 150,
         vips: vec![],
         stats: Stats::default(),
@@ -31,6 +33,11 @@ fn sample() -> Status {
         a.stats.set_counter(key, 1000 + n as u64);
     }
     a.stats.new_master_reason = NewMasterReason::Preempted;
+    a.transitions = vec![
+        Transition { to: State::Backup, reason: Reason::Startup, count: 1 },
+        Transition { to: State::Master, reason: Reason::MasterNoResponse, count: 3 },
+        Transition { to: State::Fault, reason: Reason::TrackingFault, count: 2 },
+    ];
     let b = instance("VI_b", 8, State::Backup);
     let router = RouterStats { checksum_errors: 5, ..RouterStats::default() };
     Status {
@@ -128,4 +135,17 @@ fn plain_scrapers_get_the_classic_text_format() {
     // The samples themselves are unchanged.
     let samples = |t: &str| sorted(t).into_iter().filter(|l| !l.starts_with('#')).collect::<Vec<_>>();
     assert_eq!(samples(&text), samples(&open));
+}
+
+/// Transitions are counted by the state entered and the reason, under the reason's key.
+#[test]
+fn transitions_are_counted_by_state_and_reason() {
+    let text = render(&sample());
+    let series = |state: &str, reason: &str| {
+        value(&text, &format!("vrrp_instance_transitions_total{{{A},state=\"{state}\",reason=\"{reason}\"}}"))
+    };
+    assert_eq!(series("MASTER", "master_no_response").as_deref(), Some("3"), "{text}");
+    assert_eq!(series("FAULT", "tracking_fault").as_deref(), Some("2"));
+    assert_eq!(series("BACKUP", "startup").as_deref(), Some("1"));
+    assert_eq!(series("MASTER", "preempted"), None, "only the pairs that happened");
 }

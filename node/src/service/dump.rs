@@ -193,6 +193,7 @@ mod tests {
                 effective_priority: 140,
                 master_ip: Some("192.0.2.11".into()),
                 distinct_masters: 1,
+                transitions: vec![],
                 advert_int_cs: 100,
                 vips: vec!["192.0.2.1/24".into()],
                 stats,

@@ -228,6 +228,7 @@ mod tests {
             effective_priority: 100,
             master_ip: None,
             distinct_masters: 0,
+            transitions: vec![],
             advert_int_cs: 100,
             vips: vec![],
             stats: Stats::default(),

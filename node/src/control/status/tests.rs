@@ -26,6 +26,7 @@ fn sample() -> Status {
                 effective_priority: 100,
                 master_ip: None,
                 distinct_masters: 0,
+                transitions: vec![],
                 advert_int_cs: 100,
                 vips: vec!["192.0.2.10/24".into(), "192.0.2.11/32".into()],
                 stats: backup,
@@ -41,6 +42,10 @@ fn sample() -> Status {
                 effective_priority: 254,
                 master_ip: Some("fe80::1234:5678:9abc:def0".into()),
                 distinct_masters: 3,
+                transitions: vec![
+                    Transition { to: State::Backup, reason: Reason::Startup, count: 1 },
+                    Transition { to: State::Master, reason: Reason::MasterNoResponse, count: 2 },
+                ],
                 advert_int_cs: 5,
                 vips: vec!["2001:db8::1/64".into()],
                 stats: master,
@@ -56,11 +61,12 @@ fn sample() -> Status {
 
 /// `sample()` as the field-by-field status of before the counter visitor wrote it (captured
 /// from that code), plus the counter it had dropped, `actions_dropped`, and the ones added
-/// since, `suppressed_replies` and `master_changes`, and the instance's `distinct_masters`.
+/// since, `suppressed_replies` and `master_changes`, and the instance's `distinct_masters`
+/// and `transitions` (reasons by their key).
 fn document() -> serde_json::Value {
     json!({"instances":[
         {"name":"vi_1","interface":"eth0","vrid":51,"family":"IPv4","version":2,"state":"BACKUP","priority":100,
-         "effective_priority":100,"master_ip":null,"distinct_masters":0,"advert_int_cs":100,"vips":["192.0.2.10/24","192.0.2.11/32"],
+         "effective_priority":100,"master_ip":null,"distinct_masters":0,"transitions":[],"advert_int_cs":100,"vips":["192.0.2.10/24","192.0.2.11/32"],
          "stats":{"master_transitions":0,"new_master_reason":"notMaster","rcvd_advertisements":3,"sent_advertisements":0,
             "adv_interval_errors":0,"ip_ttl_errors":0,"proto_err_reason":"noError","rcvd_pri_zero_packets":0,
             "sent_pri_zero_packets":0,"rcvd_invalid_type_packets":0,"address_list_errors":0,"packet_length_errors":0,
@@ -71,6 +77,8 @@ fn document() -> serde_json::Value {
         {"name":"a_much_longer_instance_name","interface":"bond0.100","vrid":255,"family":"IPv6","version":3,
          "state":"MASTER","priority":255,"effective_priority":254,"master_ip":"fe80::1234:5678:9abc:def0",
          "distinct_masters":3,"advert_int_cs":5,"vips":["2001:db8::1/64"],
+         "transitions":[{"to":"BACKUP","reason":"startup","count":1},
+            {"to":"MASTER","reason":"master_no_response","count":2}],
          "stats":{"master_transitions":100,"new_master_reason":"masterNoResponse","rcvd_advertisements":107,
             "sent_advertisements":114,"adv_interval_errors":121,"ip_ttl_errors":128,"proto_err_reason":"ipTtlError",
             "rcvd_pri_zero_packets":135,"sent_pri_zero_packets":142,"rcvd_invalid_type_packets":149,
@@ -193,4 +201,18 @@ fn rx_err_sums_the_receive_error_counters() {
     assert_eq!(by_hand, 2858);
     let saturated = InstanceStatus { stats: Stats { auth_failures: u64::MAX, ..s.stats }, ..s.clone() };
     assert_eq!(saturated.rx_errors(), u64::MAX);
+}
+
+/// A document from a vrrpd before `transitions` reads as none; an unknown reason is an
+/// error naming the accepted keys.
+#[test]
+fn transitions_absent_read_as_none_and_unknown_reasons_are_refused() {
+    let mut doc = document();
+    doc["instances"][1].as_object_mut().unwrap().remove("transitions");
+    let status: Status = serde_json::from_value(doc).unwrap();
+    assert!(status.instances[1].transitions.is_empty());
+    let mut doc = document();
+    doc["instances"][1]["transitions"][0]["reason"] = json!("Startup");
+    let err = serde_json::from_value::<Status>(doc).unwrap_err().to_string();
+    assert!(err.contains("\"master_no_response\""), "{err}");
 }
