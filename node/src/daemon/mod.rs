@@ -3,15 +3,19 @@
 //! One current-thread tokio runtime drives the protocol: the raw VRRP sockets, a timerfd
 //! at the core's single earliest deadline, rtnetlink link events and signals. The
 //! allocation-free [`engine::Engine`] runs the core and sends adverts; this loop carries
-//! out the slow effects (netlink, gratuitous ARP). Two helper threads keep slow consumers
-//! off the protocol path: the control server (`vrrpctl`) and the notifier (state-change
-//! logs); they share only [`crate::sync`] types with the loop.
+//! out the slow effects (netlink, gratuitous ARP). Helper threads keep slow consumers off
+//! the protocol path: the control server (`vrrpctl`), the notifier (state-change logs,
+//! notify FIFOs, notify queues), the script runner ([`crate::script`]: track scripts, the
+//! track file and process watchers, notify scripts) and the metrics server; they share only
+//! [`crate::sync`] types and channels with the loop.
 //!
 //! This file is the loop and the handlers it calls; each other concern has its own room:
 //! `startup` (from a configuration to a running daemon), [`plan`] (config → core,
 //! and `vrrpd -t`), [`engine`] (the allocation-free protocol path), [`vips`] (which VIPs
 //! vrrpd holds), [`clock`] (the timerfd), [`control`] (the `vrrpctl` server),
-//! `notifier` (state-change logs), [`ratelimit`] (log-line limits).
+//! `notifier` (state-change logs), `notifications` (notify FIFOs and per-instance notify
+//! queues), [`tracking`] (tracking verdicts to the core), `helpers` (what runs on the script
+//! runner), [`ratelimit`] (log-line limits).
 
 pub mod clock;
 pub mod control;
