@@ -1,7 +1,7 @@
 //! systemd integration: notifications over `$NOTIFY_SOCKET` (sd_notify(3)) and log lines
 //! journald understands (sd-daemon(3) `<N>` priority prefixes).
 //!
-//! The protocol loop itself sends `WATCHDOG=1` (see [`Notifier::watchdog_period`]): a loop
+//! The protocol loop itself sends `WATCHDOG=1` (see [`Notifier::period`]): a loop
 //! that is stuck stops the pings, and systemd restarts the unit (`WatchdogSec=`).
 
 use std::fmt;
