@@ -36,6 +36,11 @@ use vrrp_lab::require_root;
 
 /// The service's port on each server.
 const PORT: u16 = 7100;
+/// How long the loose waits (the VIP moved, as `ip` shows it) may take beyond the protocol
+/// bound before the test gives up: generous, because on a machine busy with other work
+/// (`scripts/test-under-load.sh`) a daemon's script can be scheduled seconds late. The
+/// bounds themselves are asserted afterwards, on the wire.
+const SLACK: Duration = Duration::from_secs(20);
 const INTERVAL: Duration = Duration::from_secs(1);
 const RISE: u32 = 2;
 const FALL: u32 = 2;
@@ -96,7 +101,7 @@ fn scenario(test: &str, tag: &str, a_kind: Kind, b_kind: Kind) -> Figures {
     let label = format!("{test} (a {}, b {})", a_kind.name(), b_kind.name());
 
     // 1. Settled: a holds the VIP, alone, advertising 101, and both check their service.
-    let settled = wait_for(4 * down_b + Duration::from_secs(5), || {
+    let settled = wait_for(4 * down_b + SLACK, || {
         holders(&lan, &["a", "b"], vip()) == ["a"]
             && da.runs("chk_service").len() >= 2
             && db.runs("chk_service").len() >= 2
@@ -114,7 +119,7 @@ fn scenario(test: &str, tag: &str, a_kind: Kind, b_kind: Kind) -> Figures {
     after_a_check(&da);
     let stopped = svc_a.stop();
     let bound_fail = FALL * INTERVAL + down_b + LATE;
-    let took = wait_for(bound_fail + Duration::from_secs(5), || holds(&lan, "b", vip()) && !holds(&lan, "a", vip()));
+    let took = wait_for(bound_fail + SLACK, || holds(&lan, "b", vip()) && !holds(&lan, "a", vip()));
     assert!(took.is_some(), "{label}: b never took over after a's service stopped\n{}", logs(&a, &b));
     let b_first = cap.advert(b_src, VRID, stopped, Duration::from_secs(3), |p| p == 100);
     cap.announcement(vip(), lan.mac("b").unwrap(), stopped, Duration::from_secs(3));
@@ -154,8 +159,7 @@ fn scenario(test: &str, tag: &str, a_kind: Kind, b_kind: Kind) -> Figures {
     after_a_check(&da);
     let restarted = svc_a.restart(&lan);
     let bound_back = RISE * INTERVAL + down_a + LATE;
-    let back_wait =
-        wait_for(bound_back + Duration::from_secs(5), || holds(&lan, "a", vip()) && !holds(&lan, "b", vip()));
+    let back_wait = wait_for(bound_back + SLACK, || holds(&lan, "a", vip()) && !holds(&lan, "b", vip()));
     assert!(back_wait.is_some(), "{label}: the VIP never returned to a\n{}", logs(&a, &b));
     let a_back = cap.advert(a_src, VRID, restarted, Duration::from_secs(3), |p| p == 101);
     cap.announcement(vip(), lan.mac("a").unwrap(), restarted, Duration::from_secs(3));
