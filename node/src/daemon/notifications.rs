@@ -43,10 +43,10 @@ impl Notifications {
     pub(super) fn start(cfg: &Config, plan: &ScriptPlan, runner: &RunnerHandle, timeout: Duration) -> Notifications {
         // Checked (and refusals logged) once, by the plan.
         let check = |cmd: &Option<ScriptCmd>| cmd.as_ref().and_then(|c| plan.notify_script(c));
-        let users = UserRules::new(&cfg.global);
+        let users = plan.users();
         let mut fifos = Vec::new();
         for fifo in [&cfg.global.notify_fifo, &cfg.global.vrrp_notify_fifo].into_iter().flatten() {
-            if let Some(f) = open_fifo(fifo, &users, runner, &check) {
+            if let Some(f) = open_fifo(fifo, users, runner, &check) {
                 fifos.push(f);
             }
         }

@@ -125,6 +125,11 @@ impl ScriptPlan {
         }
     }
 
+    /// The user rules the scripts were checked with (resolved once, at start).
+    pub fn users(&self) -> &UserRules {
+        &self.users
+    }
+
     /// Whether the `vrrp_script` at `index` is disabled (see [`ScriptPlan::track`]).
     pub fn is_disabled(&self, index: usize) -> bool {
         self.track.get(index).is_none_or(Option::is_none)
