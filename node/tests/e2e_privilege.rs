@@ -194,7 +194,12 @@ fn as_root_vrrpd_keeps_only_what_it_uses_and_honours_rt_priority_and_no_swap() {
     let out = tempfile::tempdir().unwrap();
     std::fs::set_permissions(out.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let script = out.path().join("master.sh");
-    std::fs::write(&script, format!("#!/bin/sh\nid -u > {}/uid\n", out.path().display())).unwrap();
+    // Written aside and renamed: the file appears only once it holds the uid.
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nid -u > {0}/uid.tmp && mv {0}/uid.tmp {0}/uid\n", out.path().display()),
+    )
+    .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let conf = with_globals(
         "    vrrp_rt_priority 10\n    vrrp_no_swap\n    script_user nobody",
