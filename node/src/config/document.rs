@@ -30,6 +30,12 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "net_namespace_ipvs",
     "instance",
     "use_pid_dir",
+    "track_group",
+    "interface_up_down_delays",
+    "linkbeat_use_polling",
+    "namespace_with_ipsets",
+    "child_wait_time",
+    "SSL",
 ];
 
 pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocument {

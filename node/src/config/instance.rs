@@ -14,8 +14,22 @@ use super::vip::parse_vip_block;
 
 /// keepalived instance keywords vrrpd deliberately does not implement; they
 /// get "not implemented" rather than "unknown" so users know it is not a typo.
-const NOT_IMPLEMENTED: &[&str] = &[
+/// Together with the keywords [`instance_stmt`] reads, this is every keyword
+/// `vrrp_parser.c` installs under `vrrp_instance` in keepalived 2.2.7 and 2.4.x
+/// (`init_vrrp_keywords`; checked by `every_keepalived_instance_keyword_is_recognised`).
+pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
     "use_vmac",
+    "use_vmac_addr",
+    "use_ipvlan",
+    "vrf",
+    "track_src_ip",
+    "old_unicast_checksum",
+    "notify_priority_changes",
+    "vmac_garp_intvl",
+    "owner_ignore_adverts",
+    "timer_expired_backup",
+    "thread_timer_expired",
+    "v3_checksum_as_v2",
     "vmac_xmit_base",
     "unicast_src_ip",
     "unicast_peer",
@@ -89,6 +103,7 @@ const SINGLE_VALUED: &[&str] = &[
     "advert_int",
     "version",
     "nopreempt",
+    "preempt",
     "preempt_delay",
     "garp_master_delay",
     "garp_master_repeat",
@@ -102,7 +117,11 @@ const SINGLE_VALUED: &[&str] = &[
 
 fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'static str, SourceLocation>) {
     let Some(&key) = SINGLE_VALUED.iter().find(|k| **k == s.name) else { return };
-    let key = if key == "no_accept" { "accept" } else { key };
+    let key = match key {
+        "no_accept" => "accept",
+        "preempt" => "nopreempt",
+        key => key,
+    };
     match seen.get(key) {
         Some(first) => rep.warn(
             s.key.pos,
@@ -216,6 +235,18 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
         "nopreempt" => {
             s.no_args(rep);
             inst.nopreempt = true;
+        }
+        // vrrp_parser.c (2.2.7) 1084 `vrrp_preempt_handler`: "backwards compatibility",
+        // clears the nopreempt flag (preempting is the default).
+        "preempt" => {
+            s.no_args(rep);
+            inst.nopreempt = false;
+        }
+        // 2.4's `no_virtual_ipaddress` (vrrp_parser.c `vrrp_no_vip_handler`): the instance
+        // has no addresses on purpose, so "No VIP specified" is not reported.
+        "no_virtual_ipaddress" => {
+            s.no_args(rep);
+            inst.no_vips_allowed = true;
         }
         "preempt_delay" => {
             if let Some((cs, tok)) = s.centis(rep) {

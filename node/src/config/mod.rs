@@ -76,6 +76,8 @@ fn sort_by_position(rep: &mut Reporter) {
 }
 
 #[cfg(test)]
+mod keepalived_tests;
+#[cfg(test)]
 mod process_tests;
 #[cfg(test)]
 mod tests;

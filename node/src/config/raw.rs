@@ -111,6 +111,8 @@ pub(crate) struct RawInstance {
     pub vips: Vec<Vip>,
     pub vips_excluded: Vec<Vip>,
     pub nopreempt: bool,
+    /// keepalived 2.4's `no_virtual_ipaddress`: no addresses, on purpose.
+    pub no_vips_allowed: bool,
     pub preempt_delay_cs: Option<u32>,
     pub garp_master_delay_s: Option<u32>,
     pub garp_master_repeat: Option<u32>,
@@ -147,6 +149,7 @@ impl RawInstance {
             vips: Vec::new(),
             vips_excluded: Vec::new(),
             nopreempt: false,
+            no_vips_allowed: false,
             preempt_delay_cs: None,
             garp_master_delay_s: None,
             garp_master_repeat: None,
