@@ -102,7 +102,7 @@ fn nesting_deeper_than_16_is_an_error() {
 #[test]
 fn absolute_include_and_errors_inside_included_file() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write(dir.path(), "bad.conf", "\n\nvrrp_instance X {\n    priority 0\n}\n");
+    write(dir.path(), "bad.conf", "\n\nvrrp_instance X {\n    virtual_router_id 0\n}\n");
     let main = format!("include {}\n", dir.path().join("*.conf").display());
     write(dir.path(), "main.cfg", &main);
     let err = load(&dir.path().join("main.cfg")).err().unwrap_or_else(|| panic!("expected errors"));
@@ -110,8 +110,8 @@ fn absolute_include_and_errors_inside_included_file() {
     assert_eq!(first.location.file, dir.path().join("bad.conf"));
     assert_eq!((first.location.line, first.location.column), (3, 15));
     let rendered = err.render();
-    assert!(rendered.contains("bad.conf:4:14: error: invalid `priority` value `0`"), "{rendered}");
-    assert!(rendered.contains("    priority 0"), "{rendered}");
+    assert!(rendered.contains("bad.conf:4:23: error: invalid `virtual_router_id` value `0`"), "{rendered}");
+    assert!(rendered.contains("    virtual_router_id 0"), "{rendered}");
 }
 
 #[test]
@@ -155,13 +155,16 @@ fn latin1_and_gbk_bytes_in_comments_and_quoted_strings_are_accepted_as_keepalive
 #[test]
 fn non_utf8_bytes_where_text_is_needed_are_errors_at_the_byte() {
     let dir = tempfile::tempdir().unwrap();
-    // A keyword; and a quoted number is still no number.
+    // A keyword is no keyword keepalived knows ("Unknown keyword", a warning, and the line
+    // is skipped); a quoted number is still no number.
     let text = seed_with(b"    # fine: \xe9\n    pr\xe9empt\n    garp_master_delay \"\xe9\"\n");
     std::fs::write(dir.path().join("k.conf"), text).unwrap();
     let err = load(&dir.path().join("k.conf")).expect_err("expected errors");
     let found: Vec<(u32, u32)> = err.errors.iter().map(|d| (d.location.line, d.location.column)).collect();
-    assert_eq!(found, vec![(3, 7), (4, 23)], "{}", err.render());
-    assert!(err.errors[0].message.contains("not UTF-8"), "{}", err.render());
+    assert_eq!(found, vec![(4, 23)], "{}", err.render());
+    let warned: Vec<(u32, u32)> = err.warnings.iter().map(|d| (d.location.line, d.location.column)).collect();
+    assert_eq!(warned, vec![(3, 7)], "{:?}", err.warnings);
+    assert!(err.warnings[0].message.contains("not UTF-8"), "{:?}", err.warnings);
 
     // An interface name even when quoted: the kernel would get other bytes.
     let text = b"vrrp_instance VI {\n    interface \"eth\xe9\"\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1/24\n    }\n}\n";

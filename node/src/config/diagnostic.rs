@@ -122,6 +122,12 @@ pub(crate) struct Reporter {
     /// Where in `errors` the one latest in file order is, once `errors` is full.
     latest: Option<usize>,
     pub warnings: Vec<Diagnostic>,
+    /// How many of `warnings` keepalived reports as configuration errors (and then runs
+    /// anyway): its `-t` exits 5 for those, and so does `vrrpd -t`.
+    pub keepalived_errors: usize,
+    /// `--strict`: what keepalived would run without the authentication it was given is
+    /// refused instead ([`Reporter::insecure_at`]).
+    pub strict: bool,
 }
 
 impl Reporter {
@@ -168,14 +174,45 @@ impl Reporter {
         self.warnings.push(Diagnostic { severity: Severity::Warning, location, message: message.into() });
     }
 
+    /// A warning where keepalived reports a configuration error and carries on: the
+    /// message says what vrrpd did instead (the same as keepalived).
+    pub fn recovered(&mut self, pos: Pos, message: impl Into<String>) {
+        let location = self.loc(pos);
+        self.recovered_at(location, message);
+    }
+
+    pub fn recovered_at(&mut self, location: SourceLocation, message: impl Into<String>) {
+        self.keepalived_errors += 1;
+        self.warn_at(location, message);
+    }
+
+    /// Where keepalived runs an instance without the authentication the file asked for:
+    /// a loud warning, as keepalived does it (counted as a keepalived error when
+    /// `keepalived_reports`), or under `--strict` an error.
+    pub fn insecure_at(&mut self, location: SourceLocation, message: impl Into<String>, keepalived_reports: bool) {
+        let message = message.into();
+        if self.strict {
+            self.error_at(location, format!("{message} (refused by --strict)"));
+        } else if keepalived_reports {
+            self.recovered_at(location, format!("INSECURE: {message}"));
+        } else {
+            self.warn_at(location, format!("INSECURE: {message}"));
+        }
+    }
+
+    pub fn insecure(&mut self, pos: Pos, message: impl Into<String>, keepalived_reports: bool) {
+        let location = self.loc(pos);
+        self.insecure_at(location, message, keepalived_reports);
+    }
+
     /// Position used for problems with a whole file (unreadable, not UTF-8).
     pub fn file_start(file: FileId) -> Pos {
         Pos { file, line: 1, column: 1 }
     }
 
-    pub fn into_result<T>(self, value: T) -> Result<(T, Vec<Diagnostic>), ConfigErrors> {
+    pub fn into_result<T>(self, value: T) -> Result<(T, Vec<Diagnostic>, usize), ConfigErrors> {
         if self.errors.is_empty() {
-            Ok((value, self.warnings))
+            Ok((value, self.warnings, self.keepalived_errors))
         } else {
             Err(ConfigErrors {
                 errors: self.errors,

@@ -46,8 +46,11 @@ pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocumen
         seq += 1;
         let stmt = match cur.next_item(rep) {
             Item::Eof => return doc,
+            // lib/parser.c 2868 (read_line): "Extra '}' found", and reading goes on. It is
+            // what a block keyword without its `{` (e.g. `virtual_server ... ` alone on its
+            // line) leaves behind: keepalived reads that block's lines as top-level keywords.
             Item::Close(tok) => {
-                rep.error(tok.pos, "unexpected `}`: no block is open here");
+                rep.recovered(tok.pos, "unexpected `}`: no block is open here; ignored, as keepalived does");
                 continue;
             }
             Item::Stmt(stmt) => stmt,

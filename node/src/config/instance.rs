@@ -7,6 +7,7 @@ use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
 use super::lexer::Token;
 use super::model::{Auth, AuthHmac, HmacAntiReplay, InitialState, Version};
+use super::number::parse_uint;
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
 use super::tracking::{notify_slot, parse_notify, parse_track_block, TrackKind};
@@ -86,7 +87,12 @@ pub(crate) fn parse_instance<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt:
     let mut seen = BTreeMap::new();
     // A truncated instance would only add "missing interface"-style noise.
     cur.block(rep, open, |cur, rep, s| {
-        warn_if_repeated(rep, &s, &mut seen);
+        let backup_after_master = s.name == "state"
+            && inst.state == Some(InitialState::Master)
+            && s.args.first().and_then(|t| t.word()) == Some("BACKUP");
+        if !backup_after_master {
+            warn_if_repeated(rep, &s, &mut seen);
+        }
         instance_stmt(cur, rep, &s, &mut inst)
     })
     .then_some(inst)
@@ -185,15 +191,27 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
                 parse_notify(rep, s, slot);
             }
         }
+        // vrrp_parser.c 786 `vrrp_state_handler`: anything but MASTER or BACKUP is
+        // "unknown state '%s', defaulting to BACKUP"; BACKUP after MASTER is ignored.
         "state" => {
             if let Some(tok) = s.one_arg(rep, "MASTER|BACKUP") {
                 match tok.word() {
                     Some("MASTER") => inst.state = Some(InitialState::Master),
-                    Some("BACKUP") => inst.state = Some(InitialState::Backup),
-                    other => rep.error(
+                    Some("BACKUP") if inst.state == Some(InitialState::Master) => rep.recovered(
                         tok.pos,
-                        format!("invalid state `{}`: expected MASTER or BACKUP", other.unwrap_or_default()),
+                        "state previously set as MASTER: this BACKUP is ignored, as keepalived does (the instance starts as MASTER)",
                     ),
+                    Some("BACKUP") => inst.state = Some(InitialState::Backup),
+                    other => {
+                        rep.recovered(
+                            tok.pos,
+                            format!(
+                                "unknown state `{}` (expected MASTER or BACKUP): using BACKUP, as keepalived does",
+                                other.unwrap_or_default()
+                            ),
+                        );
+                        inst.state = Some(InitialState::Backup);
+                    }
                 }
             }
         }
@@ -214,14 +232,44 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
                 inst.vrid = u8::try_from(v).ok().map(|value| Spanned { value, loc: rep.loc(tok.pos) });
             }
         }
+        // vrrp_parser.c 1005 `vrrp_prio_handler`: "Priority not valid! must be between 1 &
+        // 255. Using default 100".
         "priority" => {
-            if let Some((v, _)) = s.uint(rep, 1..=255) {
-                inst.priority = u8::try_from(v).ok();
+            if let Some(tok) = s.one_arg(rep, "<1..=255>") {
+                let text = tok.word().unwrap_or_default();
+                match parse_uint(text).filter(|v| (1..=255).contains(v)).and_then(|v| u8::try_from(v).ok()) {
+                    Some(v) => inst.priority = Some(v),
+                    None => {
+                        rep.recovered(
+                            tok.pos,
+                            format!("invalid `priority` value `{text}` (expected an integer in 1..=255): using the default 100, as keepalived does"),
+                        );
+                        inst.priority = Some(100);
+                    }
+                }
             }
         }
+        // vrrp_parser.c 1018 `vrrp_adv_handler`: outside 0.01..=255 s, or not a number, is
+        // "Advert interval (%s) not valid! Must be > 0 - ignoring": the default 1 s stays.
         "advert_int" => {
-            if let Some((cs, tok)) = s.centis(rep) {
-                inst.advert_int_cs = Some(Spanned { value: cs, loc: rep.loc(tok.pos) });
+            if let Some(tok) = s.one_arg(rep, "<seconds>") {
+                let text = tok.word().unwrap_or_default();
+                match super::number::parse_centis(text) {
+                    Ok(cs) if (1..=25_500).contains(&cs) => {
+                        inst.advert_int_cs = Some(Spanned { value: cs, loc: rep.loc(tok.pos) })
+                    }
+                    Err(super::number::DecimalError::TooPrecise) => rep.error(
+                        tok.pos,
+                        format!("invalid `advert_int` value `{text}`: expected a multiple of 0.01 seconds"),
+                    ),
+                    _ => {
+                        rep.recovered(
+                            tok.pos,
+                            format!("invalid `advert_int` value `{text}` (expected 0.01..=255 seconds): ignored, as keepalived does; the default 1 s is used"),
+                        );
+                        inst.advert_int_cs = None;
+                    }
+                }
             }
         }
         "version" => {
@@ -311,23 +359,31 @@ fn parse_auth<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>, ope
     }
     let mut auth_type = None;
     let mut pass: Option<String> = None;
+    let mut unknown_type = false;
     cur.block(rep, open, |cur, rep, s| {
         match s.name {
+            // vrrp_parser.c 1426 `vrrp_auth_type_handler`: anything but AH or PASS is
+            // "unknown authentication type" and leaves the instance without authentication.
             "auth_type" => {
                 if let Some(tok) = s.one_arg(rep, "PASS|AH") {
                     match tok.word() {
                         Some("PASS") => auth_type = Some(Type::Pass),
                         Some("AH") => auth_type = Some(Type::Ah),
-                        other => rep.error(
-                            tok.pos,
-                            format!(
-                                "invalid auth_type `{}`: expected PASS or AH",
-                                other.unwrap_or_default()
-                            ),
-                        ),
+                        other => {
+                            rep.insecure(
+                                tok.pos,
+                                format!(
+                                    "unknown auth_type `{}` (expected PASS or AH): keepalived runs this instance without authentication, and so does vrrpd",
+                                    other.unwrap_or_default()
+                                ),
+                                true,
+                            );
+                            unknown_type = true;
+                        }
                     }
                 }
             }
+            // vrrp_parser.c 1439 `vrrp_auth_pass_handler`: "Truncating auth_pass to 8 characters".
             "auth_pass" => {
                 if let Some(tok) = s.one_arg(rep, "<password>") {
                     let mut p = tok.word().unwrap_or_default().to_string();
@@ -337,7 +393,7 @@ fn parse_auth<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>, ope
                             cut -= 1;
                         }
                         p.truncate(cut);
-                        rep.warn(
+                        rep.recovered(
                             tok.pos,
                             format!("auth_pass is longer than {MAX_PASS_BYTES} characters; truncated to `{p}` as keepalived does"),
                         );
@@ -358,16 +414,26 @@ fn parse_auth<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stmt: &Stmt<'t>, ope
     });
     match (auth_type, pass) {
         (Some(Type::Ah), _) => Some(Auth::Ah),
-        (Some(Type::Pass), Some(p)) => Some(Auth::Pass(p)),
-        (Some(Type::Pass), None) => {
-            rep.warn(stmt.key.pos, "auth_type PASS without auth_pass: authentication disabled, as keepalived does");
+        (Some(Type::Pass), Some(p)) if !p.is_empty() => Some(Auth::Pass(p)),
+        // vrrp.c 2935: "Authentication specified but no password given. Ignoring".
+        (Some(Type::Pass), _) => {
+            rep.insecure(
+                stmt.key.pos,
+                "auth_type PASS without auth_pass: keepalived runs this instance without authentication, and so does vrrpd",
+                true,
+            );
             None
         }
-        (None, Some(_)) => {
-            rep.warn(stmt.key.pos, "auth_pass without auth_type: authentication disabled, as keepalived does");
+        // keepalived says nothing: auth_type stays NONE (vrrp_data.c alloc_vrrp).
+        (None, Some(_)) if !unknown_type => {
+            rep.insecure(
+                stmt.key.pos,
+                "auth_pass without auth_type: keepalived runs this instance without authentication, and so does vrrpd",
+                false,
+            );
             None
         }
-        (None, None) => None,
+        (None, _) => None,
     }
 }
 

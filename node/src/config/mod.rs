@@ -37,9 +37,32 @@ pub use script::needs_shell;
 use diagnostic::Reporter;
 use lexer::Token;
 
-/// Reads `path` and the files it includes.
+/// How to read a file: [`load_with`]'s options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// `--strict`: refuse what keepalived would run with less authentication than the
+    /// file asks for (an unknown `auth_type`, `auth_type PASS` without `auth_pass`...),
+    /// instead of running it so with a warning.
+    pub strict: bool,
+}
+
+/// A file that loads, and how many of its warnings keepalived reports as configuration
+/// errors before running it anyway (`keepalived -t` then exits 5, and `vrrpd -t` too).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub keepalived_errors: usize,
+}
+
+/// Reads `path` and the files it includes, with keepalived's recovery rules.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    load_with(path, ReadOptions::default()).map(|l| l.config)
+}
+
+/// [`load`], with options, telling how many warnings keepalived counts as errors.
+pub fn load_with(path: &Path, options: ReadOptions) -> Result<Loaded, ConfigErrors> {
     let mut rep = Reporter::default();
+    rep.strict = options.strict;
     let tokens = include::expand_file(path, &mut rep);
     finish(&tokens, rep)
 }
@@ -47,22 +70,31 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
 /// Parses an in-memory text named `name` in diagnostics. Includes still read
 /// the disk, relative to the current directory.
 pub fn parse_str(name: &str, text: &str) -> Result<Config, ConfigErrors> {
+    parse_str_with(name, text, ReadOptions::default()).map(|l| l.config)
+}
+
+/// [`parse_str`], with options.
+pub fn parse_str_with(name: &str, text: &str, options: ReadOptions) -> Result<Loaded, ConfigErrors> {
     let mut rep = Reporter::default();
+    rep.strict = options.strict;
     let tokens = include::expand_text(name, text, &mut rep);
     finish(&tokens, rep)
 }
 
-fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Config, ConfigErrors> {
+fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Loaded, ConfigErrors> {
     let doc = document::parse_document(tokens, &mut rep);
     let resolved = semantic::resolve(doc, &mut rep);
     sort_by_position(&mut rep);
-    rep.into_result(resolved).map(|(r, warnings)| Config {
-        global: r.global,
-        instances: r.instances,
-        scripts: r.scripts,
-        track_files: r.track_files,
-        track_processes: r.track_processes,
-        warnings,
+    rep.into_result(resolved).map(|(r, warnings, keepalived_errors)| Loaded {
+        config: Config {
+            global: r.global,
+            instances: r.instances,
+            scripts: r.scripts,
+            track_files: r.track_files,
+            track_processes: r.track_processes,
+            warnings,
+        },
+        keepalived_errors,
     })
 }
 

@@ -52,8 +52,13 @@ impl<'t> Cursor<'t> {
                     self.skip_block(tok, rep);
                 }
                 TokenKind::Word { text, .. } => {
-                    if !is_text(tok, rep) {
-                        // Not a keyword anyone can mean: skip the statement, and its block.
+                    if let Some(pos) = not_utf8_at(tok) {
+                        // lib/parser.c 3098: no keyword matches, "Unknown keyword '%s'" (a
+                        // warning to keepalived, which goes on): skip the statement and its block.
+                        rep.recovered(
+                            pos,
+                            "unknown keyword (it holds a byte that is not UTF-8, so it is no keyword keepalived knows either), ignored",
+                        );
                         self.skip_line(tok);
                         if let Some(open @ Token { kind: TokenKind::Open, .. }) = self.toks.get(self.pos) {
                             self.pos += 1;
@@ -134,18 +139,21 @@ impl<'t> Cursor<'t> {
 /// that were not UTF-8 (read as U+FFFD): fine in a comment, a quoted string or a
 /// skipped section, but a keyword or a value read as text must be text.
 pub(crate) fn is_text(tok: &Token, rep: &mut Reporter) -> bool {
-    let TokenKind::Word { text, quoted: false } = &tok.kind else {
+    let Some(pos) = not_utf8_at(tok) else {
         return true;
     };
-    let Some(at) = text.chars().position(|c| c == char::REPLACEMENT_CHARACTER) else {
-        return true;
-    };
-    let column = tok.pos.column.saturating_add(u32::try_from(at).unwrap_or(u32::MAX));
-    rep.error(
-        super::source::Pos { column, ..tok.pos },
-        "invalid text: this byte is not UTF-8 (quote the value if it may hold any bytes)",
-    );
+    rep.error(pos, "invalid text: this byte is not UTF-8 (quote the value if it may hold any bytes)");
     false
+}
+
+/// Where the first byte that was not UTF-8 sits in an unquoted word, if any.
+fn not_utf8_at(tok: &Token) -> Option<super::source::Pos> {
+    let TokenKind::Word { text, quoted: false } = &tok.kind else {
+        return None;
+    };
+    let at = text.chars().position(|c| c == char::REPLACEMENT_CHARACTER)?;
+    let column = tok.pos.column.saturating_add(u32::try_from(at).unwrap_or(u32::MAX));
+    Some(super::source::Pos { column, ..tok.pos })
 }
 
 /// Reported at the `{`, since the end of file says nothing about which block
@@ -172,16 +180,21 @@ impl<'t> Stmt<'t> {
         self.block.is_some()
     }
 
-    /// Warns about, and skips, a keyword vrrpd does not act on.
+    /// Warns about, and skips, a keyword keepalived does not know either (lib/parser.c
+    /// 3098 "Unknown keyword", which keepalived counts as a configuration error).
     pub fn ignore(&self, cur: &mut Cursor<'t>, rep: &mut Reporter, message: String) {
-        rep.warn(self.key.pos, message);
+        rep.recovered(self.key.pos, message);
         if let Some(open) = self.block {
             cur.skip_block(open, rep);
         }
     }
 
+    /// Warns about, and skips, a keepalived keyword vrrpd does not act on.
     pub fn not_implemented(&self, cur: &mut Cursor<'t>, rep: &mut Reporter) {
-        self.ignore(cur, rep, format!("`{}` is not implemented by vrrpd, ignored", self.name));
+        rep.warn(self.key.pos, format!("`{}` is not implemented by vrrpd, ignored", self.name));
+        if let Some(open) = self.block {
+            cur.skip_block(open, rep);
+        }
     }
 
     pub fn no_args(&self, rep: &mut Reporter) {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
 use super::model::{
-    Auth, Family, GlobalDefs, NotifyFifo, Track, TrackFile, TrackProcess, Version, VrrpInstance, VrrpScript,
+    Auth, Family, GlobalDefs, InitialState, NotifyFifo, Track, TrackFile, TrackProcess, Version, VrrpInstance,
+    VrrpScript,
 };
 use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack};
 
@@ -147,11 +148,14 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
     let mut names: HashMap<String, SourceLocation> = HashMap::new();
     let mut routers: HashMap<(String, u8, Family), (String, SourceLocation)> = HashMap::new();
     for raw in doc.instances {
+        // vrrp_parser.c 417 `vrrp_handler`: "vrrp instance %s already defined", and the
+        // block is skipped: keepalived runs the first only.
         if let Some(first) = names.get(&raw.name) {
-            rep.error_at(
+            rep.recovered_at(
                 raw.loc.clone(),
-                format!("duplicate vrrp_instance name `{}`: first defined at {first}; expected unique names", raw.name),
+                format!("duplicate vrrp_instance name `{}`: first defined at {first}; this one is skipped, as keepalived does", raw.name),
             );
+            continue;
         } else {
             names.insert(raw.name.clone(), raw.loc.clone());
         }
@@ -373,6 +377,15 @@ fn resolve_instance(
     known: &Trackables,
     rep: &mut Reporter,
 ) -> Option<(VrrpInstance, SourceLocation)> {
+    // vrrp.c 2904 `vrrp_complete_instance`: with no priority, a MASTER is the address
+    // owner (255), anything else gets 100.
+    if raw.priority.is_none() && raw.state == Some(InitialState::Master) {
+        rep.warn_at(
+            raw.loc.clone(),
+            format!("vrrp_instance `{}` is `state MASTER` with no priority: priority 255 (address owner), as keepalived derives it", raw.name),
+        );
+        raw.priority = Some(255);
+    }
     let tracks = resolve_tracks(&mut raw, known, rep);
     let mut ok = true;
     let name = &raw.name;
@@ -391,32 +404,27 @@ fn resolve_instance(
         );
         ok = false;
     }
-    if raw.vips.is_empty() && raw.vips_excluded.is_empty() {
-        ok = false;
-    }
-    if raw.vip_lines == 0 {
-        rep.error_at(
-            raw.loc.clone(),
-            format!("vrrp_instance `{name}` has no virtual IP address: expected a `virtual_ipaddress {{ ... }}` block with at least one address"),
-        );
-    }
 
     let first = raw.vips.first().or(raw.vips_excluded.first());
     let family =
         if raw.native_ipv6.is_some() { Family::Ipv6 } else { first.map_or(Family::Ipv4, |v| Family::of(&v.addr)) };
-    for vip in &raw.vips {
+    // vrrp_data.c 1131 `alloc_vrrp_vip`: an address of the other family is "address family
+    // must match VRRP instance [%s] - ignoring": keepalived drops it and keeps the others.
+    let mut vips = std::mem::take(&mut raw.vips);
+    vips.retain(|vip| {
         let vip_family = Family::of(&vip.addr);
         if vip_family == family {
-            continue;
+            return true;
         }
         let msg = if raw.native_ipv6.is_some() {
-            format!("{} is IPv4 but the instance is `native_ipv6`: expected IPv6 addresses in virtual_ipaddress (IPv4 may go in virtual_ipaddress_excluded)", vip.addr)
+            format!("{} is IPv4 but the instance is `native_ipv6`: address skipped, as keepalived does (IPv4 may go in virtual_ipaddress_excluded)", vip.addr)
         } else {
-            format!("virtual_ipaddress mixes address families: {} is {vip_family} but the first address is {family}; expected one family per instance (put the others in virtual_ipaddress_excluded or another instance)", vip.addr)
+            format!("virtual_ipaddress mixes address families: {} is {vip_family} but the first address is {family}; address skipped, as keepalived does (put it in virtual_ipaddress_excluded or another instance)", vip.addr)
         };
-        rep.error_at(vip.location.clone(), msg);
-        ok = false;
-    }
+        rep.recovered_at(vip.location.clone(), msg);
+        false
+    });
+    raw.vips = vips;
 
     let version = match &raw.version {
         Some(v) => {
@@ -444,31 +452,61 @@ fn resolve_instance(
         },
     };
 
+    // vrrp.c 2895 `vrrp_complete_instance` (2.4.3 4288): no VIP is an error for VRRPv3,
+    // which drops the instance (and stops keepalived's VRRP process), a warning for v2;
+    // 2.4's `no_virtual_ipaddress` says it is on purpose.
+    if raw.vips.is_empty() && !raw.no_vips_allowed {
+        if version == Version::V3 {
+            rep.error_at(
+                raw.loc.clone(),
+                format!("vrrp_instance `{name}` has no virtual IP address (keepalived: \"No VIP specified; at least one is required\" for VRRPv3): expected a `virtual_ipaddress {{ ... }}` block with at least one address"),
+            );
+            ok = false;
+        } else {
+            rep.recovered_at(
+                raw.loc.clone(),
+                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses, and so does vrrpd"),
+            );
+        }
+    }
+
+    // vrrp.c 3253-3298 `vrrp_complete_instance`: VRRPv2 rounds to whole seconds ("must be
+    // an integer. rounding", at least 1 s); VRRPv3 caps at 40.95 s ("out of range").
     let advert_cs = match &raw.advert_int_cs {
         None => DEFAULT_ADVERT_CS,
         Some(a) => {
             let cs = a.value;
-            let valid = if version == Version::V2 {
-                cs % 100 == 0 && (100..=25_500).contains(&cs)
+            if version == Version::V2 && cs % 100 != 0 {
+                let rounded = ((cs + 50) / 100 * 100).max(100);
+                rep.recovered_at(
+                    a.loc.clone(),
+                    format!("VRRPv2 advertises whole seconds: advert_int {}.{:02} s rounded to {} s, as keepalived does (fractional intervals need `version 3`)", cs / 100, cs % 100, rounded / 100),
+                );
+                rounded
+            } else if version == Version::V3 && cs > 4095 {
+                rep.recovered_at(
+                    a.loc.clone(),
+                    format!(
+                        "VRRPv3 advert_int is at most 40.95 s: {}.{:02} s set to 40.95 s, as keepalived does",
+                        cs / 100,
+                        cs % 100
+                    ),
+                );
+                4095
             } else {
-                (1..=4095).contains(&cs)
-            };
-            if !valid {
-                let expected = if version == Version::V2 {
-                    "VRRPv2 needs a whole number of seconds in 1..=255 (fractional intervals need `version 3`)"
-                } else {
-                    "VRRPv3 needs 0.01..=40.95 seconds"
-                };
-                rep.error_at(a.loc.clone(), format!("invalid advert_int {}.{:02} s: {expected}", cs / 100, cs % 100));
-                ok = false;
+                cs
             }
-            cs
         }
     };
 
     let auth = match raw.auth {
         Some(a) if version == Version::V3 && !matches!(a.value, Auth::Hmac(_)) => {
-            rep.warn_at(a.loc, "VRRPv3 has no authentication: `authentication` ignored");
+            // vrrp.c 2929: "VRRP version 3 does not support authentication. Ignoring."
+            rep.insecure_at(
+                a.loc,
+                "VRRPv3 has no authentication: keepalived ignores `authentication`, and so does vrrpd",
+                true,
+            );
             None
         }
         other => other.map(|a| a.value),

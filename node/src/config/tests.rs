@@ -31,6 +31,17 @@ pub(super) fn one_error(text: &str, line: u32, column: u32, needle: &str) {
     assert!(errs[0].2.contains(needle), "{:?} lacks {needle:?}", errs[0].2);
 }
 
+/// Asserts the file loads with exactly one warning, at (line, column), whose message
+/// mentions `needle`; returns the configuration.
+pub(super) fn one_warning(text: &str, line: u32, column: u32, needle: &str) -> Config {
+    let c = ok(text);
+    assert_eq!(c.warnings.len(), 1, "{:#?}", c.warnings);
+    let w = &c.warnings[0];
+    assert_eq!((w.location.line, w.location.column), (line, column), "{w}");
+    assert!(w.message.contains(needle), "{:?} lacks {needle:?}", w.message);
+    c
+}
+
 /// An instance with `body` lines inserted after `vrrp_instance A {` (line 1),
 /// so body line N is file line N + 1.
 pub(super) fn instance(body: &str) -> String {
@@ -79,23 +90,35 @@ fn v2_whole_seconds_and_range() {
     let c = ok(&with_base("    advert_int 3.00\n"));
     assert_eq!(c.instances[0].advert_int_cs, 300);
     // Line 7 = body line 6; value after "    advert_int ".
-    one_error(&with_base("    advert_int 0.5\n"), 7, 16, "whole number of seconds");
-    one_error(&with_base("    advert_int 256\n"), 7, 16, "VRRPv2");
-    one_error(&with_base("    advert_int 0\n"), 7, 16, "VRRPv2");
+    // keepalived's recoveries: rounding to at least 1 s (vrrp.c 3266), and outside
+    // 0.01..=255 s the default 1 s (vrrp_parser.c 1026).
+    for (text, needle, cs) in [
+        ("0.5", "rounded to 1 s", 100),
+        ("2.49", "rounded to 2 s", 200),
+        ("256", "0.01..=255", 100),
+        ("0", "0.01..=255", 100),
+    ] {
+        let c = one_warning(&with_base(&format!("    advert_int {text}\n")), 7, 16, needle);
+        assert_eq!(c.instances[0].advert_int_cs, cs, "{text}");
+    }
 }
 
 #[test]
 fn v2_fraction_error_even_when_version_is_given_later() {
+    // vrrp.c 3266: keepalived rounds (half up) to whole seconds.
     let text = with_base("    advert_int 1.5\n    version 2\n");
-    one_error(&text, 7, 16, "advert_int 1.50");
+    let c = one_warning(&text, 7, 16, "advert_int 1.50 s rounded to 2 s");
+    assert_eq!(c.instances[0].advert_int_cs, 200);
 }
 
 #[test]
 fn v3_advert_int_bounds_and_precision() {
     one_error(&with_base("    version 3\n    advert_int 0.015\n"), 8, 16, "multiple of 0.01");
-    one_error(&with_base("    version 3\n    advert_int 41\n"), 8, 16, "0.01..=40.95");
-    one_error(&with_base("    version 3\n    advert_int 0\n"), 8, 16, "0.01..=40.95");
-    one_error(&with_base("    version 3\n    advert_int fast\n"), 8, 16, "number of seconds");
+    // vrrp.c 3279: capped at 40.95 s; vrrp_parser.c 1026: otherwise the default 1 s.
+    for (text, needle, cs) in [("41", "set to 40.95 s", 4095), ("0", "ignored", 100), ("fast", "ignored", 100)] {
+        let c = one_warning(&with_base(&format!("    version 3\n    advert_int {text}\n")), 8, 16, needle);
+        assert_eq!(c.instances[0].advert_int_cs, cs, "{text}");
+    }
 }
 
 #[test]
@@ -153,7 +176,9 @@ fn ipv6_with_global_v2_warns_and_uses_v3() {
 #[test]
 fn mixed_families_error_at_second_address_but_excluded_may_mix() {
     let text = instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n        fd00::1\n    }\n");
-    one_error(&text, 6, 9, "mixes address families");
+    // vrrp_data.c 1131: keepalived skips it and keeps the first.
+    let c = one_warning(&text, 6, 9, "mixes address families");
+    assert_eq!(c.instances[0].vips.len(), 1);
 
     let text = instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    virtual_ipaddress_excluded {\n        fd00::1\n        10.1.0.1/16\n    }\n");
     let c = ok(&text);
@@ -164,26 +189,38 @@ fn mixed_families_error_at_second_address_but_excluded_may_mix() {
 
 #[test]
 fn native_ipv6_forces_family() {
-    let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress_excluded {\n        10.0.0.1\n    }\n");
+    let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress {\n        fd00::1\n    }\n    virtual_ipaddress_excluded {\n        10.0.0.1\n    }\n");
     let c = ok(&text);
     assert_eq!(c.instances[0].family, Family::Ipv6);
     assert_eq!(c.instances[0].version, Version::V3);
     assert!(c.instances[0].native_ipv6);
 
     let text = instance("    interface eth0\n    virtual_router_id 1\n    native_ipv6\n    virtual_ipaddress {\n        10.0.0.1\n    }\n");
-    one_error(&text, 6, 9, "native_ipv6");
+    // The IPv4 address is skipped (vrrp_data.c 1131), which leaves a VRRPv3 instance with
+    // no VIP: keepalived refuses that (vrrp.c 2897).
+    let Err(e) = parse_str("t.conf", &text) else { panic!("expected an error") };
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert!(e.errors[0].message.contains("at least one is required"), "{e}");
+    assert_eq!((e.warnings[0].location.line, e.warnings[0].location.column), (6, 9), "{:?}", e.warnings);
+    assert!(e.warnings[0].message.contains("native_ipv6"), "{:?}", e.warnings);
 }
 
 #[test]
 fn missing_required_parts_reported_at_instance_name() {
     let errs = errors("vrrp_instance Lonely {\n    priority 50\n}\n");
-    assert_eq!(errs.len(), 3, "{errs:#?}");
+    assert_eq!(errs.len(), 2, "{errs:#?}");
     for (line, col, _) in &errs {
         assert_eq!((*line, *col), (1, 15));
     }
     assert!(errs.iter().any(|e| e.2.contains("interface")));
     assert!(errs.iter().any(|e| e.2.contains("virtual_router_id")));
-    assert!(errs.iter().any(|e| e.2.contains("virtual IP")));
+    // No VIP: a warning for VRRPv2 (vrrp.c 2901), an error for v3 (vrrp.c 2897).
+    one_error(
+        "vrrp_instance Lonely {\n    version 3\n    interface eth0\n    virtual_router_id 1\n}\n",
+        1,
+        15,
+        "virtual IP",
+    );
 }
 
 #[test]
@@ -191,8 +228,10 @@ fn duplicate_instance_name() {
     let one = with_base("");
     let two = one.replace("virtual_router_id 1", "virtual_router_id 2");
     let text = format!("{one}{two}");
-    // Second instance starts on line 8.
-    one_error(&text, 8, 15, "duplicate vrrp_instance name `A`: first defined at t.conf:1:15");
+    // Second instance starts on line 8; keepalived skips it (vrrp_parser.c 417).
+    let c = one_warning(&text, 8, 15, "duplicate vrrp_instance name `A`: first defined at t.conf:1:15");
+    assert_eq!(c.instances.len(), 1);
+    assert_eq!(c.instances[0].vrid, 1);
 }
 
 #[test]
@@ -210,10 +249,11 @@ fn duplicate_vrid_on_same_interface_and_family() {
 
 #[test]
 fn bad_numbers_are_errors_at_the_value() {
-    one_error(&with_base("    priority 0\n"), 7, 14, "1..=255");
-    one_error(&with_base("    priority 256\n"), 7, 14, "1..=255");
-    one_error(&with_base("    priority high\n"), 7, 14, "1..=255");
-    one_error(&with_base("    priority -1\n"), 7, 14, "1..=255");
+    // vrrp_parser.c 1012: keepalived uses the default 100 instead (see keepalived_tests.rs).
+    for bad in ["0", "256", "high", "-1"] {
+        let c = one_warning(&with_base(&format!("    priority {bad}\n")), 7, 14, "1..=255");
+        assert_eq!(c.instances[0].priority, 100);
+    }
     one_error(&with_base("    version 4\n"), 7, 13, "2..=3");
     one_error(&with_base("    garp_master_repeat x\n"), 7, 24, "integer");
     one_error(&with_base("    preempt_delay 1000.01\n"), 7, 19, "0..=1000");
@@ -229,7 +269,13 @@ fn bad_numbers_are_errors_at_the_value() {
 fn missing_values_are_errors_at_the_keyword() {
     one_error(&with_base("    priority\n"), 7, 5, "missing value: expected `priority <1..=255>`");
     one_error(&with_base("    state   # nothing\n"), 7, 5, "MASTER|BACKUP");
-    one_error(&with_base("    virtual_ipaddress {\n        10.0.0.2 dev\n    }\n"), 8, 18, "missing value after `dev`");
+    let c = one_warning(
+        &with_base("    virtual_ipaddress {\n        10.0.0.2 dev\n    }\n"),
+        8,
+        18,
+        "missing value after `dev`",
+    );
+    assert_eq!(c.instances[0].vips.len(), 1);
 }
 
 #[test]
@@ -239,37 +285,27 @@ fn priority_255_is_the_address_owner() {
 
 #[test]
 fn bad_state_and_vips() {
-    one_error(&with_base("    state master\n"), 7, 11, "expected MASTER or BACKUP");
-    one_error(
-        &instance(
-            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.300/24\n    }\n",
-        ),
-        5,
-        9,
-        "invalid virtual IP address",
-    );
-    one_error(
-        &instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.3/33\n    }\n"),
-        5,
-        9,
-        "0..=32",
-    );
-    one_error(
-        &instance(
-            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.3 10.0.0.4\n    }\n",
-        ),
-        5,
-        18,
-        "one address per line",
-    );
-    one_error(
-        &instance(
-            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        fd00::3 brd +\n    }\n",
-        ),
-        5,
-        21,
-        "IPv4",
-    );
+    // keepalived's recoveries (vrrp_parser.c 799, vrrp_ipaddress.c 405/415/651/553; see
+    // keepalived_tests.rs): warnings, and the values keepalived uses.
+    let c = one_warning(&with_base("    state master\n"), 7, 11, "expected MASTER or BACKUP");
+    assert_eq!(c.instances[0].state, Some(InitialState::Backup));
+    let vips = |line: &str| {
+        instance(&format!(
+            "    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {{\n        10.0.0.9\n        {line}\n    }}\n"
+        ))
+    };
+    let c = one_warning(&vips("10.0.0.300/24"), 6, 9, "invalid virtual IP address");
+    assert_eq!(c.instances[0].vips.len(), 1);
+    let c = one_warning(&vips("10.0.0.3/33"), 6, 9, "0..=32");
+    assert_eq!(c.instances[0].vips[1].prefix_len, 32);
+    let c = one_warning(&vips("10.0.0.3 10.0.0.4"), 6, 18, "one address per line");
+    assert_eq!(c.instances[0].vips.len(), 2);
+    let c = one_warning(&vips("fd00::3"), 6, 9, "mixes address families");
+    assert_eq!(c.instances[0].vips.len(), 1);
+    let c = one_warning(&vips("fd00::3 brd +"), 6, 21, "IPv4");
+    assert_eq!(c.instances[0].vips.len(), 1);
+    let c = one_warning(&vips("10.0.0.3 brd 1.2.3"), 6, 22, "invalid broadcast");
+    assert_eq!(c.instances[0].vips.len(), 1);
 }
 
 #[test]
@@ -304,12 +340,14 @@ fn numeric_scopes_survive_as_numbers() {
     for n in 0..=255u8 {
         assert_eq!(Scope::from_number(n).number(), n);
     }
-    one_error(&instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.0.2.10/24 scope 256\n    }\n"), 5, 29, "invalid scope `256`");
+    let c = one_warning(&instance("    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.0.2.10/24 scope 256\n    }\n"), 5, 29, "invalid scope `256`");
+    assert_eq!(c.instances[0].vips[0].scope, None);
 }
 
 #[test]
 fn unexpected_close_and_unclosed_block() {
-    one_error(&format!("{}}}\n", with_base("")), 8, 1, "unexpected `}`");
+    // lib/parser.c 2868: "Extra '}' found", and keepalived reads on.
+    one_warning(&format!("{}}}\n", with_base("")), 8, 1, "unexpected `}`");
     // The instance block (opened at 1:17) swallows the rest of the file.
     one_error("vrrp_instance A {\n    interface eth0\n", 1, 17, "never closed");
     one_error(&format!("{{ }}\n{}", with_base("")), 1, 1, "unexpected `{`");
@@ -342,7 +380,11 @@ vrrp_instance B {
 ";
     let errs = errors(text);
     let at: Vec<(u32, u32)> = errs.iter().map(|e| (e.0, e.1)).collect();
-    assert_eq!(at, vec![(3, 23), (4, 14), (5, 16), (6, 11), (8, 9), (11, 15), (11, 15), (14, 1)], "{errs:#?}");
+    assert_eq!(at, vec![(3, 23), (11, 15)], "{errs:#?}");
+    // What keepalived recovers from is warned, also all in one run.
+    let Err(e) = parse_str("t.conf", text) else { panic!("expected errors") };
+    let at: Vec<(u32, u32)> = e.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
+    assert_eq!(at, vec![(4, 14), (5, 16), (6, 11), (8, 9), (11, 15), (14, 1)], "{:#?}", e.warnings);
 }
 
 #[test]
@@ -358,7 +400,9 @@ fn authentication_pass_ah_and_truncation() {
     assert_eq!(c.warnings.len(), 1);
     assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (9, 19));
 
-    one_error(&with_base("    authentication {\n        auth_type MD5\n    }\n"), 8, 19, "expected PASS or AH");
+    let c =
+        one_warning(&with_base("    authentication {\n        auth_type MD5\n    }\n"), 8, 19, "expected PASS or AH");
+    assert_eq!(c.instances[0].auth, None);
 }
 
 #[test]
@@ -506,13 +550,14 @@ fn quoted_include_is_a_plain_word() {
 
 #[test]
 fn render_lists_every_error_with_source_line() {
-    let Err(e) = parse_str("t.conf", &with_base("    priority 0\n    state x\n")) else {
+    let text = instance("    interface eth0\n    virtual_router_id 0\n    advert_int 0.001\n    virtual_ipaddress {\n        10.0.0.1\n    }\n");
+    let Err(e) = parse_str("t.conf", &text) else {
         panic!("expected errors");
     };
     let text = e.render();
-    assert!(text.contains("t.conf:7:14: error: invalid `priority` value `0`"), "{text}");
-    assert!(text.contains("    priority 0"), "{text}");
-    assert!(text.contains("t.conf:8:11: error: invalid state `x`"), "{text}");
+    assert!(text.contains("t.conf:3:23: error: invalid `virtual_router_id` value `0`"), "{text}");
+    assert!(text.contains("    virtual_router_id 0"), "{text}");
+    assert!(text.contains("t.conf:4:16: error: invalid `advert_int` value `0.001`"), "{text}");
     assert!(text.contains('^'), "{text}");
 }
 
@@ -569,9 +614,21 @@ fn dev_and_label_on_a_vip_are_checked_like_interface_names() {
         ok(&on_interface("eth0", "10.0.0.1 dev eth2 label eth2:vip")).instances[0].vips[0].label.as_deref(),
         Some("eth2:vip")
     );
-    one_error(&on_interface("eth0", &format!("10.0.0.1 dev {}", "d".repeat(16))), 5, 22, "invalid `dev`");
-    one_error(&on_interface("eth0", "10.0.0.1 dev eth2:1"), 5, 22, "cannot contain `:`");
-    one_error(&on_interface("eth0", &format!("10.0.0.1 label eth0:{}", "l".repeat(11))), 5, 24, "at most 15");
+    // keepalived drops such an address (vrrp_ipaddress.c 515, 566); here the only one, so
+    // the "No VIP" warning (at the instance name) comes first.
+    for (text, column, needle) in [
+        (format!("10.0.0.1 dev {}", "d".repeat(16)), 22, "invalid `dev`"),
+        ("10.0.0.1 dev eth2:1".to_string(), 22, "cannot contain `:`"),
+        (format!("10.0.0.1 label eth0:{}", "l".repeat(11)), 24, "at most 15"),
+    ] {
+        let c = ok(&on_interface("eth0", &text));
+        assert!(c.instances[0].vips.is_empty());
+        let w: Vec<_> = c.warnings.iter().map(|w| (w.location.line, w.location.column, w.message.clone())).collect();
+        assert_eq!(w.len(), 2, "{w:#?}");
+        assert!(w[0].2.contains("no virtual IP address"), "{w:#?}");
+        assert_eq!((w[1].0, w[1].1), (5, column), "{w:#?}");
+        assert!(w[1].2.contains(needle) && w[1].2.contains("skipped"), "{w:#?}");
+    }
 }
 
 #[test]
@@ -598,10 +655,10 @@ fn the_kept_errors_are_the_earliest_even_when_a_later_stage_finds_earlier_ones()
     // 150 lexer errors at the end of the file are reported before the parser's one on
     // line 1; the parser's is kept and the last lexer error is the one dropped.
     let tail: String = (0..150).map(|_| "x \"unterminated\n").collect();
-    let e = parse_str("t.conf", &format!("}}\n{tail}")).unwrap_err();
+    let e = parse_str("t.conf", &format!("{{ }}\n{tail}")).unwrap_err();
     assert_eq!((e.errors.len(), e.more_errors), (MAX_ERRORS, 51));
     assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (1, 1));
-    assert!(e.errors[0].message.contains("unexpected `}`"), "{:?}", e.errors[0]);
+    assert!(e.errors[0].message.contains("unexpected `{`"), "{:?}", e.errors[0]);
     assert_eq!(e.errors[99].location.line, 100);
 }
 

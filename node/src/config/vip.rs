@@ -42,39 +42,54 @@ pub(crate) fn parse_vip_block<'t>(
     lines
 }
 
+/// keepalived's `alloc_ipaddress` (vrrp_ipaddress.c) reports a bad line and either drops
+/// the address (bad address, `dev`, `brd`, `label`, a missing value) or ignores the bad
+/// part (prefix length, `scope`, unknown words) and keeps it; vrrpd does the same, with a
+/// warning saying which, so one bad line never stops the other addresses.
 fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
-    if !stmt.args.iter().all(|arg| is_text(arg, rep)) {
+    if !is_text(stmt.key, rep) {
         return None;
     }
     let (addr, prefix_len) = parse_addr_prefix(rep, stmt.key)?;
     let mut vip =
         Vip { addr, prefix_len, dev: None, brd: None, label: None, scope: None, location: rep.loc(stmt.key.pos) };
     let mut ok = true;
+    let text = stmt.key.word().unwrap_or_default();
+    let drop = |rep: &mut Reporter, tok: &Token, why: String| {
+        rep.recovered(tok.pos, format!("{why}: address {text} skipped, as keepalived does"));
+    };
     let mut args = stmt.args.iter();
     while let Some(opt) = args.next() {
+        if !is_text(opt, rep) {
+            ok = false;
+            continue;
+        }
         let name = opt.word().unwrap_or_default();
-        let value = |rep: &mut Reporter, args: &mut std::slice::Iter<'_, &'t Token>| option_value(rep, opt, args);
+        let value = |rep: &mut Reporter, args: &mut std::slice::Iter<'_, &'t Token>| option_value(rep, opt, text, args);
         match name {
+            // vrrp_ipaddress.c 515: "interface %s for ip address %s doesn't exist", dropped.
             "dev" => match value(rep, &mut args) {
                 Some((v, tok)) => {
                     if let Some(why) = ifname_problem(&v) {
-                        rep.error(tok.pos, format!("invalid `dev` {}: {why}", shown(&v)));
+                        drop(rep, tok, format!("invalid `dev` {}: {why}", shown(&v)));
                         ok = false;
                     }
                     vip.dev = Some(v);
                 }
                 None => ok = false,
             },
+            // vrrp_ipaddress.c 566: "Address label %s is longer than maximum length", dropped.
             "label" => match value(rep, &mut args) {
                 Some((v, tok)) => {
                     if let Some(why) = label_problem(&v) {
-                        rep.error(tok.pos, format!("invalid `label` {}: {why}", shown(&v)));
+                        drop(rep, tok, format!("invalid `label` {}: {why}", shown(&v)));
                         ok = false;
                     }
                     vip.label = Some(v);
                 }
                 None => ok = false,
             },
+            // vrrp_ipaddress.c 528: "Invalid scope '%s' specified for %s - ignoring".
             "scope" => match value(rep, &mut args) {
                 Some((v, tok)) => {
                     // Names `ip address` understands; numbers 0..=255 too.
@@ -82,20 +97,20 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
                     if let Some(scope) = Scope::from_name(&v).or_else(number) {
                         vip.scope = Some(scope);
                     } else {
-                        rep.error(
+                        rep.recovered(
                             tok.pos,
-                            format!("invalid scope `{v}`: expected global, site, link, host, nowhere or 0..=255"),
+                            format!("invalid scope `{v}` (expected global, site, link, host, nowhere or 0..=255): scope ignored, as keepalived does"),
                         );
-                        ok = false;
                     }
                 }
                 None => ok = false,
             },
+            // vrrp_ipaddress.c 553: "VRRP is trying to assign invalid broadcast", dropped.
             "brd" | "broadcast" => match value(rep, &mut args) {
                 Some((v, tok)) => match broadcast(&v, addr, prefix_len) {
                     Ok(brd) => vip.brd = brd,
                     Err(msg) => {
-                        rep.error(tok.pos, msg);
+                        drop(rep, tok, msg);
                         ok = false;
                     }
                 },
@@ -111,10 +126,13 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
                         ok = false;
                     }
                 } else if name.parse::<IpAddr>().is_ok() || name.contains('/') {
-                    rep.error(opt.pos, "expected one address per line in `virtual_ipaddress`, found a second address");
-                    ok = false;
+                    // vrrp_ipaddress.c 651: "Unknown configuration entry '%s' for ip address - ignoring".
+                    rep.recovered(
+                        opt.pos,
+                        format!("one address per line in `virtual_ipaddress`: `{name}` ignored (only {text} is read from this line), as keepalived does"),
+                    );
                 } else {
-                    rep.warn(opt.pos, format!("unknown virtual_ipaddress option `{name}`, ignored"));
+                    rep.recovered(opt.pos, format!("unknown virtual_ipaddress option `{name}`, ignored"));
                 }
             }
         }
@@ -122,14 +140,22 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
     ok.then_some(vip)
 }
 
+/// vrrp_ipaddress.c 656: "No %s parameter specified for %s", and the address is dropped.
 fn option_value<'t>(
     rep: &mut Reporter,
     opt: &Token,
+    addr: &str,
     args: &mut std::slice::Iter<'_, &'t Token>,
 ) -> Option<(String, &'t Token)> {
     let v = args.next().and_then(|t| t.word().map(|w| (w.to_string(), *t)));
     if v.is_none() {
-        rep.error(opt.pos, format!("missing value after `{}`", opt.word().unwrap_or_default()));
+        rep.recovered(
+            opt.pos,
+            format!(
+                "missing value after `{}`: address {addr} skipped, as keepalived does",
+                opt.word().unwrap_or_default()
+            ),
+        );
     }
     v
 }
@@ -140,8 +166,12 @@ fn parse_addr_prefix(rep: &mut Reporter, tok: &Token) -> Option<(IpAddr, u8)> {
         Some((a, p)) => (a, Some(p)),
         None => (text, None),
     };
+    // vrrp_ipaddress.c 415: "VRRP parsed invalid IP %s. skipping IP...".
     let Ok(addr) = addr_text.parse::<IpAddr>() else {
-        rep.error(tok.pos, format!("invalid virtual IP address `{text}`: expected IPv4 or IPv6 ADDRESS[/PREFIX]"));
+        rep.recovered(
+            tok.pos,
+            format!("invalid virtual IP address `{text}` (expected IPv4 or IPv6 ADDRESS[/PREFIX]): skipped, as keepalived does; the other addresses are kept"),
+        );
         return None;
     };
     let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
@@ -149,9 +179,13 @@ fn parse_addr_prefix(rep: &mut Reporter, tok: &Token) -> Option<(IpAddr, u8)> {
         None => max,
         Some(p) => match parse_uint(p).filter(|&n| n <= u64::from(max)) {
             Some(n) => u8::try_from(n).unwrap_or(max),
+            // vrrp_ipaddress.c 405: "Invalid address prefix len %s for address %s - using %d".
             None => {
-                rep.error(tok.pos, format!("invalid prefix length `{p}` in `{text}`: expected 0..={max}"));
-                return None;
+                rep.recovered(
+                    tok.pos,
+                    format!("invalid prefix length `{p}` in `{text}` (expected 0..={max}): using /{max}, as keepalived does"),
+                );
+                max
             }
         },
     };
