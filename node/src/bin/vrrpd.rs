@@ -23,17 +23,18 @@ fn main() -> ExitCode {
     }
     systemd::init_logging(systemd::LogStyle::detect());
     if cli.config_test {
-        return match daemon::config_test(&cli.config) {
-            Ok(cfg) => {
-                for w in &cfg.warnings {
+        let options = vrrp_node::config::ReadOptions { strict: cli.strict };
+        return match daemon::config_test_with(&cli.config, options) {
+            Ok(ok) => {
+                for w in &ok.config.warnings {
                     eprintln!("{w}");
                 }
-                println!("{}: configuration OK ({} instance(s))", cli.config.display(), cfg.instances.len());
-                ExitCode::SUCCESS
+                println!("{}: configuration OK ({} instance(s))", cli.config.display(), ok.config.instances.len());
+                ExitCode::from(ok.exit_code())
             }
             Err(e) => {
                 eprint!("{}", e.render());
-                ExitCode::FAILURE
+                ExitCode::from(e.exit_code())
             }
         };
     }
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         control_group: cli.control_group,
         notify_timeout: std::time::Duration::from_secs(cli.notify_timeout),
         metrics_listen: cli.metrics_listen,
+        strict: cli.strict,
     };
     match rt.block_on(daemon::run(opts)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -54,7 +54,7 @@ use ratelimit::RateLimiter;
 use vips::Vips;
 
 pub use engine::MAX_INSTANCES;
-pub use plan::config_test;
+pub use plan::{config_test, config_test_with};
 
 /// Receive buffer: the largest advert plus an IPv4 header with options.
 const RX_BUF: usize = 4200;
@@ -81,6 +81,8 @@ pub struct Options {
     pub notify_timeout: std::time::Duration,
     /// `--metrics-listen`: serve Prometheus metrics there.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `--strict`: refuse a file keepalived would run with less authentication than it asks for.
+    pub strict: bool,
 }
 
 /// The running daemon.
@@ -120,7 +122,9 @@ impl Transmit for Sockets<'_> {
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(opts: Options) -> Result<()> {
     service::privilege::check_required()?;
-    let cfg = config::load(&opts.config).map_err(|e| anyhow::anyhow!("{}", e.render()))?;
+    let cfg = config::load_with(&opts.config, config::ReadOptions { strict: opts.strict })
+        .map_err(|e| anyhow::anyhow!("{}", e.render()))?
+        .config;
     for w in &cfg.warnings {
         warn!("{w}");
     }

@@ -190,6 +190,37 @@ fn hmac_config(h: &config::AuthHmac, advert_int_cs: u16) -> HmacConfig {
     }
 }
 
+/// `vrrpd -t`'s exit status: 0, the file is clean (keepalived's `KEEPALIVED_CHK_EXIT_OK`).
+pub const EXIT_CONFIG_OK: u8 = 0;
+/// `vrrpd -t`'s exit status when vrrpd would not run the file (keepalived's
+/// `KEEPALIVED_CHK_EXIT_CONFIG`, lib/scheduler.h, for a file it cannot run).
+pub const EXIT_CONFIG_REFUSED: u8 = 4;
+/// `vrrpd -t`'s exit status when the file runs but keepalived reports configuration errors
+/// in it (`KEEPALIVED_CHK_EXIT_CONFIG_TEST`, keepalived/core/main.c `config_test_exit`).
+pub const EXIT_CONFIG_ERRORS_BUT_RUNS: u8 = 5;
+
+/// A file `vrrpd -t` passes: the configuration, and the exit status it gets.
+#[derive(Debug, Clone)]
+pub struct ConfigTestOk {
+    /// The configuration, with its warnings (the scripts' included).
+    pub config: config::Config,
+    /// How many warnings keepalived reports as configuration errors (it runs such a file,
+    /// and its `-t` exits 5).
+    pub keepalived_errors: usize,
+}
+
+impl ConfigTestOk {
+    /// [`EXIT_CONFIG_OK`], or [`EXIT_CONFIG_ERRORS_BUT_RUNS`] when keepalived would report
+    /// configuration errors.
+    pub fn exit_code(&self) -> u8 {
+        if self.keepalived_errors == 0 {
+            EXIT_CONFIG_OK
+        } else {
+            EXIT_CONFIG_ERRORS_BUT_RUNS
+        }
+    }
+}
+
 /// Why `vrrpd -t` refuses a file: it does not parse, or an instance cannot be planned.
 #[derive(Debug, Clone)]
 pub enum ConfigTestError {
@@ -204,6 +235,16 @@ pub enum ConfigTestError {
 }
 
 impl ConfigTestError {
+    /// `vrrpd -t`'s exit status: [`EXIT_CONFIG_REFUSED`] for a file vrrpd will not run,
+    /// [`EXIT_CONFIG_ERRORS_BUT_RUNS`] for script errors (vrrpd runs without those
+    /// scripts, as keepalived does).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ConfigTestError::Parse(_) | ConfigTestError::Plan(_) => EXIT_CONFIG_REFUSED,
+            ConfigTestError::Scripts(_) => EXIT_CONFIG_ERRORS_BUT_RUNS,
+        }
+    }
+
     /// What `vrrpd -t` prints: every error as `FILE:LINE:COL: error: …`.
     pub fn render(&self) -> String {
         match self {
@@ -219,7 +260,15 @@ impl ConfigTestError {
 /// then every script through the checks the daemon makes at start
 /// ([`crate::script::check_config`]; its warnings join the returned warnings).
 pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
-    let mut cfg = config::load(path).map_err(ConfigTestError::Parse)?;
+    config_test_with(path, config::ReadOptions::default()).map(|ok| ok.config)
+}
+
+/// [`config_test`] with the reading options (`--strict`), telling which exit status
+/// `vrrpd -t` gives a file that passes.
+pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<ConfigTestOk, ConfigTestError> {
+    let loaded = config::load_with(path, options).map_err(ConfigTestError::Parse)?;
+    let keepalived_errors = loaded.keepalived_errors;
+    let mut cfg = loaded.config;
     let facts = LinkFacts::placeholder();
     let errors: Vec<PlanError> =
         cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
@@ -232,7 +281,7 @@ pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
         return Err(ConfigTestError::Scripts(script_errors));
     }
     cfg.warnings.extend(script_warnings);
-    Ok(cfg)
+    Ok(ConfigTestOk { config: cfg, keepalived_errors })
 }
 
 #[cfg(test)]

@@ -51,9 +51,16 @@ pub struct VrrpdCli {
     /// STATS (SIGUSR2) vrrpd.stats, JSON vrrpd.json, in the runtime directory.
     #[arg(long, value_name = "FUNC")]
     pub signum: Option<String>,
-    /// Check the configuration, print every error, exit non-zero on any.
+    /// Check the configuration and print every error and warning. Exit status, as
+    /// keepalived's -t: 0 clean; 5 it runs, but keepalived would report errors (vrrpd warned
+    /// what it does instead); 4 vrrpd will not run it.
     #[arg(short = 't', long = "config-test")]
     pub config_test: bool,
+    /// Refuse a file where keepalived (and by default vrrpd) would run an instance with less
+    /// authentication than it asks for: an unknown auth_type, auth_type PASS without
+    /// auth_pass, auth_pass without auth_type, authentication on VRRPv3. With -t too.
+    #[arg(long)]
+    pub strict: bool,
     /// keepalived's --dont-fork (vrrpd always runs in the foreground): accepted, ignored.
     #[arg(short = 'n', long = "dont-fork", hide = true)]
     pub dont_fork: bool,

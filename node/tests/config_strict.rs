@@ -1,0 +1,65 @@
+//! `vrrpd -t` and `vrrpd -t --strict` on a file keepalived runs without the authentication
+//! it asks for (vrrp_parser.c `vrrp_auth_type_handler`: "unknown authentication type"):
+//! by default it passes with an INSECURE warning and keepalived's exit status 5; with
+//! `--strict` it is refused (exit 4) at the offending value. No network, no root.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vrrpd_t(path: &Path, strict: bool) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vrrpd"));
+    cmd.arg("-t").arg("-f").arg(path);
+    if strict {
+        cmd.arg("--strict");
+    }
+    cmd.output().expect("run vrrpd -t")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+const INSECURE: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth1
+    virtual_router_id 51
+    priority 100
+    authentication {
+        auth_type PASS;
+        auth_pass 1111
+    }
+    virtual_ipaddress {
+        192.0.2.1/24
+    }
+}
+";
+
+#[test]
+fn an_unknown_auth_type_passes_with_an_insecure_warning_and_strict_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    std::fs::write(&path, INSECURE).unwrap();
+
+    let out = vrrpd_t(&path, false);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{all}");
+    assert!(all.contains("configuration OK (1 instance(s))"), "{all}");
+    let head = format!("{}:7:19: warning: INSECURE: unknown auth_type `PASS;`", path.display());
+    assert!(all.lines().any(|l| l.starts_with(&head)), "{all}");
+
+    let out = vrrpd_t(&path, true);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{all}");
+    assert!(!all.contains("configuration OK"), "{all}");
+    let head = format!("{}:7:19: error: unknown auth_type `PASS;`", path.display());
+    let hit = all.lines().find(|l| l.starts_with(&head)).unwrap_or_else(|| panic!("{all}"));
+    assert!(hit.ends_with("(refused by --strict)"), "{hit}");
+
+    // A file with working authentication is clean either way.
+    let good = INSECURE.replace("PASS;", "PASS");
+    std::fs::write(&path, good).unwrap();
+    for strict in [false, true] {
+        let out = vrrpd_t(&path, strict);
+        assert_eq!(out.status.code(), Some(0), "strict={strict}: {}", text(&out));
+    }
+}
