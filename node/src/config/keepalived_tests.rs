@@ -331,3 +331,23 @@ fn a_broken_block_elsewhere_does_not_stop_the_vrrp_part() {
     // virtual_server and real_server are keepalived keywords; delay_loop here and the `}` are not.
     assert_eq!(errors, 2);
 }
+
+/// vrrp.c 3100 and 3110-3121: nopreempt is cleared for the address owner and for an
+/// instance that starts as MASTER, and so is a MASTER's preempt_delay.
+#[test]
+fn nopreempt_and_preempt_delay_are_cleared_where_keepalived_clears_them() {
+    for body in ["    state MASTER\n    priority 150\n    nopreempt\n", "    priority 255\n    nopreempt\n"] {
+        let (w, errors, c) = warned(&with_base(body));
+        assert!(!c.instances[0].nopreempt, "{body}");
+        assert_eq!((w.len(), errors), (1, 1), "{w:?}");
+        assert_eq!((w[0].0, w[0].1), (1, 15), "{w:?}");
+        assert!(w[0].2.contains("nopreempt does not work"), "{w:?}");
+    }
+    let (w, _, c) = warned(&with_base("    state MASTER\n    priority 150\n    preempt_delay 30\n"));
+    assert_eq!(c.instances[0].preempt_delay_cs, 0);
+    assert!(w[0].2.contains("preempt_delay does not work"), "{w:?}");
+    let (w, _, c) = warned(&with_base("    state BACKUP\n    nopreempt\n    preempt_delay 30\n"));
+    assert!(c.instances[0].nopreempt);
+    assert_eq!(c.instances[0].preempt_delay_cs, 3000);
+    assert!(w.is_empty(), "{w:?}");
+}

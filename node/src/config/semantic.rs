@@ -526,6 +526,30 @@ fn resolve_instance(
         }
     }
 
+    // vrrp.c 3100-3121 `vrrp_complete_instance`: the address owner and an instance that
+    // starts as MASTER always preempt ("nopreempt is incompatible with priority 255",
+    // "nopreempt will not work with initial state MASTER - clearing"), and a MASTER has
+    // no preempt delay ("preempt delay will not work with initial state MASTER").
+    let priority = raw.priority.unwrap_or(DEFAULT_PRIORITY);
+    let master = raw.state == Some(InitialState::Master);
+    if raw.nopreempt && (priority == 255 || master) {
+        let why = if priority == 255 { "with priority 255 (address owner)" } else { "with `state MASTER`" };
+        rep.recovered_at(
+            raw.loc.clone(),
+            format!("vrrp_instance `{name}`: nopreempt does not work {why}: cleared (the instance preempts), as keepalived does"),
+        );
+        raw.nopreempt = false;
+    }
+    if master && raw.preempt_delay_cs.is_some_and(|cs| cs > 0) {
+        rep.recovered_at(
+            raw.loc.clone(),
+            format!(
+                "vrrp_instance `{name}`: preempt_delay does not work with `state MASTER`: cleared, as keepalived does"
+            ),
+        );
+        raw.preempt_delay_cs = None;
+    }
+
     let (Some(interface), Some(vrid), true) = (raw.interface, raw.vrid, ok) else {
         return None;
     };
@@ -535,7 +559,7 @@ fn resolve_instance(
         state: raw.state,
         interface,
         vrid: vrid.value,
-        priority: raw.priority.unwrap_or(DEFAULT_PRIORITY),
+        priority,
         advert_int_cs: u16::try_from(advert_cs).ok()?,
         version,
         family,
