@@ -70,11 +70,11 @@ fn vrrpd_side(path: &Path) -> (u8, Option<Vec<Instance>>) {
     let (code, cfg) = match config_test_with(path, ReadOptions::default()) {
         Ok(ok) => (ok.exit_code(), ok.config),
         // Script errors: vrrpd runs without those scripts, as keepalived does.
-        Err(e @ ConfigTestError::Scripts(_)) => {
+        Err(f) if matches!(f.error, ConfigTestError::Scripts(_)) => {
             let cfg = config::load(path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.render()));
-            (e.exit_code(), cfg)
+            (f.exit_code(), cfg)
         }
-        Err(e) => return (e.exit_code(), None),
+        Err(f) => return (f.exit_code(), None),
     };
     let mut out = Vec::new();
     for inst in &cfg.instances {

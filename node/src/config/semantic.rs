@@ -465,7 +465,7 @@ fn resolve_instance(
         } else {
             rep.recovered_at(
                 raw.loc.clone(),
-                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses, and so does vrrpd"),
+                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses"),
             );
         }
     }

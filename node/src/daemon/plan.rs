@@ -89,6 +89,9 @@ pub enum PlanErrorKind {
         /// How many were configured.
         count: usize,
     },
+    /// No `virtual_ipaddress`: keepalived runs such a VRRPv2 instance ("No VIP specified;
+    /// at least one is sensible"), but the core needs an address to advertise.
+    NoVips,
     /// The core refused the settings.
     Core(ConfigError),
 }
@@ -104,6 +107,9 @@ impl fmt::Display for PlanErrorKind {
             PlanErrorKind::TooManyVips { count } => write!(
                 f,
                 "{count} addresses in virtual_ipaddress, at most {MAX_VIPS} fit in an advert; move the rest to virtual_ipaddress_excluded"
+            ),
+            PlanErrorKind::NoVips => f.write_str(
+                "no virtual IP address: keepalived runs this instance without one, vrrpd cannot yet (its core advertises at least one address); add the address, or keep it in keepalived",
             ),
             PlanErrorKind::Core(e) => write!(f, "{e}"),
         }
@@ -150,6 +156,9 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
         Some(config::Auth::Hmac(h)) => Some(hmac_config(h, inst.advert_int_cs)),
         _ => None,
     };
+    if inst.vips.is_empty() {
+        return Err(refuse(PlanErrorKind::NoVips));
+    }
     if inst.vips.len() > MAX_VIPS {
         return Err(refuse(PlanErrorKind::TooManyVips { count: inst.vips.len() }));
     }
@@ -260,28 +269,54 @@ impl ConfigTestError {
 /// then every script through the checks the daemon makes at start
 /// ([`crate::script::check_config`]; its warnings join the returned warnings).
 pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
-    config_test_with(path, config::ReadOptions::default()).map(|ok| ok.config)
+    config_test_with(path, config::ReadOptions::default()).map(|ok| ok.config).map_err(|f| f.error)
 }
 
 /// [`config_test`] with the reading options (`--strict`), telling which exit status
 /// `vrrpd -t` gives a file that passes.
-pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<ConfigTestOk, ConfigTestError> {
-    let loaded = config::load_with(path, options).map_err(ConfigTestError::Parse)?;
+pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<ConfigTestOk, ConfigTestFailed> {
+    let loaded = config::load_with(path, options)
+        .map_err(|e| ConfigTestFailed { error: ConfigTestError::Parse(e), warnings: Vec::new() })?;
     let keepalived_errors = loaded.keepalived_errors;
     let mut cfg = loaded.config;
     let facts = LinkFacts::placeholder();
     let errors: Vec<PlanError> =
         cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
     if !errors.is_empty() {
-        return Err(ConfigTestError::Plan(errors));
+        return Err(ConfigTestFailed { error: ConfigTestError::Plan(errors), warnings: cfg.warnings });
     }
     let (script_errors, script_warnings): (Vec<_>, Vec<_>) =
         crate::script::check_config(&cfg).into_iter().partition(|d| d.severity == config::Severity::Error);
-    if !script_errors.is_empty() {
-        return Err(ConfigTestError::Scripts(script_errors));
-    }
     cfg.warnings.extend(script_warnings);
+    if !script_errors.is_empty() {
+        return Err(ConfigTestFailed { error: ConfigTestError::Scripts(script_errors), warnings: cfg.warnings });
+    }
     Ok(ConfigTestOk { config: cfg, keepalived_errors })
+}
+
+/// A file [`config_test_with`] does not pass: why, and the file's warnings, which explain
+/// what keepalived's recovery rules did before planning or the script checks refused it
+/// (a refused [`ConfigTestError::Parse`] carries its own).
+#[derive(Debug, Clone)]
+pub struct ConfigTestFailed {
+    /// Why.
+    pub error: ConfigTestError,
+    /// The file's warnings (empty for [`ConfigTestError::Parse`], which holds them).
+    pub warnings: Vec<config::Diagnostic>,
+}
+
+impl ConfigTestFailed {
+    /// What `vrrpd -t` prints: every error, then every warning.
+    pub fn render(&self) -> String {
+        let mut out = self.error.render();
+        out.push_str(&config::render_warnings(&self.warnings));
+        out
+    }
+
+    /// `vrrpd -t`'s exit status ([`ConfigTestError::exit_code`]).
+    pub fn exit_code(&self) -> u8 {
+        self.error.exit_code()
+    }
 }
 
 #[cfg(test)]
@@ -346,9 +381,25 @@ mod tests {
         assert!(err.to_string().starts_with(&format!("{}: error: ", err.location)), "{err}");
     }
 
+    /// keepalived runs a VRRPv2 instance without VIPs (vrrp.c 2901); the core cannot, and
+    /// the refusal says so at the instance instead of the core's bare message.
+    #[test]
+    fn an_instance_without_vips_is_refused_with_the_reason() {
+        let text = SEED.replace("    virtual_ipaddress {\n        10.0.0.1/24 dev eth1\n    }\n", "");
+        let cfg = config::parse_str("x.conf", &text).unwrap();
+        assert!(cfg.instances[0].vips.is_empty());
+        let err = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap_err();
+        assert_eq!(err.kind, PlanErrorKind::NoVips);
+        assert_eq!(err.location, cfg.instances[0].location);
+        assert!(err.to_string().contains("keepalived runs this instance"), "{err}");
+    }
+
     #[test]
     fn mcast_src_ip_overrides_the_interface_address() {
-        let text = SEED.replace("advert_int 1", "advert_int 1\n    mcast_src_ip 192.0.2.50\n    nopreempt");
+        // BACKUP: keepalived clears nopreempt on a MASTER (vrrp.c 3110), and so does vrrpd.
+        let text = SEED
+            .replace("state MASTER", "state BACKUP")
+            .replace("advert_int 1", "advert_int 1\n    mcast_src_ip 192.0.2.50\n    nopreempt");
         let cfg = config::parse_str("x.conf", &text).unwrap();
         let plan = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap();
         assert_eq!(plan.core.primary_address, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 50)));
