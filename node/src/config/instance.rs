@@ -272,12 +272,18 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
                 }
             }
         }
+        // vrrp_parser.c 1844 `vrrp_version_handler`: anything but 2 or 3 is "Version must be
+        // either 2 or 3" and the line is ignored (the global or deduced version applies).
         "version" => {
-            if let Some((v, tok)) = s.uint(rep, 2..=3) {
-                inst.version = u8::try_from(v)
-                    .ok()
-                    .and_then(Version::from_number)
-                    .map(|value| Spanned { value, loc: rep.loc(tok.pos) });
+            if let Some(tok) = s.one_arg(rep, "2|3") {
+                let text = tok.word().unwrap_or_default();
+                match parse_uint(text).and_then(|v| u8::try_from(v).ok()).and_then(Version::from_number) {
+                    Some(value) => inst.version = Some(Spanned { value, loc: rep.loc(tok.pos) }),
+                    None => rep.recovered(
+                        tok.pos,
+                        format!("invalid `version` value `{text}` (expected 2 or 3): ignored, as keepalived does"),
+                    ),
+                }
             }
         }
         "nopreempt" => {

@@ -120,10 +120,15 @@ pub(crate) fn lex(file: FileId, text: &str, rep: &mut Reporter) -> Vec<Token> {
                     _ => value.push(c),
                 }
             }
+            // lib/parser.c 1193 (alloc_strvec_r): "Unmatched quote", and the line ends
+            // before the quote: keepalived reads the words before it and runs.
             if !closed && !dropping {
-                rep.error(pos, "unterminated quoted string: expected a closing `\"` on the same line");
+                rep.recovered(
+                    pos,
+                    "unterminated quoted string (expected a closing `\"` on the same line): the rest of the line is ignored, as keepalived does",
+                );
             }
-            if !dropping {
+            if closed && !dropping {
                 tokens.push(Token { kind: TokenKind::Word { text: value, quoted: true }, pos });
             }
         } else {
@@ -197,14 +202,16 @@ mod tests {
         );
     }
 
+    /// lib/parser.c 1193: the unterminated string and the rest of its line are dropped.
     #[test]
-    fn unterminated_quote_is_error_at_quote() {
+    fn unterminated_quote_drops_the_rest_of_the_line_with_a_warning_at_the_quote() {
         let mut rep = Reporter::default();
         let toks = lex(0, "x \"abc\ny", &mut rep);
-        assert_eq!(toks.len(), 3);
-        assert_eq!(rep.errors.len(), 1);
-        assert_eq!(rep.errors[0].location.line, 1);
-        assert_eq!(rep.errors[0].location.column, 3);
+        assert_eq!(toks.iter().map(|t| t.word().unwrap_or_default()).collect::<Vec<_>>(), ["x", "y"]);
+        assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+        assert_eq!(rep.warnings.len(), 1);
+        assert_eq!((rep.warnings[0].location.line, rep.warnings[0].location.column), (1, 3));
+        assert_eq!(rep.keepalived_errors, 1);
     }
 
     #[test]

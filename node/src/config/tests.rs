@@ -254,7 +254,9 @@ fn bad_numbers_are_errors_at_the_value() {
         let c = one_warning(&with_base(&format!("    priority {bad}\n")), 7, 14, "1..=255");
         assert_eq!(c.instances[0].priority, 100);
     }
-    one_error(&with_base("    version 4\n"), 7, 13, "2..=3");
+    // vrrp_parser.c 1849: ignored, the default version applies.
+    let c = one_warning(&with_base("    version 4\n"), 7, 13, "expected 2 or 3");
+    assert_eq!(c.instances[0].version, Version::V2);
     one_error(&with_base("    garp_master_repeat x\n"), 7, 24, "integer");
     one_error(&with_base("    preempt_delay 1000.01\n"), 7, 19, "0..=1000");
     one_error(
@@ -529,7 +531,13 @@ fn flags_and_misc_instance_keywords() {
 
 #[test]
 fn unterminated_quote_is_reported() {
-    one_error(&with_base("    interface \"eth0\n"), 7, 15, "unterminated");
+    // The quote and the rest of its line are dropped (lib/parser.c 1193), which leaves
+    // `interface` without a value.
+    let Err(e) = parse_str("t.conf", &with_base("    interface \"eth0\n")) else { panic!("expected an error") };
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (7, 5), "{e}");
+    let w = e.warnings.iter().find(|w| w.message.contains("unterminated")).expect("a warning");
+    assert_eq!((w.location.line, w.location.column), (7, 15));
 }
 
 #[test]
@@ -652,14 +660,15 @@ fn errors_are_capped_at_the_first_100_in_file_order_then_one_more_errors_line() 
 
 #[test]
 fn the_kept_errors_are_the_earliest_even_when_a_later_stage_finds_earlier_ones() {
-    // 150 lexer errors at the end of the file are reported before the parser's one on
-    // line 1; the parser's is kept and the last lexer error is the one dropped.
-    let tail: String = (0..150).map(|_| "x \"unterminated\n").collect();
-    let e = parse_str("t.conf", &format!("{{ }}\n{tail}")).unwrap_err();
+    // 150 parser errors after line 3 are reported before the semantic check's one on
+    // line 1 (an instance without virtual_router_id); that one is kept and the last
+    // parser error is the one dropped.
+    let tail: String = (0..150).map(|_| "{ }\n").collect();
+    let e = parse_str("t.conf", &format!("vrrp_instance A {{\n    interface eth0\n}}\n{tail}")).unwrap_err();
     assert_eq!((e.errors.len(), e.more_errors), (MAX_ERRORS, 51));
-    assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (1, 1));
-    assert!(e.errors[0].message.contains("unexpected `{`"), "{:?}", e.errors[0]);
-    assert_eq!(e.errors[99].location.line, 100);
+    assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (1, 15));
+    assert!(e.errors[0].message.contains("virtual_router_id"), "{:?}", e.errors[0]);
+    assert_eq!(e.errors[99].location.line, 102);
 }
 
 #[test]
