@@ -156,11 +156,12 @@ const CASES: &[Case] = &[
         keepalived_rc: 5,
     },
     Case { file: "tracked_twice.conf", vrrpd_ok: false, vrrpd_says: Some("duplicate track_script"), keepalived_rc: 5 },
-    Case { file: "undefined_file.conf", vrrpd_ok: false, vrrpd_says: Some("no vrrp_track_file"), keepalived_rc: 5 },
-    Case { file: "undefined_script.conf", vrrpd_ok: false, vrrpd_says: Some("no vrrp_script"), keepalived_rc: 5 },
+    // vrrp_track.c "track script %s not found, ignoring...": ignored by both, with a warning.
+    Case { file: "undefined_file.conf", vrrpd_ok: true, vrrpd_says: Some("no vrrp_track_file"), keepalived_rc: 5 },
+    Case { file: "undefined_script.conf", vrrpd_ok: true, vrrpd_says: Some("no vrrp_script"), keepalived_rc: 5 },
     Case {
         file: "script_after_instance.conf",
-        vrrpd_ok: false,
+        vrrpd_ok: true,
         vrrpd_says: Some("defined after this vrrp_instance"),
         keepalived_rc: 5,
     },
@@ -176,7 +177,7 @@ const CASES: &[Case] = &[
     Case { file: "process_weight_range.conf", vrrpd_ok: false, vrrpd_says: Some("-254..=254"), keepalived_rc: 5 },
     Case {
         file: "process_undefined.conf",
-        vrrpd_ok: false,
+        vrrpd_ok: true,
         vrrpd_says: Some("no vrrp_track_process"),
         keepalived_rc: 5,
     },
@@ -196,7 +197,7 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "process_after_instance.conf",
-        vrrpd_ok: false,
+        vrrpd_ok: true,
         vrrpd_says: Some("defined after this vrrp_instance"),
         keepalived_rc: 5,
     },

@@ -200,6 +200,18 @@ impl Reporter {
         }
     }
 
+    /// Where keepalived ignores a tracked script, file or process it cannot find (the
+    /// instance then runs without that protection): a warning as keepalived's, or under
+    /// `--strict` an error.
+    pub fn untracked_at(&mut self, location: SourceLocation, message: impl Into<String>) {
+        let message = message.into();
+        if self.strict {
+            self.error_at(location, format!("{message} (refused by --strict)"));
+        } else {
+            self.recovered_at(location, message);
+        }
+    }
+
     pub fn insecure(&mut self, pos: Pos, message: impl Into<String>, keepalived_reports: bool) {
         let location = self.loc(pos);
         self.insecure_at(location, message, keepalived_reports);

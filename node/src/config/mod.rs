@@ -41,8 +41,9 @@ use lexer::Token;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadOptions {
     /// `--strict`: refuse what keepalived would run with less authentication than the
-    /// file asks for (an unknown `auth_type`, `auth_type PASS` without `auth_pass`...),
-    /// instead of running it so with a warning.
+    /// file asks for (an unknown `auth_type`, `auth_type PASS` without `auth_pass`...), or
+    /// without a tracked script, file or process it cannot find, instead of running it so
+    /// with a warning.
     pub strict: bool,
 }
 

@@ -148,14 +148,22 @@ fn keepalived_track_process_entry_errors() {
     let l = PROCS_LINES + 8;
     one_error(&tracking("    track_process {\n        web weight -255\n    }\n"), l, 20, "-254..=254");
     one_error(&tracking("    track_process {\n        web wieght 2\n    }\n"), l, 13, "unknown track_process option");
-    one_error(&tracking("    track_process {\n        nope\n    }\n"), l, 9, "no vrrp_track_process of that name");
+    // vrrp_track.c 336 "track process %s not found, ignoring...": a warning, as keepalived runs.
+    let c = super::tests::one_warning(
+        &tracking("    track_process {\n        nope\n    }\n"),
+        l,
+        9,
+        "no vrrp_track_process of that name",
+    );
+    assert!(c.instances[0].track_processes.is_empty());
     one_error(&tracking("    track_process {\n        web\n        web\n    }\n"), l + 1, 9, "duplicate track_process");
     // Looked up while reading: a block after the instance is not found.
     let text = format!(
         "{}vrrp_track_process late {{\n    process x\n}}\n",
         with_base("    track_process {\n        late\n    }\n")
     );
-    one_error(&text, 8, 9, "defined after this vrrp_instance");
+    let c = super::tests::one_warning(&text, 8, 9, "defined after this vrrp_instance");
+    assert!(c.instances[0].track_processes.is_empty());
     // A block refused for having no process is not reported again by its users.
     let text = format!(
         "vrrp_track_process bad {{\n    weight 1\n}}\n{}",

@@ -221,7 +221,7 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         }
         let Some(script) = known.scripts.get(&t.name) else {
             if !known.broken_scripts.contains(&t.name) {
-                rep.error_at(t.loc.clone(), format!("track_script `{}`: no vrrp_script of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_script {} {{ ... }}` block", t.name, t.name));
+                rep.untracked_at(t.loc.clone(), format!("track_script `{}`: no vrrp_script of that name is defined: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it; expected a `vrrp_script {} {{ ... }}` block", t.name, t.name));
             }
             continue;
         };
@@ -246,7 +246,7 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         }
         let Some(file) = known.files.get(&t.name) else {
             if !known.broken_files.contains(&t.name) {
-                rep.error_at(t.loc.clone(), format!("track_file `{}`: no vrrp_track_file of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_track_file {} {{ ... }}` block", t.name, t.name));
+                rep.untracked_at(t.loc.clone(), format!("track_file `{}`: no vrrp_track_file of that name is defined: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it; expected a `vrrp_track_file {} {{ ... }}` block", t.name, t.name));
             }
             continue;
         };
@@ -281,7 +281,7 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         }
         let Some(process) = known.processes.get(&t.name) else {
             if !known.broken_processes.contains(&t.name) {
-                rep.error_at(t.loc.clone(), format!("track_process `{}`: no vrrp_track_process of that name is defined (keepalived ignores the entry and `keepalived -t` fails); expected a `vrrp_track_process {} {{ ... }}` block", t.name, t.name));
+                rep.untracked_at(t.loc.clone(), format!("track_process `{}`: no vrrp_track_process of that name is defined: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it; expected a `vrrp_track_process {} {{ ... }}` block", t.name, t.name));
             }
             continue;
         };
@@ -333,18 +333,19 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
     InstanceTracks { scripts, files, processes, interfaces }
 }
 
-/// keepalived looks a tracked name up when it reads the entry (vrrp_track.c
+/// keepalived looks a tracked name up when it reads the entry (vrrp_track.c 214
 /// `alloc_track_script`, track_file.c `vrrp_alloc_track_file`), so a `vrrp_script` written
-/// after the instance is "not found", the entry ignored and `keepalived -t` fails: an
-/// error, or vrrpd would track what keepalived does not.
+/// after the instance is "not found", the entry ignored and `keepalived -t` reports it:
+/// vrrpd ignores it too, with a warning (an error under `--strict`), rather than track
+/// what keepalived does not.
 fn defined_before(def: &Trackable, instance_seq: usize, t: &RawTrack, what: &str, rep: &mut Reporter) -> bool {
     if def.seq < instance_seq {
         return true;
     }
-    rep.error_at(
+    rep.untracked_at(
         t.loc.clone(),
         format!(
-            "{what} `{}` is defined after this vrrp_instance (at {}): keepalived looks it up while reading, does not find it and ignores the entry; expected the {what} block before the vrrp_instance",
+            "{what} `{}` is defined after this vrrp_instance (at {}): keepalived looks it up while reading, does not find it and ignores the entry, and so does vrrpd: this instance does not track it; expected the {what} block before the vrrp_instance",
             t.name, def.loc
         ),
     );

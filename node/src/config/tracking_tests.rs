@@ -314,15 +314,24 @@ fn track_entry_options_are_checked() {
     one_warning(&tracking("    track_script extra {\n        up\n    }\n"), l - 1, 18, "takes no argument");
 }
 
-/// keepalived: "(A) track script nosuch not found, ignoring..." / "track file … not
-/// found", and `keepalived -t` exits 5 (config error): an error here.
+/// keepalived (vrrp_track.c 214): "(A) track script nosuch not found, ignoring..." / "track
+/// file … not found", and it runs without the entry (`keepalived -t` exits 5): a warning
+/// here, and an error under `--strict`.
 #[test]
-fn tracking_an_undefined_script_or_file_is_an_error() {
+fn tracking_an_undefined_script_or_file_is_ignored_with_a_warning_or_refused_by_strict() {
     let l = SCRIPTS_LINES + 8;
-    one_error(&tracking("    track_script {\n        nosuch\n    }\n"), l, 9, "no vrrp_script of that name");
-    one_error(&tracking("    track_file {\n        nofile\n    }\n"), l, 9, "no vrrp_track_file of that name");
-    // A vrrp_track_file is not a vrrp_script.
-    one_error(&tracking("    track_script {\n        tf\n    }\n"), l, 9, "track_script `tf`");
+    for (body, needle) in [
+        ("    track_script {\n        nosuch\n    }\n", "no vrrp_script of that name"),
+        ("    track_file {\n        nofile\n    }\n", "no vrrp_track_file of that name"),
+        // A vrrp_track_file is not a vrrp_script.
+        ("    track_script {\n        tf\n    }\n", "track_script `tf`"),
+    ] {
+        let c = super::tests::one_warning(&tracking(body), l, 9, needle);
+        assert!(c.instances[0].track_scripts.is_empty() && c.instances[0].track_files.is_empty());
+        let e = parse_str_with("t.conf", &tracking(body), ReadOptions { strict: true }).unwrap_err();
+        assert_eq!(e.errors.len(), 1, "{e}");
+        assert!(e.errors[0].message.contains(needle) && e.errors[0].message.contains("--strict"), "{e}");
+    }
 }
 
 /// keepalived resolves `track_script` / `track_file` entries while reading, so only blocks
@@ -333,10 +342,11 @@ fn tracked_scripts_and_files_must_be_defined_before_the_instance() {
         "{}{SCRIPTS}",
         with_base("    track_script {\n        up\n    }\n    track_file {\n        tf\n    }\n")
     );
-    let errs = errors(&text);
+    let errs = warnings(&text);
     assert_eq!(errs.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(), [(8, 9), (11, 9)], "{errs:#?}");
     assert!(errs[0].2.contains("vrrp_script `up` is defined after this vrrp_instance (at t.conf:14:13)"), "{errs:#?}");
     assert!(errs[1].2.contains("vrrp_track_file `tf` is defined after this vrrp_instance"), "{errs:#?}");
+    assert!(ok(&text).instances[0].track_scripts.is_empty());
     // A second instance after the blocks finds them.
     let text = format!(
         "{text}{}",
@@ -344,7 +354,9 @@ fn tracked_scripts_and_files_must_be_defined_before_the_instance() {
             .replace("virtual_router_id 1", "virtual_router_id 2")
             .replace("vrrp_instance A", "vrrp_instance B")
     );
-    assert_eq!(errors(&text).len(), 2);
+    let c = ok(&text);
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    assert_eq!(c.instances[1].track_scripts.len(), 1);
 }
 
 /// keepalived "duplicate track_script s - ignoring" (exit 5): an error, the first kept.
@@ -509,5 +521,6 @@ fn every_tracking_error_is_reported_in_one_run() {
     );
     let errs = errors(&text);
     let at: Vec<(u32, u32)> = errs.iter().map(|e| (e.0, e.1)).collect();
-    assert_eq!(at, [(1, 1), (2, 12), (3, 10), (13, 9), (15, 5)], "{errs:#?}");
+    // `missing` (13:9) is a warning now: keepalived ignores it and runs.
+    assert_eq!(at, [(1, 1), (2, 12), (3, 10), (15, 5)], "{errs:#?}");
 }

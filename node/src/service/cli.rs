@@ -57,8 +57,10 @@ pub struct VrrpdCli {
     #[arg(short = 't', long = "config-test")]
     pub config_test: bool,
     /// Refuse a file where keepalived (and by default vrrpd) would run an instance with less
-    /// authentication than it asks for: an unknown auth_type, auth_type PASS without
-    /// auth_pass, auth_pass without auth_type, authentication on VRRPv3. With -t too.
+    /// protection than it asks for: less authentication (an unknown auth_type, auth_type
+    /// PASS without auth_pass, auth_pass without auth_type, authentication on VRRPv3), or
+    /// without a tracked script, file or process it names (undefined, or defined after the
+    /// instance). With -t too.
     #[arg(long)]
     pub strict: bool,
     /// keepalived's --dont-fork (vrrpd always runs in the foreground): accepted, ignored.
