@@ -63,3 +63,27 @@ fn an_unknown_auth_type_passes_with_an_insecure_warning_and_strict_refuses_it() 
         assert_eq!(out.status.code(), Some(0), "strict={strict}: {}", text(&out));
     }
 }
+
+/// keepalived's -t exits 6 (KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY) when scripts run
+/// without `enable_script_security` ("SECURITY VIOLATION", vrrp.c 261); so does vrrpd's,
+/// and 0 once script security is on.
+#[test]
+fn scripts_without_script_security_exit_6_as_keepalived_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    let tracked = "vrrp_script chk {\n    script \"/bin/true\"\n    interval 2\n}\n".to_string()
+        + &INSECURE
+            .replace("PASS;", "PASS")
+            .replace("    priority 100\n", "    priority 100\n    track_script {\n        chk\n    }\n");
+    std::fs::write(&path, &tracked).unwrap();
+    let out = vrrpd_t(&path, false);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{all}");
+    assert!(all.contains("SECURITY VIOLATION"), "{all}");
+    assert!(all.contains("configuration OK"), "{all}");
+
+    let secured = format!("global_defs {{\n    enable_script_security\n    script_user root\n}}\n{tracked}");
+    std::fs::write(&path, secured).unwrap();
+    let out = vrrpd_t(&path, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

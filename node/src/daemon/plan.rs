@@ -208,6 +208,20 @@ pub const EXIT_CONFIG_REFUSED: u8 = 4;
 /// in it (`KEEPALIVED_CHK_EXIT_CONFIG_TEST`, keepalived/core/main.c `config_test_exit`).
 pub const EXIT_CONFIG_ERRORS_BUT_RUNS: u8 = 5;
 
+/// `vrrpd -t`'s exit status when the file runs scripts without `enable_script_security`
+/// (keepalived's "SECURITY VIOLATION", `KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY`, which
+/// keepalived reports over any other error its file may have).
+pub const EXIT_CONFIG_SCRIPT_SECURITY: u8 = 6;
+
+/// The start of keepalived's warning (vrrp.c 261 `check_vrrp_script_security`) that
+/// [`crate::script::check_config`] repeats, at the first script, for a file whose scripts
+/// run without `enable_script_security`.
+const SECURITY_VIOLATION: &str = "SECURITY VIOLATION - scripts are being executed";
+
+fn script_security_violation(warnings: &[config::Diagnostic]) -> bool {
+    warnings.iter().any(|w| w.message.starts_with(SECURITY_VIOLATION))
+}
+
 /// A file `vrrpd -t` passes: the configuration, and the exit status it gets.
 #[derive(Debug, Clone)]
 pub struct ConfigTestOk {
@@ -219,10 +233,13 @@ pub struct ConfigTestOk {
 }
 
 impl ConfigTestOk {
-    /// [`EXIT_CONFIG_OK`], or [`EXIT_CONFIG_ERRORS_BUT_RUNS`] when keepalived would report
-    /// configuration errors.
+    /// [`EXIT_CONFIG_OK`], [`EXIT_CONFIG_ERRORS_BUT_RUNS`] when keepalived would report
+    /// configuration errors, [`EXIT_CONFIG_SCRIPT_SECURITY`] when it would report scripts
+    /// running without `enable_script_security`.
     pub fn exit_code(&self) -> u8 {
-        if self.keepalived_errors == 0 {
+        if script_security_violation(&self.config.warnings) {
+            EXIT_CONFIG_SCRIPT_SECURITY
+        } else if self.keepalived_errors == 0 {
             EXIT_CONFIG_OK
         } else {
             EXIT_CONFIG_ERRORS_BUT_RUNS
@@ -313,9 +330,14 @@ impl ConfigTestFailed {
         out
     }
 
-    /// `vrrpd -t`'s exit status ([`ConfigTestError::exit_code`]).
+    /// `vrrpd -t`'s exit status ([`ConfigTestError::exit_code`]; for script errors,
+    /// [`EXIT_CONFIG_SCRIPT_SECURITY`] when the scripts also run without
+    /// `enable_script_security`, as keepalived reports that over the rest).
     pub fn exit_code(&self) -> u8 {
-        self.error.exit_code()
+        match self.error {
+            ConfigTestError::Scripts(_) if script_security_violation(&self.warnings) => EXIT_CONFIG_SCRIPT_SECURITY,
+            _ => self.error.exit_code(),
+        }
     }
 }
 

@@ -53,7 +53,8 @@ pub struct VrrpdCli {
     pub signum: Option<String>,
     /// Check the configuration and print every error and warning. Exit status, as
     /// keepalived's -t: 0 clean; 5 it runs, but keepalived would report errors (vrrpd warned
-    /// what it does instead); 4 vrrpd will not run it.
+    /// what it does instead); 6 it runs scripts without enable_script_security; 4 vrrpd
+    /// will not run it.
     #[arg(short = 't', long = "config-test")]
     pub config_test: bool,
     /// Refuse a file where keepalived (and by default vrrpd) would run an instance with less
