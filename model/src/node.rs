@@ -215,9 +215,10 @@ impl Node {
         self.is_alive() && self.running && self.iface_up
     }
 
-    /// True when the router can receive (running, not crashed).
+    /// True when the router can receive: running, or stopped but still handing its VIPs
+    /// over (the daemon keeps its loop going until the core releases them); not crashed.
     pub fn is_running(&self) -> bool {
-        self.is_alive() && self.running
+        self.is_alive() && (self.running || self.holds_vip.iter().any(|h| *h))
     }
 
     /// Number of virtual routers.
@@ -291,7 +292,7 @@ impl Node {
 
     /// Graceful stop.
     pub fn shutdown(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) {
-        if !self.is_running() {
+        if !self.is_alive() || !self.running {
             return;
         }
         self.running = false;
@@ -499,14 +500,24 @@ impl Node {
             let (Some(i), Some(state), Some(holds)) = (inst.get(v), self.states.get(v), self.holds_vip.get(v)) else {
                 continue;
             };
-            if *holds != (*state == State::Master) {
+            // Held while master, and after leaving it on purpose until the handover ends.
+            let handing_over = i.releasing().is_some() && *state != State::Master;
+            if *holds != (*state == State::Master || handing_over) || *holds != i.holds_vips() {
                 rec.violate(
                     checker::VIPS_FOLLOW_STATE,
                     now,
                     format!(
-                        "{at} r{node} vrid#{v}: {state:?} but {} the VIPs",
+                        "{at} r{node} vrid#{v}: {state:?} (releasing at {:?}) but {} the VIPs",
+                        i.releasing(),
                         if *holds { "holds" } else { "does not hold" }
                     ),
+                );
+            }
+            if handing_over && i.releasing().is_some_and(|r| r > Instant::from_micros(now) + longest_hold(i)) {
+                rec.violate(
+                    checker::VIPS_FOLLOW_STATE,
+                    now,
+                    format!("{at} r{node} vrid#{v}: releases its VIPs only at {:?}", i.releasing()),
                 );
             }
             if i.state() != *state {
@@ -548,4 +559,13 @@ impl Node {
             }
         }
     }
+}
+
+/// The longest a router that left MASTER on purpose may keep its VIPs from now: the
+/// Master_Down_Interval of the lowest priority at the longer of its configured and
+/// learned intervals (its priority may have risen since it left), or the linger after
+/// its successor was heard.
+fn longest_hold(i: &Instance) -> vrrp_core::Duration {
+    let interval = i.config().advert_interval_cs.max(i.master_adver_interval_cs());
+    vrrp_core::timers::master_down_interval(1, interval).max(vrrp_core::instance::HANDOVER_LINGER)
 }

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         }),
         Command::Stats { instance } => fetch(&cli, instance.as_deref()).map(|status| print!("{}", stats_text(&status))),
         Command::Watch { interval, count } => watch(&cli, *interval, *count),
+        Command::Handover { instance } => handover(&cli, instance.clone()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,6 +58,20 @@ fn fetch(cli: &Cli, instance: Option<&str>) -> Result<Status, String> {
         status.instances.retain(|i| i.name == name);
     }
     Ok(status)
+}
+
+/// Asks vrrpd to hand `instance` (or every MASTER instance) over, and says which it does.
+fn handover(cli: &Cli, instance: Option<String>) -> Result<(), String> {
+    match control::request(&cli.socket, Request::Handover { instance }, TIMEOUT).map_err(|e| e.to_string())? {
+        Reply::HandoverStarted { instances } => {
+            for name in instances {
+                println!("{name}: handing over (BACKUP now; VIPs kept until the successor's first advert is heard)");
+            }
+            Ok(())
+        }
+        Reply::Error { message } => Err(format!("vrrpd refused the handover: {message}")),
+        other => Err(format!("unexpected reply from vrrpd to a handover request: {other:?}")),
+    }
 }
 
 /// Draws the table, then again each time it changes; on a terminal it redraws in place.

@@ -202,6 +202,18 @@ impl Engine {
         self.drain(tx);
     }
 
+    /// The operator hands instance `id`'s mastership over (`vrrpctl handover`).
+    pub fn handover(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
+        self.router.handover(now, id);
+        self.drain(tx);
+    }
+
+    /// Whether any instance still holds its VIPs: after [`Engine::shutdown`] the loop keeps
+    /// running until the handovers end ([`vrrp_core::Instance::releasing`]).
+    pub fn holds_any_vips(&self) -> bool {
+        self.router.holds_any_vips()
+    }
+
     /// A received VRRP payload.
     pub fn on_packet(
         &mut self,

@@ -95,6 +95,14 @@ pub enum VrrpctlCommand {
         /// Only this vrrp_instance.
         instance: Option<String>,
     },
+    /// Hand MASTER over to a backup without a gap (make-before-break): each MASTER
+    /// instance (or only INSTANCE) sends priority 0 and becomes BACKUP, keeping its VIPs
+    /// until its successor's first advert is heard; it does not preempt the successor
+    /// afterwards. Exits non-zero if INSTANCE is unknown or not MASTER, or none is.
+    Handover {
+        /// Only this vrrp_instance.
+        instance: Option<String>,
+    },
     /// Show the status table and redraw it whenever it changes (Ctrl-C to stop).
     Watch {
         /// How often to ask vrrpd, in seconds.
