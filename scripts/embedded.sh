@@ -10,6 +10,7 @@
 #    trace's outputs into benches/embedded/traces/.
 # 2. The replay firmware include_bytes!'s both, replays each trace through the core's
 #    Driver on the target and exits 1 on any mismatch (or panic: its handler exits 1).
+# 0. The smoltcp example (benches/smoltcp) is built for the target.
 # 3. With --cost, the cost firmware is built per instance count and run; flash and
 #    static RAM come from its ELF section headers, the rest from what it prints.
 #
@@ -25,6 +26,9 @@ cost=false
 [ "${1:-}" = "--cost" ] && cost=true
 
 command -v qemu-system-arm >/dev/null || { echo "qemu-system-arm is missing (apt-get install qemu-system-arm)" >&2; exit 1; }
+
+echo "--- the smoltcp example builds for the target too (its test runs with the workspace's)"
+cargo build -q -p vrrp-smoltcp --target thumbv7em-none-eabihf
 
 echo "--- host: exporting traces and their digests"
 cargo run -q --profile "${PROFILE:-ci}" -p vrrp-replay --bin export-traces -- "$root/$fw/traces"
