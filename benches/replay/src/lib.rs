@@ -547,8 +547,9 @@ pub fn replay(trace: &mut Trace<'_>, mut out: impl FnMut(Output<'_>)) -> Result<
     Ok(Summary { digest: hash.0, inputs: trace.count, outputs })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "export"))]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -560,6 +561,72 @@ mod tests {
         let mut h = Fnv::default();
         h.update(b"foobar");
         assert_eq!(h.0, 0x85944171f73967e8);
+    }
+
+    fn preempt_trace(advert_priority: u8) -> std::vec::Vec<u8> {
+        let primary = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11));
+        let mut c = InstanceConfig::new(1, 51, Version::V3, primary);
+        c.priority = 200;
+        c.vips.push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
+        let mut peer = c.clone();
+        peer.primary_address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 12));
+        let mut buf = [0u8; 64];
+        let n = Instance::new(peer).unwrap().write_advert(advert_priority, &mut buf).unwrap();
+        let mut w = TraceWriter::new("t", std::vec![std::vec![c]]);
+        w.push(Event { node: 0, at: 0, input: Input::Start });
+        let src = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 12));
+        let dst = IpAddr::V4(vrrp_core::wire::GROUP_V4);
+        w.push(Event { node: 0, at: 1000, input: Input::Packet { ifindex: 1, src, dst, ttl: 255, bytes: &buf[..n] } });
+        w.push(Event { node: 0, at: 3_500_000, input: Input::Timer });
+        w.push(Event { node: 0, at: 4_000_000, input: Input::Crash });
+        w.push(Event { node: 0, at: 5_000_000, input: Input::Start });
+        crate::write(&[w])
+    }
+
+    fn run(file: &[u8]) -> (Summary, std::vec::Vec<std::string::String>) {
+        let (mut r, count) = Reader::open(file).unwrap();
+        assert_eq!(count, 1);
+        let mut t = r.next_trace().unwrap();
+        let mut seen = std::vec::Vec::new();
+        let sum = replay(&mut t, |o| seen.push(std::format!("{o:?}"))).unwrap();
+        (sum, seen)
+    }
+
+    #[test]
+    fn what_is_written_replays_input_for_input() {
+        let (sum, seen) = run(&preempt_trace(100));
+        assert_eq!(sum.inputs, 5);
+        assert_eq!(sum.outputs as usize, seen.len());
+        // A backup of priority 200 hears a master of 100 and preempts it when its down
+        // timer fires (RFC 9568 §6.4.2); the
+        // crash loses the instance; the restart boots a fresh one into Backup.
+        let text = seen.join("\n");
+        assert!(text.contains("from: Backup, to: Master, reason: Preempted"), "{text}");
+        assert_eq!(text.matches("from: Initialize, to: Backup").count(), 2, "{text}");
+        let mut h = Fnv::default();
+        for line in &seen {
+            h.update(line.as_bytes());
+            h.update(b"\n");
+        }
+        assert_eq!(h.0, sum.digest, "the digest is FNV-1a over the outputs' Debug lines");
+    }
+
+    #[test]
+    fn one_changed_advert_byte_changes_the_digest() {
+        let (a, _) = run(&preempt_trace(100));
+        let (b, _) = run(&preempt_trace(101));
+        assert_eq!((a.inputs, a.outputs), (b.inputs, b.outputs));
+        assert_ne!(a.digest, b.digest);
+    }
+
+    #[test]
+    fn a_truncated_trace_is_an_error_not_a_panic() {
+        let file = preempt_trace(100);
+        for cut in 0..file.len() {
+            let Ok((mut r, _)) = Reader::open(&file[..cut]) else { continue };
+            let result = r.next_trace().and_then(|mut t| replay(&mut t, |_| {}));
+            assert!(result.is_err(), "cut at {cut}");
+        }
     }
 
     #[test]
