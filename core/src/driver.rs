@@ -13,6 +13,39 @@
 //! and allocates nothing. Whoever wants the sans-IO API keeps it: [`Driver::router`] and
 //! [`Driver::router_mut`] hand out the router (an input made directly on it is pumped by
 //! the next driver call, or by [`Driver::pump`]).
+//!
+//! ```
+//! use core::net::{IpAddr, Ipv4Addr};
+//! use vrrp_core::{Driver, Instance, InstanceConfig, InstanceId, Instant, Io, Reason, State};
+//! use vrrp_core::wire::Version;
+//!
+//! /// A board's I/O: here it only remembers what it was asked to do.
+//! #[derive(Default)]
+//! struct Board { sent: usize, vips_up: bool, state: Option<State> }
+//!
+//! impl Io for Board {
+//!     fn send_advert(&mut self, _: InstanceId, _: &Instance, _advert: &[u8]) { self.sent += 1 }
+//!     fn add_vips(&mut self, _: InstanceId, _: &Instance) { self.vips_up = true }
+//!     fn remove_vips(&mut self, _: InstanceId, _: &Instance) { self.vips_up = false }
+//!     fn announce(&mut self, _: InstanceId, _: &Instance) {}
+//!     fn state_changed(&mut self, _: InstanceId, _: &Instance, _: State, to: State, _: Reason) {
+//!         self.state = Some(to)
+//!     }
+//! }
+//!
+//! let me = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11));
+//! let mut cfg = InstanceConfig::new(1, 51, Version::V3, me);
+//! cfg.vips.push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
+//! let mut driver: Driver<1> = Driver::new();
+//! driver.add(cfg).unwrap();
+//! let mut board = Board::default();
+//! driver.start_all(&Instant::ZERO, &mut board);
+//! assert_eq!(board.state, Some(State::Backup));
+//! // Nobody else advertises: at the deadline the backup takes over (RFC 9568 §6.4.2).
+//! let deadline = driver.next_deadline().unwrap();
+//! driver.on_timer(&deadline, &mut board);
+//! assert_eq!((board.state, board.vips_up, board.sent), (Some(State::Master), true, 1));
+//! ```
 
 use core::net::IpAddr;
 
