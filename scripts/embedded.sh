@@ -34,6 +34,8 @@ echo "--- host: exporting traces and their digests"
 cargo run -q --profile "${PROFILE:-ci}" -p vrrp-replay --bin export-traces -- "$root/$fw/traces"
 
 echo "--- target: replaying them on a Cortex-M4F (qemu-system-arm -machine mps2-an386)"
+# The firmware is its own workspace (like fuzz/): the top-level fmt and clippy steps do not see it.
+(cd "$fw" && cargo fmt -- --check && cargo clippy -q --release --bins -- -D warnings)
 (cd "$fw" && VRRP_TRACES="$root/$fw/traces" cargo build -q --release --bin replay)
 # `cargo run` would use .cargo/config.toml's runner; timeout bounds a hung firmware.
 runner=(qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none
@@ -64,7 +66,7 @@ for n in 1 16 255; do
     [ "$(get milli_insns_per_tick)" = 40000 ] || echo "  note: $(get milli_insns_per_tick)/1000 instructions per SysTick tick (expected 40)"
 done
 echo
-echo "| instances | flash (.text+.rodata) B | static RAM (.data+.bss) B | stack, painted B | instructions / received advert | instructions / timer expiry |"
+echo "| instances | flash (vectors+.text+.rodata) B | static RAM (.data+.bss) B | stack, painted B | instructions / received advert | instructions / timer expiry |"
 echo "| --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${rows[@]}"
 echo
