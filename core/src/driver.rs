@@ -179,6 +179,18 @@ impl<const N: usize> Driver<N> {
         self.pump(io);
     }
 
+    /// The operator hands instance `id`'s mastership over ([`Instance::handle_handover`]).
+    pub fn handover(&mut self, clock: &impl Clock, io: &mut impl Io, id: InstanceId) {
+        self.router.handover(clock.now(), id);
+        self.pump(io);
+    }
+
+    /// Whether any instance still holds its VIPs: after a shutdown, keep feeding packets and
+    /// timers until this is false, so each master hands over before it goes (make-before-break).
+    pub fn holds_any_vips(&self) -> bool {
+        self.router.holds_any_vips()
+    }
+
     /// A VRRP packet arrived (see [`Inbound`]). Returns what the router made of it.
     pub fn on_packet(
         &mut self,

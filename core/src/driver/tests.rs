@@ -200,3 +200,31 @@ fn rfc9568_6_4_two_drivers_elect_one_master_and_fail_over() {
     assert!(took_over_at <= cut + down, "{took_over_at:?} vs cut {cut:?}");
     assert!(took_over_at >= cut - Duration::from_centis(100) + down, "{took_over_at:?} vs cut {cut:?}");
 }
+
+/// Make-before-break through the driver: after `handover` the VIPs stay until a successor's
+/// advert, then [`crate::instance::HANDOVER_LINGER`] more; `holds_any_vips` tells a caller
+/// stopping the device when it may power down.
+#[test]
+fn handover_keeps_the_vips_until_the_successor_plus_linger() {
+    let mut driver: Driver<1> = Driver::new();
+    let id = driver.add(cfg(10, 200, 11)).unwrap();
+    let mut log = Log::default();
+    driver.start_all(&Instant::ZERO, &mut log);
+    let down = driver.next_deadline().unwrap();
+    driver.on_timer(&down, &mut log);
+    log.calls.clear();
+    let t = down + Duration::from_millis(500);
+    driver.handover(&t, &mut log, id);
+    assert!(driver.holds_any_vips());
+    assert!(!log.calls.iter().any(|(_, a)| *a == Action::RemoveVips), "{:?}", log.calls);
+    let successor = Instance::new(cfg(10, 100, 12)).unwrap();
+    let mut buf = [0u8; 64];
+    let n = successor.write_advert(100, &mut buf).unwrap();
+    let heard = t + Duration::from_millis(600);
+    let inbound = Inbound { ifindex: 1, src: a4(12), dst: IpAddr::V4(GROUP_V4), ttl: TTL, bytes: &buf[..n] };
+    driver.on_packet(&heard, &mut log, inbound).unwrap();
+    assert_eq!(driver.next_deadline(), Some(heard + crate::instance::HANDOVER_LINGER));
+    driver.on_timer(&(heard + crate::instance::HANDOVER_LINGER), &mut log);
+    assert_eq!(log.calls.last(), Some(&(id, Action::RemoveVips)));
+    assert!(!driver.holds_any_vips());
+}
