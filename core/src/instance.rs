@@ -416,6 +416,11 @@ impl Instance {
         &self.stats
     }
 
+    /// Sets every counter back to zero (keepalived's STATS_CLEAR); the state is untouched.
+    pub fn clear_stats(&mut self) {
+        self.stats = Stats::default();
+    }
+
     /// Skew_Time for the current priority and Master_Adver_Interval.
     pub fn skew_time(&self) -> Duration {
         timers::skew_time(self.priority, self.master_adver_interval_cs)
@@ -458,7 +463,11 @@ impl Instance {
 
     /// The one pending deadline: when [`Instance::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.timer, self.announce_at, self.release_at].into_iter().flatten().min()
+        let earlier = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        earlier(earlier(self.timer, self.announce_at), self.release_at)
     }
 
     /// The next action to carry out, oldest first.

@@ -183,6 +183,12 @@ impl<const N: usize> Router<N> {
         self.instances.iter().any(Instance::holds_vips)
     }
 
+    /// Sets every instance's counters and the router-wide ones back to zero.
+    pub fn clear_stats(&mut self) {
+        self.instances.iter_mut().for_each(Instance::clear_stats);
+        self.stats = RouterStats::default();
+    }
+
     /// Changes an instance's effective priority.
     pub fn set_priority(&mut self, now: Instant, id: InstanceId, priority: u8) -> Result<(), ConfigError> {
         self.with(id.0, |i| i.set_priority(now, priority)).unwrap_or(Ok(()))

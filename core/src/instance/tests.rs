@@ -1131,3 +1131,17 @@ fn master_changes_does_not_count_a_priority_change_of_the_same_master() {
     assert_eq!(i.master().map(|m| m.priority), Some(150));
     assert_eq!(i.stats().master_changes, 0);
 }
+
+#[test]
+fn keepalived_stats_clear_zeroes_the_counters_and_keeps_the_state() {
+    let mut i = master(Version::V3, 100);
+    deliver(&mut i, t(9000), &cfg(Version::V3, 50, a4(12)), 50).unwrap();
+    drain(&mut i);
+    assert!(i.stats().rcvd_advertisements > 0 && i.stats().master_transitions == 1);
+    let deadline = i.poll_timeout();
+    i.clear_stats();
+    assert_eq!(*i.stats(), Stats::default());
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.poll_timeout(), deadline);
+    assert_eq!(drain(&mut i), []);
+}

@@ -27,6 +27,8 @@ pub enum Request {
     /// Re-read the configuration. Not implemented yet: vrrpd acknowledges it and logs a
     /// warning that a restart is needed.
     Reload,
+    /// The counters as they are, then set back to zero (keepalived's STATS_CLEAR).
+    StatsClear,
     /// Make-before-break handover of one MASTER instance, or of every one
     /// (`vrrp_core::Instance::handle_handover`).
     Handover {
@@ -38,14 +40,15 @@ pub enum Request {
 
 impl Request {
     /// Every request vrrpd understands.
-    pub const ALL: [Request; 3] = [Request::Status, Request::Reload, Request::Handover { instance: None }];
+    pub const ALL: [Request; 4] =
+        [Request::Status, Request::Reload, Request::StatsClear, Request::Handover { instance: None }];
 
     /// Whether the request changes vrrpd's state (only root and vrrpd's own user may make
     /// those); [`Request::Status`] only reads it.
     pub fn changes_state(&self) -> bool {
         match self {
             Request::Status => false,
-            Request::Reload | Request::Handover { .. } => true,
+            Request::Reload | Request::StatsClear | Request::Handover { .. } => true,
         }
     }
 
@@ -54,6 +57,7 @@ impl Request {
         match self {
             Request::Status => "status",
             Request::Reload => "reload",
+            Request::StatsClear => "stats_clear",
             Request::Handover { .. } => "handover",
         }
     }
@@ -75,6 +79,8 @@ pub enum Reply {
     Status(Status),
     /// Answer to [`Request::Reload`]: passed on to the protocol loop.
     ReloadRequested,
+    /// Answer to [`Request::StatsClear`]: the status just before the counters were cleared.
+    StatsCleared(Status),
     /// Answer to [`Request::Handover`]: these MASTER instances were passed on to the
     /// protocol loop, which hands each over.
     HandoverStarted {
@@ -201,7 +207,8 @@ mod tests {
         }
         assert_eq!(
             String::from_utf8(wire.clone()).unwrap(),
-            "{\"request\":\"status\"}\n{\"request\":\"reload\"}\n{\"request\":\"handover\"}\n\
+            "{\"request\":\"status\"}\n{\"request\":\"reload\"}\n{\"request\":\"stats_clear\"}\n\
+             {\"request\":\"handover\"}\n\
              {\"request\":\"handover\",\"instance\":\"VI_1\"}\n"
         );
         let mut from = &wire[..];
@@ -225,6 +232,7 @@ mod tests {
         let replies = [
             Reply::Status(status()),
             Reply::ReloadRequested,
+            Reply::StatsCleared(status()),
             Reply::HandoverStarted { instances: vec!["VI_1".into()] },
             Reply::Error { message: "no \"x\"".into() },
         ];
@@ -253,7 +261,9 @@ mod tests {
         let Reply::Error { message } = Reply::rejecting(&err) else { panic!("not an error reply") };
         assert!(message.contains("frobnicate"), "{message}");
         assert!(
-            message.contains(r#"{"request":"status"} or {"request":"reload"} or {"request":"handover"}"#),
+            message.contains(
+                r#"{"request":"status"} or {"request":"reload"} or {"request":"stats_clear"} or {"request":"handover"}"#
+            ),
             "{message}"
         );
     }

@@ -28,6 +28,8 @@ pub struct Shared {
     /// Instances to hand over (control thread → loop), by name, checked to be MASTER in
     /// the latest status; the loop takes them all when woken.
     pub handovers: Mutex<Vec<String>>,
+    /// `vrrpctl stats --clear` asked (control thread → loop).
+    pub stats_clear: Mutex<bool>,
     /// Wakes the loop: a request is waiting. Only a wake-up; the data travels through the
     /// `sync` types above.
     pub wake: tokio::sync::Notify,
@@ -39,12 +41,18 @@ impl Shared {
         std::mem::take(&mut *lock(&self.handovers))
     }
 
+    /// Takes a pending `stats --clear` request.
+    pub fn take_stats_clear(&self) -> bool {
+        std::mem::take(&mut *lock(&self.stats_clear))
+    }
+
     /// Nothing published or requested yet.
     pub fn new() -> Self {
         Shared {
             board: StatusBoard::new(Status::default()),
             shutdown: Shutdown::new(),
             handovers: Mutex::new(Vec::new()),
+            stats_clear: Mutex::new(false),
             wake: tokio::sync::Notify::new(),
         }
     }
@@ -205,6 +213,10 @@ fn reply_to(request: Request, shared: &Shared) -> Reply {
             shared.wake.notify_one();
             Reply::ReloadRequested
         }
+        Request::StatsClear => {
+            *lock(&shared.stats_clear) = true;
+            Reply::StatsCleared(fresh_status(shared))
+        }
         Request::Handover { instance } => match handover_targets(&fresh_status(shared), instance.as_deref()) {
             Ok(instances) => {
                 lock(&shared.handovers).extend(instances.iter().cloned());
@@ -318,7 +330,7 @@ mod tests {
     #[test]
     fn unknown_malformed_and_oversize_requests_get_an_error_reply() {
         let (_dir, path, shared) = server();
-        let accepted = r#"vrrpd accepts one JSON object per line: {\"request\":\"status\"} or {\"request\":\"reload\"} or {\"request\":\"handover\"}"#;
+        let accepted = r#"vrrpd accepts one JSON object per line: {\"request\":\"status\"} or {\"request\":\"reload\"} or {\"request\":\"stats_clear\"} or {\"request\":\"handover\"}"#;
         for (sent, says) in [
             (&b"{\"request\":\"frobnicate\"}\n"[..], "unknown variant `frobnicate`"),
             (b"status\n", r#"malformed request \"status\" (not a JSON object)"#),

@@ -179,6 +179,7 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let mut sigusr2 = signal(SignalKind::user_defined2())?;
     let mut sigjson = signal(SignalKind::from_raw(service::dump::sigjson()))?;
+    let mut sigstats_clear = signal(SignalKind::from_raw(service::dump::sigstats_clear()))?;
     // The dumps go where the control socket is: the runtime directory.
     let dump_dir = opts.control_socket.parent().map(PathBuf::from).unwrap_or_else(service::runtime::dir);
 
@@ -202,6 +203,10 @@ pub async fn run(opts: Options) -> Result<()> {
             _ = sigusr1.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Data, &daemon.status()),
             _ = sigusr2.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Stats, &daemon.status()),
             _ = sigjson.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Json, &daemon.status()),
+            _ = sigstats_clear.recv() => {
+                daemon.clear_stats();
+                info!("STATS_CLEAR: counters set to zero");
+            }
             _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
             result = timer.expired() => {
                 if let Err(e) = result {
@@ -233,7 +238,13 @@ pub async fn run(opts: Options) -> Result<()> {
                 if !handovers.is_empty() {
                     daemon.handover(&handovers).await;
                 }
-                shared.board.publish(daemon.status());
+                // `vrrpctl stats --clear` gets the counters as they were just before.
+                let status = daemon.status();
+                if shared.take_stats_clear() {
+                    daemon.clear_stats();
+                    info!("vrrpctl stats --clear: counters set to zero");
+                }
+                shared.board.publish(status);
             }
         }
     }
@@ -336,6 +347,15 @@ impl Daemon {
             None => info!("{signal}: shutting down"),
         }
         false
+    }
+
+    /// Every counter back to zero: the core's, the transitions, the daemon's own
+    /// (malformed packets, refused sends, timer punctuality).
+    fn clear_stats(&mut self) {
+        self.engine.clear_stats();
+        self.malformed = 0;
+        self.send_errors = 0;
+        self.timer = status::TimerCounters::default();
     }
 
     /// `vrrpctl handover`: each named instance that is still MASTER hands over.

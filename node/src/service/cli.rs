@@ -92,6 +92,10 @@ pub enum VrrpctlCommand {
     },
     /// Show the counters of every instance (or only INSTANCE), in keepalived.stats' layout.
     Stats {
+        /// Then set every counter of every instance back to zero (keepalived's STATS_CLEAR);
+        /// the counters printed are the ones cleared.
+        #[arg(long)]
+        clear: bool,
         /// Only this vrrp_instance.
         instance: Option<String>,
     },
