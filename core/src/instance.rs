@@ -824,7 +824,9 @@ impl Instance {
                 .map_err(|e| self.count_parse_error(e))?;
         self.verify_hmac(src, message, trailer)?;
         // Whatever the state: a router handing over listens for its successor.
-        self.hear_successor(now, src, header.priority);
+        if self.release_at.is_some() {
+            self.hear_successor(now, src, header.priority);
+        }
         if self.cfg.is_owner() && self.cfg.version == Version::V2 {
             return Err(RxError::LocalOwner);
         }
