@@ -772,13 +772,19 @@ impl Instance {
         ttl: u8,
         bytes: &[u8],
     ) -> Result<Accepted, RxError> {
-        let header = self.validate(now, src, dst, ttl, bytes)?;
+        let header = self.validate(src, dst, ttl, bytes)?;
         let mismatch = !self.same_addresses(&Packet::new_unchecked(bytes));
         if mismatch {
             bump(&mut self.stats.address_list_errors);
             if self.cfg.version == Version::V2 && header.priority != PRIORITY_OWNER {
                 return Err(RxError::AddressListMismatch);
             }
+        }
+        // Whatever the state, once every check passed (authentication included): a router
+        // handing over listens for its successor. (A VRRPv2 owner discards every advert,
+        // RFC 3768 §7.1, so it releases after Master_Down_Interval.)
+        if self.release_at.is_some() {
+            self.hear_successor(now, src, header.priority);
         }
         bump(&mut self.stats.rcvd_advertisements);
         self.handle_advert(now, src, &header);
@@ -790,14 +796,7 @@ impl Instance {
         wire::same_address_set(packet.addresses(self.cfg.family()), usize::from(packet.count()), &self.cfg.vips)
     }
 
-    fn validate(
-        &mut self,
-        now: Instant,
-        src: IpAddr,
-        dst: IpAddr,
-        ttl: u8,
-        bytes: &[u8],
-    ) -> Result<AdvertHeader, RxError> {
+    fn validate(&mut self, src: IpAddr, dst: IpAddr, ttl: u8, bytes: &[u8]) -> Result<AdvertHeader, RxError> {
         if ttl != wire::TTL {
             bump(&mut self.stats.ip_ttl_errors);
             self.stats.proto_err_reason = ProtoErrReason::IpTtlError;
@@ -823,10 +822,6 @@ impl Instance {
             AdvertHeader::parse_covering(&Packet::new_unchecked(message), &ChecksumContext { src, dst }, checksummed)
                 .map_err(|e| self.count_parse_error(e))?;
         self.verify_hmac(src, message, trailer)?;
-        // Whatever the state: a router handing over listens for its successor.
-        if self.release_at.is_some() {
-            self.hear_successor(now, src, header.priority);
-        }
         if self.cfg.is_owner() && self.cfg.version == Version::V2 {
             return Err(RxError::LocalOwner);
         }

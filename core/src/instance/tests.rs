@@ -1145,3 +1145,17 @@ fn keepalived_stats_clear_zeroes_the_counters_and_keeps_the_state() {
     assert_eq!(i.poll_timeout(), deadline);
     assert_eq!(drain(&mut i), []);
 }
+
+#[test]
+fn handover_a_spoofed_successor_with_the_wrong_password_does_not_end_the_hold() {
+    let mut i = master(Version::V2, 200);
+    i.handle_shutdown(t(9000));
+    drain(&mut i);
+    let mdi = t(9000) + timers::master_down_interval(200, 100);
+    let mut spoof = cfg(Version::V2, 100, a4(12));
+    spoof.auth = Auth::simple_text(b"wrong!");
+    assert_eq!(deliver(&mut i, t(9100), &spoof, 100), Err(RxError::AuthFailure));
+    assert_eq!(i.releasing(), Some(mdi), "an unauthenticated advert is nobody's");
+    deliver(&mut i, t(9200), &cfg(Version::V2, 100, a4(12)), 100).unwrap();
+    assert_eq!(i.releasing(), Some(t(9200) + HANDOVER_LINGER));
+}
