@@ -33,3 +33,6 @@ RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom \
 
 step "fuzz: every target, bounded time each"
 FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash scripts/fuzz-ci.sh
+
+step "embedded: the host's traces replayed on a Cortex-M4F (QEMU mps2-an386), and the cost firmware"
+PROFILE=ci bash scripts/embedded.sh --cost

@@ -8,6 +8,14 @@
 //! interface is down, or a tracked item with weight 0 failed, so the router neither
 //! advertises nor listens) and `preempt_delay` (a backup tolerates a lower-priority
 //! master for a while before preempting it).
+//!
+//! And one of our own, the make-before-break handover: a master that leaves on purpose
+//! (shutdown, [`Instance::handle_handover`], or preempted by a higher priority) keeps its
+//! VIPs, answering for them, until it has heard its successor's advert and then
+//! [`HANDOVER_LINGER`] more, or until Master_Down_Interval when no successor speaks. The
+//! RFC has the leaving master remove them at once (§6.4.3), which leaves the VIPs with
+//! nobody for Skew_Time; holding them a little longer costs two hosts answering for
+//! them for a few milliseconds, while the successor's gratuitous ARP reaches the clients.
 
 use core::net::IpAddr;
 
@@ -23,6 +31,12 @@ use crate::wire::{self, AdvertHeader, Auth, ChecksumContext, Family, Packet, Var
 /// Actions an instance can queue before the caller must drain them. One input produces at
 /// most four; the slack covers callers that drain after a few inputs.
 pub const ACTION_QUEUE: usize = 16;
+
+/// How long a router that handed mastership over keeps its VIPs after it heard its
+/// successor's first advert: the successor's gratuitous ARP / unsolicited NA goes out
+/// right after that advert, and packets the clients sent before it arrived are still on
+/// their way to the old master. Both hosts answer for the VIPs during this time.
+pub const HANDOVER_LINGER: Duration = Duration::from_millis(100);
 
 /// Protocol state. User-facing names follow keepalived: INIT, BACKUP, MASTER, FAULT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,11 +108,13 @@ pub enum Reason {
     TrackingFault,
     /// Every tracked item is good again.
     TrackingRecovered,
+    /// The operator handed mastership over ([`Instance::handle_handover`]).
+    Handover,
 }
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::Startup,
         Reason::AddressOwner,
         Reason::Shutdown,
@@ -110,6 +126,7 @@ impl Reason {
         Reason::LinkUp,
         Reason::TrackingFault,
         Reason::TrackingRecovered,
+        Reason::Handover,
     ];
 
     /// A stable snake-case key for machines (metrics labels, JSON).
@@ -126,6 +143,7 @@ impl Reason {
             Reason::LinkUp => "link_up",
             Reason::TrackingFault => "tracking_fault",
             Reason::TrackingRecovered => "tracking_recovered",
+            Reason::Handover => "handover",
         }
     }
 
@@ -153,6 +171,7 @@ impl Reason {
             Reason::LinkUp => "interface up",
             Reason::TrackingFault => "tracked item failed",
             Reason::TrackingRecovered => "tracked items recovered",
+            Reason::Handover => "handed over by the operator",
         }
     }
 }
@@ -317,6 +336,16 @@ pub struct Instance {
     actions: Deque<Action, ACTION_QUEUE>,
     /// `auth_hmac` send sequence and replay marks.
     hmac: HmacState,
+    /// The VIPs are on the interface: `AddVips` was asked for, `RemoveVips` not since.
+    vips_held: bool,
+    /// Make-before-break: no longer master, the VIPs are held until then (set to
+    /// [`HANDOVER_LINGER`] after the successor's first advert once it is heard).
+    release_at: Option<Instant>,
+    /// The handover in progress has heard its successor.
+    successor_heard: bool,
+    /// After [`Instance::handle_handover`]: do not preempt the successor; cleared when
+    /// this router is master again.
+    handed_over: bool,
 }
 
 impl Instance {
@@ -340,6 +369,10 @@ impl Instance {
             stats: Stats::default(),
             actions: Deque::new(),
             hmac: HmacState::default(),
+            vips_held: false,
+            release_at: None,
+            successor_heard: false,
+            handed_over: false,
         })
     }
 
@@ -383,6 +416,11 @@ impl Instance {
         &self.stats
     }
 
+    /// Sets every counter back to zero (keepalived's STATS_CLEAR); the state is untouched.
+    pub fn clear_stats(&mut self) {
+        self.stats = Stats::default();
+    }
+
     /// Skew_Time for the current priority and Master_Adver_Interval.
     pub fn skew_time(&self) -> Duration {
         timers::skew_time(self.priority, self.master_adver_interval_cs)
@@ -408,12 +446,28 @@ impl Instance {
         Ok(())
     }
 
+    /// Whether the VIPs are on the interface by this router's decisions: while Master,
+    /// and after leaving MASTER on purpose until the handover is complete (see
+    /// [`Instance::releasing`]). A caller stopping the daemon keeps running the protocol
+    /// until no instance holds its VIPs.
+    pub fn holds_vips(&self) -> bool {
+        self.vips_held
+    }
+
+    /// When a router that left MASTER on purpose will remove its VIPs, unless it becomes
+    /// master again first: [`HANDOVER_LINGER`] after it first heard its successor, or, if
+    /// none speaks, Master_Down_Interval after it left. `None` when no handover runs.
+    pub fn releasing(&self) -> Option<Instant> {
+        self.release_at
+    }
+
     /// The one pending deadline: when [`Instance::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.timer, self.announce_at) {
+        let earlier = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        earlier(earlier(self.timer, self.announce_at), self.release_at)
     }
 
     /// The next action to carry out, oldest first.
@@ -444,6 +498,48 @@ impl Instance {
         self.push(Action::StateChanged { from, to, reason });
     }
 
+    /// Puts the VIPs on the interface, unless they still are (a handover that had not
+    /// finished is called off).
+    fn hold_vips(&mut self) {
+        self.release_at = None;
+        self.successor_heard = false;
+        if !self.vips_held {
+            self.vips_held = true;
+            self.push(Action::AddVips);
+        }
+    }
+
+    /// Removes the VIPs now, if held.
+    fn release_vips_now(&mut self) {
+        self.release_at = None;
+        self.successor_heard = false;
+        if self.vips_held {
+            self.vips_held = false;
+            self.push(Action::RemoveVips);
+        }
+    }
+
+    /// Leaving MASTER on purpose: keep the VIPs until the successor is heard, or, if no one
+    /// speaks, for Master_Down_Interval, the longest a backup that heard our priority-0
+    /// advert (or missed it) takes to become master.
+    fn release_vips_later(&mut self, now: Instant) {
+        if self.vips_held && self.release_at.is_none() {
+            self.release_at = Some(now + self.master_down_interval());
+            self.successor_heard = false;
+        }
+    }
+
+    /// A valid advert from another router with a non-zero priority: it is master, so a
+    /// handover in progress ends [`HANDOVER_LINGER`] after the first such advert, even past
+    /// the Master_Down_Interval bound (the successor's announcements follow its advert).
+    fn hear_successor(&mut self, now: Instant, src: IpAddr, priority: u8) {
+        if priority == 0 || src == self.cfg.primary_address || self.successor_heard || self.release_at.is_none() {
+            return;
+        }
+        self.successor_heard = true;
+        self.release_at = Some(now + HANDOVER_LINGER);
+    }
+
     /// Startup event (RFC 9568 §6.4.1).
     pub fn handle_startup(&mut self, now: Instant) {
         if self.state != State::Initialize {
@@ -469,17 +565,37 @@ impl Instance {
     }
 
     /// Shutdown event (RFC 9568 §6.4.2, §6.4.3): a master says goodbye with priority 0.
-    pub fn handle_shutdown(&mut self, _now: Instant) {
+    /// Make-before-break: it keeps its VIPs until its successor is heard (see
+    /// [`Instance::releasing`]); keep calling [`Instance::handle_packet`] and
+    /// [`Instance::handle_timeout`] until [`Instance::holds_vips`] is false.
+    pub fn handle_shutdown(&mut self, now: Instant) {
         match self.state {
             State::Initialize => return,
             State::Master => {
                 self.push(Action::SendAdvert { priority: 0 });
-                self.push(Action::RemoveVips);
+                self.release_vips_later(now);
             }
             State::Backup | State::Fault => {}
         }
+        self.handed_over = false;
         self.clear_timers();
         self.change_state(State::Initialize, Reason::Shutdown);
+    }
+
+    /// The operator hands mastership over (`vrrpctl handover`): a master says priority 0,
+    /// becomes Backup and keeps its VIPs until its successor is heard, as at shutdown.
+    /// Until it is master again, it does not preempt the successor, whatever its
+    /// priority; if no one takes over, it becomes master again after
+    /// Master_Down_Interval like any backup. Anything but a master ignores it, and so does
+    /// the address owner (priority 255): the addresses are its own, they cannot move.
+    pub fn handle_handover(&mut self, now: Instant) {
+        if self.state != State::Master || self.cfg.is_owner() {
+            return;
+        }
+        self.push(Action::SendAdvert { priority: 0 });
+        self.release_vips_later(now);
+        self.handed_over = true;
+        self.become_backup(now, Reason::Handover);
     }
 
     /// The interface went up or down.
@@ -488,9 +604,12 @@ impl Instance {
             return;
         }
         self.link_up = up;
+        if !up {
+            // Nothing can be answered on a dead link.
+            self.release_vips_now();
+        }
         match (self.state, up) {
             (State::Master, false) => {
-                self.push(Action::RemoveVips);
                 self.clear_timers();
                 self.change_state(State::Fault, Reason::LinkDown);
             }
@@ -513,14 +632,15 @@ impl Instance {
             return;
         }
         self.tracking_fault = fault;
+        if fault && self.state == State::Master {
+            self.push(Action::SendAdvert { priority: 0 });
+        }
+        if fault {
+            // What the VIPs front is failing: no reason to keep answering for them.
+            self.release_vips_now();
+        }
         match (self.state, fault) {
-            (State::Master, true) => {
-                self.push(Action::SendAdvert { priority: 0 });
-                self.push(Action::RemoveVips);
-                self.clear_timers();
-                self.change_state(State::Fault, Reason::TrackingFault);
-            }
-            (State::Backup, true) => {
+            (State::Master | State::Backup, true) => {
                 self.clear_timers();
                 self.change_state(State::Fault, Reason::TrackingFault);
             }
@@ -561,6 +681,7 @@ impl Instance {
     }
 
     fn become_master(&mut self, now: Instant, reason: Reason) {
+        self.handed_over = false;
         self.change_state(State::Master, reason);
         bump(&mut self.stats.master_transitions);
         self.stats.new_master_reason = match reason {
@@ -571,7 +692,7 @@ impl Instance {
         self.preempt_until = None;
         self.master = None;
         self.note_master(self.cfg.primary_address);
-        self.push(Action::AddVips);
+        self.hold_vips();
         self.push(Action::SendAdvert { priority: self.priority });
         self.push(Action::Announce);
         self.timer = Some(now + self.advert_interval());
@@ -582,7 +703,13 @@ impl Instance {
         let was_master = self.state == State::Master;
         self.change_state(State::Backup, reason);
         if was_master {
-            self.push(Action::RemoveVips);
+            // Preempted by a higher priority (its advert is what we just heard) or handed
+            // over: make before break.
+            self.release_vips_later(now);
+            if reason == Reason::HigherPriority && self.release_at.is_some() {
+                self.successor_heard = true;
+                self.release_at = Some(now + HANDOVER_LINGER);
+            }
         }
         self.announce_at = None;
         self.preempt_until = None;
@@ -605,6 +732,8 @@ impl Instance {
     /// Timer expiry. Fires whichever of this instance's timers are due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        // The protocol timer first: a backup that becomes master now keeps the VIPs it
+        // was about to release instead of removing and adding them.
         if due(self.timer) {
             match self.state {
                 State::Backup => {
@@ -625,6 +754,9 @@ impl Instance {
         if self.state == State::Master && due(self.announce_at) {
             self.push(Action::Announce);
             self.announce_at = self.cfg.announce_refresh.filter(|d| *d > Duration::ZERO).map(|d| now + d);
+        }
+        if due(self.release_at) {
+            self.release_vips_now();
         }
     }
 
@@ -647,6 +779,12 @@ impl Instance {
             if self.cfg.version == Version::V2 && header.priority != PRIORITY_OWNER {
                 return Err(RxError::AddressListMismatch);
             }
+        }
+        // Whatever the state, once every check passed (authentication included): a router
+        // handing over listens for its successor. (A VRRPv2 owner discards every advert,
+        // RFC 3768 §7.1, so it releases after Master_Down_Interval.)
+        if self.release_at.is_some() {
+            self.hear_successor(now, src, header.priority);
         }
         bump(&mut self.stats.rcvd_advertisements);
         self.handle_advert(now, src, &header);
@@ -824,7 +962,8 @@ impl Instance {
         let lower = adv.priority < self.priority;
         // The owner preempts whatever Preempt_Mode says (RFC 9568 §6.1). It is only ever
         // Backup after losing an election to another owner (erratum 8298).
-        let preempt = self.cfg.preempt || self.cfg.is_owner();
+        // After a handover, the successor is not preempted (the operator moved the VIPs).
+        let preempt = (self.cfg.preempt || self.cfg.is_owner()) && !self.handed_over;
         let tolerate = lower && preempt && self.tolerate_lower_master(now);
         if !preempt || !lower || tolerate {
             if !lower {

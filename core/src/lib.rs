@@ -9,6 +9,7 @@
 //! - [`wire`]: the advertisement codec (zero-copy [`wire::Packet`] view, [`wire::AdvertRepr`]).
 //! - [`instance`]: one virtual router's state machine (RFC 9568 §6.4), sans-IO.
 //! - [`router`]: many instances, O(log n) packet dispatch and earliest-deadline lookup.
+//! - [`driver`]: the [`Clock`] and [`Io`] traits and the [`Driver`] pumping a router's actions into them.
 //! - [`timers`]: the RFC 9568 §6.1 timer formulas.
 //! - [`stats`]: RFC 6527 / RFC 2787 counters.
 
@@ -29,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod driver;
 pub mod instance;
 pub mod router;
 pub mod stats;
@@ -37,6 +39,7 @@ pub mod timers;
 pub mod wire;
 
 pub use config::{ConfigError, InstanceConfig};
+pub use driver::{Clock, Driver, Inbound, Io};
 pub use instance::{Action, Instance, Reason, RxError, State};
 pub use router::{InstanceId, Router};
 pub use stats::{RouterStats, Stats};

@@ -172,6 +172,23 @@ impl<const N: usize> Router<N> {
         self.with(id.0, |i| i.handle_shutdown(now));
     }
 
+    /// The operator hands instance `id`'s mastership over ([`Instance::handle_handover`]).
+    pub fn handover(&mut self, now: Instant, id: InstanceId) {
+        self.with(id.0, |i| i.handle_handover(now));
+    }
+
+    /// Whether any instance still holds its VIPs ([`Instance::holds_vips`]): after
+    /// [`Router::shutdown_all`], the caller keeps the protocol running until this is false.
+    pub fn holds_any_vips(&self) -> bool {
+        self.instances.iter().any(Instance::holds_vips)
+    }
+
+    /// Sets every instance's counters and the router-wide ones back to zero.
+    pub fn clear_stats(&mut self) {
+        self.instances.iter_mut().for_each(Instance::clear_stats);
+        self.stats = RouterStats::default();
+    }
+
     /// Changes an instance's effective priority.
     pub fn set_priority(&mut self, now: Instant, id: InstanceId, priority: u8) -> Result<(), ConfigError> {
         self.with(id.0, |i| i.set_priority(now, priority)).unwrap_or(Ok(()))

@@ -20,11 +20,13 @@
 //! - an advert sent because of a received packet (RFC 9568 §6.4.3's replies to a lower
 //!   priority or to priority 0) comes at least one advert interval after the previous
 //!   such advert of that instance, however many packets arrive;
-//! - `AddVips` / `RemoveVips` alternate, VIPs are held exactly while Master, and
-//!   `Announce` only happens while they are held;
+//! - `AddVips` / `RemoveVips` alternate, VIPs are held exactly while Master or while a
+//!   handover (graceful stop, operator handover, preemption) releases them, no longer than
+//!   Master_Down_Interval or the linger after the successor, and `Announce` only happens while they are held;
 //! - no action was dropped;
 //! - each instance's `poll_timeout` is after `now`, present exactly in Backup and
-//!   Master, and `Router::poll_timeout` is the minimum over the instances.
+//!   Master or while releasing, and `Router::poll_timeout` is the minimum over the
+//!   instances.
 
 #![no_main]
 
@@ -107,6 +109,8 @@ enum Op {
     SetPrimary { instance: u8, host: u8, other_family: bool },
     /// Tracking puts an instance in FAULT (`true`) or lets it out.
     TrackingFault(u8, bool),
+    /// The operator hands an instance's mastership over.
+    Handover(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -374,10 +378,18 @@ fuzz_target!(|input: Input| {
         world.check();
         world.replying = false;
     }
-    // Whatever happened, a full shutdown is clean and leaves no timers behind.
+    // Whatever happened, a full shutdown is clean: once the handovers time out, no
+    // timers and no VIPs are left behind.
     world.router.shutdown_all(world.now);
     world.check();
+    for _ in 0..INSTANCES {
+        let Some(at) = world.router.poll_timeout() else { break };
+        world.now = at;
+        world.router.handle_timeout(at);
+        world.check();
+    }
     assert_eq!(world.router.poll_timeout(), None);
+    assert!(!world.router.holds_any_vips());
     assert!(world.model.state.iter().all(|s| *s == State::Initialize));
 });
 
@@ -432,6 +444,7 @@ impl World {
             Op::Startup(Some(i)) => self.router.start(now, id(pick(*i))),
             Op::Shutdown(None) => self.router.shutdown_all(now),
             Op::Shutdown(Some(i)) => self.router.shutdown(now, id(pick(*i))),
+            Op::Handover(i) => self.router.handover(now, id(pick(*i))),
             Op::SetPrimary {
                 instance,
                 host,
@@ -637,6 +650,7 @@ impl World {
                                 | Reason::LinkUp
                                 | Reason::TrackingRecovered
                                 | Reason::HigherPriority
+                                | Reason::Handover
                         ),
                         State::Master => matches!(
                             reason,
@@ -718,12 +732,20 @@ impl World {
             let i = usize::from(got.0);
             let state = inst.state();
             assert_eq!(state, self.model.state[i], "#{i}: state without a StateChanged");
+            let releasing = inst.releasing();
             assert_eq!(
                 self.model.vips_held[i],
-                state == State::Master,
-                "#{i}: VIPs held = {} in {state:?}",
+                state == State::Master || releasing.is_some(),
+                "#{i}: VIPs held = {} in {state:?}, releasing {releasing:?}",
                 self.model.vips_held[i]
             );
+            assert_eq!(self.model.vips_held[i], inst.holds_vips(), "#{i}: holds_vips disagrees");
+            if let Some(at) = releasing {
+                assert!(state != State::Master, "#{i}: master and releasing");
+                let cs = inst.config().advert_interval_cs.max(inst.master_adver_interval_cs());
+                let longest = vrrp_core::timers::master_down_interval(1, cs).max(vrrp_core::instance::HANDOVER_LINGER);
+                assert!(at <= now + longest, "#{i}: releases at {at:?}, more than {longest:?} after {now:?}");
+            }
             assert_eq!(inst.stats().actions_dropped, 0, "#{i}: actions dropped");
             assert!(!inst.has_actions());
             let deadline = inst.poll_timeout();
@@ -732,7 +754,7 @@ impl World {
             }
             assert_eq!(
                 deadline.is_some(),
-                matches!(state, State::Backup | State::Master),
+                matches!(state, State::Backup | State::Master) || releasing.is_some(),
                 "#{i}: deadline {deadline:?} in {state:?}"
             );
             if inst.accepts_vip_traffic() {

@@ -12,7 +12,7 @@
 //!
 //! Trace checks: [`SINGLE_MASTER_WHEN_STABLE`], [`CONVERGES_AFTER_LAST_FAULT`],
 //! [`NO_FLAPPING_WHEN_STABLE`], [`ONE_MASTER_PER_PARTITION_SIDE`],
-//! [`SAME_SEED_SAME_TRACE`], and the differential half of
+//! [`SAME_SEED_SAME_TRACE`], [`PLANNED_CHANGES_KEEP_THE_VIPS`], and the differential half of
 //! [`ROUTER_AGREES_WITH_INSTANCES`].
 
 use core::fmt;
@@ -42,6 +42,10 @@ pub const NO_FLAPPING_WHEN_STABLE: &str = "no_flapping_when_stable";
 pub const ONE_MASTER_PER_PARTITION_SIDE: &str = "one_master_per_partition_side";
 /// Invariant 5.
 pub const SAME_SEED_SAME_TRACE: &str = "same_seed_same_trace";
+/// Invariant 6: a planned change (graceful stop, priority change, restart) on a settled,
+/// clean, connected LAN never leaves the VIPs with nobody, and a graceful stop never has
+/// two routers advertising as master.
+pub const PLANNED_CHANGES_KEEP_THE_VIPS: &str = "planned_changes_keep_the_vips";
 
 /// A broken property.
 #[derive(Clone, Debug, PartialEq, Eq)]

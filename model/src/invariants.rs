@@ -10,6 +10,10 @@
 //! 3. [`no_flapping_when_stable`]: no state change at all while nothing changes.
 //! 4. [`one_master_per_partition_side`]: in a settled partition, one master per side.
 //! 5. [`same_seed_same_trace`]: the run is a function of its schedule.
+//! 6. [`planned_changes_keep_the_vips`]: a graceful stop, a priority change or a restart
+//!    on a settled, clean, connected LAN (make-before-break, see `vrrp_core::instance`)
+//!    never leaves a VIP held by nobody while some router takes part, and a router
+//!    stopping gracefully never advertises a non-zero priority while it hands over.
 //!
 //! Differential: [`router_agrees_with_instances`] runs the schedule a second time with
 //! every node's instances inside a `vrrp_core::Router` and wants the same trace.
@@ -29,7 +33,7 @@ use vrrp_core::State;
 
 use crate::checker::{
     Violation, CONVERGES_AFTER_LAST_FAULT, NO_FLAPPING_WHEN_STABLE, ONE_MASTER_PER_PARTITION_SIDE,
-    ROUTER_AGREES_WITH_INSTANCES, SAME_SEED_SAME_TRACE, SINGLE_MASTER_WHEN_STABLE,
+    PLANNED_CHANGES_KEEP_THE_VIPS, ROUTER_AGREES_WITH_INSTANCES, SAME_SEED_SAME_TRACE, SINGLE_MASTER_WHEN_STABLE,
 };
 use crate::node::Engine;
 use crate::schedule::{Fault, Schedule};
@@ -43,6 +47,7 @@ pub fn check(o: &Outcome) -> Vec<Violation> {
     v.extend(converges_after_last_fault(o));
     v.extend(no_flapping_when_stable(o));
     v.extend(one_master_per_partition_side(o));
+    v.extend(planned_changes_keep_the_vips(o));
     v
 }
 
@@ -186,6 +191,107 @@ pub fn no_flapping_when_stable(o: &Outcome) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// Invariant 6: see the module documentation. A segment is judged when it begins with
+/// planned faults only (`Shutdown`, `SetPriority`, `Restart`), is clean and connected,
+/// some router takes part in it, and the segment before it was clean and had settled
+/// with the VIP held: then, until the next segment, the holders of each VIP never drop
+/// to none, and a router stopped by a `Shutdown` sends no advert with a non-zero
+/// priority (so the successor is the only master advertising). Two successors of equal
+/// priority may both be master for a moment: that is the election, not the handover.
+pub fn planned_changes_keep_the_vips(o: &Outcome) -> Vec<Violation> {
+    let vrids = o.schedule.vrid_count();
+    let n = o.schedule.router_count();
+    let mut out = Vec::new();
+    for (k, seg) in o.segments.iter().enumerate() {
+        let Some(prev) = k.checked_sub(1).and_then(|p| o.segments.get(p)) else { continue };
+        let settled = prev.clean && prev.quiet_from.saturating_add(o.settle) <= seg.start;
+        let participants = seg.sides.iter().map(Vec::len).sum::<usize>();
+        if !settled || !seg.clean || seg.sides.len() != 1 || participants == 0 {
+            continue;
+        }
+        let faults: Vec<&Fault> = o
+            .trace
+            .iter()
+            .filter(|r| r.at == seg.start)
+            .filter_map(|r| match &r.event {
+                Event::Fault(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let planned = |f: &&Fault| matches!(f, Fault::Shutdown(_) | Fault::SetPriority { .. } | Fault::Restart(_));
+        if faults.is_empty() || !faults.iter().all(planned) {
+            continue;
+        }
+        // Routers stopped from their `Shutdown` record on (a `Restart` undoes it).
+        let mut stopped: Vec<u8> = Vec::new();
+        let end = o.segments.get(k + 1).map_or(o.end + 1, |s| s.start);
+        // Holders and states just before the segment.
+        let mut held = vec![vec![false; vrids]; n];
+        let mut states = vec![vec![State::Initialize; vrids]; n];
+        let mut records = o.trace.iter().peekable();
+        while let Some(r) = records.next_if(|r| r.at < seg.start) {
+            apply(&r.event, &mut held, &mut states);
+        }
+        let count = |held: &[Vec<bool>], v: usize| held.iter().filter(|h| h.get(v) == Some(&true)).count();
+        let watched: Vec<usize> = (0..vrids).filter(|v| count(&held, *v) > 0).collect();
+        'records: for r in records.take_while(|r| r.at < end) {
+            apply(&r.event, &mut held, &mut states);
+            match r.event {
+                Event::Fault(Fault::Shutdown(x)) => stopped.push(x),
+                Event::Fault(Fault::Restart(x)) => stopped.retain(|s| *s != x),
+                _ => {}
+            }
+            for &v in &watched {
+                let problem = match r.event {
+                    Event::Sent { node, vrid, priority }
+                        if usize::from(vrid) == v && priority != 0 && stopped.contains(&node) =>
+                    {
+                        Some(format!("r{node}, stopping, advertised priority {priority}"))
+                    }
+                    _ if count(&held, v) == 0 => Some("no router holds the VIPs".to_string()),
+                    _ => None,
+                };
+                if let Some(p) = problem {
+                    out.push(Violation {
+                        checker: PLANNED_CHANGES_KEEP_THE_VIPS,
+                        at: r.at,
+                        message: format!(
+                            "{}: vrid {}: {p} during a planned change at {} ({})",
+                            At(r.at),
+                            o.schedule.vrid(v),
+                            At(seg.start),
+                            faults.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                    break 'records;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Applies a trace event to the VIP holders and states (`[router][vrid]`); a crash drops both.
+fn apply(event: &Event, held: &mut [Vec<bool>], states: &mut [Vec<State>]) {
+    match event {
+        Event::Vips { node, vrid, held: h } => {
+            if let Some(x) = held.get_mut(usize::from(*node)).and_then(|x| x.get_mut(usize::from(*vrid))) {
+                *x = *h;
+            }
+        }
+        Event::State { node, vrid, to, .. } => {
+            if let Some(x) = states.get_mut(usize::from(*node)).and_then(|x| x.get_mut(usize::from(*vrid))) {
+                *x = *to;
+            }
+        }
+        Event::Fault(Fault::Crash(node)) => {
+            held.get_mut(usize::from(*node)).into_iter().flatten().for_each(|x| *x = false);
+            states.get_mut(usize::from(*node)).into_iter().flatten().for_each(|x| *x = State::Initialize);
+        }
+        _ => {}
+    }
 }
 
 /// Invariant 5: running the schedule again gives the same trace, event for event.

@@ -12,12 +12,17 @@
 //! as `vrrpd` does. The two must produce the same trace event for event, which turns
 //! every simulated run into a differential test of the router's dispatch, deadline heap
 //! and ready queue.
+//!
+//! Either way the actions go through one [`vrrp_core::Io`] (`Checks`), which records
+//! them and runs the online checks: the router engine holds its router in a
+//! [`vrrp_core::Driver`] and pumps with [`vrrp_core::Driver::pump`], the direct engine
+//! makes the same `Io` calls instance by instance.
 
 use core::net::IpAddr;
 
 use vrrp_core::time::Instant;
 use vrrp_core::wire::{self, Version};
-use vrrp_core::{Action, Instance, InstanceConfig, InstanceId, Router, RxError, State};
+use vrrp_core::{Action, Driver, Instance, InstanceConfig, InstanceId, Io, Reason, Router, RxError, State};
 
 use crate::checker::{self, Violation};
 use crate::schedule::Schedule;
@@ -87,38 +92,53 @@ pub enum Engine {
 #[derive(Debug)]
 enum Held {
     Instances(Vec<Instance>),
-    Router(Box<Router<{ crate::schedule::MAX_VRIDS }>>),
+    Router(Box<Driver<{ crate::schedule::MAX_VRIDS }>>),
 }
 
 impl Held {
     fn get(&self, v: usize) -> Option<&Instance> {
         match self {
             Held::Instances(list) => list.get(v),
-            Held::Router(r) => r.get(InstanceId(v as u16)),
+            Held::Router(d) => d.router().get(InstanceId(v as u16)),
         }
     }
 
     fn len(&self) -> usize {
         match self {
             Held::Instances(list) => list.len(),
-            Held::Router(r) => r.len(),
+            Held::Router(d) => d.router().len(),
         }
     }
 
-    /// The next action of any instance, oldest first; instances in index order (the
-    /// router serves them in the order they became ready, which for every operation the
-    /// node performs is index order too).
-    fn poll_action(&mut self) -> Option<(usize, Action)> {
+    /// Carries out every pending action through `io`, oldest first: the router engine
+    /// through [`Driver::pump`], the direct engine by the same `Io` calls, instances in
+    /// index order (the router serves them in the order they became ready, which for
+    /// every operation the node performs is index order too).
+    fn pump(&mut self, io: &mut Checks<'_>) {
         match self {
-            Held::Instances(list) => list.iter_mut().enumerate().find_map(|(v, i)| i.poll_action().map(|a| (v, a))),
-            Held::Router(r) => r.poll_action().map(|(id, a)| (usize::from(id.0), a)),
-        }
-    }
-
-    fn write_advert(&self, v: usize, priority: u8, buf: &mut [u8]) -> Result<usize, wire::Error> {
-        match self {
-            Held::Instances(list) => list.get(v).ok_or(wire::Error::Unrepresentable)?.write_advert(priority, buf),
-            Held::Router(r) => r.write_advert(InstanceId(v as u16), priority, buf),
+            Held::Instances(list) => {
+                for (v, inst) in list.iter_mut().enumerate() {
+                    let id = InstanceId(v as u16);
+                    while let Some(action) = inst.poll_action() {
+                        match action {
+                            Action::SendAdvert { priority } => {
+                                let mut buf = [0u8; ADVERT_CAP];
+                                match inst.write_advert(priority, &mut buf) {
+                                    Ok(n) => io.send_advert(id, inst, buf.get(..n).unwrap_or(&[])),
+                                    Err(e) => io.advert_failed(id, inst, e),
+                                }
+                            }
+                            Action::AddVips => io.add_vips(id, inst),
+                            Action::RemoveVips => io.remove_vips(id, inst),
+                            Action::Announce => io.announce(id, inst),
+                            Action::StateChanged { from, to, reason } => io.state_changed(id, inst, from, to, reason),
+                        }
+                    }
+                }
+            }
+            Held::Router(d) => {
+                d.pump(io);
+            }
         }
     }
 }
@@ -188,12 +208,12 @@ impl Node {
         self.inst = Some(match self.engine {
             Engine::Instances => Held::Instances(cfgs.filter_map(|c| Instance::new(c).ok()).collect()),
             Engine::Router => {
-                let mut r = Box::new(Router::new());
+                let mut d = Box::new(Driver::new());
                 for c in cfgs {
                     // Ids are insertion indexes, so id v is virtual router v.
-                    let _ = r.add(c);
+                    let _ = d.add(c);
                 }
-                Held::Router(r)
+                Held::Router(d)
             }
         });
         self.states.iter_mut().for_each(|s| *s = State::Initialize);
@@ -215,9 +235,10 @@ impl Node {
         self.is_alive() && self.running && self.iface_up
     }
 
-    /// True when the router can receive (running, not crashed).
+    /// True when the router can receive: running, or stopped but still handing its VIPs
+    /// over (the daemon keeps its loop going until the core releases them); not crashed.
     pub fn is_running(&self) -> bool {
-        self.is_alive() && self.running
+        self.is_alive() && (self.running || self.holds_vip.iter().any(|h| *h))
     }
 
     /// Number of virtual routers.
@@ -244,7 +265,7 @@ impl Node {
     pub fn deadline(&self) -> Option<u64> {
         match self.inst.as_ref()? {
             Held::Instances(list) => list.iter().filter_map(|i| i.poll_timeout().map(Instant::as_micros)).min(),
-            Held::Router(r) => r.poll_timeout().map(Instant::as_micros),
+            Held::Router(d) => d.next_deadline().map(Instant::as_micros),
         }
     }
 
@@ -257,7 +278,7 @@ impl Node {
     ) -> Option<R> {
         match self.inst.as_mut()? {
             Held::Instances(list) => list.get_mut(v).map(f),
-            Held::Router(r) => Some(g(r, InstanceId(v as u16))),
+            Held::Router(d) => Some(g(d.router_mut(), InstanceId(v as u16))),
         }
     }
 
@@ -291,7 +312,7 @@ impl Node {
 
     /// Graceful stop.
     pub fn shutdown(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) {
-        if !self.is_running() {
+        if !self.is_alive() || !self.running {
             return;
         }
         self.running = false;
@@ -305,7 +326,7 @@ impl Node {
     fn link_event(&mut self, t: Instant, up: bool) {
         match self.inst.as_mut() {
             Some(Held::Instances(list)) => list.iter_mut().for_each(|i| i.handle_link(t, up)),
-            Some(Held::Router(r)) => r.handle_link(t, IFINDEX, up),
+            Some(Held::Router(d)) => d.router_mut().handle_link(t, IFINDEX, up),
             None => {}
         }
     }
@@ -351,7 +372,7 @@ impl Node {
                     }
                 }
             }
-            Some(Held::Router(r)) => r.handle_timeout(t),
+            Some(Held::Router(d)) => d.router_mut().handle_timeout(t),
             None => return true,
         }
         let mut progressed = true;
@@ -391,7 +412,7 @@ impl Node {
                 Some(i) => i.handle_packet(t, src, group, wire::TTL, bytes).map(|a| a.priority),
                 None => Err(RxError::UnknownVrid(0)),
             },
-            Some(Held::Router(r)) => match r.handle_packet(t, IFINDEX, src, group, wire::TTL, bytes) {
+            Some(Held::Router(d)) => match d.router_mut().handle_packet(t, IFINDEX, src, group, wire::TTL, bytes) {
                 Ok((id, a)) if usize::from(id.0) == v => Ok(a.priority),
                 Ok((id, _)) => {
                     rec.violate(
@@ -416,74 +437,12 @@ impl Node {
 
     /// Carries out every pending action and checks them, then checks each instance.
     fn drain(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) {
-        let node = self.index;
-        let at = At(now);
         let Some(inst) = self.inst.as_mut() else {
             return;
         };
-        while let Some((v, action)) = inst.poll_action() {
-            let (Some(state), Some(holds)) = (self.states.get_mut(v), self.holds_vip.get_mut(v)) else {
-                continue;
-            };
-            let vrid = v as u8;
-            match action {
-                Action::StateChanged { from, to, reason } => {
-                    if from != *state || !from.can_become(to) {
-                        rec.violate(
-                            checker::LEGAL_TRANSITIONS,
-                            now,
-                            format!(
-                                "{at} r{node} vrid#{v}: StateChanged {from:?} -> {to:?} ({}) \
-                                 but the last announced state was {state:?}",
-                                reason.as_str()
-                            ),
-                        );
-                    }
-                    *state = to;
-                    rec.record(now, Event::State { node, vrid, from, to, reason });
-                }
-                Action::SendAdvert { priority } => {
-                    let mut buf = [0u8; ADVERT_CAP];
-                    match inst.write_advert(v, priority, &mut buf) {
-                        Ok(n) => {
-                            let bytes = Bytes::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
-                            rec.record(now, Event::Sent { node, vrid, priority });
-                            out.push(Advert { vrid, bytes });
-                        }
-                        Err(e) => rec.violate(
-                            checker::CORE_ACCEPTS_VALID_INPUT,
-                            now,
-                            format!("{at} r{node} vrid#{v}: write_advert({priority}) failed: {e}"),
-                        ),
-                    }
-                }
-                Action::AddVips | Action::RemoveVips => {
-                    let add = action == Action::AddVips;
-                    if *holds == add {
-                        rec.violate(
-                            checker::VIPS_FOLLOW_STATE,
-                            now,
-                            format!(
-                                "{at} r{node} vrid#{v}: {action:?} while already {}",
-                                if add { "holding the VIPs" } else { "without them" }
-                            ),
-                        );
-                    }
-                    *holds = add;
-                    rec.record(now, Event::Vips { node, vrid, held: add });
-                }
-                Action::Announce => {
-                    if *state != State::Master {
-                        rec.violate(
-                            checker::VIPS_FOLLOW_STATE,
-                            now,
-                            format!("{at} r{node} vrid#{v}: announces the VIPs while {state:?}"),
-                        );
-                    }
-                    rec.record(now, Event::Announce { node, vrid });
-                }
-            }
-        }
+        let mut io =
+            Checks { node: self.index, now, states: &mut self.states, holds_vip: &mut self.holds_vip, rec, out };
+        inst.pump(&mut io);
         self.check_instances(now, rec);
     }
 
@@ -499,14 +458,24 @@ impl Node {
             let (Some(i), Some(state), Some(holds)) = (inst.get(v), self.states.get(v), self.holds_vip.get(v)) else {
                 continue;
             };
-            if *holds != (*state == State::Master) {
+            // Held while master, and after leaving it on purpose until the handover ends.
+            let handing_over = i.releasing().is_some() && *state != State::Master;
+            if *holds != (*state == State::Master || handing_over) || *holds != i.holds_vips() {
                 rec.violate(
                     checker::VIPS_FOLLOW_STATE,
                     now,
                     format!(
-                        "{at} r{node} vrid#{v}: {state:?} but {} the VIPs",
+                        "{at} r{node} vrid#{v}: {state:?} (releasing at {:?}) but {} the VIPs",
+                        i.releasing(),
                         if *holds { "holds" } else { "does not hold" }
                     ),
+                );
+            }
+            if handing_over && i.releasing().is_some_and(|r| r > Instant::from_micros(now) + longest_hold(i)) {
+                rec.violate(
+                    checker::VIPS_FOLLOW_STATE,
+                    now,
+                    format!("{at} r{node} vrid#{v}: releases its VIPs only at {:?}", i.releasing()),
                 );
             }
             if i.state() != *state {
@@ -534,7 +503,8 @@ impl Node {
                 );
             }
         }
-        if let Held::Router(r) = inst {
+        if let Held::Router(d) = inst {
+            let r = d.router();
             if r.poll_timeout() != earliest {
                 rec.violate(
                     checker::ROUTER_AGREES_WITH_INSTANCES,
@@ -547,5 +517,118 @@ impl Node {
                 );
             }
         }
+    }
+}
+
+/// The longest a router that left MASTER on purpose may keep its VIPs from now: the
+/// Master_Down_Interval of the lowest priority at the longer of its configured and
+/// learned intervals (its priority may have risen since it left), or the linger after
+/// its successor was heard.
+fn longest_hold(i: &Instance) -> vrrp_core::Duration {
+    let interval = i.config().advert_interval_cs.max(i.master_adver_interval_cs());
+    vrrp_core::timers::master_down_interval(1, interval).max(vrrp_core::instance::HANDOVER_LINGER)
+}
+
+/// The node's [`Io`]: what the daemon would do with each action, and the online checks
+/// on it (legal transitions, VIPs only on a master, announcements only from a master).
+struct Checks<'x> {
+    node: u8,
+    now: u64,
+    /// The state as told by `StateChanged`, per virtual router.
+    states: &'x mut Vec<State>,
+    holds_vip: &'x mut Vec<bool>,
+    rec: &'x mut Recorder,
+    out: &'x mut Vec<Advert>,
+}
+
+impl Io for Checks<'_> {
+    fn state_changed(&mut self, id: InstanceId, _: &Instance, from: State, to: State, reason: Reason) {
+        let (node, now, v) = (self.node, self.now, usize::from(id.0));
+        let Some(state) = self.states.get_mut(v) else {
+            return;
+        };
+        if from != *state || !from.can_become(to) {
+            self.rec.violate(
+                checker::LEGAL_TRANSITIONS,
+                now,
+                format!(
+                    "{} r{node} vrid#{v}: StateChanged {from:?} -> {to:?} ({}) \
+                     but the last announced state was {state:?}",
+                    At(now),
+                    reason.as_str()
+                ),
+            );
+        }
+        *state = to;
+        self.rec.record(now, Event::State { node, vrid: v as u8, from, to, reason });
+    }
+
+    fn send_advert(&mut self, id: InstanceId, _: &Instance, advert: &[u8]) {
+        let vrid = id.0 as u8;
+        let priority = advert.get(2).copied().unwrap_or(0);
+        let Ok(bytes) = Bytes::from_slice(advert) else {
+            self.rec.violate(
+                checker::CORE_ACCEPTS_VALID_INPUT,
+                self.now,
+                format!("{} r{} vrid#{vrid}: a {}-byte advert", At(self.now), self.node, advert.len()),
+            );
+            return;
+        };
+        self.rec.record(self.now, Event::Sent { node: self.node, vrid, priority });
+        self.out.push(Advert { vrid, bytes });
+    }
+
+    fn advert_failed(&mut self, id: InstanceId, _: &Instance, e: wire::Error) {
+        self.rec.violate(
+            checker::CORE_ACCEPTS_VALID_INPUT,
+            self.now,
+            format!("{} r{} vrid#{}: write_advert failed: {e}", At(self.now), self.node, id.0),
+        );
+    }
+
+    fn add_vips(&mut self, id: InstanceId, _: &Instance) {
+        self.vips(id, true);
+    }
+
+    fn remove_vips(&mut self, id: InstanceId, _: &Instance) {
+        self.vips(id, false);
+    }
+
+    fn announce(&mut self, id: InstanceId, _: &Instance) {
+        let (node, now, v) = (self.node, self.now, usize::from(id.0));
+        let Some(state) = self.states.get(v) else {
+            return;
+        };
+        if *state != State::Master {
+            self.rec.violate(
+                checker::VIPS_FOLLOW_STATE,
+                now,
+                format!("{} r{node} vrid#{v}: announces the VIPs while {state:?}", At(now)),
+            );
+        }
+        self.rec.record(now, Event::Announce { node, vrid: v as u8 });
+    }
+}
+
+impl Checks<'_> {
+    fn vips(&mut self, id: InstanceId, add: bool) {
+        let (node, now, v) = (self.node, self.now, usize::from(id.0));
+        let (Some(holds), Some(_)) = (self.holds_vip.get_mut(v), self.states.get(v)) else {
+            return;
+        };
+        if *holds == add {
+            let action = if add { Action::AddVips } else { Action::RemoveVips };
+            self.rec.violate(
+                checker::VIPS_FOLLOW_STATE,
+                now,
+                format!(
+                    "{} r{node} vrid#{v}: {action:?} while already {}",
+                    At(now),
+                    if add { "holding the VIPs" } else { "without them" }
+                ),
+            );
+        }
+        *holds = add;
+        self.rec.record(now, Event::Vips { node, vrid: v as u8, held: add });
     }
 }

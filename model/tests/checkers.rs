@@ -110,3 +110,34 @@ fn trace_comparison_finds_the_first_difference() {
     assert_eq!(v.len(), 1);
     assert!(v[0].message.contains("differ at event 3"), "{}", v[0]);
 }
+
+/// r0 stops gracefully at 10 s; r2 (150) takes over after Skew_Time.
+fn planned_stop() -> Outcome {
+    let mut s = three_routers();
+    s.faults = vec![(10_000_000, Fault::Shutdown(0))];
+    run(&s)
+}
+
+#[test]
+fn planned_changes_checker_catches_a_stop_that_drops_the_vips_at_once() {
+    let mut o = planned_stop();
+    assert_eq!(fired(&o, checker::PLANNED_CHANGES_KEEP_THE_VIPS), Vec::<String>::new());
+    // What RFC 9568 §6.4.3 (and keepalived) does: the VIPs go with the priority-0 advert.
+    let release = o.trace.iter().position(|r| matches!(r.event, Event::Vips { node: 0, held: false, .. })).unwrap();
+    o.trace.remove(release);
+    let i = o.trace.partition_point(|r| r.at <= 10_000_000);
+    o.trace.insert(i, Record { at: 10_000_000, event: Event::Vips { node: 0, vrid: 0, held: false } });
+    let v = fired(&o, checker::PLANNED_CHANGES_KEEP_THE_VIPS);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("vrid 51: no router holds the VIPs during a planned change at t=10.000000s"), "{}", v[0]);
+}
+
+#[test]
+fn planned_changes_checker_catches_a_stopping_router_that_still_advertises() {
+    let mut o = planned_stop();
+    let i = o.trace.partition_point(|r| r.at <= 10_000_050);
+    o.trace.insert(i, Record { at: 10_000_050, event: Event::Sent { node: 0, vrid: 0, priority: 200 } });
+    let v = fired(&o, checker::PLANNED_CHANGES_KEEP_THE_VIPS);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("r0, stopping, advertised priority 200"), "{}", v[0]);
+}

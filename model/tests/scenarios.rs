@@ -2,6 +2,7 @@
 //! formulas. They pin the simulator to the protocol (a simulator that merely agrees
 //! with itself proves nothing) and document the behaviours users ask about.
 
+use vrrp_core::instance::HANDOVER_LINGER;
 use vrrp_core::timers::{master_down_interval, skew_time};
 use vrrp_core::wire::Version;
 use vrrp_core::{Reason, State};
@@ -42,6 +43,16 @@ fn entered(o: &Outcome, node: u8, to: State, after: u64) -> Option<(u64, Reason)
     })
 }
 
+/// When `node` next added (`held`) or removed the VIPs of VRID 51 at or after `after`.
+fn vips(o: &Outcome, node: u8, held: bool, after: u64) -> Option<u64> {
+    o.trace.iter().find_map(|r| match r.event {
+        Event::Vips { node: n, vrid: 0, held: h } if n == node && h == held && r.at >= after => Some(r.at),
+        _ => None,
+    })
+}
+
+const LINGER: u64 = HANDOVER_LINGER.as_micros();
+
 #[test]
 fn initial_election_takes_the_highest_priority_one_master_down_interval() {
     let o = run_clean(&three());
@@ -67,6 +78,36 @@ fn graceful_shutdown_hands_over_after_skew_time_only() {
     let o = run_clean(&s);
     assert_eq!(entered(&o, 2, State::Master, 10 * S), Some((10 * S + 100 + skew(150, 100), Reason::MasterLeft)));
     assert_eq!(entered(&o, 1, State::Master, 0), None, "r1 hears r2 first");
+}
+
+#[test]
+fn handover_graceful_stop_keeps_the_vips_until_the_successor_is_heard_plus_linger() {
+    let mut s = three();
+    s.faults = vec![(10 * S, Fault::Shutdown(0))];
+    let o = run_clean(&s);
+    let taken = 10 * S + 100 + skew(150, 100);
+    assert_eq!(vips(&o, 2, true, 10 * S), Some(taken));
+    // r0 hears r2's first advert 100 µs later, and keeps the VIPs HANDOVER_LINGER more.
+    assert_eq!(vips(&o, 0, false, 0), Some(taken + 100 + LINGER));
+    assert_eq!(entered(&o, 0, State::Initialize, 10 * S), Some((10 * S, Reason::Shutdown)));
+}
+
+#[test]
+fn handover_graceful_stop_of_a_lone_router_releases_after_master_down_interval() {
+    let mut s = Schedule::basic(&[200, 100]);
+    s.faults = vec![(10 * S, Fault::Crash(1)), (20 * S, Fault::Shutdown(0))];
+    let o = run_clean(&s);
+    assert_eq!(vips(&o, 0, false, 0), Some(20 * S + mdi(200, 100)));
+}
+
+#[test]
+fn handover_preempted_master_keeps_the_vips_for_the_linger() {
+    let mut s = three();
+    s.faults = vec![(10 * S, Fault::Crash(0)), (20 * S, Fault::Restart(0))];
+    let o = run_clean(&s);
+    let back = 20 * S + mdi(200, 100);
+    assert_eq!(vips(&o, 0, true, 20 * S), Some(back));
+    assert_eq!(vips(&o, 2, false, 20 * S), Some(back + 100 + LINGER));
 }
 
 #[test]

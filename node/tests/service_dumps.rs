@@ -61,11 +61,11 @@ fn keepalived_signals_write_dumps_safely_in_the_runtime_directory() {
 }
 
 /// `vrrpd --signum` gives keepalived's numbers (compared with keepalived itself when it is
-/// installed); STATS_CLEAR is refused, as vrrpd cannot clear its counters.
+/// installed).
 #[test]
 fn signum_matches_keepalived() {
     let vrrpd = |f: &str| Command::new(env!("CARGO_BIN_EXE_vrrpd")).arg("--signum").arg(f).output().unwrap();
-    for f in ["STOP", "RELOAD", "DATA", "STATS", "JSON"] {
+    for f in ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON"] {
         let ours = vrrpd(f);
         assert!(ours.status.success(), "{f}");
         let ours = String::from_utf8_lossy(&ours.stdout).trim().to_owned();
@@ -75,12 +75,43 @@ fn signum_matches_keepalived() {
         assert!(ours.parse::<i32>().is_ok_and(|n| n > 0), "{f}: {ours}");
     }
     assert_eq!(String::from_utf8_lossy(&vrrpd("DATA").stdout).trim(), "10");
-    let clear = vrrpd("STATS_CLEAR");
-    assert!(!clear.status.success());
-    assert!(String::from_utf8_lossy(&clear.stderr).contains("not implemented"));
     let unknown = vrrpd("NOPE");
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).starts_with("Unknown sigfunc NOPE"));
+}
+
+/// keepalived's STATS_CLEAR, by `vrrpctl stats --clear` (which prints the counters it
+/// cleared) and by the signal `vrrpd --signum STATS_CLEAR` names: the counters start again
+/// from zero, the state does not change.
+#[test]
+fn stats_clear_by_vrrpctl_and_by_signal() {
+    if !require_root("stats_clear_by_vrrpctl_and_by_signal") {
+        return;
+    }
+    let lan = lan("ctlclear");
+    let mut v = start_vrrpd(&lan, "a", &seed_config("MASTER", 100));
+    assert!(v.wait_state("MASTER", Duration::from_secs(10)), "{}", v.log());
+    let sent = |v: &Vrrpd| v.status_json()["instances"][0]["stats"]["sent_advertisements"].as_u64().unwrap();
+    let master = |v: &Vrrpd| v.status_json()["instances"][0]["stats"]["master_transitions"].as_u64().unwrap();
+    assert!(wait_for(Duration::from_secs(10), || sent(&v) >= 3).is_some(), "{}", v.log());
+    assert_eq!(master(&v), 1);
+    let out = vrrpctl(&v, &["stats", "--clear"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("VRRP Instance: VI\n") && text.ends_with("(counters cleared)\n"), "{text}");
+    assert!(text.contains("  Became master: 1\n"), "the printed counters are the ones before the clear: {text}");
+    // One advert a second: right after the clear at most one or two were counted again.
+    assert!(sent(&v) <= 2, "{}", v.status_json());
+    assert_eq!(master(&v), 0, "cleared");
+    assert_eq!(v.state(), "MASTER");
+    assert!(wait_for(Duration::from_secs(10), || sent(&v) >= 3).is_some());
+    raise(&v, libc::SIGRTMAX() - 1);
+    assert!(wait_for(Duration::from_secs(3), || sent(&v) <= 1).is_some(), "{}", v.status_json());
+    assert!(v.log().contains("STATS_CLEAR: counters set to zero"), "{}", v.log());
+    assert_eq!(v.state(), "MASTER");
+    let pid = Pid::from_raw(v.child.id() as i32);
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = v.child.wait();
 }
 
 /// `vrrpctl status INSTANCE`, `vrrpctl stats`, `vrrpctl watch` against a running vrrpd;

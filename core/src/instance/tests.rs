@@ -322,12 +322,17 @@ fn rfc9568_6_4_3_master_receives_higher_priority_steps_down() {
     assert_eq!(i.state(), State::Backup);
     assert_eq!(
         drain(&mut i),
-        [
-            Action::StateChanged { from: State::Master, to: State::Backup, reason: Reason::HigherPriority },
-            Action::RemoveVips
-        ]
+        [Action::StateChanged { from: State::Master, to: State::Backup, reason: Reason::HigherPriority }]
     );
     assert_eq!(i.master_adver_interval_cs(), 20);
+    // Make before break: the VIPs stay for HANDOVER_LINGER after the successor's advert.
+    assert!(i.holds_vips());
+    let release = t(9000) + HANDOVER_LINGER;
+    assert_eq!(i.releasing(), Some(release));
+    assert_eq!(i.poll_timeout(), Some(release));
+    i.handle_timeout(release);
+    assert_eq!(drain(&mut i), [Action::RemoveVips]);
+    assert!(!i.holds_vips());
     assert_eq!(i.poll_timeout(), Some(t(9000) + timers::master_down_interval(100, 20)));
 }
 
@@ -373,12 +378,138 @@ fn rfc9568_6_4_3_master_shutdown_sends_priority_zero_and_releases_vips() {
         drain(&mut i),
         [
             Action::SendAdvert { priority: 0 },
-            Action::RemoveVips,
             Action::StateChanged { from: State::Master, to: State::Initialize, reason: Reason::Shutdown }
         ]
     );
-    assert_eq!(i.poll_timeout(), None);
     assert_eq!(i.stats().sent_pri_zero_packets, 1);
+    // Make before break: the VIPs are released once the successor is heard (after its
+    // Skew_Time), HANDOVER_LINGER later.
+    assert!(i.holds_vips());
+    assert_eq!(i.releasing(), Some(t(9000) + timers::master_down_interval(101, 100)));
+    let heard = t(9000) + timers::skew_time(100, 100);
+    deliver(&mut i, heard, &cfg(Version::V2, 100, a4(12)), 100).unwrap();
+    assert_eq!(i.state(), State::Initialize, "an advert does not start a stopped router");
+    assert_eq!(i.poll_timeout(), Some(heard + HANDOVER_LINGER));
+    i.handle_timeout(heard + HANDOVER_LINGER);
+    assert_eq!(drain(&mut i), [Action::RemoveVips]);
+    assert!(!i.holds_vips());
+    assert_eq!(i.poll_timeout(), None);
+}
+
+#[test]
+fn handover_shutdown_without_successor_releases_after_master_down_interval() {
+    let mut i = master(Version::V3, 101);
+    i.handle_shutdown(t(9000));
+    drain(&mut i);
+    let mdi = t(9000) + timers::master_down_interval(101, 100);
+    assert_eq!(i.poll_timeout(), Some(mdi));
+    // Its own advert looped back, and another router's priority 0, are no successor.
+    let own = i.config().clone();
+    deliver(&mut i, t(9100), &own, 101).unwrap_or_else(|e| panic!("{e:?}"));
+    deliver(&mut i, t(9200), &cfg(Version::V3, 100, a4(12)), 0).unwrap();
+    assert_eq!(i.poll_timeout(), Some(mdi));
+    i.handle_timeout(mdi - Duration::from_millis(1));
+    assert_eq!(drain(&mut i), []);
+    i.handle_timeout(mdi);
+    assert_eq!(drain(&mut i), [Action::RemoveVips]);
+    assert_eq!(i.poll_timeout(), None);
+    // Shutting down a backup or a stopped router holds nothing.
+    let mut b = backup(Version::V3, 100);
+    b.handle_shutdown(t(9000));
+    assert!(!drain(&mut b).contains(&Action::RemoveVips));
+    assert!(!b.holds_vips());
+}
+
+#[test]
+fn handover_operator_master_steps_down_keeps_vips_and_does_not_preempt() {
+    let mut i = master(Version::V3, 200);
+    let successor = cfg(Version::V3, 100, a4(12));
+    i.handle_handover(t(9000));
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::SendAdvert { priority: 0 },
+            Action::StateChanged { from: State::Master, to: State::Backup, reason: Reason::Handover }
+        ]
+    );
+    assert!(i.holds_vips());
+    // The lower-priority successor takes over after its Skew_Time; we follow it.
+    let heard = t(9000) + timers::skew_time(100, 100);
+    deliver(&mut i, heard, &successor, 100).unwrap();
+    assert_eq!(i.releasing(), Some(heard + HANDOVER_LINGER));
+    i.handle_timeout(heard + HANDOVER_LINGER);
+    assert_eq!(drain(&mut i), [Action::RemoveVips]);
+    // Higher priority, preempt on, yet it stays Backup while the successor advertises.
+    for k in 1..=10u64 {
+        let now = heard + Duration::from_secs(k);
+        deliver(&mut i, now, &successor, 100).unwrap();
+        assert_eq!(i.state(), State::Backup);
+        assert_eq!(i.master().map(|m| m.address), Some(a4(12)));
+        assert_eq!(i.poll_timeout(), Some(now + timers::master_down_interval(200, 100)));
+    }
+    // When the successor goes quiet it is master again, and preempts as before.
+    let down = i.poll_timeout().unwrap();
+    i.handle_timeout(down);
+    assert_eq!(i.state(), State::Master);
+    assert!(drain(&mut i).contains(&Action::AddVips));
+    deliver(&mut i, down + Duration::from_millis(10), &successor, 100).unwrap();
+    assert_eq!(i.state(), State::Master);
+}
+
+#[test]
+fn handover_without_successor_becomes_master_again_keeping_the_vips() {
+    let mut i = master(Version::V3, 200);
+    i.handle_handover(t(9000));
+    drain(&mut i);
+    let mdi = t(9000) + timers::master_down_interval(200, 100);
+    assert_eq!(i.poll_timeout(), Some(mdi));
+    i.handle_timeout(mdi);
+    let actions = drain(&mut i);
+    assert_eq!(
+        actions,
+        [
+            Action::StateChanged { from: State::Backup, to: State::Master, reason: Reason::MasterNoResponse },
+            Action::SendAdvert { priority: 200 },
+            Action::Announce
+        ],
+        "the VIPs were never removed, so they are not added again"
+    );
+    assert!(i.holds_vips());
+    assert_eq!(i.releasing(), None);
+    // Only a master hands over, and not the address owner.
+    let mut b = backup(Version::V3, 100);
+    b.handle_handover(t(9000));
+    assert_eq!(drain(&mut b), []);
+    assert_eq!(b.state(), State::Backup);
+    let mut owner = Instance::new(cfg(Version::V3, 255, a4(11))).unwrap();
+    owner.handle_startup(t(0));
+    assert_eq!(owner.state(), State::Master);
+    drain(&mut owner);
+    owner.handle_handover(t(10));
+    assert_eq!(drain(&mut owner), []);
+    assert_eq!(owner.state(), State::Master);
+}
+
+#[test]
+fn handover_link_down_or_tracking_fault_releases_at_once() {
+    let mut i = master(Version::V3, 200);
+    i.handle_shutdown(t(9000));
+    drain(&mut i);
+    i.handle_link(t(9010), false);
+    assert_eq!(drain(&mut i), [Action::RemoveVips]);
+    assert_eq!(i.poll_timeout(), None);
+    let mut i = master(Version::V3, 200);
+    i.handle_handover(t(9000));
+    drain(&mut i);
+    i.set_tracking_fault(t(9010), true);
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::RemoveVips,
+            Action::StateChanged { from: State::Backup, to: State::Fault, reason: Reason::TrackingFault }
+        ]
+    );
+    assert!(!i.holds_vips());
 }
 
 #[test]
@@ -602,6 +733,8 @@ fn rfc9568_erratum_8298_duplicate_owners_elect_the_higher_address() {
     assert_eq!(high.state(), State::Master);
     // The stepped-down owner follows the other while it advertises, and takes over
     // after its (short: Skew_Time is 1/256 interval) Master_Down_Interval when it stops.
+    low.handle_timeout(t(10) + HANDOVER_LINGER);
+    assert_eq!(drain(&mut low), [Action::RemoveVips]);
     let mdi = low.poll_timeout().unwrap();
     assert_eq!(mdi, t(10) + crate::timers::master_down_interval(255, 100));
     low.handle_timeout(mdi);
@@ -618,6 +751,7 @@ fn rfc9568_6_1_owner_preempts_even_with_preempt_off() {
     i.handle_startup(t(0));
     deliver(&mut i, t(10), &cfg(Version::V3, 255, a4(12)), 255).unwrap();
     assert_eq!(i.state(), State::Backup);
+    i.handle_timeout(t(10) + HANDOVER_LINGER);
     let down = i.poll_timeout().unwrap();
     deliver(&mut i, t(20), &cfg(Version::V3, 200, a4(13)), 200).unwrap();
     assert_eq!(i.poll_timeout(), Some(down), "the lower master does not reset the down timer");
@@ -996,4 +1130,32 @@ fn master_changes_does_not_count_a_priority_change_of_the_same_master() {
     deliver(&mut i, t(2000), &cfg(Version::V2, 150, a4(12)), 150).unwrap();
     assert_eq!(i.master().map(|m| m.priority), Some(150));
     assert_eq!(i.stats().master_changes, 0);
+}
+
+#[test]
+fn keepalived_stats_clear_zeroes_the_counters_and_keeps_the_state() {
+    let mut i = master(Version::V3, 100);
+    deliver(&mut i, t(9000), &cfg(Version::V3, 50, a4(12)), 50).unwrap();
+    drain(&mut i);
+    assert!(i.stats().rcvd_advertisements > 0 && i.stats().master_transitions == 1);
+    let deadline = i.poll_timeout();
+    i.clear_stats();
+    assert_eq!(*i.stats(), Stats::default());
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.poll_timeout(), deadline);
+    assert_eq!(drain(&mut i), []);
+}
+
+#[test]
+fn handover_a_spoofed_successor_with_the_wrong_password_does_not_end_the_hold() {
+    let mut i = master(Version::V2, 200);
+    i.handle_shutdown(t(9000));
+    drain(&mut i);
+    let mdi = t(9000) + timers::master_down_interval(200, 100);
+    let mut spoof = cfg(Version::V2, 100, a4(12));
+    spoof.auth = Auth::simple_text(b"wrong!");
+    assert_eq!(deliver(&mut i, t(9100), &spoof, 100), Err(RxError::AuthFailure));
+    assert_eq!(i.releasing(), Some(mdi), "an unauthenticated advert is nobody's");
+    deliver(&mut i, t(9200), &cfg(Version::V2, 100, a4(12)), 100).unwrap();
+    assert_eq!(i.releasing(), Some(t(9200) + HANDOVER_LINGER));
 }

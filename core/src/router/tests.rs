@@ -353,3 +353,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn clear_stats_zeroes_every_instance_and_the_router_counters() {
+    let mut r: Router<4> = Router::new();
+    let id = r.add(cfg(1, 10, 100)).unwrap();
+    r.start_all(Instant::ZERO);
+    // A packet for a VRID nobody has: counted router-wide.
+    let _ = r.handle_packet(
+        Instant::ZERO,
+        1,
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, 12)),
+        IpAddr::V4(GROUP_V4),
+        255,
+        &[0x31, 99],
+    );
+    assert!(r.stats().vrid_errors > 0 || r.stats().packet_length_errors > 0 || r.stats().version_errors > 0);
+    let down = r.poll_timeout().unwrap();
+    r.handle_timeout(down);
+    assert_eq!(r.get(id).unwrap().stats().master_transitions, 1);
+    r.clear_stats();
+    assert_eq!(*r.stats(), RouterStats::default());
+    assert_eq!(*r.get(id).unwrap().stats(), crate::stats::Stats::default());
+    assert_eq!(r.get(id).unwrap().state(), State::Master);
+}

@@ -29,8 +29,12 @@ fn main() -> ExitCode {
                 Ok(())
             }
         }),
-        Command::Stats { instance } => fetch(&cli, instance.as_deref()).map(|status| print!("{}", stats_text(&status))),
+        Command::Stats { clear: false, instance } => {
+            fetch(&cli, instance.as_deref()).map(|status| print!("{}", stats_text(&status)))
+        }
+        Command::Stats { clear: true, instance } => clear_stats(&cli, instance.as_deref()),
         Command::Watch { interval, count } => watch(&cli, *interval, *count),
+        Command::Handover { instance } => handover(&cli, instance.clone()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,6 +61,37 @@ fn fetch(cli: &Cli, instance: Option<&str>) -> Result<Status, String> {
         status.instances.retain(|i| i.name == name);
     }
     Ok(status)
+}
+
+/// Prints the counters and has vrrpd set them to zero in the same step (no count is lost
+/// between the two). `instance` only narrows what is printed: every counter is cleared.
+fn clear_stats(cli: &Cli, instance: Option<&str>) -> Result<(), String> {
+    match control::request(&cli.socket, Request::StatsClear, TIMEOUT).map_err(|e| e.to_string())? {
+        Reply::StatsCleared(mut status) => {
+            if let Some(name) = instance {
+                status.instances.retain(|i| i.name == name);
+            }
+            print!("{}", stats_text(&status));
+            println!("(counters cleared)");
+            Ok(())
+        }
+        Reply::Error { message } => Err(format!("vrrpd refused to clear the counters: {message}")),
+        other => Err(format!("unexpected reply from vrrpd to stats --clear: {other:?}")),
+    }
+}
+
+/// Asks vrrpd to hand `instance` (or every MASTER instance) over, and says which it does.
+fn handover(cli: &Cli, instance: Option<String>) -> Result<(), String> {
+    match control::request(&cli.socket, Request::Handover { instance }, TIMEOUT).map_err(|e| e.to_string())? {
+        Reply::HandoverStarted { instances } => {
+            for name in instances {
+                println!("{name}: handing over (BACKUP now; VIPs kept until the successor's first advert is heard)");
+            }
+            Ok(())
+        }
+        Reply::Error { message } => Err(format!("vrrpd refused the handover: {message}")),
+        other => Err(format!("unexpected reply from vrrpd to a handover request: {other:?}")),
+    }
 }
 
 /// Draws the table, then again each time it changes; on a terminal it redraws in place.

@@ -17,8 +17,9 @@ pub const MAX_REPLY_LEN: usize = 16 << 20;
 /// How much of a rejected line an error message quotes.
 const QUOTE_LEN: usize = 200;
 
-/// What a client asks vrrpd. On the wire: `{"request":"status"}`, `{"request":"reload"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What a client asks vrrpd. On the wire: `{"request":"status"}`, `{"request":"reload"}`,
+/// `{"request":"handover"}` (every master) or `{"request":"handover","instance":"VI_1"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
 pub enum Request {
     /// A fresh [`Status`] of every instance.
@@ -26,26 +27,38 @@ pub enum Request {
     /// Re-read the configuration. Not implemented yet: vrrpd acknowledges it and logs a
     /// warning that a restart is needed.
     Reload,
+    /// The counters as they are, then set back to zero (keepalived's STATS_CLEAR).
+    StatsClear,
+    /// Make-before-break handover of one MASTER instance, or of every one
+    /// (`vrrp_core::Instance::handle_handover`).
+    Handover {
+        /// The `vrrp_instance` name; none: every instance that is MASTER.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instance: Option<String>,
+    },
 }
 
 impl Request {
     /// Every request vrrpd understands.
-    pub const ALL: [Request; 2] = [Request::Status, Request::Reload];
+    pub const ALL: [Request; 4] =
+        [Request::Status, Request::Reload, Request::StatsClear, Request::Handover { instance: None }];
 
     /// Whether the request changes vrrpd's state (only root and vrrpd's own user may make
     /// those); [`Request::Status`] only reads it.
-    pub fn changes_state(self) -> bool {
+    pub fn changes_state(&self) -> bool {
         match self {
             Request::Status => false,
-            Request::Reload => true,
+            Request::Reload | Request::StatsClear | Request::Handover { .. } => true,
         }
     }
 
     /// Its name on the wire, for messages.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Request::Status => "status",
             Request::Reload => "reload",
+            Request::StatsClear => "stats_clear",
+            Request::Handover { .. } => "handover",
         }
     }
 
@@ -57,7 +70,8 @@ impl Request {
 }
 
 /// What vrrpd answers. On the wire: `{"reply":"status", …the Status fields…}`,
-/// `{"reply":"reload_requested"}`, `{"reply":"error","message":"…"}`.
+/// `{"reply":"reload_requested"}`, `{"reply":"handover_started","instances":["VI_1"]}`,
+/// `{"reply":"error","message":"…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
@@ -65,6 +79,14 @@ pub enum Reply {
     Status(Status),
     /// Answer to [`Request::Reload`]: passed on to the protocol loop.
     ReloadRequested,
+    /// Answer to [`Request::StatsClear`]: the status just before the counters were cleared.
+    StatsCleared(Status),
+    /// Answer to [`Request::Handover`]: these MASTER instances were passed on to the
+    /// protocol loop, which hands each over.
+    HandoverStarted {
+        /// Their names.
+        instances: Vec<String>,
+    },
     /// The request was not understood (or could not be answered); `message` says what was
     /// received and what is accepted.
     Error {
@@ -178,12 +200,19 @@ mod tests {
     #[test]
     fn requests_are_tagged_objects_and_round_trip() {
         let mut wire = Vec::new();
-        for request in Request::ALL {
-            write_message(&mut wire, &request).unwrap();
+        let one = Request::Handover { instance: Some("VI_1".into()) };
+        let all: Vec<Request> = Request::ALL.into_iter().chain([one]).collect();
+        for request in &all {
+            write_message(&mut wire, request).unwrap();
         }
-        assert_eq!(String::from_utf8(wire.clone()).unwrap(), "{\"request\":\"status\"}\n{\"request\":\"reload\"}\n");
+        assert_eq!(
+            String::from_utf8(wire.clone()).unwrap(),
+            "{\"request\":\"status\"}\n{\"request\":\"reload\"}\n{\"request\":\"stats_clear\"}\n\
+             {\"request\":\"handover\"}\n\
+             {\"request\":\"handover\",\"instance\":\"VI_1\"}\n"
+        );
         let mut from = &wire[..];
-        for request in Request::ALL {
+        for request in all {
             assert_eq!(read_message::<Request>(&mut from, MAX_REQUEST_LEN, "request").unwrap(), request);
         }
         assert!(matches!(read_request(from), Err(FrameError::Closed)));
@@ -200,7 +229,13 @@ mod tests {
 
     #[test]
     fn replies_round_trip() {
-        let replies = [Reply::Status(status()), Reply::ReloadRequested, Reply::Error { message: "no \"x\"".into() }];
+        let replies = [
+            Reply::Status(status()),
+            Reply::ReloadRequested,
+            Reply::StatsCleared(status()),
+            Reply::HandoverStarted { instances: vec!["VI_1".into()] },
+            Reply::Error { message: "no \"x\"".into() },
+        ];
         for reply in replies {
             let mut wire = Vec::new();
             write_message(&mut wire, &reply).unwrap();
@@ -225,7 +260,12 @@ mod tests {
         assert!(matches!(&err, FrameError::Malformed { received, .. } if received == r#"{"request":"frobnicate"}"#));
         let Reply::Error { message } = Reply::rejecting(&err) else { panic!("not an error reply") };
         assert!(message.contains("frobnicate"), "{message}");
-        assert!(message.contains(r#"{"request":"status"} or {"request":"reload"}"#), "{message}");
+        assert!(
+            message.contains(
+                r#"{"request":"status"} or {"request":"reload"} or {"request":"stats_clear"} or {"request":"handover"}"#
+            ),
+            "{message}"
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::control::protocol::{read_message, write_message, FrameError, MAX_REQUEST_LEN};
 use crate::control::{Reply, Request, Status};
-use crate::sync::{facade::Arc, Shutdown, StatusBoard};
+use crate::sync::facade::{lock, Arc, Mutex};
+use crate::sync::{Shutdown, StatusBoard};
+use vrrp_core::State;
 
 /// What the protocol loop and the control thread share.
 #[derive(Debug)]
@@ -23,17 +25,34 @@ pub struct Shared {
     pub board: StatusBoard<Status>,
     /// Stop (loop → control thread) and reload (control thread → loop) requests.
     pub shutdown: Shutdown,
+    /// Instances to hand over (control thread → loop), by name, checked to be MASTER in
+    /// the latest status; the loop takes them all when woken.
+    pub handovers: Mutex<Vec<String>>,
+    /// `vrrpctl stats --clear` asked (control thread → loop).
+    pub stats_clear: Mutex<bool>,
     /// Wakes the loop: a request is waiting. Only a wake-up; the data travels through the
     /// `sync` types above.
     pub wake: tokio::sync::Notify,
 }
 
 impl Shared {
+    /// Takes the handover requests waiting for the loop.
+    pub fn take_handovers(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.handovers))
+    }
+
+    /// Takes a pending `stats --clear` request.
+    pub fn take_stats_clear(&self) -> bool {
+        std::mem::take(&mut *lock(&self.stats_clear))
+    }
+
     /// Nothing published or requested yet.
     pub fn new() -> Self {
         Shared {
             board: StatusBoard::new(Status::default()),
             shutdown: Shutdown::new(),
+            handovers: Mutex::new(Vec::new()),
+            stats_clear: Mutex::new(false),
             wake: tokio::sync::Notify::new(),
         }
     }
@@ -113,7 +132,7 @@ fn peer_uid(stream: &UnixStream) -> Option<u32> {
 /// running as `own`. Anyone who can connect (the socket's mode and group decide who can)
 /// may read the status; a request that changes vrrpd's state needs root or vrrpd's own
 /// uid: the same users who may signal it.
-pub fn authorise(request: Request, peer: Option<u32>, own: u32) -> Result<(), String> {
+pub fn authorise(request: &Request, peer: Option<u32>, own: u32) -> Result<(), String> {
     if !request.changes_state() {
         return Ok(());
     }
@@ -131,7 +150,7 @@ pub fn authorise(request: Request, peer: Option<u32>, own: u32) -> Result<(), St
 fn answer(stream: &UnixStream, shared: &Shared, peer: Option<u32>, own_uid: u32) -> io::Result<()> {
     let reader = BufReader::new(Deadline::new(stream));
     let reply = match read_message(reader, MAX_REQUEST_LEN, "request") {
-        Ok(request) => match authorise(request, peer, own_uid) {
+        Ok(request) => match authorise(&request, peer, own_uid) {
             Ok(()) => reply_to(request, shared),
             Err(message) => Reply::Error { message },
         },
@@ -188,16 +207,62 @@ impl Write for Deadline<'_> {
 
 fn reply_to(request: Request, shared: &Shared) -> Reply {
     match request {
-        Request::Status => {
-            let seen = shared.board.version();
-            shared.wake.notify_one();
-            let snapshot = shared.board.wait_newer(seen, TIMEOUT);
-            Reply::Status(Status::clone(&snapshot))
-        }
+        Request::Status => Reply::Status(fresh_status(shared)),
         Request::Reload => {
             shared.shutdown.request_reload();
             shared.wake.notify_one();
             Reply::ReloadRequested
+        }
+        Request::StatsClear => {
+            *lock(&shared.stats_clear) = true;
+            Reply::StatsCleared(fresh_status(shared))
+        }
+        Request::Handover { instance } => match handover_targets(&fresh_status(shared), instance.as_deref()) {
+            Ok(instances) => {
+                lock(&shared.handovers).extend(instances.iter().cloned());
+                shared.wake.notify_one();
+                Reply::HandoverStarted { instances }
+            }
+            Err(message) => Reply::Error { message },
+        },
+    }
+}
+
+/// Wakes the loop for a new snapshot and waits for it (the last one after [`TIMEOUT`]).
+fn fresh_status(shared: &Shared) -> Status {
+    let seen = shared.board.version();
+    shared.wake.notify_one();
+    Status::clone(&shared.board.wait_newer(seen, TIMEOUT))
+}
+
+/// Which instances a handover request names: `instance` if it is MASTER, or every MASTER
+/// instance; an error saying why not otherwise.
+pub fn handover_targets(status: &Status, instance: Option<&str>) -> Result<Vec<String>, String> {
+    match instance {
+        Some(name) => {
+            let Some(found) = status.instances.iter().find(|i| i.name == name) else {
+                let known: Vec<&str> = status.instances.iter().map(|i| i.name.as_str()).collect();
+                return Err(format!("vrrpd has no instance {name} (it has: {})", known.join(", ")));
+            };
+            if found.state != State::Master {
+                return Err(format!("{name} is {}, not MASTER: only a master hands over", found.state.as_str()));
+            }
+            if found.priority == vrrp_core::config::PRIORITY_OWNER {
+                return Err(format!("{name} is the address owner (priority 255): its addresses cannot move"));
+            }
+            Ok(vec![name.to_string()])
+        }
+        None => {
+            let masters: Vec<String> = status
+                .instances
+                .iter()
+                .filter(|i| i.state == State::Master && i.priority != vrrp_core::config::PRIORITY_OWNER)
+                .map(|i| i.name.clone())
+                .collect();
+            if masters.is_empty() {
+                return Err("no instance is MASTER: nothing to hand over".into());
+            }
+            Ok(masters)
         }
     }
 }
@@ -265,8 +330,7 @@ mod tests {
     #[test]
     fn unknown_malformed_and_oversize_requests_get_an_error_reply() {
         let (_dir, path, shared) = server();
-        let accepted =
-            r#"vrrpd accepts one JSON object per line: {\"request\":\"status\"} or {\"request\":\"reload\"}"#;
+        let accepted = r#"vrrpd accepts one JSON object per line: {\"request\":\"status\"} or {\"request\":\"reload\"} or {\"request\":\"stats_clear\"} or {\"request\":\"handover\"}"#;
         for (sent, says) in [
             (&b"{\"request\":\"frobnicate\"}\n"[..], "unknown variant `frobnicate`"),
             (b"status\n", r#"malformed request \"status\" (not a JSON object)"#),
@@ -336,19 +400,77 @@ mod tests {
     #[test]
     fn state_changes_need_root_or_our_uid_and_status_is_for_anyone() {
         for peer in [Some(0), Some(1000), Some(65534), None] {
-            assert_eq!(authorise(Request::Status, peer, 1000), Ok(()));
+            assert_eq!(authorise(&Request::Status, peer, 1000), Ok(()));
         }
-        assert_eq!(authorise(Request::Reload, Some(0), 1000), Ok(()));
-        assert_eq!(authorise(Request::Reload, Some(1000), 1000), Ok(()));
+        assert_eq!(authorise(&Request::Reload, Some(0), 1000), Ok(()));
+        assert_eq!(authorise(&Request::Reload, Some(1000), 1000), Ok(()));
         assert_eq!(
-            authorise(Request::Reload, Some(65534), 0),
+            authorise(&Request::Reload, Some(65534), 0),
             Err("reload refused: the client runs as uid 65534; only root (uid 0) or vrrpd's own uid (0) may change \
                  vrrpd's state"
                 .into())
         );
         assert_eq!(
-            authorise(Request::Reload, None, 0),
+            authorise(&Request::Reload, None, 0),
             Err("reload refused: the client's credentials (SO_PEERCRED) could not be read".into())
+        );
+    }
+
+    fn instance(name: &str, state: State) -> crate::control::status::InstanceStatus {
+        use vrrp_core::wire::{Family, Version};
+        crate::control::status::InstanceStatus {
+            name: name.into(),
+            interface: "eth1".into(),
+            vrid: 51,
+            family: Family::Ipv4,
+            version: Version::V3,
+            state,
+            priority: 100,
+            effective_priority: 100,
+            master_ip: None,
+            distinct_masters: 0,
+            advert_int_cs: 100,
+            transitions: vec![],
+            vips: vec![],
+            stats: vrrp_core::Stats::default(),
+        }
+    }
+
+    #[test]
+    fn handover_names_a_master_or_takes_every_master() {
+        let status = Status {
+            instances: vec![instance("a", State::Master), instance("b", State::Backup), instance("c", State::Master)],
+            ..Status::default()
+        };
+        assert_eq!(handover_targets(&status, Some("a")), Ok(vec!["a".to_string()]));
+        assert_eq!(handover_targets(&status, None), Ok(vec!["a".to_string(), "c".to_string()]));
+        assert_eq!(
+            handover_targets(&status, Some("b")),
+            Err("b is BACKUP, not MASTER: only a master hands over".to_string())
+        );
+        assert_eq!(handover_targets(&status, Some("z")), Err("vrrpd has no instance z (it has: a, b, c)".to_string()));
+        let mut owner = instance("o", State::Master);
+        owner.priority = 255;
+        let status = Status { instances: vec![owner, instance("a", State::Master)], ..Status::default() };
+        assert_eq!(
+            handover_targets(&status, Some("o")),
+            Err("o is the address owner (priority 255): its addresses cannot move".to_string())
+        );
+        assert_eq!(handover_targets(&status, None), Ok(vec!["a".to_string()]));
+        let idle = Status { instances: vec![instance("b", State::Backup)], ..Status::default() };
+        assert_eq!(handover_targets(&idle, None), Err("no instance is MASTER: nothing to hand over".to_string()));
+    }
+
+    #[test]
+    fn a_handover_request_reaches_the_loop_only_for_masters() {
+        let (_dir, path, shared) = server();
+        // The stand-in loop publishes no instance: refused, nothing passed on.
+        let reply = request(&path, Request::Handover { instance: None }, TIMEOUT).unwrap();
+        assert_eq!(reply, Reply::Error { message: "no instance is MASTER: nothing to hand over".into() });
+        assert!(shared.take_handovers().is_empty());
+        assert_eq!(
+            authorise(&Request::Handover { instance: None }, Some(65534), 0).unwrap_err().split(':').next(),
+            Some("handover refused")
         );
     }
 

@@ -202,6 +202,25 @@ impl Engine {
         self.drain(tx);
     }
 
+    /// The operator hands instance `id`'s mastership over (`vrrpctl handover`).
+    pub fn handover(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
+        self.router.handover(now, id);
+        self.drain(tx);
+    }
+
+    /// Sets every counter back to zero: the core's (per instance and router-wide) and the
+    /// transitions by reason (keepalived's STATS_CLEAR, `vrrpctl stats --clear`).
+    pub fn clear_stats(&mut self) {
+        self.router.clear_stats();
+        self.transitions.iter_mut().for_each(|t| *t = [0; TRANSITION_KINDS]);
+    }
+
+    /// Whether any instance still holds its VIPs: after [`Engine::shutdown`] the loop keeps
+    /// running until the handovers end ([`vrrp_core::Instance::releasing`]).
+    pub fn holds_any_vips(&self) -> bool {
+        self.router.holds_any_vips()
+    }
+
     /// A received VRRP payload.
     pub fn on_packet(
         &mut self,

@@ -105,6 +105,9 @@ struct Daemon {
     effects: Vec<Effect>,
     /// Tracked scripts, interfaces and files, and what they mean for each instance.
     track: tracking::TrackingLoop,
+    /// A stop was asked for: the instances said goodbye and the loop runs on only until
+    /// their handovers end (no instance holds VIPs); tracking no longer acts.
+    stopping: bool,
 }
 
 /// The daemon's sockets as the engine's transmitter: non-blocking sends, no allocation.
@@ -180,6 +183,7 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let mut sigusr2 = signal(SignalKind::user_defined2())?;
     let mut sigjson = signal(SignalKind::from_raw(service::dump::sigjson()))?;
+    let mut sigstats_clear = signal(SignalKind::from_raw(service::dump::sigstats_clear()))?;
     // The dumps go where the control socket is: the runtime directory.
     let dump_dir = opts.control_socket.parent().map(PathBuf::from).unwrap_or_else(service::runtime::dir);
 
@@ -191,15 +195,22 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut rx_buf = vec![0u8; RX_BUF];
     let mut timer = clock::DeadlineTimer::new().context("creating the timerfd")?;
     loop {
+        if daemon.stopping && !daemon.engine.holds_any_vips() {
+            break;
+        }
         timer.set(&daemon.clock, daemon.engine.poll_timeout()).context("arming the timerfd")?;
         tokio::select! {
             biased;
             _ = service_tick_due(&mut service_tick) => systemd.tick(&daemon.status()),
-            _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
-            _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
+            _ = sigterm.recv() => if daemon.stop("SIGTERM", &mut systemd).await { break },
+            _ = sigint.recv() => if daemon.stop("SIGINT", &mut systemd).await { break },
             _ = sigusr1.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Data, &daemon.status()),
             _ = sigusr2.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Stats, &daemon.status()),
             _ = sigjson.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Json, &daemon.status()),
+            _ = sigstats_clear.recv() => {
+                daemon.clear_stats();
+                info!("STATS_CLEAR: counters set to zero");
+            }
             _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
             result = timer.expired() => {
                 if let Err(e) = result {
@@ -212,7 +223,7 @@ pub async fn run(opts: Options) -> Result<()> {
                 daemon.on_timeout().await
             }
             (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
-            Some(event) = daemon.track.recv() => daemon.on_track_event(event).await,
+            Some(event) = daemon.track.recv() => if !daemon.stopping { daemon.on_track_event(event).await },
             event = next_link_event(&mut watch) => match event {
                 Some(event) => daemon.on_link_event(event).await,
                 None => {
@@ -227,11 +238,23 @@ pub async fn run(opts: Options) -> Result<()> {
                 if shared.shutdown.take_reload() {
                     warn!("reload requested: not implemented; restart vrrpd to apply a new configuration");
                 }
-                shared.board.publish(daemon.status());
+                let handovers = shared.take_handovers();
+                if !handovers.is_empty() {
+                    daemon.handover(&handovers).await;
+                }
+                // `vrrpctl stats --clear` gets the counters as they were just before.
+                let status = daemon.status();
+                if shared.take_stats_clear() {
+                    daemon.clear_stats();
+                    info!("vrrpctl stats --clear: counters set to zero");
+                }
+                shared.board.publish(status);
             }
         }
     }
-    systemd.stopping();
+    if !daemon.stopping {
+        systemd.stopping();
+    }
     daemon.shutdown().await;
     shared.shutdown.request_stop();
     // Wake the control thread's accept() so it sees the stop.
@@ -303,6 +326,55 @@ impl Daemon {
             self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
             self.execute().await;
         }
+    }
+
+    /// A stop signal. The first: every master says priority 0 and keeps its VIPs until
+    /// its successor is heard (make-before-break, [`vrrp_core::Instance::releasing`]); the
+    /// loop runs on until none holds them. Returns true when the loop must end now: a
+    /// second signal, which does not wait.
+    async fn stop(&mut self, signal: &str, systemd: &mut service::systemd::Notifier) -> bool {
+        if self.stopping {
+            info!("{signal} again: stopping now, without waiting for the handovers");
+            return true;
+        }
+        self.stopping = true;
+        systemd.stopping();
+        let now = self.clock.now();
+        self.engine.shutdown(now, &mut Sockets(&self.sockets));
+        self.execute().await;
+        let last = self.engine.router().iter().filter_map(|(_, i)| i.releasing()).max();
+        match last {
+            Some(at) => info!(
+                "{signal}: shutting down; VIPs kept until each successor is heard (at most {} ms)",
+                at.saturating_since(now).as_micros() / 1000
+            ),
+            None => info!("{signal}: shutting down"),
+        }
+        false
+    }
+
+    /// Every counter back to zero: the core's, the transitions, the daemon's own
+    /// (malformed packets, refused sends, timer punctuality).
+    fn clear_stats(&mut self) {
+        self.engine.clear_stats();
+        self.malformed = 0;
+        self.send_errors = 0;
+        self.timer = status::TimerCounters::default();
+    }
+
+    /// `vrrpctl handover`: each named instance that is still MASTER hands over.
+    async fn handover(&mut self, names: &[String]) {
+        let now = self.clock.now();
+        for name in names {
+            let Some(i) = self.plans.iter().position(|p| &p.name == name) else { continue };
+            let Ok(raw) = u16::try_from(i) else { continue };
+            let id = InstanceId(raw);
+            if self.engine.router().get(id).is_some_and(|inst| inst.state() == State::Master) {
+                info!("({name}) handing over on request: priority 0 sent, VIPs kept until the successor is heard");
+                self.engine.handover(now, id, &mut Sockets(&self.sockets));
+            }
+        }
+        self.execute().await;
     }
 
     async fn shutdown(&mut self) {
@@ -438,7 +510,7 @@ impl Daemon {
             net::Event::LinkRemoved { index } => Some((index, false, true)),
             _ => None,
         };
-        if let Some((index, up, removed)) = link {
+        if let Some((index, up, removed)) = link.filter(|_| !self.stopping) {
             if self.track.on_link(&self.netlink, index, up, removed).await {
                 self.track.apply(now, &mut self.engine, &mut tx);
             }

@@ -118,6 +118,7 @@ impl Daemon {
             timer: status::TimerCounters::default(),
             effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
             track: TrackingLoop::new(cfg, track_events),
+            stopping: false,
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
         daemon.track.read_interfaces(&daemon.netlink).await;

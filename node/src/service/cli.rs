@@ -102,6 +102,18 @@ pub enum VrrpctlCommand {
     },
     /// Show the counters of every instance (or only INSTANCE), in keepalived.stats' layout.
     Stats {
+        /// Then set every counter of every instance back to zero (keepalived's STATS_CLEAR);
+        /// the counters printed are the ones cleared.
+        #[arg(long)]
+        clear: bool,
+        /// Only this vrrp_instance.
+        instance: Option<String>,
+    },
+    /// Hand MASTER over to a backup without a gap (make-before-break): each MASTER
+    /// instance (or only INSTANCE) sends priority 0 and becomes BACKUP, keeping its VIPs
+    /// until its successor's first advert is heard; it does not preempt the successor
+    /// afterwards. Exits non-zero if INSTANCE is unknown or not MASTER, or none is.
+    Handover {
         /// Only this vrrp_instance.
         instance: Option<String>,
     },

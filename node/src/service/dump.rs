@@ -151,17 +151,23 @@ pub fn sigjson() -> i32 {
     libc::SIGRTMIN() + 2
 }
 
-/// `vrrpd --signum NAME`: the signal for STOP, RELOAD, DATA, STATS or JSON, as keepalived's
-/// `get_signum` gives it. STATS_CLEAR is refused: vrrpd cannot clear its counters.
+/// keepalived's STATS_CLEAR signal, SIGRTMAX-1 (what `keepalived --signum=STATS_CLEAR`
+/// prints): vrrpd sets its counters back to zero.
+pub fn sigstats_clear() -> i32 {
+    libc::SIGRTMAX() - 1
+}
+
+/// `vrrpd --signum NAME`: the signal for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON, as
+/// keepalived's `get_signum` gives it.
 pub fn signum(name: &str) -> Result<i32, String> {
     match name {
         "STOP" => Ok(libc::SIGTERM),
         "RELOAD" => Ok(libc::SIGHUP),
         "DATA" => Ok(libc::SIGUSR1),
         "STATS" => Ok(libc::SIGUSR2),
+        "STATS_CLEAR" => Ok(sigstats_clear()),
         "JSON" => Ok(sigjson()),
-        "STATS_CLEAR" => Err("STATS_CLEAR: vrrpd cannot clear its statistics (not implemented)".into()),
-        other => Err(format!("Unknown sigfunc {other} (vrrpd knows STOP, RELOAD, DATA, STATS, JSON)")),
+        other => Err(format!("Unknown sigfunc {other} (vrrpd knows STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON)")),
     }
 }
 
@@ -227,7 +233,8 @@ mod tests {
         assert_eq!(json, status());
     }
 
-    /// keepalived's get_signum (lib/signals.c); SIGJSON is SIGRTMIN+2.
+    /// keepalived's get_signum (lib/signals.c); SIGJSON is SIGRTMIN+2, SIGSTATS_CLEAR SIGRTMAX-1.
+    /// Where keepalived is installed, each number is the one `keepalived --signum` prints.
     #[test]
     fn keepalived_signum_names() {
         assert_eq!(signum("STOP"), Ok(15));
@@ -235,8 +242,15 @@ mod tests {
         assert_eq!(signum("DATA"), Ok(10));
         assert_eq!(signum("STATS"), Ok(12));
         assert_eq!(signum("JSON"), Ok(libc::SIGRTMIN() + 2));
-        assert!(signum("STATS_CLEAR").unwrap_err().contains("not implemented"));
+        assert_eq!(signum("STATS_CLEAR"), Ok(libc::SIGRTMAX() - 1));
         assert!(signum("FOO").unwrap_err().starts_with("Unknown sigfunc FOO"));
+        for name in ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON"] {
+            let Ok(out) = std::process::Command::new("keepalived").arg(format!("--signum={name}")).output() else {
+                continue;
+            };
+            let theirs: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+            assert_eq!(signum(name), Ok(theirs), "{name}");
+        }
     }
 
     /// CVE-2018-19044 class: a symlink planted at the dump's name or at its temporary name

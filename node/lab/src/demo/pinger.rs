@@ -2,7 +2,7 @@
 //! namespace, and the outage computed from its log (longest gap between replies, pings lost).
 
 use std::io::Read;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -46,12 +46,18 @@ struct PingLog {
 
 const ICMP_ECHO_REQUEST: u8 = 8;
 const ICMP_ECHO_REPLY: u8 = 0;
+const ICMPV6_ECHO_REQUEST: u8 = 128;
+const ICMPV6_ECHO_REPLY: u8 = 129;
 
 impl Pinger {
-    /// Starts pinging `target` from `host`'s namespace (raw ICMP socket: needs root).
-    pub fn start(lan: &Lan, host: &str, target: Ipv4Addr, interval: Duration) -> Result<Pinger> {
+    /// Starts pinging `target` (IPv4 or IPv6) from `host`'s namespace (raw ICMP or ICMPv6
+    /// socket: needs root).
+    pub fn start(lan: &Lan, host: &str, target: impl Into<IpAddr>, interval: Duration) -> Result<Pinger> {
+        let target = target.into();
+        let v6 = target.is_ipv6();
+        let (domain, protocol) = if v6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
         let sock = lan
-            .run_in(host, || Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)))?
+            .run_in(host, || Socket::new(domain, Type::RAW, Some(protocol)))?
             .context("opening a raw ICMP socket")?;
         sock.set_read_timeout(Some(Duration::from_millis(50)))?;
         let rx_sock = sock.try_clone()?;
@@ -62,11 +68,11 @@ impl Pinger {
         let (stop_tx, log_tx) = (Arc::clone(&stop), Arc::clone(&log));
         threads.push(std::thread::spawn(move || {
             raise_thread_priority();
-            let to = SockAddr::from(SocketAddrV4::new(target, 0));
+            let to = SockAddr::from(SocketAddr::new(target, 0));
             let mut next = Instant::now();
             let mut seq: u64 = 0;
             while !stop_tx.load(Ordering::SeqCst) {
-                let request = echo_request(id, seq);
+                let request = if v6 { echo_request_v6(id, seq) } else { echo_request(id, seq) };
                 let now = Instant::now();
                 if let Ok(mut l) = log_tx.lock() {
                     l.sent.push(now);
@@ -92,7 +98,9 @@ impl Pinger {
             while !stop_rx.load(Ordering::SeqCst) {
                 let Ok(n) = reader.read(&mut buf) else { continue };
                 let at = Instant::now();
-                if let Some(seq) = buf.get(..n).and_then(|p| parse_echo_reply(p, id)) {
+                let parsed =
+                    buf.get(..n).and_then(|p| if v6 { parse_echo_reply_v6(p, id) } else { parse_echo_reply(p, id) });
+                if let Some(seq) = parsed {
                     if let Ok(mut l) = log_rx.lock() {
                         l.replies.push((seq, at));
                     }
@@ -184,6 +192,26 @@ fn echo_request(id: u16, seq: u64) -> [u8; 16] {
     p
 }
 
+/// An ICMPv6 echo request carrying `seq`; the kernel fills in the checksum (RFC 3542 §3.1:
+/// raw ICMPv6 sockets always compute it).
+fn echo_request_v6(id: u16, seq: u64) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    p[0] = ICMPV6_ECHO_REQUEST;
+    p[4..6].copy_from_slice(&id.to_be_bytes());
+    p[6..8].copy_from_slice(&(seq as u16).to_be_bytes());
+    p[8..16].copy_from_slice(&seq.to_be_bytes());
+    p
+}
+
+/// The sequence number of an ICMPv6 echo reply to us (`id`): a raw ICMPv6 socket delivers
+/// the ICMPv6 message without the IPv6 header.
+fn parse_echo_reply_v6(icmp: &[u8], id: u16) -> Option<u64> {
+    if *icmp.first()? != ICMPV6_ECHO_REPLY || icmp.get(4..6)? != id.to_be_bytes() {
+        return None;
+    }
+    Some(u64::from_be_bytes(icmp.get(8..16)?.try_into().ok()?))
+}
+
 /// The sequence number of an echo reply to us (`id`) in an IPv4 packet, if it is one.
 fn parse_echo_reply(packet: &[u8], id: u16) -> Option<u64> {
     let ihl = usize::from(packet.first()? & 0x0f) * 4;
@@ -216,6 +244,16 @@ mod tests {
         reply[20] = ICMP_ECHO_REQUEST;
         assert_eq!(parse_echo_reply(&reply, 7), None);
     }
+    #[test]
+    fn icmpv6_echo_reply_parsing() {
+        let mut reply = echo_request_v6(7, 42).to_vec();
+        assert_eq!(parse_echo_reply_v6(&reply, 7), None, "a request is not a reply");
+        reply[0] = ICMPV6_ECHO_REPLY;
+        assert_eq!(parse_echo_reply_v6(&reply, 7), Some(42));
+        assert_eq!(parse_echo_reply_v6(&reply, 8), None);
+        assert_eq!(parse_echo_reply_v6(&reply[..12], 7), None);
+    }
+
     #[test]
     fn outage_is_the_longest_gap_and_lost_counts_unanswered() {
         let t0 = Instant::now();

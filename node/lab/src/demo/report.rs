@@ -98,8 +98,10 @@ pub fn print_comparison(keepalived: &[StepReport], vrrpd: &[StepReport]) {
     let mdi = Duration::from(master_down_interval(100, ADVERT_CS)).as_secs_f64() * 1000.0;
     let skew = Duration::from(skew_time(100, ADVERT_CS)).as_secs_f64() * 1000.0;
     println!();
-    println!("Steps 1 and 3 are set by the protocol's timers for any conforming implementation:");
-    println!("Master_Down_Interval {mdi:.1} ms after the last advert (the cut follows one), and");
-    println!("Skew_Time {skew:.1} ms after the priority-0 advert, at priority 100 and advert_int 1.");
-    println!("Step 2 is a pre-emption with both routers up: a few ms of jitter either way.");
+    println!("Step 1 is set by the protocol's timers for any conforming implementation: the backup");
+    println!("takes over Master_Down_Interval {mdi:.1} ms after the last advert (the cut follows one).");
+    println!("Steps 2 and 3 are planned moves. The backup takes over Skew_Time {skew:.1} ms after the");
+    println!("priority-0 advert (priority 100, advert_int 1); keepalived removes the VIP with that");
+    println!("advert, so the client loses Skew_Time, while vrrpd keeps it until it hears its successor");
+    println!("(make-before-break), and a preempted vrrpd master lingers the same way.");
 }
