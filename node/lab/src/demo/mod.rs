@@ -202,7 +202,8 @@ fn steps(lan: &Lan, servers: &mut [Server], opts: &Options, tl: &Timeline) -> Re
     // 2. Plug it back: a (priority 101, preempt) takes the VIP back.
     let step = Step { name: "2. restore a's cable", expect: "a", limit: 2 * mdi + Duration::from_secs(5) };
     reports.push(step.run(lan, &pinger, opts, tl, || lan.restore_cable("a").map_err(Into::into))?);
-    // 3. Stop the master: its priority-0 advert hands over after Skew_Time.
+    // 3. Stop the master: its priority-0 advert hands over after Skew_Time, and vrrpd keeps
+    //    the VIP until it hears its successor (keepalived drops it at once).
     let step = Step { name: "3. stop the master (SIGTERM a)", expect: "b", limit: mdi + Duration::from_secs(5) };
     let a = servers.first_mut().context("no server a")?;
     reports.push(step.run(lan, &pinger, opts, tl, || {
