@@ -1,5 +1,6 @@
-//! The daemon's protocol path, without I/O: the [`Router`] plus what turns its actions
-//! into bytes on the wire. Synchronous and allocation-free after construction, so the
+//! The daemon's protocol path, without I/O: the core's [`Driver`] (a [`Router`] and its
+//! advert buffer) pumping into [`DaemonIo`], the daemon's implementation of the core's
+//! [`Io`] trait: what turns the core's actions into bytes on the wire and work for the loop. Synchronous and allocation-free after construction, so the
 //! steady state — an advert in, the core, an advert out, timers — can be proven to
 //! allocate nothing (`node/tests/zero_alloc.rs`), at 1020 instances.
 //!
@@ -13,9 +14,10 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use vrrp_core::driver::{Driver, Inbound as CoreInbound, Io};
 use vrrp_core::instance::{Accepted, MasterInfo, Reason};
 use vrrp_core::router::{AddError, Discarded, InstanceId};
-use vrrp_core::{Action, InstanceConfig, Instant, Router, State};
+use vrrp_core::{Instance, InstanceConfig, Instant, Router, State};
 
 use crate::sync::{facade::Arc, NotifyQueue};
 
@@ -107,11 +109,10 @@ pub const LOWER_PRIORITY_NOTICE_SPACING: vrrp_core::Duration = vrrp_core::Durati
 /// The protocol path.
 #[derive(Debug)]
 pub struct Engine {
-    router: Box<Router<MAX_INSTANCES>>,
+    driver: Box<Driver<MAX_INSTANCES>>,
     /// Socket index of each instance, by instance id.
     socket_of: Vec<usize>,
     effects: Vec<Effect>,
-    tx_buf: Box<[u8]>,
     notices: Arc<NotifyQueue<Notice>>,
     /// The master address last reported in an [`Effect::MasterSeen`], by instance id.
     last_master: Vec<Option<IpAddr>>,
@@ -135,12 +136,11 @@ impl Engine {
     /// An engine with no instance; `notices` receives state changes.
     pub fn new(notices: Arc<NotifyQueue<Notice>>) -> Self {
         Engine {
-            router: Box::default(),
+            driver: Box::default(),
             socket_of: Vec::with_capacity(MAX_INSTANCES),
             // Worst case: every instance changes state at once (three effects each), its
             // advert fails to go out (a fourth) and its master is a new one (a fifth).
             effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
-            tx_buf: vec![0u8; vrrp_core::wire::MAX_PACKET_LEN].into_boxed_slice(),
             notices,
             last_master: Vec::with_capacity(MAX_INSTANCES),
             masters: Vec::with_capacity(MAX_INSTANCES),
@@ -151,7 +151,7 @@ impl Engine {
 
     /// Adds an instance that sends on socket `socket`.
     pub fn add(&mut self, cfg: InstanceConfig, socket: usize) -> Result<InstanceId, AddError> {
-        let id = self.router.add(cfg)?;
+        let id = self.driver.add(cfg)?;
         self.socket_of.push(socket);
         self.last_master.push(None);
         self.masters.push(BTreeSet::new());
@@ -162,19 +162,19 @@ impl Engine {
 
     /// The core router (for status).
     pub fn router(&self) -> &Router<MAX_INSTANCES> {
-        &self.router
+        self.driver.router()
     }
 
     /// Startup event for every instance.
     pub fn start(&mut self, now: Instant, tx: &mut impl Transmit) {
-        self.router.start_all(now);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.start_all(&now, &mut io);
     }
 
     /// Startup event for one instance (one that tracking held back at start).
     pub fn start_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
-        self.router.start(now, id);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.start(&now, &mut io, id);
     }
 
     /// Tracking changed an instance's effective priority (a master advertises it at once).
@@ -185,40 +185,39 @@ impl Engine {
         priority: u8,
         tx: &mut impl Transmit,
     ) -> Result<(), vrrp_core::ConfigError> {
-        let result = self.router.set_priority(now, id, priority);
-        self.drain(tx);
-        result
+        let (driver, mut io) = self.split(tx);
+        driver.set_priority(&now, &mut io, id, priority)
     }
 
     /// Tracking puts an instance in FAULT or lets it out.
     pub fn set_tracking_fault(&mut self, now: Instant, id: InstanceId, fault: bool, tx: &mut impl Transmit) {
-        self.router.set_tracking_fault(now, id, fault);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.set_tracking_fault(&now, &mut io, id, fault);
     }
 
     /// Shutdown event for every instance (masters send priority 0).
     pub fn shutdown(&mut self, now: Instant, tx: &mut impl Transmit) {
-        self.router.shutdown_all(now);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.shutdown_all(&now, &mut io);
     }
 
     /// The operator hands instance `id`'s mastership over (`vrrpctl handover`).
     pub fn handover(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
-        self.router.handover(now, id);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.handover(&now, &mut io, id);
     }
 
     /// Sets every counter back to zero: the core's (per instance and router-wide) and the
     /// transitions by reason (keepalived's STATS_CLEAR, `vrrpctl stats --clear`).
     pub fn clear_stats(&mut self) {
-        self.router.clear_stats();
+        self.driver.router_mut().clear_stats();
         self.transitions.iter_mut().for_each(|t| *t = [0; TRANSITION_KINDS]);
     }
 
     /// Whether any instance still holds its VIPs: after [`Engine::shutdown`] the loop keeps
     /// running until the handovers end ([`vrrp_core::Instance::releasing`]).
     pub fn holds_any_vips(&self) -> bool {
-        self.router.holds_any_vips()
+        self.driver.holds_any_vips()
     }
 
     /// A received VRRP payload.
@@ -228,8 +227,9 @@ impl Engine {
         rx: &Inbound<'_>,
         tx: &mut impl Transmit,
     ) -> Result<(InstanceId, Accepted), Discarded> {
-        let result = self.router.handle_packet(now, rx.ifindex, rx.src, rx.dst, rx.ttl, rx.payload);
-        self.drain(tx);
+        let inbound = CoreInbound { ifindex: rx.ifindex, src: rx.src, dst: rx.dst, ttl: rx.ttl, bytes: rx.payload };
+        let (driver, mut io) = self.split(tx);
+        let result = driver.on_packet(&now, &mut io, inbound);
         if let Ok((id, accepted)) = &result {
             // A backup follows a new master without changing state.
             self.observe_master(*id);
@@ -240,19 +240,19 @@ impl Engine {
 
     /// The earliest deadline passed.
     pub fn on_timeout(&mut self, now: Instant, tx: &mut impl Transmit) {
-        self.router.handle_timeout(now);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.on_timer(&now, &mut io);
     }
 
     /// An interface went up or down.
     pub fn on_link(&mut self, now: Instant, ifindex: u32, up: bool, tx: &mut impl Transmit) {
-        self.router.handle_link(now, ifindex, up);
-        self.drain(tx);
+        let (driver, mut io) = self.split(tx);
+        driver.on_link(&now, &mut io, ifindex, up);
     }
 
     /// When [`Engine::on_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.router.poll_timeout()
+        self.driver.next_deadline()
     }
 
     /// Records `addr` among the distinct masters of `id` (an [`Effect::MasterSeen`]):
@@ -285,7 +285,7 @@ impl Engine {
 
     /// A master that heard `heard` below its own priority tells the notifier, spaced.
     fn notice_lower_priority(&mut self, now: Instant, id: InstanceId, heard: u8) {
-        let Some(inst) = self.router.get(id) else { return };
+        let Some(inst) = self.driver.router().get(id) else { return };
         if inst.state() != State::Master || heard >= inst.priority() || heard == 0 {
             return;
         }
@@ -300,51 +300,85 @@ impl Engine {
 
     /// Queues [`Effect::MasterSeen`] if `id`'s master is not the one last reported.
     fn observe_master(&mut self, id: InstanceId) {
-        let Some(master) = self.router.get(id).and_then(|i| i.master()) else { return };
-        let Some(last) = self.last_master.get_mut(usize::from(id.0)) else { return };
-        if *last != Some(master.address) {
-            *last = Some(master.address);
-            self.effects.push(Effect::MasterSeen(id, master.address));
-        }
+        let Some(instance) = self.driver.router().get(id) else { return };
+        observe_master(&mut self.last_master, &mut self.effects, id, instance);
+    }
+
+    /// The driver, and the [`Io`] the daemon gives it for one input (borrowing the other fields).
+    fn split<'a, T: Transmit>(&'a mut self, tx: &'a mut T) -> (&'a mut Driver<MAX_INSTANCES>, DaemonIo<'a, T>) {
+        let io = DaemonIo {
+            tx,
+            socket_of: &self.socket_of,
+            effects: &mut self.effects,
+            notices: &self.notices,
+            transitions: &mut self.transitions,
+            last_master: &mut self.last_master,
+        };
+        (&mut self.driver, io)
     }
 
     /// Takes the queued effects, oldest first (keeps the buffer's capacity).
     pub fn effects(&mut self) -> std::vec::Drain<'_, Effect> {
         self.effects.drain(..)
     }
+}
 
-    fn drain(&mut self, tx: &mut impl Transmit) {
-        while let Some((id, action)) = self.router.poll_action() {
-            match action {
-                Action::SendAdvert { priority } => {
-                    let socket = self.socket_of.get(usize::from(id.0)).copied().unwrap_or(0);
-                    let sent = match self.router.write_advert(id, priority, &mut self.tx_buf) {
-                        Ok(n) => match self.tx_buf.get(..n) {
-                            Some(bytes) => tx.transmit(socket, bytes).map_err(|e| e.kind()),
-                            None => Err(std::io::ErrorKind::InvalidInput),
-                        },
-                        Err(_) => Err(std::io::ErrorKind::InvalidInput),
-                    };
-                    if let Err(kind) = sent {
-                        self.effects.push(Effect::SendFailed(id, kind));
-                    }
-                }
-                Action::StateChanged { from, to, reason } => {
-                    if let Some(slot) =
-                        self.transitions.get_mut(usize::from(id.0)).and_then(|c| c.get_mut(transition_slot(to, reason)))
-                    {
-                        *slot = slot.saturating_add(1);
-                    }
-                    // The instance is already in `to`: one input queues at most one change.
-                    let (master, priority) = self.router.get(id).map_or((None, 0), |i| (i.master(), i.priority()));
-                    self.notices.push(Notice::State { instance: id, from, to, reason, master, priority });
-                    self.observe_master(id);
-                }
-                Action::AddVips => self.effects.push(Effect::AddVips(id)),
-                Action::RemoveVips => self.effects.push(Effect::RemoveVips(id)),
-                Action::Announce => self.effects.push(Effect::Announce(id)),
-            }
+/// Queues [`Effect::MasterSeen`] if `instance`'s master is not the one last reported.
+fn observe_master(last_master: &mut [Option<IpAddr>], effects: &mut Vec<Effect>, id: InstanceId, instance: &Instance) {
+    let Some(master) = instance.master() else { return };
+    let Some(last) = last_master.get_mut(usize::from(id.0)) else { return };
+    if *last != Some(master.address) {
+        *last = Some(master.address);
+        effects.push(Effect::MasterSeen(id, master.address));
+    }
+}
+
+/// The daemon's [`Io`]: adverts go out at once on the instance's socket; the slow effects
+/// (netlink, announcements) and refused sends are queued for the loop; state changes are
+/// counted and go to the notifier. Allocation-free: the effect buffer keeps its capacity.
+struct DaemonIo<'a, T: Transmit> {
+    tx: &'a mut T,
+    socket_of: &'a [usize],
+    effects: &'a mut Vec<Effect>,
+    notices: &'a NotifyQueue<Notice>,
+    transitions: &'a mut [[u64; TRANSITION_KINDS]],
+    last_master: &'a mut [Option<IpAddr>],
+}
+
+impl<T: Transmit> Io for DaemonIo<'_, T> {
+    fn send_advert(&mut self, id: InstanceId, _: &Instance, advert: &[u8]) {
+        let socket = self.socket_of.get(usize::from(id.0)).copied().unwrap_or(0);
+        if let Err(e) = self.tx.transmit(socket, advert) {
+            self.effects.push(Effect::SendFailed(id, e.kind()));
         }
+    }
+
+    fn advert_failed(&mut self, id: InstanceId, _: &Instance, _: vrrp_core::wire::Error) {
+        self.effects.push(Effect::SendFailed(id, std::io::ErrorKind::InvalidInput));
+    }
+
+    fn add_vips(&mut self, id: InstanceId, _: &Instance) {
+        self.effects.push(Effect::AddVips(id));
+    }
+
+    fn remove_vips(&mut self, id: InstanceId, _: &Instance) {
+        self.effects.push(Effect::RemoveVips(id));
+    }
+
+    fn announce(&mut self, id: InstanceId, _: &Instance) {
+        self.effects.push(Effect::Announce(id));
+    }
+
+    fn state_changed(&mut self, id: InstanceId, instance: &Instance, from: State, to: State, reason: Reason) {
+        if let Some(slot) =
+            self.transitions.get_mut(usize::from(id.0)).and_then(|c| c.get_mut(transition_slot(to, reason)))
+        {
+            *slot = slot.saturating_add(1);
+        }
+        // The instance is already in `to`: one input queues at most one change.
+        let (master, priority) = (instance.master(), instance.priority());
+        self.notices.push(Notice::State { instance: id, from, to, reason, master, priority });
+        observe_master(self.last_master, self.effects, id, instance);
     }
 }
 
