@@ -88,7 +88,9 @@ fn v3_ipv6_vip_moves_and_client_neighbour_entry_follows() {
     // Priority 100 at 1 s (100 cs): Master_Down_Interval 3.609 s.
     let down: Duration = master_down_interval(100, 100).into();
 
-    let settled = wait_for(Duration::from_secs(10), || holds(&lan, "a", vip6) && b.state() == "BACKUP");
+    let settled = wait_for(Duration::from_secs(10), || {
+        holds(&lan, "a", vip6) && b.state() == "BACKUP" && !holds(&lan, "b", vip6)
+    });
     assert!(settled.is_some(), "pair never settled; a log:\n{}\nb log:\n{}", a.log(), b.log());
     assert!(!holds(&lan, "b", vip6), "VIP on both servers; b log:\n{}", b.log());
     let status = a.status_json();

@@ -49,7 +49,9 @@ fn injected_bad_ttl_and_garbage_are_dropped_counted_and_change_nothing() {
     let lan = lan("inject");
     let mut a = start_vrrpd(&lan, "a", &seed_config("MASTER", 101));
     let mut b = start_vrrpd(&lan, "b", &seed_config("BACKUP", 100));
-    let settled = wait_for(Duration::from_secs(10), || holds(&lan, "a", vip()) && b.state() == "BACKUP");
+    let settled = wait_for(Duration::from_secs(10), || {
+        holds(&lan, "a", vip()) && b.state() == "BACKUP" && !holds(&lan, "b", vip())
+    });
     assert!(settled.is_some(), "pair never settled; a log:\n{}\nb log:\n{}", a.log(), b.log());
     let a0 = a.status_json();
     let b0 = b.status_json();

@@ -25,7 +25,9 @@ fn sigterm_on_master_sends_priority_zero_and_backup_takes_over_within_skew_time(
     let down: Duration = master_down_interval(100, 100).into();
 
     // A stable pair: a MASTER with the VIP, b BACKUP without.
-    let up = wait_for(Duration::from_secs(10), || holds(&lan, "a", vip()) && b.state() == "BACKUP");
+    let up = wait_for(Duration::from_secs(10), || {
+        holds(&lan, "a", vip()) && b.state() == "BACKUP" && !holds(&lan, "b", vip())
+    });
     assert!(up.is_some(), "pair never settled; a log:\n{}\nb log:\n{}", a.log(), b.log());
     assert_eq!(a.state(), "MASTER");
     assert!(!holds(&lan, "b", vip()), "VIP on both servers; b log:\n{}", b.log());
