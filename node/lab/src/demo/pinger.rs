@@ -44,6 +44,9 @@ struct PingLog {
     replies: Vec<(u64, Instant)>,
 }
 
+/// The pinger's socket receive buffer (the kernel caps it at `net.core.rmem_max`).
+const PING_RCVBUF: usize = 4 << 20;
+
 const ICMP_ECHO_REQUEST: u8 = 8;
 const ICMP_ECHO_REPLY: u8 = 0;
 const ICMPV6_ECHO_REQUEST: u8 = 128;
@@ -60,6 +63,10 @@ impl Pinger {
             .run_in(host, || Socket::new(domain, Type::RAW, Some(protocol)))?
             .context("opening a raw ICMP socket")?;
         sock.set_read_timeout(Some(Duration::from_millis(50)))?;
+        // The raw socket sees every ICMP(v6) message the client gets, not only our replies:
+        // with the default buffer a receive thread held off the CPU for a few hundred ms on
+        // a loaded machine would drop replies the wire carried, and count them as lost.
+        let _ = sock.set_recv_buffer_size(PING_RCVBUF);
         let rx_sock = sock.try_clone()?;
         let id = (std::process::id() as u16) ^ 0x5652;
         let stop = Arc::new(AtomicBool::new(false));
