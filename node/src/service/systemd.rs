@@ -92,10 +92,45 @@ impl Notifier {
         if !self.enabled {
             return;
         }
-        if let Err(e) = sd_notify::notify(states) {
-            tracing::warn!("sd_notify to $NOTIFY_SOCKET failed: {e}");
+        let mut msg = String::new();
+        for state in states {
+            msg.push_str(&state.to_string());
+            msg.push('\n');
+        }
+        match notify_nonblocking(&msg) {
+            Ok(()) => {}
+            // systemd (or whoever listens) is not reading: dropping a notification is
+            // better than stopping the protocol loop on a full socket.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                tracing::debug!("sd_notify: $NOTIFY_SOCKET is full, notification dropped")
+            }
+            Err(e) => tracing::warn!("sd_notify to $NOTIFY_SOCKET failed: {e}"),
         }
     }
+}
+
+/// sd_notify(3) without ever blocking: one datagram to `$NOTIFY_SOCKET` (a path, or an
+/// abstract name written `@name`) from a non-blocking socket. The sd-notify crate's `notify`
+/// sends from a blocking socket, and a reader that stops reading (a full datagram queue:
+/// 10 by default) would then hold the protocol loop in `sendto` for good.
+fn notify_nonblocking(msg: &str) -> std::io::Result<()> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return Ok(());
+    };
+    let sock = UnixDatagram::unbound()?;
+    sock.set_nonblocking(true)?;
+    let addr = match path.as_bytes().strip_prefix(b"@") {
+        Some(name) => SocketAddr::from_abstract_name(name)?,
+        None => SocketAddr::from_pathname(&path)?,
+    };
+    let sent = sock.send_to_addr(msg.as_bytes(), &addr)?;
+    if sent != msg.len() {
+        return Err(std::io::Error::new(std::io::ErrorKind::WriteZero, "incomplete sd_notify datagram"));
+    }
+    Ok(())
 }
 
 /// The one-line `STATUS=` summary `systemctl status vrrpd` shows: how many instances are in
@@ -331,6 +366,16 @@ mod tests {
         assert!(recv().starts_with("RELOADING=1\nMONOTONIC_USEC="));
         n.stopping();
         assert_eq!(recv(), "STOPPING=1\nSTATUS=stopping\n");
+        // A reader that stops reading (vrrpd keeps ticking while it hands its VIPs over):
+        // far more notifications than the datagram queue holds, and none blocks.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                n.tick(&s);
+            }
+            let _ = done.send(());
+        });
+        assert!(finished.recv_timeout(Duration::from_secs(20)).is_ok(), "sd_notify blocked on a full socket");
         // SAFETY: as above.
         unsafe { std::env::remove_var("NOTIFY_SOCKET") };
     }
