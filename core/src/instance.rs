@@ -533,11 +533,17 @@ impl Instance {
     /// handover in progress ends [`HANDOVER_LINGER`] after the first such advert, even past
     /// the Master_Down_Interval bound (the successor's announcements follow its advert).
     fn hear_successor(&mut self, now: Instant, src: IpAddr, priority: u8) {
-        if priority == 0 || src == self.cfg.primary_address || self.successor_heard || self.release_at.is_none() {
-            return;
+        if priority != 0 && src != self.cfg.primary_address && !self.successor_heard {
+            self.successor_is_master(now);
         }
-        self.successor_heard = true;
-        self.release_at = Some(now + HANDOVER_LINGER);
+    }
+
+    /// The successor is master (heard now): a handover in progress ends after the linger.
+    fn successor_is_master(&mut self, now: Instant) {
+        if self.release_at.is_some() {
+            self.successor_heard = true;
+            self.release_at = Some(now + HANDOVER_LINGER);
+        }
     }
 
     /// Startup event (RFC 9568 §6.4.1).
@@ -706,9 +712,8 @@ impl Instance {
             // Preempted by a higher priority (its advert is what we just heard) or handed
             // over: make before break.
             self.release_vips_later(now);
-            if reason == Reason::HigherPriority && self.release_at.is_some() {
-                self.successor_heard = true;
-                self.release_at = Some(now + HANDOVER_LINGER);
+            if reason == Reason::HigherPriority {
+                self.successor_is_master(now);
             }
         }
         self.announce_at = None;

@@ -54,10 +54,7 @@ fn fetch(cli: &Cli, instance: Option<&str>) -> Result<Status, String> {
         other => return Err(format!("unexpected reply from vrrpd to a status request: {other:?}")),
     };
     if let Some(name) = instance {
-        if !status.instances.iter().any(|i| i.name == name) {
-            let known: Vec<&str> = status.instances.iter().map(|i| i.name.as_str()).collect();
-            return Err(format!("vrrpd has no instance {name} (it has: {})", known.join(", ")));
-        }
+        status.instance(name)?;
         status.instances.retain(|i| i.name == name);
     }
     Ok(status)

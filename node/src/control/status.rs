@@ -211,7 +211,39 @@ fn router_label(key: &str) -> &str {
     }
 }
 
+#[cfg(test)]
+impl InstanceStatus {
+    /// An IPv4 VRRPv3 instance `name` in `state`, priority 100, no VIPs, zero counters: for
+    /// tests of code that reads a [`Status`].
+    pub(crate) fn for_test(name: &str, state: State) -> InstanceStatus {
+        InstanceStatus {
+            name: name.into(),
+            interface: "eth0".into(),
+            vrid: 1,
+            family: Family::Ipv4,
+            version: Version::V3,
+            state,
+            priority: 100,
+            effective_priority: 100,
+            master_ip: None,
+            distinct_masters: 0,
+            transitions: vec![],
+            advert_int_cs: 100,
+            vips: vec![],
+            stats: Stats::default(),
+        }
+    }
+}
+
 impl Status {
+    /// The instance named `name`, or an error naming the ones vrrpd has.
+    pub fn instance(&self, name: &str) -> Result<&InstanceStatus, String> {
+        self.instances.iter().find(|i| i.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.instances.iter().map(|i| i.name.as_str()).collect();
+            format!("vrrpd has no instance {name} (it has: {})", known.join(", "))
+        })
+    }
+
     /// The table `vrrpctl status` prints.
     pub fn table(&self) -> String {
         let mut out = format!(

@@ -240,10 +240,7 @@ fn fresh_status(shared: &Shared) -> Status {
 pub fn handover_targets(status: &Status, instance: Option<&str>) -> Result<Vec<String>, String> {
     match instance {
         Some(name) => {
-            let Some(found) = status.instances.iter().find(|i| i.name == name) else {
-                let known: Vec<&str> = status.instances.iter().map(|i| i.name.as_str()).collect();
-                return Err(format!("vrrpd has no instance {name} (it has: {})", known.join(", ")));
-            };
+            let found = status.instance(name)?;
             if found.state != State::Master {
                 return Err(format!("{name} is {}, not MASTER: only a master hands over", found.state.as_str()));
             }
@@ -417,23 +414,7 @@ mod tests {
     }
 
     fn instance(name: &str, state: State) -> crate::control::status::InstanceStatus {
-        use vrrp_core::wire::{Family, Version};
-        crate::control::status::InstanceStatus {
-            name: name.into(),
-            interface: "eth1".into(),
-            vrid: 51,
-            family: Family::Ipv4,
-            version: Version::V3,
-            state,
-            priority: 100,
-            effective_priority: 100,
-            master_ip: None,
-            distinct_masters: 0,
-            advert_int_cs: 100,
-            transitions: vec![],
-            vips: vec![],
-            stats: vrrp_core::Stats::default(),
-        }
+        crate::control::status::InstanceStatus::for_test(name, state)
     }
 
     #[test]

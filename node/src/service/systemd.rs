@@ -244,30 +244,13 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use tracing_subscriber::fmt::MakeWriter;
-    use vrrp_core::stats::Stats;
-    use vrrp_core::wire::{Family, Version};
     use vrrp_core::State;
 
     use super::*;
     use crate::control::status::InstanceStatus;
 
     fn instance(name: &str, state: State) -> InstanceStatus {
-        InstanceStatus {
-            name: name.into(),
-            interface: "eth0".into(),
-            vrid: 1,
-            family: Family::Ipv4,
-            version: Version::V3,
-            state,
-            priority: 100,
-            effective_priority: 100,
-            master_ip: None,
-            distinct_masters: 0,
-            transitions: vec![],
-            advert_int_cs: 100,
-            vips: vec![],
-            stats: Stats::default(),
-        }
+        InstanceStatus::for_test(name, state)
     }
 
     #[test]
