@@ -50,7 +50,7 @@
 use core::net::IpAddr;
 
 use crate::config::{ConfigError, InstanceConfig};
-use crate::instance::{Accepted, Action, Instance, Reason, State};
+use crate::instance::{Accepted, Action, Instance, Reason, ReconfigureError, State};
 use crate::router::{AddError, Discarded, InstanceId, Router};
 use crate::time::Instant;
 use crate::wire;
@@ -153,6 +153,25 @@ impl<const N: usize> Driver<N> {
     /// Adds an instance (in Initialize); start it with [`Driver::start`] or [`Driver::start_all`].
     pub fn add(&mut self, cfg: InstanceConfig) -> Result<InstanceId, AddError> {
         self.router.add(cfg)
+    }
+
+    /// Adds an instance that already runs, as it is ([`Router::adopt`]).
+    pub fn adopt(&mut self, instance: Instance) -> Result<InstanceId, AddError> {
+        self.router.adopt(instance)
+    }
+
+    /// Applies a new configuration to a running instance ([`Instance::reconfigure`]).
+    pub fn reconfigure(
+        &mut self,
+        clock: &impl Clock,
+        io: &mut impl Io,
+        id: InstanceId,
+        cfg: InstanceConfig,
+        priority: u8,
+    ) -> Result<(), ReconfigureError> {
+        let result = self.router.reconfigure(clock.now(), id, cfg, priority);
+        self.pump(io);
+        result
     }
 
     /// Startup event for every instance (RFC 9568 §6.4.1).

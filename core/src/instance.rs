@@ -282,6 +282,24 @@ impl core::fmt::Display for RxError {
     }
 }
 
+/// Why [`Instance::reconfigure`] refused a new configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReconfigureError {
+    /// The new settings are invalid (or the priority does not fit them).
+    Config(ConfigError),
+    /// The interface, VRID or family differ: that is another virtual router.
+    Identity,
+}
+
+impl core::fmt::Display for ReconfigureError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ReconfigureError::Config(e) => write!(f, "{e}"),
+            ReconfigureError::Identity => f.write_str("the interface, VRID or family changed: another virtual router"),
+        }
+    }
+}
+
 /// A packet that passed every check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Accepted {
@@ -676,6 +694,57 @@ impl Instance {
         if self.state == State::Master {
             // Tell the backups now, so a higher one can preempt without waiting an interval.
             self.send_advert_now(now);
+        }
+        Ok(())
+    }
+
+    /// Applies a new configuration to a running instance (a configuration reload), keeping
+    /// its state, timers, counters and VIPs: an unchanged router goes on as if nothing
+    /// happened, and a changed one goes on from where it is with the new settings.
+    ///
+    /// `priority` is the effective priority to serve with (the configured one, or what
+    /// tracking makes of it), checked as [`Instance::set_priority`] checks it. The
+    /// instance's identity (interface, VRID, family) cannot change: that is another
+    /// virtual router ([`ReconfigureError::Identity`]). A master advertises the new
+    /// settings at once (RFC 9568 §6.4.3: backups learn the priority and interval from
+    /// adverts), and announces its addresses again when their list changed; a backup that
+    /// is now the address owner takes over as the owner does at startup (§6.4.2).
+    pub fn reconfigure(&mut self, now: Instant, cfg: InstanceConfig, priority: u8) -> Result<(), ReconfigureError> {
+        cfg.validate().map_err(ReconfigureError::Config)?;
+        let identity = |c: &InstanceConfig| (c.ifindex, c.vrid, c.family());
+        if identity(&cfg) != identity(&self.cfg) {
+            return Err(ReconfigureError::Identity);
+        }
+        if priority == 0 {
+            return Err(ReconfigureError::Config(ConfigError::PriorityZero));
+        }
+        if (priority == PRIORITY_OWNER) != cfg.is_owner() {
+            return Err(ReconfigureError::Config(ConfigError::PriorityOwnerOnly));
+        }
+        let vips_changed = cfg.vips != self.cfg.vips;
+        if cfg.hmac != self.cfg.hmac {
+            self.hmac = HmacState::default();
+        }
+        let changed = cfg != self.cfg || priority != self.priority;
+        self.cfg = cfg;
+        self.priority = priority;
+        if !changed {
+            return Ok(());
+        }
+        match self.state {
+            State::Master => {
+                self.send_advert_now(now);
+                if vips_changed {
+                    self.push(Action::Announce);
+                }
+            }
+            State::Backup if self.cfg.is_owner() => self.become_master(now, Reason::AddressOwner),
+            State::Backup => {
+                if self.cfg.version == Version::V2 || self.master.is_none() {
+                    self.master_adver_interval_cs = self.cfg.advert_interval_cs;
+                }
+            }
+            State::Initialize | State::Fault => {}
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use core::net::IpAddr;
 use heapless::{Deque, Vec};
 
 use crate::config::{ConfigError, InstanceConfig};
-use crate::instance::{Accepted, Action, Instance, RxError};
+use crate::instance::{Accepted, Action, Instance, ReconfigureError, RxError};
 use crate::stats::{bump, RouterStats};
 use crate::time::Instant;
 use crate::wire::{self, Family, Packet};
@@ -87,12 +87,54 @@ impl<const N: usize> Router<N> {
             }
             Err(at) => at,
         };
-        let id = u16::try_from(self.instances.len()).map_err(|_| AddError::Full)?;
         let instance = Instance::new(cfg).map_err(AddError::Config)?;
+        self.insert(at, key, instance)
+    }
+
+    /// Adds an instance that already runs, as it is: its state, timers, counters and
+    /// whether it holds its VIPs (a configuration reload carries the routers whose
+    /// configuration did not change, and the ones being reconfigured, into a new router).
+    /// Its pending deadline is scheduled here.
+    pub fn adopt(&mut self, instance: Instance) -> Result<InstanceId, AddError> {
+        let cfg = instance.config();
+        let key = Key { ifindex: cfg.ifindex, vrid: cfg.vrid, family: cfg.family() };
+        let at = match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => {
+                let existing = self.index.get(i).map_or(0, |(_, id)| *id);
+                return Err(AddError::Duplicate(InstanceId(existing)));
+            }
+            Err(at) => at,
+        };
+        let id = self.insert(at, key, instance)?;
+        self.with(id.0, |_| ());
+        Ok(id)
+    }
+
+    fn insert(&mut self, at: usize, key: Key, instance: Instance) -> Result<InstanceId, AddError> {
+        let id = u16::try_from(self.instances.len()).map_err(|_| AddError::Full)?;
+        if self.instances.is_full() || self.index.is_full() || self.queued.is_full() {
+            return Err(AddError::Full);
+        }
         self.instances.push(instance).map_err(|_| AddError::Full)?;
         self.queued.push(false).map_err(|_| AddError::Full)?;
         self.index.insert(at, (key, id)).map_err(|_| AddError::Full)?;
         Ok(InstanceId(id))
+    }
+
+    /// Carries router-wide counters over (a reload builds a new router).
+    pub fn restore_stats(&mut self, stats: RouterStats) {
+        self.stats = stats;
+    }
+
+    /// Applies a new configuration to instance `id` ([`Instance::reconfigure`]).
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        cfg: InstanceConfig,
+        priority: u8,
+    ) -> Result<(), ReconfigureError> {
+        self.with(id.0, |i| i.reconfigure(now, cfg, priority)).unwrap_or(Ok(()))
     }
 
     /// Number of instances.

@@ -377,3 +377,94 @@ fn clear_stats_zeroes_every_instance_and_the_router_counters() {
     assert_eq!(*r.get(id).unwrap().stats(), crate::stats::Stats::default());
     assert_eq!(r.get(id).unwrap().state(), State::Master);
 }
+
+/// Drains every pending action of the router.
+fn drain(r: &mut Router<4>) -> StdVec<(InstanceId, Action)> {
+    core::iter::from_fn(|| r.poll_action()).collect()
+}
+
+/// A reload carries a running master into a new router as it is: same state, same
+/// deadline (its next advert is due when it was, so the backups see no gap), counters and
+/// VIPs kept, and no action at all.
+#[test]
+fn reload_adopt_keeps_a_master_its_deadline_counters_and_vips() {
+    let mut old: Router<4> = Router::new();
+    let id = old.add(cfg(1, 10, 255)).unwrap();
+    old.start_all(t(0));
+    drain(&mut old);
+    old.handle_timeout(t(1000));
+    drain(&mut old);
+    let inst = old.get(id).unwrap().clone();
+    let deadline = old.poll_timeout();
+    let mut stats = *old.stats();
+    stats.vrid_errors = 7;
+    let mut new: Router<4> = Router::new();
+    let other = new.add(cfg(1, 11, 100)).unwrap();
+    let adopted = new.adopt(inst).unwrap();
+    new.restore_stats(stats);
+    assert_ne!(adopted, other);
+    let got = new.get(adopted).unwrap();
+    assert_eq!(got.state(), State::Master);
+    assert!(got.holds_vips());
+    assert_eq!(got.stats().sent_advertisements, 2);
+    assert_eq!(new.stats().vrid_errors, 7);
+    assert_eq!(new.poll_timeout(), deadline, "the adopted master's next advert is due when it was");
+    assert!(drain(&mut new).is_empty(), "adopting does nothing on the wire");
+    assert_eq!(new.lookup(1, 10, Family::Ipv4), Some(adopted));
+    assert_eq!(new.adopt(new.get(adopted).unwrap().clone()), Err(AddError::Duplicate(adopted)));
+}
+
+/// RFC 9568 §6.4.3: a master that gets a new priority or interval on reload tells the
+/// backups at once, in an advert; an unchanged configuration sends nothing.
+#[test]
+fn rfc9568_6_4_3_reconfigure_a_master_advertises_the_new_settings_at_once() {
+    let mut r: Router<4> = Router::new();
+    let id = r.add(cfg(1, 10, 200)).unwrap();
+    r.start_all(t(0));
+    let down = r.poll_timeout().unwrap();
+    r.handle_timeout(down);
+    drain(&mut r);
+    assert_eq!(r.get(id).unwrap().state(), State::Master);
+    let before = r.poll_timeout();
+    r.reconfigure(down + Duration::from_millis(10), id, cfg(1, 10, 200), 200).unwrap();
+    assert!(drain(&mut r).is_empty(), "same settings: nothing to say");
+    assert_eq!(r.poll_timeout(), before);
+    let mut c = cfg(1, 10, 150);
+    c.advert_interval_cs = 50;
+    c.vips.push(a4(2)).unwrap();
+    let now = down + Duration::from_millis(20);
+    r.reconfigure(now, id, c, 150).unwrap();
+    let actions: StdVec<Action> = drain(&mut r).into_iter().map(|(_, a)| a).collect();
+    assert_eq!(actions, [Action::SendAdvert { priority: 150 }, Action::Announce]);
+    assert_eq!(r.poll_timeout(), Some(now + Duration::from_millis(500)), "the new interval from now");
+    let inst = r.get(id).unwrap();
+    assert_eq!((inst.state(), inst.priority(), inst.config().vips.len()), (State::Master, 150, 2));
+}
+
+/// A backup made the address owner by a reload takes over as the owner does at startup
+/// (RFC 9568 §6.4.2); the identity and the priority rules are checked.
+#[test]
+fn rfc9568_6_4_2_reconfigure_a_backup_into_the_owner_takes_over() {
+    let mut r: Router<4> = Router::new();
+    let id = r.add(cfg(1, 10, 100)).unwrap();
+    r.start_all(t(0));
+    drain(&mut r);
+    assert_eq!(r.get(id).unwrap().state(), State::Backup);
+    assert_eq!(r.reconfigure(t(5), id, cfg(1, 11, 100), 100), Err(ReconfigureError::Identity));
+    assert_eq!(r.reconfigure(t(5), id, cfg(2, 10, 100), 100), Err(ReconfigureError::Identity));
+    assert_eq!(
+        r.reconfigure(t(5), id, cfg(1, 10, 100), 255),
+        Err(ReconfigureError::Config(ConfigError::PriorityOwnerOnly))
+    );
+    assert_eq!(r.reconfigure(t(5), id, cfg(1, 10, 100), 0), Err(ReconfigureError::Config(ConfigError::PriorityZero)));
+    assert_eq!(r.get(id).unwrap().priority(), 100, "a refused configuration changes nothing");
+    // A lower tracked priority for the new configuration is taken as given.
+    r.reconfigure(t(6), id, cfg(1, 10, 120), 90).unwrap();
+    assert_eq!((r.get(id).unwrap().state(), r.get(id).unwrap().priority()), (State::Backup, 90));
+    assert!(drain(&mut r).is_empty(), "a backup says nothing");
+    r.reconfigure(t(10), id, cfg(1, 10, 255), 255).unwrap();
+    let actions: StdVec<Action> = drain(&mut r).into_iter().map(|(_, a)| a).collect();
+    assert!(actions.contains(&Action::AddVips), "{actions:?}");
+    assert!(actions.contains(&Action::SendAdvert { priority: 255 }), "{actions:?}");
+    assert_eq!(r.get(id).unwrap().state(), State::Master);
+}
