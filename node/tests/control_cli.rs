@@ -115,7 +115,10 @@ fn an_error_reply_is_printed_and_exits_non_zero() {
 fn a_reply_that_is_not_one_exits_non_zero() {
     for (answer, says) in [
         (b"ok: reload requested\n".to_vec(), "unexpected reply from vrrpd: malformed reply \"ok: reload requested\""),
-        (reply(&Reply::ReloadRequested), "unexpected reply from vrrpd to a status request: ReloadRequested"),
+        (
+            reply(&Reply::HandoverStarted { instances: vec![] }),
+            "unexpected reply from vrrpd to a status request: HandoverStarted",
+        ),
         (Vec::new(), "unexpected reply from vrrpd: connection closed before a message arrived"),
     ] {
         let (out, _) = vrrpctl_against(answer, &["--json"]);

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Stats { clear: true, instance } => clear_stats(&cli, instance.as_deref()),
         Command::Watch { interval, count } => watch(&cli, *interval, *count),
         Command::Handover { instance } => handover(&cli, instance.clone()),
+        Command::Reload => reload(&cli),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -88,6 +89,21 @@ fn handover(cli: &Cli, instance: Option<String>) -> Result<(), String> {
         }
         Reply::Error { message } => Err(format!("vrrpd refused the handover: {message}")),
         other => Err(format!("unexpected reply from vrrpd to a handover request: {other:?}")),
+    }
+}
+
+/// How long `vrrpctl reload` waits: vrrpd reads, checks and applies the file first.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Has vrrpd re-read its configuration; prints what changed, or why the file was refused.
+fn reload(cli: &Cli) -> Result<(), String> {
+    match control::request(&cli.socket, Request::Reload, RELOAD_TIMEOUT).map_err(|e| e.to_string())? {
+        Reply::Reloaded(summary) => {
+            println!("reloaded: {}", summary.line());
+            Ok(())
+        }
+        Reply::Error { message } => Err(message),
+        other => Err(format!("unexpected reply from vrrpd to a reload request: {other:?}")),
     }
 }
 

@@ -7,7 +7,7 @@
 //! → {"request":"status"}
 //! ← {"reply":"status","instances":[…],"router":{…},"timer":{…}}
 //! → {"request":"reload"}
-//! ← {"reply":"reload_requested"}
+//! ← {"reply":"reloaded","kept":["VI_1"],"changed":[],"added":[],"removed":[]}
 //! → status
 //! ← {"reply":"error","message":"malformed request \"status\" (…); vrrpd accepts one JSON object per line: {\"request\":\"status\"} or {\"request\":\"reload\"}"}
 //! ```
@@ -23,5 +23,5 @@ pub mod protocol;
 pub mod status;
 
 pub use client::{request, ClientError};
-pub use protocol::{Reply, Request};
+pub use protocol::{ReloadSummary, Reply, Request};
 pub use status::Status;

@@ -70,15 +70,15 @@ impl Request {
 }
 
 /// What vrrpd answers. On the wire: `{"reply":"status", …the Status fields…}`,
-/// `{"reply":"reload_requested"}`, `{"reply":"handover_started","instances":["VI_1"]}`,
+/// `{"reply":"reloaded","kept":["VI_1"],"changed":[],"added":[],"removed":[]}`, `{"reply":"handover_started","instances":["VI_1"]}`,
 /// `{"reply":"error","message":"…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
     /// Answer to [`Request::Status`].
     Status(Status),
-    /// Answer to [`Request::Reload`]: passed on to the protocol loop.
-    ReloadRequested,
+    /// Answer to [`Request::Reload`]: the new configuration is in force; what it changed.
+    Reloaded(ReloadSummary),
     /// Answer to [`Request::StatsClear`]: the status just before the counters were cleared.
     StatsCleared(Status),
     /// Answer to [`Request::Handover`]: these MASTER instances were passed on to the
@@ -99,6 +99,36 @@ impl Reply {
     /// The answer to a line that was not a request: quotes what arrived, names what is accepted.
     pub fn rejecting(error: &FrameError) -> Reply {
         Reply::Error { message: format!("{error}; vrrpd accepts one JSON object per line: {}", Request::accepted()) }
+    }
+}
+
+/// What a reload did, by instance name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadSummary {
+    /// Same configuration: state, timers, VIPs and counters kept, nothing sent.
+    pub kept: Vec<String>,
+    /// Same virtual router (interface, VRID, family), new settings: state kept.
+    pub changed: Vec<String>,
+    /// New virtual routers, started.
+    pub added: Vec<String>,
+    /// Gone from the file: a MASTER among them hands over as at shutdown.
+    pub removed: Vec<String>,
+}
+
+impl ReloadSummary {
+    /// One line each for `vrrpctl reload` and the log: `kept: VI_1, VI_2; added: VI_3`.
+    pub fn line(&self) -> String {
+        let parts: Vec<String> =
+            [("kept", &self.kept), ("changed", &self.changed), ("added", &self.added), ("removed", &self.removed)]
+                .into_iter()
+                .filter(|(_, names)| !names.is_empty())
+                .map(|(what, names)| format!("{what}: {}", names.join(", ")))
+                .collect();
+        if parts.is_empty() {
+            "no instances".into()
+        } else {
+            parts.join("; ")
+        }
     }
 }
 
@@ -231,7 +261,7 @@ mod tests {
     fn replies_round_trip() {
         let replies = [
             Reply::Status(status()),
-            Reply::ReloadRequested,
+            Reply::Reloaded(ReloadSummary { kept: vec!["VI_1".into()], ..Default::default() }),
             Reply::StatsCleared(status()),
             Reply::HandoverStarted { instances: vec!["VI_1".into()] },
             Reply::Error { message: "no \"x\"".into() },
@@ -251,7 +281,15 @@ mod tests {
         document.as_object_mut().unwrap().insert("reply".into(), "status".into());
         assert_eq!(reply, document);
         assert_eq!(reply["instances"][0]["state"], "MASTER");
-        assert_eq!(serde_json::to_string(&Reply::ReloadRequested).unwrap(), r#"{"reply":"reload_requested"}"#);
+        assert_eq!(
+            serde_json::to_string(&Reply::Reloaded(ReloadSummary {
+                kept: vec!["VI_1".into()],
+                added: vec!["VI_2".into()],
+                ..Default::default()
+            }))
+            .unwrap(),
+            r#"{"reply":"reloaded","kept":["VI_1"],"changed":[],"added":["VI_2"],"removed":[]}"#
+        );
     }
 
     #[test]

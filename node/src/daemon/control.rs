@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::control::protocol::{read_message, write_message, FrameError, MAX_REQUEST_LEN};
-use crate::control::{Reply, Request, Status};
+use crate::control::{ReloadSummary, Reply, Request, Status};
 use crate::sync::facade::{lock, Arc, Mutex};
 use crate::sync::{Shutdown, StatusBoard};
 use vrrp_core::State;
@@ -30,6 +30,9 @@ pub struct Shared {
     pub handovers: Mutex<Vec<String>>,
     /// `vrrpctl stats --clear` asked (control thread → loop).
     pub stats_clear: Mutex<bool>,
+    /// The outcome of each reload (loop → control thread): `None` until the first; a
+    /// summary, or every reason the new file was refused.
+    pub reloads: StatusBoard<Option<Result<ReloadSummary, String>>>,
     /// Wakes the loop: a request is waiting. Only a wake-up; the data travels through the
     /// `sync` types above.
     pub wake: tokio::sync::Notify,
@@ -53,6 +56,7 @@ impl Shared {
             shutdown: Shutdown::new(),
             handovers: Mutex::new(Vec::new()),
             stats_clear: Mutex::new(false),
+            reloads: StatusBoard::new(None),
             wake: tokio::sync::Notify::new(),
         }
     }
@@ -208,11 +212,7 @@ impl Write for Deadline<'_> {
 fn reply_to(request: Request, shared: &Shared) -> Reply {
     match request {
         Request::Status => Reply::Status(fresh_status(shared)),
-        Request::Reload => {
-            shared.shutdown.request_reload();
-            shared.wake.notify_one();
-            Reply::ReloadRequested
-        }
+        Request::Reload => reload(shared, RELOAD_WAIT),
         Request::StatsClear => {
             *lock(&shared.stats_clear) = true;
             Reply::StatsCleared(fresh_status(shared))
@@ -225,6 +225,34 @@ fn reply_to(request: Request, shared: &Shared) -> Reply {
             }
             Err(message) => Reply::Error { message },
         },
+    }
+}
+
+/// How long a reload request waits for the loop to read, check and apply the file.
+pub const RELOAD_WAIT: Duration = Duration::from_secs(10);
+
+/// Asks the loop for a reload and waits (at most `wait`) for its outcome: the first reload
+/// the loop finishes after the request (requests that arrive together share one).
+fn reload(shared: &Shared, wait: Duration) -> Reply {
+    let seen = shared.reloads.version();
+    shared.shutdown.request_reload();
+    shared.wake.notify_one();
+    let until = Instant::now() + wait;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        let outcome = shared.reloads.wait_newer(seen, left);
+        if shared.reloads.version() > seen {
+            return match &*outcome {
+                Some(Ok(summary)) => Reply::Reloaded(summary.clone()),
+                Some(Err(why)) => Reply::Error { message: why.clone() },
+                None => Reply::Error { message: "reload: no outcome was published".into() },
+            };
+        }
+        if left.is_zero() {
+            return Reply::Error {
+                message: format!("reload requested, but vrrpd did not finish it within {} ms", wait.as_millis()),
+            };
+        }
     }
 }
 
@@ -317,11 +345,38 @@ mod tests {
     }
 
     #[test]
-    fn reload_is_acknowledged_and_passed_to_the_loop() {
+    fn reload_is_passed_to_the_loop_and_its_outcome_comes_back() {
         let (_dir, path, shared) = server();
-        assert_eq!(request(&path, Request::Reload, TIMEOUT).unwrap(), Reply::ReloadRequested);
-        assert!(shared.shutdown.take_reload());
+        // The loop: takes the request, publishes what it made of it.
+        let loop_side = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                for outcome in [
+                    Ok(ReloadSummary { kept: vec!["VI_1".into()], ..Default::default() }),
+                    Err("x.conf:3:5: error: no".to_string()),
+                ] {
+                    while !shared.shutdown.take_reload() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    shared.reloads.publish(Some(outcome));
+                }
+            })
+        };
+        let first = request(&path, Request::Reload, TIMEOUT).unwrap();
+        assert_eq!(first, Reply::Reloaded(ReloadSummary { kept: vec!["VI_1".into()], ..Default::default() }));
+        let second = request(&path, Request::Reload, TIMEOUT).unwrap();
+        assert_eq!(second, Reply::Error { message: "x.conf:3:5: error: no".into() });
+        loop_side.join().unwrap();
         assert!(!shared.shutdown.take_reload());
+    }
+
+    #[test]
+    fn a_reload_the_loop_never_finishes_times_out_with_an_error() {
+        let shared = Shared::new();
+        let reply = reload(&shared, Duration::from_millis(50));
+        let Reply::Error { message } = reply else { panic!("{reply:?}") };
+        assert_eq!(message, "reload requested, but vrrpd did not finish it within 50 ms");
+        assert!(shared.shutdown.take_reload(), "the request was passed on");
     }
 
     #[test]

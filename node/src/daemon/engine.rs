@@ -124,6 +124,21 @@ pub struct Engine {
     transitions: Vec<[u64; TRANSITION_KINDS]>,
 }
 
+/// The engine's bookkeeping of one instance beside the core, carried over a reload.
+#[derive(Debug, Clone)]
+pub struct Carried {
+    last_master: Option<IpAddr>,
+    masters: BTreeSet<IpAddr>,
+    last_lower: Option<Instant>,
+    transitions: [u64; TRANSITION_KINDS],
+}
+
+impl Default for Carried {
+    fn default() -> Self {
+        Carried { last_master: None, masters: BTreeSet::new(), last_lower: None, transitions: [0; TRANSITION_KINDS] }
+    }
+}
+
 /// One counter per (new state, reason) pair.
 pub const TRANSITION_KINDS: usize = State::ALL.len() * Reason::ALL.len();
 
@@ -158,6 +173,53 @@ impl Engine {
         self.last_lower.push(None);
         self.transitions.push([0; TRANSITION_KINDS]);
         Ok(id)
+    }
+
+    /// Adds an instance that already runs, as it is, with the daemon's own bookkeeping of
+    /// it (a reload: [`Engine::carried`] of the old engine), sending on socket `socket`.
+    pub fn adopt(&mut self, instance: Instance, carried: Carried, socket: usize) -> Result<InstanceId, AddError> {
+        let id = self.driver.adopt(instance)?;
+        self.socket_of.push(socket);
+        self.last_master.push(carried.last_master);
+        self.masters.push(carried.masters);
+        self.last_lower.push(carried.last_lower);
+        self.transitions.push(carried.transitions);
+        Ok(id)
+    }
+
+    /// What the engine keeps of instance `id` beside the core (for [`Engine::adopt`]).
+    pub fn carried(&self, id: InstanceId) -> Carried {
+        let i = usize::from(id.0);
+        Carried {
+            last_master: self.last_master.get(i).copied().flatten(),
+            masters: self.masters.get(i).cloned().unwrap_or_default(),
+            last_lower: self.last_lower.get(i).copied().flatten(),
+            transitions: self.transitions.get(i).copied().unwrap_or([0; TRANSITION_KINDS]),
+        }
+    }
+
+    /// Carries the router-wide counters over from the engine this one replaces.
+    pub fn restore_router_stats(&mut self, stats: vrrp_core::RouterStats) {
+        self.driver.router_mut().restore_stats(stats);
+    }
+
+    /// A reload gave instance `id` new settings ([`vrrp_core::Instance::reconfigure`]).
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        cfg: InstanceConfig,
+        priority: u8,
+        tx: &mut impl Transmit,
+    ) -> Result<(), vrrp_core::ReconfigureError> {
+        let (driver, mut io) = self.split(tx);
+        driver.reconfigure(&now, &mut io, id, cfg, priority)
+    }
+
+    /// Shutdown event for one instance (a reload removed it: a master says goodbye).
+    pub fn shutdown_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
+        let (driver, mut io) = self.split(tx);
+        driver.shutdown(&now, &mut io, id);
     }
 
     /// The core router (for status).

@@ -25,6 +25,7 @@ mod notifications;
 mod notifier;
 pub mod plan;
 pub mod ratelimit;
+mod reload;
 mod startup;
 pub mod tracking;
 pub mod vips;
@@ -46,9 +47,9 @@ use crate::config;
 use crate::control::status::{self, InstanceStatus, RouterCounters, Status};
 use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
 use crate::service;
-use crate::sync::{facade::Arc, NotifyQueue};
+use crate::sync::facade::Arc;
 use clock::Clock;
-use engine::{Effect, Engine, Inbound, Notice, Transmit};
+use engine::{Effect, Engine, Inbound, Transmit};
 use plan::InstancePlan;
 use ratelimit::RateLimiter;
 use vips::Vips;
@@ -89,11 +90,16 @@ pub struct Options {
 struct Daemon {
     clock: Clock,
     engine: Engine,
-    /// Each instance's plan, by instance id.
+    /// Each instance's plan, by instance id: the file's instances, then the ones a reload
+    /// removed that are still handing over.
     plans: Vec<InstancePlan>,
+    /// How many of `plans` are the file's (the rest are handing over, and not shown).
+    live: usize,
     /// Each instance's VIPs, and the ones we hold.
     vips: Vips,
     sockets: Vec<VrrpSocket>,
+    /// (interface, source address) of each socket.
+    socket_keys: Vec<(String, IpAddr)>,
     announcers: BTreeMap<u32, Announcer>,
     netlink: Netlink,
     limiter: RateLimiter,
@@ -141,31 +147,23 @@ pub async fn run(opts: Options) -> Result<()> {
     let (listener, socket_file) = startup::bind_control(&opts.control_socket, group)?;
     let pid_file = opts.pid_file.as_deref().map(startup::write_pid_file).transpose()?;
     let metrics_listener = opts.metrics_listen.map(crate::metrics::server::bind).transpose()?;
-    let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
     // Before any thread starts: SCHED_RR and capabilities are per thread.
     let raised = service::privilege::apply_process_settings(&cfg.global);
     service::privilege::drop_after_setup(&cfg, raised)?;
-    let (track_tx, track_rx) = tokio::sync::mpsc::channel(tracking::TRACK_EVENTS);
-    let helpers = helpers::Helpers::start(&cfg, track_tx).context("starting the script thread")?;
-    let mut daemon = Daemon::build(&cfg, Arc::clone(&notices), Some(track_rx)).await?;
+    let names: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
+    let (mut generation, track_rx) = reload::Generation::start(&cfg, names, opts.notify_timeout)?;
+    let mut daemon = match Daemon::build(&cfg, Arc::clone(&generation.notices), Some(track_rx)).await {
+        Ok(daemon) => daemon,
+        Err(e) => {
+            generation.stop();
+            return Err(e);
+        }
+    };
     for i in 0..cfg.scripts.len() {
-        if helpers.plan.is_disabled(i) {
+        if generation.helpers.plan.is_disabled(i) {
             daemon.track.disable_script(i);
         }
     }
-    let names: Vec<String> = daemon.plans.iter().map(|p| p.name.clone()).collect();
-    let notifications =
-        notifications::Notifications::start(&cfg, &helpers.plan, &helpers.runner.handle(), opts.notify_timeout);
-    // At the stop, a notify script just started may run its whole timeout, and the stop
-    // scripts after it theirs.
-    let finish = opts.notify_timeout * 2 + crate::script::runner::TERM_GRACE;
-    let notifier = std::thread::Builder::new()
-        .name("vrrpd-notify".into())
-        .spawn({
-            let notices = Arc::clone(&notices);
-            move || notifier::run(&notices, &names, notifications, finish)
-        })
-        .context("starting the notifier thread")?;
     let shared = Arc::new(control::Shared::new());
     let control_thread = std::thread::Builder::new()
         .name("vrrpd-control".into())
@@ -186,6 +184,12 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut sigstats_clear = signal(SignalKind::from_raw(service::dump::sigstats_clear()))?;
     // The dumps go where the control socket is: the runtime directory.
     let dump_dir = opts.control_socket.parent().map(PathBuf::from).unwrap_or_else(service::runtime::dir);
+
+    // A reload being prepared off the loop, whether another was asked for meanwhile, and
+    // the generations reloads replaced, finishing their notify scripts.
+    let mut preparing: Option<tokio::sync::oneshot::Receiver<Result<reload::Prepared, String>>> = None;
+    let mut again = false;
+    let mut retired: Vec<std::thread::JoinHandle<()>> = Vec::new();
 
     daemon.start().await;
     info!("vrrpd started: {} instance(s)", daemon.plans.len());
@@ -211,7 +215,40 @@ pub async fn run(opts: Options) -> Result<()> {
                 daemon.clear_stats();
                 info!("STATS_CLEAR: counters set to zero");
             }
-            _ = sighup.recv() => warn!("SIGHUP: reload not implemented; restart vrrpd to apply a new configuration"),
+            _ = sighup.recv() => {
+                info!("SIGHUP: reloading {}", opts.config.display());
+                begin_reload(&mut preparing, &mut again, &opts, &mut systemd);
+            }
+            outcome = reload_prepared(&mut preparing) => {
+                let outcome = match outcome {
+                    Ok(Ok(prepared)) if !daemon.stopping => {
+                        daemon.apply_reload(prepared, &mut generation, &mut retired).await
+                    }
+                    Ok(Ok(prepared)) => {
+                        retired.extend(prepared.discard());
+                        Err("reload refused: vrrpd is stopping".to_string())
+                    }
+                    Ok(Err(why)) => Err(reload::refused(&why)),
+                    Err(_) => Err("reload refused: the thread reading the file did not finish".to_string()),
+                };
+                let outcome = match outcome {
+                    Ok(summary) => {
+                        info!("reloaded {}: {}", opts.config.display(), summary.line());
+                        Ok(summary)
+                    }
+                    Err(why) => {
+                        for line in why.lines() {
+                            error!("{line}");
+                        }
+                        Err(why)
+                    }
+                };
+                shared.reloads.publish(Some(outcome));
+                systemd.ready(&daemon.status());
+                if std::mem::take(&mut again) {
+                    begin_reload(&mut preparing, &mut again, &opts, &mut systemd);
+                }
+            }
             result = timer.expired() => {
                 if let Err(e) = result {
                     error!("timer: {e}");
@@ -236,7 +273,8 @@ pub async fn run(opts: Options) -> Result<()> {
             },
             _ = shared.wake.notified() => {
                 if shared.shutdown.take_reload() {
-                    warn!("reload requested: not implemented; restart vrrpd to apply a new configuration");
+                    info!("vrrpctl reload: reloading {}", opts.config.display());
+                    begin_reload(&mut preparing, &mut again, &opts, &mut systemd);
                 }
                 let handovers = shared.take_handovers();
                 if !handovers.is_empty() {
@@ -263,13 +301,43 @@ pub async fn run(opts: Options) -> Result<()> {
     if let Some(m) = metrics {
         m.stop();
     }
-    notices.push(Notice::Stop);
-    let _ = notifier.join();
-    helpers.stop();
+    generation.stop();
+    for handle in retired {
+        let _ = handle.join();
+    }
     drop(socket_file);
     drop(pid_file);
     info!("vrrpd stopped");
     Ok(())
+}
+
+/// Starts reading and checking the file off the loop (`RELOADING=1` to systemd), or, if
+/// a reload is being prepared already, asks for another once it is done (the file may
+/// have changed again since it was read).
+fn begin_reload(
+    preparing: &mut Option<tokio::sync::oneshot::Receiver<Result<reload::Prepared, String>>>,
+    again: &mut bool,
+    opts: &Options,
+    systemd: &mut service::systemd::Notifier,
+) {
+    if preparing.is_some() {
+        *again = true;
+        return;
+    }
+    systemd.reloading();
+    *preparing = Some(reload::prepare(opts.config.clone(), opts.strict, opts.notify_timeout));
+}
+
+/// The file a reload prepared; never ready when none is being prepared.
+async fn reload_prepared(
+    preparing: &mut Option<tokio::sync::oneshot::Receiver<Result<reload::Prepared, String>>>,
+) -> Result<Result<reload::Prepared, String>, tokio::sync::oneshot::error::RecvError> {
+    let result = match preparing {
+        Some(rx) => rx.await,
+        None => return std::future::pending().await,
+    };
+    *preparing = None;
+    result
 }
 
 /// The next systemd watchdog/status tick; never ready when systemd did not start vrrpd.
@@ -611,6 +679,7 @@ impl Daemon {
             .engine
             .router()
             .iter()
+            .take(self.live)
             .filter_map(|(id, inst)| {
                 let plan = self.plans.get(usize::from(id.0))?;
                 let vips = self.vips.of(id).iter().map(|v| format!("{}/{}", v.addr, v.prefix)).collect();

@@ -15,7 +15,7 @@ use crate::sync::NotifyQueue;
 /// the stop, waits at most `finish` for the notify scripts still queued.
 pub(super) fn run(
     notices: &NotifyQueue<Notice>,
-    names: &[String],
+    names: &std::sync::Mutex<Vec<String>>,
     mut notifications: Notifications,
     finish: std::time::Duration,
 ) {
@@ -28,12 +28,13 @@ pub(super) fn run(
                 return;
             }
             Notice::LowerPriority { instance, priority } => {
-                let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
+                let name = name_of(names, instance);
                 info!("({name}) MASTER heard an advert with a lower priority than its own ({priority})");
                 notifications.notify(usize::from(instance.0), NotifyState::MasterRxLowerPri, priority);
             }
             Notice::State { instance, from, to, reason, priority, .. } => {
-                let name = names.get(usize::from(instance.0)).map_or("?", String::as_str);
+                let name = name_of(names, instance);
+                let name = name.as_str();
                 if let Some(line) = takeover(name, &notice) {
                     warn!("{line}");
                 }
@@ -48,6 +49,12 @@ pub(super) fn run(
             warn!("{dropped} state-change notices dropped: the notifier could not keep up");
         }
     }
+}
+
+/// The name of `instance`, "?" for an id it does not know.
+fn name_of(names: &std::sync::Mutex<Vec<String>>, instance: vrrp_core::router::InstanceId) -> String {
+    let names = names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    names.get(usize::from(instance.0)).cloned().unwrap_or_else(|| "?".into())
 }
 
 /// Who took mastership from instance `name`, when `notice` is it leaving MASTER for a

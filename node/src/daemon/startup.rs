@@ -19,7 +19,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::clock::Clock;
 use super::engine::{Engine, Notice, EFFECTS_PER_INSTANCE, MAX_INSTANCES};
-use super::plan::{plan_instance, LinkFacts};
+use super::plan::{plan_instance, InstancePlan, LinkFacts};
 use super::ratelimit::RateLimiter;
 use super::tracking::{TrackEvent, TrackingLoop};
 use super::vips::{VipPlace, Vips};
@@ -28,14 +28,99 @@ use crate::config;
 use crate::net::{Announcer, Netlink, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
 
+/// One instance planned on this host: its plan, where its VIPs go, whether its interface
+/// is up, and the hardware address of each interface it announces on.
+#[derive(Debug, Clone)]
+pub(super) struct HostPlan {
+    pub(super) plan: InstancePlan,
+    pub(super) places: Vec<VipPlace>,
+    pub(super) link_up: bool,
+    /// (ifindex, MAC) of each interface a VIP goes on, once each.
+    pub(super) macs: Vec<(u32, Option<[u8; 6]>)>,
+}
+
+impl HostPlan {
+    /// The VRRP socket it sends on: one per interface and source address.
+    pub(super) fn socket_key(&self) -> (String, IpAddr) {
+        (self.plan.interface.clone(), self.plan.core.primary_address)
+    }
+}
+
+/// Plans every instance of `cfg` on this host's interfaces, as `vrrpd -t` plans them on
+/// stand-in ones. Every instance is tried: the error lists each refusal, one
+/// `file:line:col: error: …` line each.
+pub(super) async fn plan_on_host(netlink: &Netlink, cfg: &config::Config) -> Result<Vec<HostPlan>, String> {
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for inst in &cfg.instances {
+        match plan_one(netlink, &cfg.global, inst).await {
+            Ok(p) => plans.push(p),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(plans)
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+async fn plan_one(netlink: &Netlink, global: &config::GlobalDefs, inst: &config::VrrpInstance) -> Result<HostPlan> {
+    let link = netlink
+        .link_by_name(&inst.interface)
+        .await
+        .map_err(|_| anyhow::anyhow!("{}: error: interface {} not found", inst.location, inst.interface))?;
+    let facts = LinkFacts {
+        ifindex: link.index,
+        primary_v4: netlink.primary_ipv4(link.index).await?.map(IpAddr::V4),
+        link_local_v6: netlink.link_local_v6(link.index).await?.map(IpAddr::V6),
+    };
+    let plan = plan_instance(global, inst, &facts)?;
+    let mut places = Vec::new();
+    let mut macs: Vec<(u32, Option<[u8; 6]>)> = Vec::new();
+    for vip in &plan.vips {
+        let l = match &vip.dev {
+            Some(dev) if *dev != inst.interface => netlink
+                .link_by_name(dev)
+                .await
+                .map_err(|_| anyhow::anyhow!("{}: error: interface {dev} not found", vip.location))?,
+            _ => link.clone(),
+        };
+        if !macs.iter().any(|(i, _)| *i == l.index) {
+            macs.push((l.index, l.mac));
+        }
+        places.push(VipPlace {
+            ifindex: l.index,
+            addr: vip.addr,
+            prefix: vip.prefix_len,
+            label: vip.label.clone(),
+            brd: vip.brd,
+            scope: vip.scope.unwrap_or_default(),
+        });
+    }
+    Ok(HostPlan { plan, places, link_up: link.up, macs })
+}
+
+/// Opens an announcer (AF_PACKET) for each interface of `plan` that has none in `announcers`.
+pub(super) fn open_announcers(plan: &HostPlan, announcers: &mut BTreeMap<u32, Announcer>) -> Result<()> {
+    for (ifindex, mac) in &plan.macs {
+        if let (std::collections::btree_map::Entry::Vacant(e), Some(mac)) = (announcers.entry(*ifindex), mac) {
+            e.insert(Announcer::open(*ifindex, *mac).context("opening AF_PACKET socket")?);
+        }
+    }
+    Ok(())
+}
+
 impl Daemon {
-    /// Opens everything the configuration needs; an error names the `file:line:col` it concerns.
+    /// Opens everything the configuration needs; an error names the `file:line:col` of
+    /// every instance that cannot run.
     pub(super) async fn build(
         cfg: &config::Config,
         notices: Arc<NotifyQueue<Notice>>,
         track_events: Option<tokio::sync::mpsc::Receiver<TrackEvent>>,
     ) -> Result<Daemon> {
         let netlink = Netlink::new().context("opening rtnetlink")?;
+        let host = plan_on_host(&netlink, cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut engine = Engine::new(notices);
         let mut plans = Vec::new();
         let mut vips = Vips::new();
@@ -43,25 +128,15 @@ impl Daemon {
         let mut socket_keys: Vec<(String, IpAddr)> = Vec::new();
         let mut announcers = BTreeMap::new();
         let mut links_down = BTreeSet::new();
-        for inst in &cfg.instances {
-            let link = netlink
-                .link_by_name(&inst.interface)
-                .await
-                .with_context(|| format!("{}: interface {} not found", inst.location, inst.interface))?;
-            let facts = LinkFacts {
-                ifindex: link.index,
-                primary_v4: netlink.primary_ipv4(link.index).await?.map(IpAddr::V4),
-                link_local_v6: netlink.link_local_v6(link.index).await?.map(IpAddr::V6),
-            };
-            if !link.up {
-                links_down.insert(link.index);
+        for (h, inst) in host.into_iter().zip(&cfg.instances) {
+            if !h.link_up {
+                links_down.insert(h.plan.core.ifindex);
             }
-            let plan = plan_instance(&cfg.global, inst, &facts)?;
-            let key = (inst.interface.clone(), plan.core.primary_address);
+            let key = h.socket_key();
             let socket = match socket_keys.iter().position(|k| *k == key) {
                 Some(i) => i,
                 None => {
-                    let s = VrrpSocket::open(&inst.interface, plan.core.primary_address).with_context(|| {
+                    let s = VrrpSocket::open(&key.0, key.1).with_context(|| {
                         format!("{}: opening VRRP socket on {} from {}", inst.location, key.0, key.1)
                     })?;
                     sockets.push(s);
@@ -69,47 +144,21 @@ impl Daemon {
                     sockets.len() - 1
                 }
             };
-            let mut places = Vec::new();
-            for vip in &plan.vips {
-                let ifindex = match &vip.dev {
-                    Some(dev) if *dev != inst.interface => {
-                        netlink
-                            .link_by_name(dev)
-                            .await
-                            .with_context(|| format!("{}: interface {dev} not found", vip.location))?
-                            .index
-                    }
-                    _ => link.index,
-                };
-                places.push(VipPlace {
-                    ifindex,
-                    addr: vip.addr,
-                    prefix: vip.prefix_len,
-                    label: vip.label.clone(),
-                    brd: vip.brd,
-                    scope: vip.scope.unwrap_or_default(),
-                });
-            }
-            for v in &places {
-                if let std::collections::btree_map::Entry::Vacant(e) = announcers.entry(v.ifindex) {
-                    let l = netlink.link_by_index(v.ifindex).await?;
-                    if let Some(mac) = l.mac {
-                        e.insert(Announcer::open(v.ifindex, mac).context("opening AF_PACKET socket")?);
-                    }
-                }
-            }
+            open_announcers(&h, &mut announcers)?;
             engine
-                .add(plan.core.clone(), socket)
+                .add(h.plan.core.clone(), socket)
                 .map_err(|e| anyhow::anyhow!("{}: cannot add instance: {e:?}", inst.location))?;
-            vips.push_instance(&plan.name, plan.core.is_owner(), places);
-            plans.push(plan);
+            vips.push_instance(&h.plan.name, h.plan.core.is_owner(), h.places);
+            plans.push(h.plan);
         }
         let mut daemon = Daemon {
             clock: Clock::start(),
             engine,
+            live: plans.len(),
             plans,
             vips,
             sockets,
+            socket_keys,
             announcers,
             netlink,
             limiter: RateLimiter::new(StdDuration::from_secs(10)),

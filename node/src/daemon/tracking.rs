@@ -65,6 +65,30 @@ impl TrackingLoop {
         }
     }
 
+    /// After a reload: carries over what the old loop knew (script, process and interface
+    /// states, [`Tracking::carry_from`]) and, for each instance kept, `(new index, old
+    /// index)`, the verdict last carried out and whether it is still held back.
+    pub(super) fn carry_from(&mut self, old: &TrackingLoop, kept: &[(usize, usize)]) {
+        self.tracking.carry_from(&old.tracking);
+        self.ifnames = old.ifnames.clone();
+        for &(new, was) in kept {
+            if let (Some(slot), Some(applied)) = (self.applied.get_mut(new), old.applied.get(was)) {
+                *slot = *applied;
+            }
+            if let (Some(slot), Some(held)) = (self.held.get_mut(new), old.held.get(was)) {
+                *slot = *held;
+            }
+        }
+    }
+
+    /// The priority instance `i` serves with under `configured`: what tracking makes of it.
+    pub(super) fn priority_for(&self, i: usize, configured: u8) -> u8 {
+        match self.tracking.tracks_anything(i).then(|| self.tracking.verdict(i)) {
+            Some(Verdict::Priority(p)) => p,
+            _ => configured,
+        }
+    }
+
     /// Script `index` cannot run: no instance tracks it any more (as keepalived).
     pub(super) fn disable_script(&mut self, index: usize) {
         self.tracking.disable_script(index);
@@ -153,8 +177,10 @@ impl TrackingLoop {
             let name = self.names.get(i).map_or("?", String::as_str);
             match verdict {
                 Verdict::Pending => {
-                    // Only at start: a script never returns to "not run yet".
-                    if before.is_none() {
+                    // Only at start: a script never returns to "not run yet". An instance
+                    // a reload kept runs already: it waits for nothing.
+                    let started = engine.router().get(id).is_some_and(|i| i.state() != vrrp_core::State::Initialize);
+                    if before.is_none() && !started {
                         info!("({name}) waiting for the first result of its weight-0 track scripts or its tracked processes");
                         self.held[i] = true;
                     }

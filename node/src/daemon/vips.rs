@@ -146,6 +146,44 @@ impl Vips {
         }
     }
 
+    /// After a reload: the VIPs `old` added are ours here too (they stay on the host).
+    pub fn carry_added(&mut self, old: &Vips) {
+        self.added.extend(old.added.iter().copied());
+    }
+
+    /// Which of `old` (the places instance `id` had before a reload) to remove and which
+    /// of its places now to add, by the kernel's key: (gone, new).
+    fn place_changes(&self, id: InstanceId, old: &[VipPlace]) -> (Vec<VipPlace>, Vec<VipPlace>) {
+        let now = self.of(id);
+        let gone = old.iter().filter(|v| !now.iter().any(|n| n.key() == v.key())).cloned().collect();
+        let new = now.iter().filter(|n| !old.iter().any(|v| v.key() == n.key())).cloned().collect();
+        (gone, new)
+    }
+
+    /// A reload changed the addresses of instance `id` while it holds them: the ones no
+    /// longer configured that we added are removed, the new ones added.
+    pub async fn replace_places(&mut self, netlink: &Netlink, id: InstanceId, old: &[VipPlace]) {
+        let (gone, new) = self.place_changes(id, old);
+        let name = self.instances.get(usize::from(id.0)).map_or_else(String::new, |i| i.name.clone());
+        let ours: Vec<VipPlace> = gone.into_iter().filter(|v| self.added.contains(&v.key())).collect();
+        for v in &ours {
+            match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
+                Ok(()) => {
+                    self.added.remove(&v.key());
+                }
+                Err(e) => error!("({name}) removing {}/{}: {e}", v.addr, v.prefix),
+            }
+        }
+        for v in &new {
+            match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
+                Ok(()) => {
+                    self.added.insert(v.key());
+                }
+                Err(e) => error!("({name}) adding {}/{}: {e}", v.addr, v.prefix),
+            }
+        }
+    }
+
     /// Removes every VIP we added, whatever happened (exit).
     pub async fn remove_all(&mut self, netlink: &Netlink) {
         for (ifindex, addr, prefix) in std::mem::take(&mut self.added) {
@@ -215,6 +253,23 @@ mod tests {
         assert_eq!(vips.of(InstanceId(0)).len(), 2);
         assert_eq!(vips.of(InstanceId(1)), [place(4, 9)]);
         assert!(vips.of(InstanceId(2)).is_empty());
+    }
+
+    #[test]
+    fn a_reload_keeps_what_we_added_and_changes_only_the_places_that_differ() {
+        let mut old = Vips::new();
+        old.push_instance("A", false, vec![place(3, 1), place(3, 2)]);
+        old.added.extend([place(3, 1).key(), place(3, 2).key()]);
+        let mut new = Vips::new();
+        let mut relabelled = place(3, 1);
+        relabelled.label = Some("eth1:vip".into());
+        new.push_instance("A", false, vec![relabelled, place(3, 3)]);
+        new.carry_added(&old);
+        assert!(new.is_added(&place(3, 1).key()) && new.is_added(&place(3, 2).key()));
+        let (gone, added) = new.place_changes(InstanceId(0), old.of(InstanceId(0)));
+        // The same address with another label is the same address to the kernel: kept.
+        assert_eq!(gone, [place(3, 2)]);
+        assert_eq!(added, [place(3, 3)]);
     }
 
     #[test]

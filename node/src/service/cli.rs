@@ -117,6 +117,13 @@ pub enum VrrpctlCommand {
         /// Only this vrrp_instance.
         instance: Option<String>,
     },
+    /// Re-read the configuration file and apply it (as SIGHUP does), then print what
+    /// changed: instances whose configuration did not change keep their state, timers,
+    /// VIPs and counters; changed ones keep their state and take the new settings; new
+    /// ones start; a removed MASTER hands over as at shutdown. A file with any error is
+    /// refused as a whole (every error is printed, `FILE:LINE:COL`), the running
+    /// configuration stays, and vrrpctl exits non-zero.
+    Reload,
     /// Show the status table and redraw it whenever it changes (Ctrl-C to stop).
     Watch {
         /// How often to ask vrrpd, in seconds.

@@ -62,6 +62,10 @@ pub struct Tracking {
     processes: Vec<Option<bool>>,
     /// Interface up/down by name; a name not (yet) seen counts as down.
     interfaces: BTreeMap<String, bool>,
+    /// `vrrp_script` names, by script index.
+    script_names: Vec<String>,
+    /// `vrrp_track_process` names, by process index.
+    process_names: Vec<String>,
 }
 
 impl Tracking {
@@ -115,7 +119,29 @@ impl Tracking {
             files: vec![0; cfg.track_files.len()],
             processes: vec![None; cfg.track_processes.len()],
             interfaces: BTreeMap::new(),
+            script_names: cfg.scripts.iter().map(|s| s.name.clone()).collect(),
+            process_names: cfg.track_processes.iter().map(|p| p.name.clone()).collect(),
         }
+    }
+
+    /// After a reload: what `old` knew of each script and process of the same name, and of
+    /// every interface, so an instance does not change priority or state because its
+    /// checks have not run again yet (keepalived keeps a reloaded script's last result
+    /// too). Scripts new in the file start as [`Tracking::new`] starts them.
+    pub fn carry_from(&mut self, old: &Tracking) {
+        for (i, name) in self.script_names.iter().enumerate() {
+            let known = old.script_names.iter().position(|n| n == name).and_then(|j| old.scripts.get(j));
+            if let (Some(ScriptStatus::Known(good)), Some(slot)) = (known, self.scripts.get_mut(i)) {
+                *slot = ScriptStatus::Known(*good);
+            }
+        }
+        for (i, name) in self.process_names.iter().enumerate() {
+            let known = old.process_names.iter().position(|n| n == name).and_then(|j| old.processes.get(j));
+            if let (Some(Some(good)), Some(slot)) = (known, self.processes.get_mut(i)) {
+                *slot = Some(*good);
+            }
+        }
+        self.interfaces = old.interfaces.clone();
     }
 
     /// Script `script` could not be made to run (missing, not executable, or refused by

@@ -1,0 +1,404 @@
+//! Reload (SIGHUP, `vrrpctl reload`, systemd's `ExecReload`): the new file is read,
+//! checked and planned on this host's interfaces off the protocol loop ([`prepare`]);
+//! if anything in it is wrong it is refused whole, with every `file:line:col`, and
+//! nothing changes. Otherwise the loop applies it in one step ([`Daemon::apply_reload`]):
+//!
+//! - each new instance is matched with the running one of the same virtual router
+//!   (interface, VRID, family: what RFC 9568 §6.1 identifies a virtual router by);
+//! - an unchanged one is carried into the new core router as it is (state, timers,
+//!   counters, VIPs: [`vrrp_core::Router::adopt`]), so its adverts go on without a gap;
+//! - a changed one is carried too and given its new settings
+//!   ([`vrrp_core::Instance::reconfigure`]): it keeps its state, and a master advertises
+//!   the new priority and interval at once; VIPs added or dropped while MASTER are added
+//!   or removed;
+//! - a new one starts as at startup; a removed MASTER hands over as at shutdown
+//!   (priority 0, its VIPs kept until its successor is heard), then is dropped at the
+//!   next reload;
+//! - the sockets of the interfaces still in use are kept (no advert is missed while the
+//!   file is applied); the script runner, notify scripts and the notifier start again
+//!   from the new file ([`Generation`]), the old ones finish off the loop; tracked
+//!   scripts, processes and interfaces keep their last results until they report again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, warn};
+use vrrp_core::router::InstanceId;
+use vrrp_core::wire::Family;
+use vrrp_core::{InstanceConfig, State};
+
+use super::engine::{Engine, Notice};
+use super::helpers::Helpers;
+use super::notifications::Notifications;
+use super::startup::{open_announcers, plan_on_host, HostPlan};
+use super::tracking::{TrackEvent, TrackingLoop, TRACK_EVENTS};
+use super::vips::Vips;
+use super::{notifier, Daemon, Sockets, NOTICE_QUEUE};
+use crate::config;
+use crate::control::ReloadSummary;
+use crate::net::{Netlink, VrrpSocket};
+use crate::sync::{facade::Arc, NotifyQueue};
+
+/// What is rebuilt from the file at start and at each reload, beside the protocol: the
+/// script runner (track scripts, file and process watchers, notify scripts), the notify
+/// FIFOs and the notifier thread with its queue of state changes.
+pub(super) struct Generation {
+    pub(super) helpers: Helpers,
+    pub(super) notices: Arc<NotifyQueue<Notice>>,
+    /// Instance names by instance id, as the notifier logs them; a reload appends the
+    /// removed instances that are still handing over.
+    names: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    notifier: std::thread::JoinHandle<()>,
+}
+
+impl Generation {
+    /// Starts them for `cfg`; `names` are the instance names by instance id.
+    pub(super) fn start(
+        cfg: &config::Config,
+        names: Vec<String>,
+        notify_timeout: std::time::Duration,
+    ) -> Result<(Generation, mpsc::Receiver<TrackEvent>)> {
+        let (track_tx, track_rx) = mpsc::channel(TRACK_EVENTS);
+        let helpers = Helpers::start(cfg, track_tx).context("starting the script thread")?;
+        let notices = Arc::new(NotifyQueue::new(NOTICE_QUEUE));
+        let notifications = Notifications::start(cfg, &helpers.plan, &helpers.runner.handle(), notify_timeout);
+        // At the stop, a notify script just started may run its whole timeout, and the stop
+        // scripts after it theirs.
+        let finish = notify_timeout * 2 + crate::script::runner::TERM_GRACE;
+        let names = std::sync::Arc::new(std::sync::Mutex::new(names));
+        let spawned = std::thread::Builder::new().name("vrrpd-notify".into()).spawn({
+            let notices = Arc::clone(&notices);
+            let names = std::sync::Arc::clone(&names);
+            move || notifier::run(&notices, &names, notifications, finish)
+        });
+        match spawned {
+            Ok(notifier) => Ok((Generation { helpers, notices, names, notifier }, track_rx)),
+            Err(e) => {
+                helpers.stop();
+                Err(e).context("starting the notifier thread")
+            }
+        }
+    }
+
+    /// Stops it on a thread of its own (a notify script may take its whole timeout).
+    fn stop_off_loop(self, engine: Option<Engine>) -> Option<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("vrrpd-retire".into())
+            .spawn(move || {
+                drop(engine);
+                self.stop();
+            })
+            .ok()
+    }
+
+    /// Lets the notifier finish what is queued (its notify scripts within their bound),
+    /// then stops the script runner.
+    pub(super) fn stop(self) {
+        self.notices.push(Notice::Stop);
+        let _ = self.notifier.join();
+        self.helpers.stop();
+    }
+}
+
+/// A new file, read, checked and planned on this host.
+pub(super) struct Prepared {
+    cfg: config::Config,
+    hosts: Vec<HostPlan>,
+    /// The new generation, started (its scripts run; its notifier waits for notices).
+    generation: Generation,
+    track_rx: mpsc::Receiver<TrackEvent>,
+    /// An empty engine for the new core router (a large allocation, made here).
+    engine: Engine,
+}
+
+impl Prepared {
+    /// Not applied after all (vrrpd is stopping): its generation stops off the loop.
+    pub(super) fn discard(self) -> Option<std::thread::JoinHandle<()>> {
+        self.generation.stop_off_loop(Some(self.engine))
+    }
+}
+
+/// Reads, checks and plans `path` on its own thread (reading a large file, and the
+/// netlink questions planning asks, must not delay an advert). The receiver gets the
+/// plan, or every reason the file is refused.
+pub(super) fn prepare(
+    path: PathBuf,
+    strict: bool,
+    notify_timeout: std::time::Duration,
+) -> oneshot::Receiver<Result<Prepared, String>> {
+    let (tx, rx) = oneshot::channel();
+    // A thread that cannot start drops `tx`: the loop hears that as a failed reload.
+    let _ = std::thread::Builder::new().name("vrrpd-reload".into()).spawn(move || {
+        if let Err(Ok(unsent)) = tx.send(prepare_now(&path, strict, notify_timeout)) {
+            // The loop is gone (vrrpd stopped meanwhile).
+            unsent.discard();
+        }
+    });
+    rx
+}
+
+fn prepare_now(path: &Path, strict: bool, notify_timeout: std::time::Duration) -> Result<Prepared, String> {
+    let loaded = config::load_with(path, config::ReadOptions { strict }).map_err(|e| e.render())?;
+    let cfg = loaded.config;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("reload: starting its runtime: {e}"))?;
+    let hosts = runtime.block_on(async {
+        let netlink = Netlink::new().map_err(|e| format!("reload: opening rtnetlink: {e}"))?;
+        plan_on_host(&netlink, &cfg).await
+    })?;
+    check_distinct(&cfg, &hosts)?;
+    if hosts.len() > super::MAX_INSTANCES {
+        return Err(format!("{} instances: vrrpd runs at most {}", hosts.len(), super::MAX_INSTANCES));
+    }
+    let names = hosts.iter().map(|h| h.plan.name.clone()).collect();
+    let (generation, track_rx) =
+        Generation::start(&cfg, names, notify_timeout).map_err(|e| format!("reload refused: {e:#}"))?;
+    let engine = Engine::new(Arc::clone(&generation.notices));
+    Ok(Prepared { cfg, hosts, generation, track_rx, engine })
+}
+
+/// Two instances of one virtual router (interface, VRID, family) cannot both run.
+fn check_distinct(cfg: &config::Config, hosts: &[HostPlan]) -> Result<(), String> {
+    let mut seen: BTreeMap<(u32, u8, Family), usize> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        if let Some(first) = seen.insert(identity(&h.plan.core), i) {
+            let (a, b) = (&cfg.instances[first], &cfg.instances[i]);
+            errors.push(format!(
+                "{}: error: vrrp_instance {} has the VRID {} of {} ({}) on the same interface and family",
+                b.location, b.name, b.vrid, a.name, a.location
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// What identifies a virtual router (RFC 9568 §6.1): interface, VRID, family.
+fn identity(cfg: &InstanceConfig) -> (u32, u8, Family) {
+    (cfg.ifindex, cfg.vrid, cfg.family())
+}
+
+impl Daemon {
+    /// Applies a prepared file (see the module). On an error nothing has changed. The
+    /// generation that is replaced (or the prepared one, on an error) stops off the loop;
+    /// its thread joins `retired`.
+    pub(super) async fn apply_reload(
+        &mut self,
+        prepared: Prepared,
+        generation: &mut Generation,
+        retired: &mut Vec<std::thread::JoinHandle<()>>,
+    ) -> Result<ReloadSummary, String> {
+        let Prepared { cfg, hosts, generation: next, track_rx, mut engine } = prepared;
+        let t0 = std::time::Instant::now();
+        let old_live = self.live;
+        let running: BTreeMap<(u32, u8, Family), InstanceId> =
+            self.engine.router().iter().map(|(id, i)| (identity(i.config()), id)).collect();
+        let matched: Vec<Option<InstanceId>> =
+            hosts.iter().map(|h| running.get(&identity(&h.plan.core)).copied()).collect();
+        let taken: BTreeSet<InstanceId> = matched.iter().flatten().copied().collect();
+        // Unmatched routers still running or holding VIPs say goodbye and are kept until
+        // they let go; the rest (a removed backup, one already let go) are dropped.
+        let retiring: Vec<InstanceId> = self
+            .engine
+            .router()
+            .iter()
+            .filter(|(id, i)| !taken.contains(id) && (i.state() != State::Initialize || i.holds_vips()))
+            .map(|(id, _)| id)
+            .collect();
+        let mut summary = ReloadSummary::default();
+        for (id, _) in self.engine.router().iter().filter(|(id, _)| !taken.contains(id) && usize::from(id.0) < old_live)
+        {
+            summary.removed.push(self.name(id));
+        }
+
+        // Everything that can fail, before anything changes.
+        let mut names: Vec<String> = hosts.iter().map(|h| h.plan.name.clone()).collect();
+        names.extend(retiring.iter().map(|id| self.name(*id)));
+        let mut keys: Vec<(String, IpAddr)> = Vec::new();
+        for key in hosts.iter().map(HostPlan::socket_key).chain(retiring.iter().filter_map(|id| {
+            let plan = self.plans.get(usize::from(id.0))?;
+            Some((plan.interface.clone(), plan.core.primary_address))
+        })) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let mut opened: BTreeMap<(String, IpAddr), VrrpSocket> = BTreeMap::new();
+        let mut refusal = None;
+        for key in keys.iter().filter(|k| !self.socket_keys.contains(k)) {
+            match VrrpSocket::open(&key.0, key.1) {
+                Ok(s) => {
+                    opened.insert(key.clone(), s);
+                }
+                Err(e) => {
+                    refusal = Some(format!("reload refused: opening a VRRP socket on {} from {}: {e}", key.0, key.1));
+                    break;
+                }
+            }
+        }
+        if refusal.is_none() {
+            for h in &hosts {
+                if let Err(e) = open_announcers(h, &mut self.announcers) {
+                    refusal = Some(format!("reload refused: {e:#}"));
+                    break;
+                }
+            }
+        }
+        if let Some(why) = refusal {
+            retired.extend(next.stop_off_loop(Some(engine)));
+            return Err(why);
+        }
+        if let Ok(mut all) = next.names.lock() {
+            *all = names;
+        }
+
+        // From here on nothing fails.
+        let now = self.clock.now();
+        let mut old_sockets: Vec<Option<VrrpSocket>> =
+            std::mem::take(&mut self.sockets).into_iter().map(Some).collect();
+        let old_keys = std::mem::take(&mut self.socket_keys);
+        let mut sockets = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let kept = old_keys.iter().position(|k| k == key).and_then(|j| old_sockets.get_mut(j)?.take());
+            match kept.or_else(|| opened.remove(key)) {
+                Some(s) => sockets.push(s),
+                None => error!("reload: no socket for {} from {}", key.0, key.1),
+            }
+        }
+        let socket_of = |key: &(String, IpAddr)| keys.iter().position(|k| k == key).unwrap_or(0);
+
+        engine.restore_router_stats(*self.engine.router().stats());
+        let mut vips = Vips::new();
+        let mut kept_pairs = Vec::new();
+        let mut changed = Vec::new();
+        let mut added = Vec::new();
+        let mut links_down = BTreeSet::new();
+        for (i, (h, was)) in hosts.iter().zip(&matched).enumerate() {
+            let socket = socket_of(&h.socket_key());
+            let adopted = was.and_then(|old| {
+                let instance = self.engine.router().get(old)?.clone();
+                match engine.adopt(instance, self.engine.carried(old), socket) {
+                    Ok(id) => Some((id, old)),
+                    Err(e) => {
+                        error!(
+                            "({}) reload: could not carry the running instance over ({e:?}): it starts again",
+                            h.plan.name
+                        );
+                        None
+                    }
+                }
+            });
+            match adopted {
+                Some((id, old)) => {
+                    kept_pairs.push((i, usize::from(old.0)));
+                    let before = self.plans.get(usize::from(old.0));
+                    let same = before.is_some_and(|p| {
+                        p.name == h.plan.name && p.core == h.plan.core && p.garp_repeat == h.plan.garp_repeat
+                    }) && self.vips.of(old) == h.places.as_slice();
+                    if same {
+                        summary.kept.push(h.plan.name.clone());
+                    } else {
+                        summary.changed.push(h.plan.name.clone());
+                        changed.push((id, i, old));
+                    }
+                }
+                None => match engine.add(h.plan.core.clone(), socket) {
+                    Ok(id) => {
+                        summary.added.push(h.plan.name.clone());
+                        added.push(id);
+                        if !h.link_up {
+                            links_down.insert(h.plan.core.ifindex);
+                        }
+                    }
+                    Err(e) => {
+                        // Checked in `prepare`: two instances of one virtual router.
+                        error!("({}) reload: cannot add the instance: {e:?}", h.plan.name);
+                        continue;
+                    }
+                },
+            };
+            vips.push_instance(&h.plan.name, h.plan.core.is_owner(), h.places.clone());
+        }
+        let mut plans: Vec<_> = hosts.iter().map(|h| h.plan.clone()).collect();
+        let mut handing_over = Vec::new();
+        for old in &retiring {
+            let Some(plan) = self.plans.get(usize::from(old.0)).cloned() else { continue };
+            let Some(instance) = self.engine.router().get(*old).cloned() else { continue };
+            let socket = socket_of(&(plan.interface.clone(), plan.core.primary_address));
+            match engine.adopt(instance, self.engine.carried(*old), socket) {
+                Ok(id) => {
+                    vips.push_instance(&plan.name, plan.core.is_owner(), self.vips.of(*old).to_vec());
+                    plans.push(plan);
+                    handing_over.push(id);
+                }
+                Err(e) => error!("({}) reload: could not keep the removed instance to hand over ({e:?})", plan.name),
+            }
+        }
+        let mut track = TrackingLoop::new(&cfg, Some(track_rx));
+        track.carry_from(&self.track, &kept_pairs);
+        for s in 0..cfg.scripts.len() {
+            if next.helpers.plan.is_disabled(s) {
+                track.disable_script(s);
+            }
+        }
+        track.read_interfaces(&self.netlink).await;
+        // The VIPs this daemon added stay added: carried, not touched.
+        let old_vips = std::mem::replace(&mut self.vips, vips);
+        self.vips.carry_added(&old_vips);
+        let old_engine = std::mem::replace(&mut self.engine, engine);
+        self.sockets = sockets;
+        self.socket_keys = keys;
+        self.plans = plans;
+        self.live = hosts.len();
+        self.track = track;
+
+        let mut tx = Sockets(&self.sockets);
+        for &(id, i, old) in &changed {
+            let Some(h) = hosts.get(i) else { continue };
+            let priority = self.track.priority_for(i, h.plan.core.priority);
+            if let Err(e) = self.engine.reconfigure(now, id, h.plan.core.clone(), priority, &mut tx) {
+                warn!("({}) reload: new settings refused by the core: {e}", h.plan.name);
+            }
+            if self.engine.router().get(id).is_some_and(|inst| inst.holds_vips()) {
+                self.vips.replace_places(&self.netlink, id, old_vips.of(old)).await;
+            }
+        }
+        for &id in &handing_over {
+            self.engine.shutdown_one(now, id, &mut Sockets(&self.sockets));
+        }
+        let go = self.track.before_start(now, &mut self.engine, &mut Sockets(&self.sockets));
+        for &id in &added {
+            if go.get(usize::from(id.0)).copied().unwrap_or(true) {
+                self.engine.start_one(now, id, &mut Sockets(&self.sockets));
+            }
+        }
+        for ifindex in links_down {
+            self.engine.on_link(now, ifindex, false, &mut Sockets(&self.sockets));
+        }
+        self.execute().await;
+        tracing::debug!("reload applied in {:?} of the loop's time", t0.elapsed());
+        for w in &cfg.warnings {
+            warn!("{w}");
+        }
+        retired.extend(std::mem::replace(generation, next).stop_off_loop(Some(old_engine)));
+        Ok(summary)
+    }
+}
+
+/// The reasons a reload was refused, as `vrrpctl reload` prints them.
+pub(super) fn refused(why: &str) -> String {
+    if why.starts_with("reload refused") {
+        why.to_string()
+    } else {
+        format!("reload refused, the running configuration stays:\n{why}")
+    }
+}
