@@ -27,10 +27,10 @@ fn collect(sock: &UnixDatagram, limit: Duration, mut stop: impl FnMut(&[String])
 
 /// sd_notify(3): READY=1 only once the instance has its first state (never INIT), then
 /// WATCHDOG=1 at half of WATCHDOG_USEC from the protocol loop, STATUS= following the
-/// state, STOPPING=1 at SIGTERM.
+/// state, RELOADING=1 then READY=1 at SIGHUP, STOPPING=1 at SIGTERM.
 #[test]
-fn vrrpd_tells_systemd_ready_status_watchdog_and_stopping() {
-    if !require_root("vrrpd_tells_systemd_ready_status_watchdog_and_stopping") {
+fn vrrpd_tells_systemd_ready_status_watchdog_reloading_and_stopping() {
+    if !require_root("vrrpd_tells_systemd_ready_status_watchdog_reloading_and_stopping") {
         return;
     }
     let lan = lan("sdnotify");
@@ -64,6 +64,13 @@ fn vrrpd_tells_systemd_ready_status_watchdog_and_stopping() {
     let frozen = collect(&sock, Duration::from_millis(800), |_| false);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
     assert!(frozen.is_empty(), "pings from a stopped vrrpd: {frozen:?}");
+    // ExecReload sends SIGHUP: RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload
+    // wants), then READY=1 once the file is applied, the instance still MASTER.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    let got = collect(&sock, Duration::from_secs(10), |g| g.iter().any(|m| m.contains("READY=1")));
+    let reloading = got.iter().position(|m| m.starts_with("RELOADING=1\nMONOTONIC_USEC="));
+    let ready = got.iter().position(|m| m.starts_with("READY=1\nSTATUS=1 instance: 1 MASTER"));
+    assert!(reloading.is_some() && ready > reloading, "{got:?}\n{}", vrrpd.log());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let got = collect(&sock, Duration::from_secs(10), |g| g.iter().any(|m| m.contains("STOPPING=1")));
     assert!(got.iter().any(|m| m.starts_with("STOPPING=1\n")), "{got:?}");

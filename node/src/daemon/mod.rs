@@ -215,38 +215,24 @@ pub async fn run(opts: Options) -> Result<()> {
                 daemon.clear_stats();
                 info!("STATS_CLEAR: counters set to zero");
             }
-            _ = sighup.recv() => {
-                info!("SIGHUP: reloading {}", opts.config.display());
-                begin_reload(&mut preparing, &mut again, &opts, &mut systemd);
-            }
+            _ = sighup.recv() => begin_reload(&mut preparing, &mut again, &opts, &mut systemd, "SIGHUP", &mut retired),
             outcome = reload_prepared(&mut preparing) => {
                 let outcome = match outcome {
                     Ok(Ok(prepared)) if !daemon.stopping => {
-                        daemon.apply_reload(prepared, &mut generation, &mut retired).await
+                        daemon.apply_reload(prepared, &mut generation).await
                     }
                     Ok(Ok(prepared)) => {
-                        retired.extend(prepared.discard());
+                        prepared.discard();
                         Err("reload refused: vrrpd is stopping".to_string())
                     }
-                    Ok(Err(why)) => Err(reload::refused(&why)),
+                    // Logged by the thread that read the file.
+                    Ok(Err(why)) => Err(why),
                     Err(_) => Err("reload refused: the thread reading the file did not finish".to_string()),
-                };
-                let outcome = match outcome {
-                    Ok(summary) => {
-                        info!("reloaded {}: {}", opts.config.display(), summary.line());
-                        Ok(summary)
-                    }
-                    Err(why) => {
-                        for line in why.lines() {
-                            error!("{line}");
-                        }
-                        Err(why)
-                    }
                 };
                 shared.reloads.publish(Some(outcome));
                 systemd.ready(&daemon.status());
                 if std::mem::take(&mut again) {
-                    begin_reload(&mut preparing, &mut again, &opts, &mut systemd);
+                    begin_reload(&mut preparing, &mut again, &opts, &mut systemd, "again", &mut retired);
                 }
             }
             result = timer.expired() => {
@@ -273,8 +259,7 @@ pub async fn run(opts: Options) -> Result<()> {
             },
             _ = shared.wake.notified() => {
                 if shared.shutdown.take_reload() {
-                    info!("vrrpctl reload: reloading {}", opts.config.display());
-                    begin_reload(&mut preparing, &mut again, &opts, &mut systemd);
+                    begin_reload(&mut preparing, &mut again, &opts, &mut systemd, "vrrpctl reload", &mut retired);
                 }
                 let handovers = shared.take_handovers();
                 if !handovers.is_empty() {
@@ -313,19 +298,26 @@ pub async fn run(opts: Options) -> Result<()> {
 
 /// Starts reading and checking the file off the loop (`RELOADING=1` to systemd), or, if
 /// a reload is being prepared already, asks for another once it is done (the file may
-/// have changed again since it was read).
+/// have changed again since it was read). `trigger` names what asked, for the log (which
+/// the reload's own threads write: a slow log must not hold the loop).
 fn begin_reload(
     preparing: &mut Option<tokio::sync::oneshot::Receiver<Result<reload::Prepared, String>>>,
     again: &mut bool,
     opts: &Options,
     systemd: &mut service::systemd::Notifier,
+    trigger: &'static str,
+    retired: &mut Vec<std::thread::JoinHandle<()>>,
 ) {
     if preparing.is_some() {
         *again = true;
         return;
     }
     systemd.reloading();
-    *preparing = Some(reload::prepare(opts.config.clone(), opts.strict, opts.notify_timeout));
+    // Threads of earlier reloads that have finished need no join.
+    retired.retain(|t| !t.is_finished());
+    let (rx, thread) = reload::prepare(opts.config.clone(), opts.strict, opts.notify_timeout, trigger);
+    *preparing = Some(rx);
+    retired.extend(thread);
 }
 
 /// The file a reload prepared; never ready when none is being prepared.

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 use vrrp_core::router::InstanceId;
 use vrrp_core::wire::Family;
 use vrrp_core::{InstanceConfig, State};
@@ -83,17 +83,6 @@ impl Generation {
         }
     }
 
-    /// Stops it on a thread of its own (a notify script may take its whole timeout).
-    fn stop_off_loop(self, engine: Option<Engine>) -> Option<std::thread::JoinHandle<()>> {
-        std::thread::Builder::new()
-            .name("vrrpd-retire".into())
-            .spawn(move || {
-                drop(engine);
-                self.stop();
-            })
-            .ok()
-    }
-
     /// Lets the notifier finish what is queued (its notify scripts within their bound),
     /// then stops the script runner.
     pub(super) fn stop(self) {
@@ -103,8 +92,31 @@ impl Generation {
     }
 }
 
+/// What a reload leaves behind, for the thread that prepared it to wind down off the loop
+/// (at the normal scheduling policy): the replaced generation (a notify script may take
+/// its whole timeout), the old engine and what else is freed (large frees, and logging,
+/// stay off the SCHED_RR loop), and the lines to log.
+struct Retire {
+    generation: Generation,
+    engine: Option<Engine>,
+    leftovers: Option<Box<dyn Send>>,
+    log: Vec<String>,
+}
+
+impl Retire {
+    fn run(self) {
+        for line in &self.log {
+            info!("{line}");
+        }
+        drop(self.leftovers);
+        drop(self.engine);
+        self.generation.stop();
+    }
+}
+
 /// A new file, read, checked and planned on this host.
 pub(super) struct Prepared {
+    path: PathBuf,
     cfg: config::Config,
     hosts: Vec<HostPlan>,
     /// The new generation, started (its scripts run; its notifier waits for notices).
@@ -112,37 +124,64 @@ pub(super) struct Prepared {
     track_rx: mpsc::Receiver<TrackEvent>,
     /// An empty engine for the new core router (a large allocation, made here).
     engine: Engine,
+    /// Back to the preparing thread, which waits for it.
+    retire: std::sync::mpsc::Sender<Retire>,
 }
 
 impl Prepared {
     /// Not applied after all (vrrpd is stopping): its generation stops off the loop.
-    pub(super) fn discard(self) -> Option<std::thread::JoinHandle<()>> {
-        self.generation.stop_off_loop(Some(self.engine))
+    pub(super) fn discard(self) {
+        let Prepared { generation, engine, retire, .. } = self;
+        let _ = retire.send(Retire { generation, engine: Some(engine), leftovers: None, log: Vec::new() });
     }
 }
 
 /// Reads, checks and plans `path` on its own thread (reading a large file, and the
 /// netlink questions planning asks, must not delay an advert). The receiver gets the
-/// plan, or every reason the file is refused.
+/// plan, or every reason the file is refused. The thread then waits for what the reload
+/// leaves behind and winds it down ([`Retire`]): join it before exiting.
 pub(super) fn prepare(
     path: PathBuf,
     strict: bool,
     notify_timeout: std::time::Duration,
-) -> oneshot::Receiver<Result<Prepared, String>> {
+    trigger: &'static str,
+) -> (oneshot::Receiver<Result<Prepared, String>>, Option<std::thread::JoinHandle<()>>) {
     let (tx, rx) = oneshot::channel();
     // A thread that cannot start drops `tx`: the loop hears that as a failed reload.
-    let _ = std::thread::Builder::new().name("vrrpd-reload".into()).spawn(move || {
-        if let Err(Ok(unsent)) = tx.send(prepare_now(&path, strict, notify_timeout)) {
+    let thread = std::thread::Builder::new().name("vrrpd-reload".into()).spawn(move || {
+        // Its threads (the new script runner and notifier) inherit this too.
+        crate::service::privilege::normal_priority_for_this_thread();
+        info!("{trigger}: reloading {}", path.display());
+        let (retire_tx, retire_rx) = std::sync::mpsc::channel();
+        let prepared = prepare_now(&path, strict, notify_timeout, retire_tx).map_err(|why| {
+            let why = refused(&why);
+            for line in why.lines() {
+                error!("{line}");
+            }
+            why
+        });
+        if let Err(Ok(unsent)) = tx.send(prepared) {
             // The loop is gone (vrrpd stopped meanwhile).
             unsent.discard();
         }
+        if let Ok(retire) = retire_rx.recv() {
+            retire.run();
+        }
     });
-    rx
+    (rx, thread.ok())
 }
 
-fn prepare_now(path: &Path, strict: bool, notify_timeout: std::time::Duration) -> Result<Prepared, String> {
+fn prepare_now(
+    path: &Path,
+    strict: bool,
+    notify_timeout: std::time::Duration,
+    retire: std::sync::mpsc::Sender<Retire>,
+) -> Result<Prepared, String> {
     let loaded = config::load_with(path, config::ReadOptions { strict }).map_err(|e| e.render())?;
     let cfg = loaded.config;
+    for w in &cfg.warnings {
+        warn!("{w}");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -159,7 +198,7 @@ fn prepare_now(path: &Path, strict: bool, notify_timeout: std::time::Duration) -
     let (generation, track_rx) =
         Generation::start(&cfg, names, notify_timeout).map_err(|e| format!("reload refused: {e:#}"))?;
     let engine = Engine::new(Arc::clone(&generation.notices));
-    Ok(Prepared { cfg, hosts, generation, track_rx, engine })
+    Ok(Prepared { path: path.to_owned(), cfg, hosts, generation, track_rx, engine, retire })
 }
 
 /// Two instances of one virtual router (interface, VRID, family) cannot both run.
@@ -189,15 +228,14 @@ fn identity(cfg: &InstanceConfig) -> (u32, u8, Family) {
 
 impl Daemon {
     /// Applies a prepared file (see the module). On an error nothing has changed. The
-    /// generation that is replaced (or the prepared one, on an error) stops off the loop;
-    /// its thread joins `retired`.
+    /// generation that is replaced (or the prepared one, on an error) goes back to the
+    /// thread that prepared the file, to stop off the loop.
     pub(super) async fn apply_reload(
         &mut self,
         prepared: Prepared,
         generation: &mut Generation,
-        retired: &mut Vec<std::thread::JoinHandle<()>>,
     ) -> Result<ReloadSummary, String> {
-        let Prepared { cfg, hosts, generation: next, track_rx, mut engine } = prepared;
+        let Prepared { path, cfg, hosts, generation: next, track_rx, mut engine, retire } = prepared;
         let t0 = std::time::Instant::now();
         let old_live = self.live;
         let running: BTreeMap<(u32, u8, Family), InstanceId> =
@@ -254,7 +292,8 @@ impl Daemon {
             }
         }
         if let Some(why) = refusal {
-            retired.extend(next.stop_off_loop(Some(engine)));
+            let _ =
+                retire.send(Retire { generation: next, engine: Some(engine), leftovers: None, log: vec![why.clone()] });
             return Err(why);
         }
         if let Ok(mut all) = next.names.lock() {
@@ -385,11 +424,11 @@ impl Daemon {
             self.engine.on_link(now, ifindex, false, &mut Sockets(&self.sockets));
         }
         self.execute().await;
-        tracing::debug!("reload applied in {:?} of the loop's time", t0.elapsed());
-        for w in &cfg.warnings {
-            warn!("{w}");
-        }
-        retired.extend(std::mem::replace(generation, next).stop_off_loop(Some(old_engine)));
+        let log =
+            vec![format!("reloaded {}: {} ({:?} of the loop's time)", path.display(), summary.line(), t0.elapsed())];
+        let old = std::mem::replace(generation, next);
+        let leftovers: Box<dyn Send> = Box::new((cfg, hosts, old_vips));
+        let _ = retire.send(Retire { generation: old, engine: Some(old_engine), leftovers: Some(leftovers), log });
         Ok(summary)
     }
 }

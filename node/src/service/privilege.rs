@@ -34,6 +34,17 @@ pub struct Raised {
     pub locked: bool,
 }
 
+/// Runs the calling thread at the normal policy (SCHED_OTHER), whatever it inherited: a
+/// thread doing bulk work off the protocol loop (reading and planning a reloaded file,
+/// winding an old configuration down) must not hold a CPU the SCHED_RR loop may need (at
+/// the same real-time priority the loop would wait for it to block). Lowering needs no
+/// privilege; an error leaves the thread as it was.
+pub fn normal_priority_for_this_thread() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_setscheduler reads `param` only; pid 0 is this thread.
+    let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+}
+
 /// Applies `vrrp_rt_priority` / `vrrp_priority` and `vrrp_no_swap`, as keepalived's
 /// `set_process_priorities` does; call it on the protocol thread before any other thread
 /// starts (SCHED_RR applies to the calling thread).
