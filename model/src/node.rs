@@ -471,7 +471,7 @@ impl Node {
                     ),
                 );
             }
-            if handing_over && i.releasing().is_some_and(|r| r > Instant::from_micros(now) + longest_hold(i)) {
+            if handing_over && i.releasing().is_some_and(|r| r > Instant::from_micros(now) + i.longest_release_hold()) {
                 rec.violate(
                     checker::VIPS_FOLLOW_STATE,
                     now,
@@ -518,15 +518,6 @@ impl Node {
             }
         }
     }
-}
-
-/// The longest a router that left MASTER on purpose may keep its VIPs from now: the
-/// Master_Down_Interval of the lowest priority at the longer of its configured and
-/// learned intervals (its priority may have risen since it left), or the linger after
-/// its successor was heard.
-fn longest_hold(i: &Instance) -> vrrp_core::Duration {
-    let interval = i.config().advert_interval_cs.max(i.master_adver_interval_cs());
-    vrrp_core::timers::master_down_interval(1, interval).max(vrrp_core::instance::HANDOVER_LINGER)
 }
 
 /// The node's [`Io`]: what the daemon would do with each action, and the online checks
