@@ -163,30 +163,37 @@ pub struct Node {
 }
 
 /// The interface every instance of the simulation sits on.
-const IFINDEX: u32 = 1;
+pub const IFINDEX: u32 = 1;
+
+/// The configuration of router `index` of a (normalised) schedule, one per virtual
+/// router in index order: what [`Node::new`] boots its instances from (and what
+/// benches/replay's `export-traces` writes into a recorded run's trace).
+pub fn configs(index: usize, s: &Schedule) -> Vec<InstanceConfig> {
+    (0..s.vrid_count())
+        .map(|v| {
+            let mut c = InstanceConfig::new(IFINDEX, s.vrid(v), s.version, s.address(index));
+            c.priority = s.priority(index, v);
+            c.advert_interval_cs = s.interval_cs;
+            c.preempt = s.preempt;
+            // One VIP per virtual router; capacity is 32 so this cannot fail.
+            let _ = c.vips.push(s.vip(v));
+            if s.announce {
+                c.announce_delay = Some(s.interval().saturating_mul(2));
+                c.announce_refresh = Some(s.interval().saturating_mul(5));
+            }
+            if s.version == Version::V2 {
+                c.auth = wire::Auth::simple_text(b"model");
+            }
+            c
+        })
+        .collect()
+}
 
 impl Node {
     /// Router `index` of a (normalised) schedule, not yet started.
     pub fn new(index: usize, s: &Schedule, engine: Engine) -> Node {
         let address = s.address(index);
-        let configs: Vec<InstanceConfig> = (0..s.vrid_count())
-            .map(|v| {
-                let mut c = InstanceConfig::new(IFINDEX, s.vrid(v), s.version, address);
-                c.priority = s.priority(index, v);
-                c.advert_interval_cs = s.interval_cs;
-                c.preempt = s.preempt;
-                // One VIP per virtual router; capacity is 32 so this cannot fail.
-                let _ = c.vips.push(s.vip(v));
-                if s.announce {
-                    c.announce_delay = Some(s.interval().saturating_mul(2));
-                    c.announce_refresh = Some(s.interval().saturating_mul(5));
-                }
-                if s.version == Version::V2 {
-                    c.auth = wire::Auth::simple_text(b"model");
-                }
-                c
-            })
-            .collect();
+        let configs = configs(index, s);
         let mut node = Node {
             index: index as u8,
             address,
