@@ -367,6 +367,15 @@ impl Node {
         self.drain(now, rec, out);
     }
 
+    /// The operator hands virtual router `v`'s mastership over (`vrrpctl handover`,
+    /// [`Instance::handle_handover`]): a master steps down to backup and keeps its VIPs
+    /// until its successor is heard; anything else ignores it.
+    pub fn handover(&mut self, now: u64, v: usize, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        let t = Instant::from_micros(now);
+        self.call(v, |i| i.handle_handover(t), |r, id| r.handover(t, id));
+        self.drain(now, rec, out);
+    }
+
     /// Fires every instance deadline due at `now`. Returns false if an instance failed
     /// to move its deadline past `now`, which would make the simulation spin forever.
     pub fn timeout(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) -> bool {

@@ -70,6 +70,8 @@ pub enum Input<'a> {
     Link(bool),
     /// `Node::set_priority` of virtual router `.0` to `.1`.
     SetPriority(u8, u8),
+    /// `Node::handover` of virtual router `.0`.
+    Handover(u8),
     /// `Node::receive` of an advert from `src` (only while running, interface up).
     Packet {
         /// The sender's primary address.
@@ -351,6 +353,13 @@ impl Sim<'_> {
                 if let Some(n) = node.get_mut(usize::from(*router)) {
                     seen.input(*router, now, Input::SetPriority(*vrid, *priority));
                     n.set_priority(now, usize::from(*vrid), *priority, rec, &mut out);
+                }
+                Some(*router)
+            }
+            Fault::Handover { router, vrid } => {
+                if let Some(n) = node.get_mut(usize::from(*router)) {
+                    seen.input(*router, now, Input::Handover(*vrid));
+                    n.handover(now, usize::from(*vrid), rec, &mut out);
                 }
                 Some(*router)
             }

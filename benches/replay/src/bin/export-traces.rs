@@ -255,6 +255,7 @@ impl Observer for Recording {
             SimInput::Shutdown => Input::Shutdown,
             SimInput::Link(up) => Input::Link { ifindex: IFINDEX, up },
             SimInput::SetPriority(v, priority) => Input::SetPriority { instance: u16::from(v), priority },
+            SimInput::Handover(v) => Input::Handover { instance: u16::from(v) },
             SimInput::Packet { src, bytes } => {
                 Input::Packet { ifindex: IFINDEX, src, dst: group(&src), ttl: TTL, bytes }
             }
