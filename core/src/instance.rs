@@ -479,6 +479,18 @@ impl Instance {
         self.release_at
     }
 
+    /// The longest a handover may still hold the VIPs from now: a bound on
+    /// [`Instance::releasing`]` - now` for a router that left MASTER on purpose. It is the
+    /// longer of [`HANDOVER_LINGER`] (after the successor was heard) and
+    /// Master_Down_Interval (RFC 9568 §6.1, `3 × Master_Adver_Interval + Skew_Time`, the
+    /// hold when no successor speaks) taken at the lowest priority (1, the longest
+    /// Skew_Time: the priority may have changed since it left) and the longer of the
+    /// configured and the learned advert interval (it may have learned another since).
+    pub fn longest_release_hold(&self) -> Duration {
+        let interval = self.cfg.advert_interval_cs.max(self.master_adver_interval_cs);
+        timers::master_down_interval(1, interval).max(HANDOVER_LINGER)
+    }
+
     /// The one pending deadline: when [`Instance::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let earlier = |a: Option<Instant>, b: Option<Instant>| match (a, b) {

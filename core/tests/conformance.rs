@@ -2,65 +2,22 @@
 //! each citing the RFC clause it checks. README.md lists them in a table.
 //!
 //! Every scenario drives the public API only, as a peer on the wire would: packets are
-//! bytes built by another instance (or mutated from one), time is explicit.
+//! bytes built by another instance (or mutated from one), time is explicit. The
+//! configurations and adverts come from `vrrp_model::scenarios`, which benches/replay's
+//! `export-traces` also builds these scenarios' input traces from.
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::IpAddr;
 
 use vrrp_core::instance::{Action, Reason, RxError, State};
-use vrrp_core::wire::{Auth, Version, GROUP_V4, GROUP_V6};
+use vrrp_core::wire::{Auth, Version};
 use vrrp_core::{timers, Duration, Instance, InstanceConfig, Instant, Router};
-
-fn a4(last: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
-}
-
-fn ll6(last: u16) -> IpAddr {
-    IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last))
-}
-
-fn vip6() -> IpAddr {
-    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
-}
-
-fn group(a: &IpAddr) -> IpAddr {
-    match a {
-        IpAddr::V4(_) => IpAddr::V4(GROUP_V4),
-        IpAddr::V6(_) => IpAddr::V6(GROUP_V6),
-    }
-}
+use vrrp_model::scenarios::{
+    a4, bad_checksum, bytes_from, cfg, global6, group, ll6, no_addresses, peer_v3, too_long, vip6, wrong_type,
+    wrong_version, zero_interval,
+};
 
 fn ms(n: u64) -> Instant {
     Instant::from_millis(n)
-}
-
-fn cfg(version: Version, priority: u8, primary: IpAddr) -> InstanceConfig {
-    let mut c = InstanceConfig::new(1, 51, version, primary);
-    c.priority = priority;
-    c.vips.push(if primary.is_ipv4() { a4(1) } else { vip6() }).unwrap();
-    if version == Version::V2 {
-        c.auth = Auth::simple_text(b"XXXXXX");
-    }
-    c
-}
-
-fn bytes_from(peer: &InstanceConfig, priority: u8) -> Vec<u8> {
-    let mut buf = [0u8; 512];
-    let n = Instance::new(peer.clone()).unwrap().write_advert(priority, &mut buf).unwrap();
-    buf[..n].to_vec()
-}
-
-/// Recomputes the checksum after a mutation (message-only form, accepted for v3 IPv4 and v2).
-fn refix(bytes: &mut [u8]) {
-    bytes[6] = 0;
-    bytes[7] = 0;
-    let mut sum: u32 = 0;
-    for pair in bytes.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    bytes[6..8].copy_from_slice(&(!(sum as u16)).to_be_bytes());
 }
 
 fn drain(i: &mut Instance) -> Vec<Action> {
@@ -96,10 +53,6 @@ fn rx(
     i.handle_packet(at, from, group(&from), ttl, bytes)
 }
 
-fn peer_v3(priority: u8) -> InstanceConfig {
-    cfg(Version::V3, priority, a4(12))
-}
-
 /// RFC 9568 §7.1 ¶1; RFC 3768 §7.1: TTL must be 255.
 #[test]
 fn conformance_01_ttl_not_255_is_discarded() {
@@ -116,9 +69,7 @@ fn conformance_02_wrong_version_is_discarded() {
     let mut b = backup(Version::V3, 100);
     let v2 = bytes_from(&cfg(Version::V2, 200, a4(12)), 200);
     assert_eq!(rx(&mut b, ms(10), a4(12), 255, &v2), Err(RxError::Version(2)));
-    let mut bad = bytes_from(&peer_v3(200), 200);
-    bad[0] = 0x51;
-    refix(&mut bad);
+    let bad = wrong_version(&bytes_from(&peer_v3(200), 200));
     assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::Version(5)));
 }
 
@@ -136,9 +87,7 @@ fn conformance_03_short_length_is_discarded() {
 #[test]
 fn conformance_04_long_length_is_discarded() {
     let mut b = backup(Version::V3, 100);
-    let mut long = bytes_from(&peer_v3(200), 200);
-    long.extend_from_slice(&[0, 0, 0, 0]);
-    refix(&mut long);
+    let long = too_long(&bytes_from(&peer_v3(200), 200));
     assert_eq!(rx(&mut b, ms(10), a4(12), 255, &long), Err(RxError::Length));
 }
 
@@ -148,8 +97,7 @@ fn conformance_05_bad_checksum_is_discarded() {
     let mut r: Router<2> = Router::new();
     r.add(cfg(Version::V3, 100, a4(11))).unwrap();
     r.start_all(ms(0));
-    let mut bad = bytes_from(&peer_v3(200), 200);
-    bad[7] ^= 1;
+    let bad = bad_checksum(&bytes_from(&peer_v3(200), 200));
     let d = r.handle_packet(ms(5), 1, a4(12), group(&a4(12)), 255, &bad).unwrap_err();
     assert_eq!(d.error, RxError::Checksum);
     assert_eq!(r.stats().checksum_errors, 1);
@@ -173,9 +121,7 @@ fn conformance_06_unknown_vrid_is_discarded() {
 #[test]
 fn conformance_07_wrong_type_is_discarded() {
     let mut b = backup(Version::V3, 100);
-    let mut bad = bytes_from(&peer_v3(200), 200);
-    bad[0] = 0x32;
-    refix(&mut bad);
+    let bad = wrong_type(&bytes_from(&peer_v3(200), 200));
     assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::InvalidType(2)));
     assert_eq!(b.stats().rcvd_invalid_type_packets, 1);
 }
@@ -184,10 +130,7 @@ fn conformance_07_wrong_type_is_discarded() {
 #[test]
 fn conformance_08_count_zero_is_discarded() {
     let mut b = backup(Version::V3, 100);
-    let mut bad = bytes_from(&peer_v3(200), 200);
-    bad[3] = 0;
-    bad.truncate(8);
-    refix(&mut bad);
+    let bad = no_addresses(&bytes_from(&peer_v3(200), 200));
     assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::NoAddresses));
 }
 
@@ -195,10 +138,7 @@ fn conformance_08_count_zero_is_discarded() {
 #[test]
 fn conformance_09_interval_zero_is_discarded() {
     let mut b = backup(Version::V3, 100);
-    let mut bad = bytes_from(&peer_v3(200), 200);
-    bad[4] = 0;
-    bad[5] = 0;
-    refix(&mut bad);
+    let bad = zero_interval(&bytes_from(&peer_v3(200), 200));
     assert_eq!(rx(&mut b, ms(10), a4(12), 255, &bad), Err(RxError::ZeroInterval));
     assert_eq!(b.stats().adv_interval_errors, 1);
 }
@@ -356,7 +296,7 @@ fn conformance_23_ipv6_link_local() {
     let mut b = started(cfg(Version::V3, 100, ll6(0x11)));
     let p = cfg(Version::V3, 200, ll6(0x12));
     rx(&mut b, ms(10), ll6(0x12), 255, &bytes_from(&p, 200)).expect("link-local source, global VIP first");
-    let global_src = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x12));
+    let global_src = global6(0x12);
     let p = cfg(Version::V3, 200, global_src);
     assert_eq!(rx(&mut b, ms(10), global_src, 255, &bytes_from(&p, 200)), Err(RxError::SourceNotLinkLocal));
 

@@ -742,8 +742,7 @@ impl World {
             assert_eq!(self.model.vips_held[i], inst.holds_vips(), "#{i}: holds_vips disagrees");
             if let Some(at) = releasing {
                 assert!(state != State::Master, "#{i}: master and releasing");
-                let cs = inst.config().advert_interval_cs.max(inst.master_adver_interval_cs());
-                let longest = vrrp_core::timers::master_down_interval(1, cs).max(vrrp_core::instance::HANDOVER_LINGER);
+                let longest = inst.longest_release_hold();
                 assert!(at <= now + longest, "#{i}: releases at {at:?}, more than {longest:?} after {now:?}");
             }
             assert_eq!(inst.stats().actions_dropped, 0, "#{i}: actions dropped");

@@ -4,14 +4,16 @@
 //!
 //! Trace checks (here, over a finished [`Outcome`]):
 //! 1. [`single_master_when_stable`]: on a connected, clean LAN that has had time to
-//!    settle, exactly one master per VRID, and with preemption the highest priority.
+//!    settle, exactly one master per VRID, and with preemption the highest priority
+//!    (but for a router that handed its mastership over: it does not preempt its
+//!    successor until it is master again).
 //! 2. [`converges_after_last_fault`]: after the last fault, a single master within the
 //!    settle time, and no state change after it.
 //! 3. [`no_flapping_when_stable`]: no state change at all while nothing changes.
 //! 4. [`one_master_per_partition_side`]: in a settled partition, one master per side.
 //! 5. [`same_seed_same_trace`]: the run is a function of its schedule.
-//! 6. [`planned_changes_keep_the_vips`]: a graceful stop, a priority change or a restart
-//!    on a settled, clean, connected LAN (make-before-break, see `vrrp_core::instance`)
+//! 6. [`planned_changes_keep_the_vips`]: a graceful stop, an operator handover, a
+//!    priority change or a restart on a settled, clean, connected LAN (make-before-break, see `vrrp_core::instance`)
 //!    never leaves a VIP held by nobody while some router takes part, and a router
 //!    stopping gracefully never advertises a non-zero priority while it hands over.
 //!
@@ -29,7 +31,7 @@
 //! backup with a higher address does not preempt; the address tie-break (§6.4.3) only
 //! decides between two routers that are both master at once.
 
-use vrrp_core::State;
+use vrrp_core::{Reason, State};
 
 use crate::checker::{
     Violation, CONVERGES_AFTER_LAST_FAULT, NO_FLAPPING_WHEN_STABLE, ONE_MASTER_PER_PARTITION_SIDE,
@@ -99,7 +101,7 @@ fn sides_checker(o: &Outcome, checker: &'static str, partitioned: bool) -> Vec<V
         replay.advance_through(from);
         let mut t = from;
         loop {
-            if let Some(msg) = judge(o, seg, &replay.states) {
+            if let Some(msg) = judge(o, seg, &replay) {
                 out.push(Violation {
                     checker,
                     at: t,
@@ -150,7 +152,7 @@ pub fn converges_after_last_fault(o: &Outcome) -> Vec<Violation> {
     }
     let mut replay = Replay::new(o);
     replay.advance_through(o.end);
-    if let Some(msg) = judge(o, seg, &replay.states) {
+    if let Some(msg) = judge(o, seg, &replay) {
         out.push(Violation {
             checker: CONVERGES_AFTER_LAST_FAULT,
             at: o.end,
@@ -194,7 +196,7 @@ pub fn no_flapping_when_stable(o: &Outcome) -> Vec<Violation> {
 }
 
 /// Invariant 6: see the module documentation. A segment is judged when it begins with
-/// planned faults only (`Shutdown`, `SetPriority`, `Restart`), is clean and connected,
+/// planned faults only (`Shutdown`, `Handover`, `SetPriority`, `Restart`), is clean and connected,
 /// some router takes part in it, and the segment before it was clean and had settled
 /// with the VIP held: then, until the next segment, the holders of each VIP never drop
 /// to none, and a router stopped by a `Shutdown` sends no advert with a non-zero
@@ -220,7 +222,9 @@ pub fn planned_changes_keep_the_vips(o: &Outcome) -> Vec<Violation> {
                 _ => None,
             })
             .collect();
-        let planned = |f: &&Fault| matches!(f, Fault::Shutdown(_) | Fault::SetPriority { .. } | Fault::Restart(_));
+        let planned = |f: &&Fault| {
+            matches!(f, Fault::Shutdown(_) | Fault::Handover { .. } | Fault::SetPriority { .. } | Fault::Restart(_))
+        };
         if faults.is_empty() || !faults.iter().all(planned) {
             continue;
         }
@@ -328,8 +332,9 @@ fn window(o: &Outcome, k: usize) -> Option<(u64, u64)> {
     (from < to).then_some((from, to))
 }
 
-/// What is wrong with `states` on network `seg`, if anything.
-fn judge(o: &Outcome, seg: &Segment, states: &[Vec<State>]) -> Option<String> {
+/// What is wrong with the replayed states on network `seg`, if anything.
+fn judge(o: &Outcome, seg: &Segment, replay: &Replay) -> Option<String> {
+    let states = &replay.states;
     let vrids = o.schedule.vrid_count();
     for v in 0..vrids {
         // A master that does not participate (crashed, down, stopped) would be a
@@ -360,7 +365,8 @@ fn judge(o: &Outcome, seg: &Segment, states: &[Vec<State>]) -> Option<String> {
                 continue;
             }
             let master = masters[0];
-            let top = side.iter().copied().max_by_key(|r| prio(*r));
+            // A router that handed mastership over does not preempt its successor.
+            let top = side.iter().copied().filter(|r| !replay.handed_over(*r, v)).max_by_key(|r| prio(*r));
             if let Some(top) = top.filter(|t| prio(*t) > prio(master)) {
                 return Some(format!(
                     "vrid {}: master is {} but {} has a higher priority (preempt on)",
@@ -400,6 +406,8 @@ pub struct Change {
     pub from: State,
     /// New state.
     pub to: State,
+    /// Why, as the core said; `None` for the change to Initialize a crash implies.
+    pub reason: Option<Reason>,
 }
 
 /// Every state change of a run in order. A crash drops the instance without a
@@ -411,16 +419,17 @@ pub fn changes(o: &Outcome) -> Vec<Change> {
     let mut out = Vec::new();
     for r in &o.trace {
         match &r.event {
-            Event::State { node, vrid, from, to, .. } => {
+            Event::State { node, vrid, from, to, reason } => {
                 if let Some(s) = now.get_mut(usize::from(*node)).and_then(|s| s.get_mut(usize::from(*vrid))) {
                     *s = *to;
                 }
-                out.push(Change { at: r.at, node: *node, vrid: *vrid, from: *from, to: *to });
+                out.push(Change { at: r.at, node: *node, vrid: *vrid, from: *from, to: *to, reason: Some(*reason) });
             }
             Event::Fault(Fault::Crash(node)) => {
                 for (v, s) in now.get_mut(usize::from(*node)).into_iter().flatten().enumerate() {
                     if *s != State::Initialize {
-                        out.push(Change { at: r.at, node: *node, vrid: v as u8, from: *s, to: State::Initialize });
+                        let to = State::Initialize;
+                        out.push(Change { at: r.at, node: *node, vrid: v as u8, from: *s, to, reason: None });
                         *s = State::Initialize;
                     }
                 }
@@ -436,6 +445,9 @@ struct Replay {
     changes: Vec<Change>,
     next: usize,
     states: Vec<Vec<State>>,
+    /// `[router][vrid]`: left MASTER by an operator handover and not master since (nor
+    /// stopped or crashed): the core does not preempt the successor meanwhile.
+    handed_over: Vec<Vec<bool>>,
 }
 
 impl Replay {
@@ -444,17 +456,31 @@ impl Replay {
             changes: changes(o),
             next: 0,
             states: vec![vec![State::Initialize; o.schedule.vrid_count()]; o.schedule.router_count()],
+            handed_over: vec![vec![false; o.schedule.vrid_count()]; o.schedule.router_count()],
         }
     }
 
     /// Applies every change at or before `t`.
     fn advance_through(&mut self, t: u64) {
         while let Some(c) = self.changes.get(self.next).filter(|c| c.at <= t) {
-            if let Some(s) = self.states.get_mut(usize::from(c.node)).and_then(|s| s.get_mut(usize::from(c.vrid))) {
+            let (r, v) = (usize::from(c.node), usize::from(c.vrid));
+            if let Some(s) = self.states.get_mut(r).and_then(|s| s.get_mut(v)) {
                 *s = c.to;
+            }
+            if let Some(h) = self.handed_over.get_mut(r).and_then(|h| h.get_mut(v)) {
+                if c.reason == Some(Reason::Handover) {
+                    *h = true;
+                } else if matches!(c.to, State::Master | State::Initialize) {
+                    *h = false;
+                }
             }
             self.next += 1;
         }
+    }
+
+    /// Whether router `r` handed virtual router `v` over and has not been master since.
+    fn handed_over(&self, r: u8, v: usize) -> bool {
+        self.handed_over.get(usize::from(r)).and_then(|h| h.get(v)).copied().unwrap_or(false)
     }
 
     /// When the next unapplied change happens.

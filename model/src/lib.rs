@@ -32,11 +32,14 @@
 //!
 //! - [`checker`]: the name of every checker and the [`Violation`] it reports.
 //! - [`rng`]: the simulator's only source of randomness.
+//! - [`scenarios`]: the conformance scenarios' configurations and adverts, shared by
+//!   vrrp-core's conformance suite and benches/replay's trace exporter.
 //! - [`schedule`]: what a run is: routers, configuration, timed faults, seed.
 //! - [`trace`]: what a run recorded.
 //! - [`lan`]: link quality (delay, jitter, loss, reordering) and partitions.
 //! - [`node`]: one router, its instances, and the online checks on every action.
-//! - [`sim`]: the event queue, the virtual clock and the main loop ([`run`]).
+//! - [`sim`]: the event queue, the virtual clock and the main loop ([`run`]; [`run_observed`]
+//!   also tells an [`Observer`] of every call into a node).
 //! - [`invariants`]: the checkers run over a trace, and the ones that rerun a schedule.
 //! - [`report`]: experiments answering users' questions, printed as markdown tables.
 
@@ -46,6 +49,7 @@ pub mod lan;
 pub mod node;
 pub mod report;
 pub mod rng;
+pub mod scenarios;
 pub mod schedule;
 pub mod sim;
 pub mod trace;
@@ -54,7 +58,7 @@ pub use checker::Violation;
 pub use invariants::check;
 pub use node::Engine;
 pub use schedule::{Fault, Quality, Schedule};
-pub use sim::{run, run_engine, run_with, Outcome};
+pub use sim::{run, run_engine, run_observed, run_with, Observer, Outcome};
 pub use trace::{Event, Record, TraceLevel};
 
 #[cfg(test)]

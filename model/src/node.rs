@@ -163,30 +163,37 @@ pub struct Node {
 }
 
 /// The interface every instance of the simulation sits on.
-const IFINDEX: u32 = 1;
+pub const IFINDEX: u32 = 1;
+
+/// The configuration of router `index` of a (normalised) schedule, one per virtual
+/// router in index order: what [`Node::new`] boots its instances from (and what
+/// benches/replay's `export-traces` writes into a recorded run's trace).
+pub fn configs(index: usize, s: &Schedule) -> Vec<InstanceConfig> {
+    (0..s.vrid_count())
+        .map(|v| {
+            let mut c = InstanceConfig::new(IFINDEX, s.vrid(v), s.version, s.address(index));
+            c.priority = s.priority(index, v);
+            c.advert_interval_cs = s.interval_cs;
+            c.preempt = s.preempt;
+            // One VIP per virtual router; capacity is 32 so this cannot fail.
+            let _ = c.vips.push(s.vip(v));
+            if s.announce {
+                c.announce_delay = Some(s.interval().saturating_mul(2));
+                c.announce_refresh = Some(s.interval().saturating_mul(5));
+            }
+            if s.version == Version::V2 {
+                c.auth = wire::Auth::simple_text(b"model");
+            }
+            c
+        })
+        .collect()
+}
 
 impl Node {
     /// Router `index` of a (normalised) schedule, not yet started.
     pub fn new(index: usize, s: &Schedule, engine: Engine) -> Node {
         let address = s.address(index);
-        let configs: Vec<InstanceConfig> = (0..s.vrid_count())
-            .map(|v| {
-                let mut c = InstanceConfig::new(IFINDEX, s.vrid(v), s.version, address);
-                c.priority = s.priority(index, v);
-                c.advert_interval_cs = s.interval_cs;
-                c.preempt = s.preempt;
-                // One VIP per virtual router; capacity is 32 so this cannot fail.
-                let _ = c.vips.push(s.vip(v));
-                if s.announce {
-                    c.announce_delay = Some(s.interval().saturating_mul(2));
-                    c.announce_refresh = Some(s.interval().saturating_mul(5));
-                }
-                if s.version == Version::V2 {
-                    c.auth = wire::Auth::simple_text(b"model");
-                }
-                c
-            })
-            .collect();
+        let configs = configs(index, s);
         let mut node = Node {
             index: index as u8,
             address,
@@ -360,6 +367,15 @@ impl Node {
         self.drain(now, rec, out);
     }
 
+    /// The operator hands virtual router `v`'s mastership over (`vrrpctl handover`,
+    /// [`Instance::handle_handover`]): a master steps down to backup and keeps its VIPs
+    /// until its successor is heard; anything else ignores it.
+    pub fn handover(&mut self, now: u64, v: usize, rec: &mut Recorder, out: &mut Vec<Advert>) {
+        let t = Instant::from_micros(now);
+        self.call(v, |i| i.handle_handover(t), |r, id| r.handover(t, id));
+        self.drain(now, rec, out);
+    }
+
     /// Fires every instance deadline due at `now`. Returns false if an instance failed
     /// to move its deadline past `now`, which would make the simulation spin forever.
     pub fn timeout(&mut self, now: u64, rec: &mut Recorder, out: &mut Vec<Advert>) -> bool {
@@ -471,7 +487,7 @@ impl Node {
                     ),
                 );
             }
-            if handing_over && i.releasing().is_some_and(|r| r > Instant::from_micros(now) + longest_hold(i)) {
+            if handing_over && i.releasing().is_some_and(|r| r > Instant::from_micros(now) + i.longest_release_hold()) {
                 rec.violate(
                     checker::VIPS_FOLLOW_STATE,
                     now,
@@ -518,15 +534,6 @@ impl Node {
             }
         }
     }
-}
-
-/// The longest a router that left MASTER on purpose may keep its VIPs from now: the
-/// Master_Down_Interval of the lowest priority at the longer of its configured and
-/// learned intervals (its priority may have risen since it left), or the linger after
-/// its successor was heard.
-fn longest_hold(i: &Instance) -> vrrp_core::Duration {
-    let interval = i.config().advert_interval_cs.max(i.master_adver_interval_cs());
-    vrrp_core::timers::master_down_interval(1, interval).max(vrrp_core::instance::HANDOVER_LINGER)
 }
 
 /// The node's [`Io`]: what the daemon would do with each action, and the online checks

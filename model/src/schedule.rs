@@ -102,6 +102,16 @@ pub enum Fault {
         /// New priority, 1..=254 (the owner's 255 cannot be changed).
         priority: u8,
     },
+    /// The operator hands mastership over (`vrrpctl handover`, `handle_handover`): a
+    /// master of that virtual router says priority 0, becomes backup, keeps its VIPs
+    /// until its successor is heard, and does not preempt it until it is master again.
+    /// Nothing on a router that is not master there, or owns the addresses.
+    Handover {
+        /// Router.
+        router: u8,
+        /// Virtual router index (0 or 1).
+        vrid: u8,
+    },
     /// The router's interface goes down (`handle_link(false)`): keepalived's FAULT.
     LinkDown(u8),
     /// The router's interface comes back up.
@@ -261,6 +271,7 @@ impl Schedule {
                         vrid: vrid % s.vrids,
                         priority: (*priority).clamp(1, 254),
                     },
+                    Fault::Handover { router, vrid } => Fault::Handover { router: r(*router), vrid: vrid % s.vrids },
                     Fault::LinkDown(x) => Fault::LinkDown(r(*x)),
                     Fault::LinkUp(x) => Fault::LinkUp(r(*x)),
                 };
@@ -320,9 +331,12 @@ mod tests {
     #[test]
     fn normalized_maps_router_indexes_into_range_and_sorts_faults() {
         let mut s = Schedule::basic(&[100, 200, 150]);
-        s.faults = vec![(5, Fault::Crash(7)), (1, Fault::LinkDown(4))];
+        s.faults = vec![(5, Fault::Crash(7)), (1, Fault::LinkDown(4)), (3, Fault::Handover { router: 5, vrid: 1 })];
         let n = s.normalized();
-        assert_eq!(n.faults, vec![(1, Fault::LinkDown(1)), (5, Fault::Crash(1))]);
+        assert_eq!(
+            n.faults,
+            vec![(1, Fault::LinkDown(1)), (3, Fault::Handover { router: 2, vrid: 0 }), (5, Fault::Crash(1))]
+        );
     }
 
     #[test]

@@ -7,10 +7,13 @@
 //! router (each router fires all its instances due at that time, in VRID order): any
 //! fixed rule would do, this one is simply fixed.
 
+use core::net::IpAddr;
 use std::collections::BTreeMap;
 
 use crate::checker::{self, Violation};
 use crate::lan::{Fate, Lan};
+#[cfg(doc)]
+use crate::node::IFINDEX;
 use crate::node::{Advert, Bytes, Engine, Node, Recorder};
 use crate::rng::Rng;
 use crate::schedule::{Fault, Schedule};
@@ -50,13 +53,54 @@ pub struct Outcome {
     pub settle: u64,
 }
 
+/// One call the simulator makes into a node: what an [`Observer`] is told.
+/// benches/replay's `export-traces` writes these down as the firmware's input traces,
+/// so a recorded run is this loop's run. Every instance sits on interface
+/// [`crate::node::IFINDEX`], and every advert comes to the VRRP group of its sender's
+/// family with TTL 255.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// `Node::start`: at time 0, and each `Restart` (even of a running node).
+    Start,
+    /// `Node::crash`.
+    Crash,
+    /// `Node::shutdown`.
+    Shutdown,
+    /// `Node::set_link` (`LinkUp` when true, `LinkDown`).
+    Link(bool),
+    /// `Node::set_priority` of virtual router `.0` to `.1`.
+    SetPriority(u8, u8),
+    /// `Node::handover` of virtual router `.0`.
+    Handover(u8),
+    /// `Node::receive` of an advert from `src` (only while running, interface up).
+    Packet {
+        /// The sender's primary address.
+        src: IpAddr,
+        /// The advert.
+        bytes: &'a [u8],
+    },
+    /// `Node::timeout`: its earliest deadline is due.
+    Timer,
+}
+
+/// Told of every call into a node, at its virtual time, just before the call.
+pub trait Observer {
+    /// Node `node` is about to get `input` at `at` µs.
+    fn input(&mut self, node: u8, at: u64, input: Input<'_>);
+}
+
+/// Observes nothing: what [`run_engine`] runs with.
+impl Observer for () {
+    fn input(&mut self, _: u8, _: u64, _: Input<'_>) {}
+}
+
 #[derive(Clone, Debug)]
 enum Queued {
     Fault(Fault),
     Deliver { from: u8, to: u8, vrid: u8, bytes: Bytes },
 }
 
-struct Sim {
+struct Sim<'o> {
     now: u64,
     /// Keyed by (time, insertion number): a BTreeMap is a priority queue with a
     /// deterministic order for equal times.
@@ -70,6 +114,7 @@ struct Sim {
     /// Latest arrival of any reorder-held packet sent so far.
     held_until: u64,
     interval_us: u64,
+    observer: &'o mut dyn Observer,
 }
 
 /// Runs a schedule, recording everything.
@@ -84,6 +129,11 @@ pub fn run_with(schedule: &Schedule, level: TraceLevel) -> Outcome {
 
 /// Runs a schedule, recording up to `level`, with instances driven by `engine`.
 pub fn run_engine(schedule: &Schedule, level: TraceLevel, engine: Engine) -> Outcome {
+    run_observed(schedule, level, engine, &mut ())
+}
+
+/// [`run_engine`], telling `observer` of every call into a node before it is made.
+pub fn run_observed(schedule: &Schedule, level: TraceLevel, engine: Engine, observer: &mut dyn Observer) -> Outcome {
     let s = schedule.normalized();
     let n = s.router_count();
     let mut sim = Sim {
@@ -97,6 +147,7 @@ pub fn run_engine(schedule: &Schedule, level: TraceLevel, engine: Engine) -> Out
         segments: Vec::new(),
         held_until: 0,
         interval_us: s.interval().as_micros(),
+        observer,
     };
     for (at, fault) in &s.faults {
         sim.push(*at, Queued::Fault(fault.clone()));
@@ -104,6 +155,7 @@ pub fn run_engine(schedule: &Schedule, level: TraceLevel, engine: Engine) -> Out
     for i in 0..n {
         let mut out = Vec::new();
         if let Some(node) = sim.nodes.get_mut(i) {
+            sim.observer.input(i as u8, 0, Input::Start);
             node.start(0, &mut sim.rec, &mut out);
         }
         sim.send(i, out);
@@ -121,7 +173,7 @@ pub fn run_engine(schedule: &Schedule, level: TraceLevel, engine: Engine) -> Out
     }
 }
 
-impl Sim {
+impl Sim<'_> {
     fn push(&mut self, at: u64, item: Queued) {
         self.queue.insert((at, self.seq), item);
         self.seq += 1;
@@ -161,7 +213,10 @@ impl Sim {
                 self.now = at;
                 let mut out = Vec::new();
                 let progressed = match self.nodes.get_mut(i) {
-                    Some(node) => node.timeout(at, &mut self.rec, &mut out),
+                    Some(node) => {
+                        self.observer.input(i as u8, at, Input::Timer);
+                        node.timeout(at, &mut self.rec, &mut out)
+                    }
                     None => true,
                 };
                 self.send(i, out);
@@ -204,6 +259,7 @@ impl Sim {
             self.rec.record(now, Event::Dropped { from, to, vrid, why });
             return;
         }
+        self.observer.input(to, now, Input::Packet { src, bytes });
         let mut out = Vec::new();
         let result = node.receive(now, usize::from(vrid), src, bytes, &mut self.rec, &mut out);
         let owner = node.priority(usize::from(vrid)) == vrrp_core::config::PRIORITY_OWNER;
@@ -257,7 +313,7 @@ impl Sim {
     fn apply(&mut self, fault: &Fault) {
         let now = self.now;
         let mut out = Vec::new();
-        let (node, rec) = (&mut self.nodes, &mut self.rec);
+        let (node, rec, seen) = (&mut self.nodes, &mut self.rec, &mut self.observer);
         let target = match fault {
             Fault::Link { pair, quality } => {
                 let pair = pair.map(|(a, b)| (usize::from(a), usize::from(b)));
@@ -274,31 +330,43 @@ impl Sim {
             }
             Fault::Crash(r) => {
                 if let Some(n) = node.get_mut(usize::from(*r)) {
+                    seen.input(*r, now, Input::Crash);
                     n.crash();
                 }
                 None
             }
             Fault::Restart(r) => {
                 if let Some(n) = node.get_mut(usize::from(*r)) {
+                    seen.input(*r, now, Input::Start);
                     n.start(now, rec, &mut out);
                 }
                 Some(*r)
             }
             Fault::Shutdown(r) => {
                 if let Some(n) = node.get_mut(usize::from(*r)) {
+                    seen.input(*r, now, Input::Shutdown);
                     n.shutdown(now, rec, &mut out);
                 }
                 Some(*r)
             }
             Fault::SetPriority { router, vrid, priority } => {
                 if let Some(n) = node.get_mut(usize::from(*router)) {
+                    seen.input(*router, now, Input::SetPriority(*vrid, *priority));
                     n.set_priority(now, usize::from(*vrid), *priority, rec, &mut out);
+                }
+                Some(*router)
+            }
+            Fault::Handover { router, vrid } => {
+                if let Some(n) = node.get_mut(usize::from(*router)) {
+                    seen.input(*router, now, Input::Handover(*vrid));
+                    n.handover(now, usize::from(*vrid), rec, &mut out);
                 }
                 Some(*router)
             }
             Fault::LinkDown(r) | Fault::LinkUp(r) => {
                 let up = matches!(fault, Fault::LinkUp(_));
                 if let Some(n) = node.get_mut(usize::from(*r)) {
+                    seen.input(*r, now, Input::Link(up));
                     n.set_link(now, up, rec, &mut out);
                 }
                 Some(*r)

@@ -141,3 +141,40 @@ fn planned_changes_checker_catches_a_stopping_router_that_still_advertises() {
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("r0, stopping, advertised priority 200"), "{}", v[0]);
 }
+
+#[test]
+fn planned_changes_checker_catches_a_handover_that_drops_the_vips_at_once() {
+    let mut s = three_routers();
+    s.faults = vec![(10_000_000, Fault::Handover { router: 0, vrid: 0 })];
+    let mut o = run(&s);
+    assert_eq!(check(&o), vec![]);
+    // A core that releases with the priority-0 advert instead of after the successor's.
+    let release = o.trace.iter().position(|r| matches!(r.event, Event::Vips { node: 0, held: false, .. })).unwrap();
+    assert!(o.trace[release].at > 10_000_000, "released at {}", o.trace[release].at);
+    o.trace.remove(release);
+    let i = o.trace.partition_point(|r| r.at <= 10_000_000);
+    o.trace.insert(i, Record { at: 10_000_000, event: Event::Vips { node: 0, vrid: 0, held: false } });
+    let v = fired(&o, checker::PLANNED_CHANGES_KEEP_THE_VIPS);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(
+        v[0].contains(
+            "vrid 51: no router holds the VIPs during a planned change at t=10.000000s (Handover { router: 0, vrid: 0 })"
+        ),
+        "{}",
+        v[0]
+    );
+}
+
+#[test]
+fn single_master_checker_still_wants_the_highest_router_that_did_not_hand_over() {
+    // r0 (200) hands over: r2 (150) is the master to expect, not r1 (100).
+    let mut s = three_routers();
+    s.faults = vec![(10_000_000, Fault::Handover { router: 0, vrid: 0 })];
+    let mut o = run(&s);
+    assert_eq!(fired(&o, checker::SINGLE_MASTER_WHEN_STABLE), Vec::<String>::new());
+    forge(&mut o, 20_000_000, 2, State::Master, State::Backup);
+    forge(&mut o, 20_000_000, 1, State::Backup, State::Master);
+    let v = fired(&o, checker::SINGLE_MASTER_WHEN_STABLE);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("master is r1 (192.0.2.11, prio 100) but r2 (192.0.2.12, prio 150)"), "{}", v[0]);
+}

@@ -1,6 +1,7 @@
 //! Literal schedules that sit exactly on the edge of an invariant's allowance.
 //!
-//! No schedule has yet broken an invariant against the real core. These edges were
+//! One schedule breaks an invariant against the real core (the last test, ignored until
+//! the core is fixed); the others sit on an edge. These edges were
 //! found by proptest when the settle allowance was cut on purpose (their seeds are in
 //! `proptest-regressions/invariants.txt`): each shows that one term of
 //! [`Schedule::settle_time`](vrrp_model::Schedule::settle_time) is needed, so a change
@@ -70,4 +71,27 @@ fn advert_in_flight_across_a_partition_delays_the_takeover_by_its_latency() {
     assert!(arrival > cut, "the last advert lands after the cut: {arrival} vs {cut}");
     let takeover = changes(&o).iter().find(|c| c.node == 1 && c.to == State::Master).map(|c| c.at);
     assert_eq!(takeover, Some(arrival + master_down_interval(100, 1).as_micros()));
+}
+
+/// Found by proptest once `Fault::Handover` joined the schedules, but it needs only the
+/// older faults: a master raises its priority and stops in the same microsecond, so it
+/// sends a priority-250 advert and then its priority-0 goodbye, and 1 µs of jitter
+/// delivers them the other way round. The backup (100) starts its Skew_Time on the
+/// goodbye, then takes the late 250 advert for a live master and restarts its
+/// Master_Down_Interval at its own priority, 3 s + Skew_Time(100), from then. The
+/// leaving master releases its VIPs after Master_Down_Interval at its own priority,
+/// 3 s + Skew_Time(250), which is sooner, so for 0.59 s nobody holds them. The core
+/// sets that release (`release_vips_later` in core/src/instance.rs); holding until
+/// Master_Down_Interval at priority 1 (the most any backup waits,
+/// `Instance::longest_release_hold`) would close the gap. Ignored until the core is
+/// fixed: proptest found it once in 13 runs of the 4096-case test.
+#[test]
+#[ignore = "core bug: a stale advert that overtakes the goodbye outlasts the leaving master's hold"]
+fn a_stale_advert_overtaking_the_goodbye_leaves_the_vips_with_nobody() {
+    let mut s = Schedule::basic(&[200, 100]);
+    s.base = Quality::latency(0, 1);
+    s.faults =
+        vec![(20_000_000, Fault::SetPriority { router: 0, vrid: 0, priority: 250 }), (20_000_000, Fault::Shutdown(0))];
+    let o = run(&s);
+    assert_eq!(check(&o), vec![]);
 }

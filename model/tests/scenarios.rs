@@ -93,6 +93,49 @@ fn handover_graceful_stop_keeps_the_vips_until_the_successor_is_heard_plus_linge
 }
 
 #[test]
+fn handover_by_the_operator_moves_the_master_and_someone_always_holds_the_vips() {
+    let mut s = three();
+    s.faults = vec![(10 * S, Fault::Handover { router: 0, vrid: 0 })];
+    // run_clean: every invariant holds, planned_changes_keep_the_vips included, and
+    // single_master_when_stable accepts r2 as master although r0 (200) is higher.
+    let o = run_clean(&s);
+    assert_eq!(entered(&o, 0, State::Backup, 10 * S), Some((10 * S, Reason::Handover)));
+    // r2 (150) hears the priority-0 advert 100 µs later and takes over after Skew_Time.
+    let taken = 10 * S + 100 + skew(150, 100);
+    assert_eq!(entered(&o, 2, State::Master, 10 * S), Some((taken, Reason::MasterLeft)));
+    assert_eq!(vips(&o, 2, true, 10 * S), Some(taken));
+    // r0 hears r2's first advert 100 µs later and keeps the VIPs HANDOVER_LINGER more.
+    assert_eq!(vips(&o, 0, false, 10 * S), Some(taken + 100 + LINGER));
+    // Preempt is on, but r0 leaves its successor alone for the rest of the run.
+    assert_eq!(entered(&o, 0, State::Master, 10 * S), None);
+    assert_eq!(masters_at(&o, 0, o.end), vec![2]);
+}
+
+#[test]
+fn handover_of_a_backup_or_of_the_address_owner_changes_nothing() {
+    let mut s = three();
+    s.faults = vec![(10 * S, Fault::Handover { router: 1, vrid: 0 })];
+    let o = run_clean(&s);
+    assert_eq!(changes(&o).iter().filter(|c| c.at >= 10 * S).count(), 0);
+    let mut s = Schedule::basic(&[255, 100]);
+    s.faults = vec![(10 * S, Fault::Handover { router: 0, vrid: 0 })];
+    let o = run_clean(&s);
+    assert_eq!(changes(&o).iter().filter(|c| c.at >= 10 * S).count(), 0);
+    assert_eq!(masters_at(&o, 0, o.end), vec![0]);
+}
+
+#[test]
+fn handover_with_no_successor_takes_the_mastership_back_after_master_down_interval() {
+    let mut s = Schedule::basic(&[200, 100]);
+    s.faults = vec![(10 * S, Fault::Crash(1)), (20 * S, Fault::Handover { router: 0, vrid: 0 })];
+    let o = run_clean(&s);
+    let back = 20 * S + mdi(200, 100);
+    assert_eq!(entered(&o, 0, State::Master, 20 * S), Some((back, Reason::MasterNoResponse)));
+    // The VIPs never left: the handover was called off when it was master again.
+    assert_eq!(vips(&o, 0, false, 20 * S), None);
+}
+
+#[test]
 fn handover_graceful_stop_of_a_lone_router_releases_after_master_down_interval() {
     let mut s = Schedule::basic(&[200, 100]);
     s.faults = vec![(10 * S, Fault::Crash(1)), (20 * S, Fault::Shutdown(0))];

@@ -113,6 +113,11 @@ pub enum Input<'a> {
         /// New priority.
         priority: u8,
     },
+    /// The operator handed an instance's mastership over (`vrrpctl handover`).
+    Handover {
+        /// Instance index.
+        instance: u16,
+    },
     /// Tracking put an instance into FAULT or let it out.
     TrackingFault {
         /// Instance index.
@@ -359,6 +364,7 @@ impl<'a> Reader<'a> {
                 Input::Packet { ifindex, src, dst, ttl, bytes: self.take(len)? }
             }
             7 => Input::Timer,
+            8 => Input::Handover { instance: self.u16()? },
             _ => return Err(FormatError::Invalid("input kind")),
         };
         Ok(Event { node, at, input })
@@ -492,6 +498,11 @@ impl Node {
                     }
                 }
             }
+            Input::Handover { instance } => {
+                if let Some(d) = self.driver.as_mut() {
+                    d.handover(&now, &mut io, InstanceId(instance));
+                }
+            }
             Input::TrackingFault { instance, fault } => {
                 if let Some(d) = self.driver.as_mut() {
                     d.set_tracking_fault(&now, &mut io, InstanceId(instance), fault);
@@ -609,6 +620,24 @@ mod tests {
             h.update(b"\n");
         }
         assert_eq!(h.0, sum.digest, "the digest is FNV-1a over the outputs' Debug lines");
+    }
+
+    #[test]
+    fn a_handover_input_replays_as_the_operator_s_handover() {
+        let primary = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11));
+        let mut c = InstanceConfig::new(1, 51, Version::V3, primary);
+        c.priority = 200;
+        c.vips.push(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
+        let mut w = TraceWriter::new("h", std::vec![std::vec![c]]);
+        w.push(Event { node: 0, at: 0, input: Input::Start });
+        w.push(Event { node: 0, at: 3_300_000, input: Input::Timer });
+        w.push(Event { node: 0, at: 4_000_000, input: Input::Handover { instance: 0 } });
+        let (sum, seen) = run(&crate::write(&[w]));
+        assert_eq!(sum.inputs, 3);
+        let text = seen.join("\n");
+        assert!(text.contains("from: Master, to: Backup, reason: Handover"), "{text}");
+        // The goodbye: version 3 type 1, VRID 51, priority 0.
+        assert!(text.contains("Advert { node: 0, id: 0, bytes: [49, 51, 0,"), "{text}");
     }
 
     #[test]

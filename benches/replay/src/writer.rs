@@ -133,6 +133,10 @@ impl TraceWriter {
                 out.extend_from_slice(bytes);
             }
             Input::Timer => out.push(7),
+            Input::Handover { instance } => {
+                out.push(8);
+                out.extend_from_slice(&instance.to_le_bytes());
+            }
         }
         self.count += 1;
     }

@@ -421,6 +421,33 @@ fn handover_shutdown_without_successor_releases_after_master_down_interval() {
 }
 
 #[test]
+fn handover_longest_release_hold_bounds_every_hold() {
+    // Master_Down_Interval at priority 1 over the longer of configured and learned.
+    let mut i = master(Version::V3, 200);
+    assert_eq!(i.longest_release_hold(), timers::master_down_interval(1, 100));
+    assert!(i.longest_release_hold() > timers::master_down_interval(200, 100));
+    // A shutdown holds for Master_Down_Interval at its own priority: within the bound.
+    i.handle_shutdown(t(9000));
+    drain(&mut i);
+    let hold = i.releasing().unwrap().saturating_since(t(9000));
+    assert_eq!(hold, timers::master_down_interval(200, 100));
+    assert!(hold <= i.longest_release_hold());
+    // A backup that learned a slower master's interval: the learned one counts.
+    let mut b = backup(Version::V3, 100);
+    let mut slow = cfg(Version::V3, 200, a4(12));
+    slow.advert_interval_cs = 400;
+    deliver(&mut b, t(10), &slow, 200).unwrap();
+    assert_eq!(b.master_adver_interval_cs(), 400);
+    assert_eq!(b.longest_release_hold(), timers::master_down_interval(1, 400));
+    // At 10 ms adverts Master_Down_Interval (about 40 ms) is shorter than the linger.
+    let mut fast = cfg(Version::V3, 100, a4(11));
+    fast.advert_interval_cs = 1;
+    let f = Instance::new(fast).unwrap();
+    assert!(timers::master_down_interval(1, 1) < HANDOVER_LINGER);
+    assert_eq!(f.longest_release_hold(), HANDOVER_LINGER);
+}
+
+#[test]
 fn handover_operator_master_steps_down_keeps_vips_and_does_not_preempt() {
     let mut i = master(Version::V3, 200);
     let successor = cfg(Version::V3, 100, a4(12));

@@ -50,6 +50,7 @@ pub fn fault() -> impl Strategy<Value = Fault> {
         2 => (0u8..8).prop_map(Fault::Crash),
         2 => (0u8..8).prop_map(Fault::Restart),
         1 => (0u8..8).prop_map(Fault::Shutdown),
+        1 => (0u8..8, 0u8..2).prop_map(|(router, vrid)| Fault::Handover { router, vrid }),
         2 => (0u8..8, 0u8..2, 1u8..=254)
             .prop_map(|(router, vrid, priority)| Fault::SetPriority { router, vrid, priority }),
         1 => (0u8..8).prop_map(Fault::LinkDown),

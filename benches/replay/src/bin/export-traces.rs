@@ -1,83 +1,36 @@
 //! Writes the firmware's input traces and the host's digests of them.
 //!
 //! `export-traces DIR` writes `DIR/traces.bin` (the conformance scenarios of
-//! core/tests/conformance.rs as input traces, and simulator schedules of 2–3 routers
+//! core/tests/conformance.rs as input traces, built from the same fixtures,
+//! `vrrp_model::scenarios`, and simulator schedules of 2–3 routers
 //! recorded from vrrp-model's event loop) and `DIR/expected.bin` (per trace, the digest,
 //! input count and output count [`vrrp_replay::replay`] computes on this host). The
 //! firmware (benches/embedded) `include_bytes!`s both, replays every trace on the target
 //! and compares.
 //!
-//! A recorded simulator run is checked before it is written: its event-for-event trace
-//! must equal `vrrp_model::run_engine`'s for the same schedule (so the recording loop is
-//! the simulator's), and replaying the recorded inputs must give the state changes the
-//! simulator recorded (so the inputs are all the routers saw).
+//! A simulator run is recorded by the simulator itself ([`vrrp_model::sim::run_observed`]
+//! tells an observer of every call into a node) and checked before it is written:
+//! replaying the recorded inputs must give the state changes the simulator recorded (so
+//! the inputs are all the routers saw).
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vrrp_core::wire::{Auth, Version, GROUP_V4, GROUP_V6, TTL};
+use vrrp_core::wire::{Auth, Version, TTL};
 use vrrp_core::{Driver, Instance, InstanceConfig, Instant, Io};
-use vrrp_model::lan::{Fate, Lan};
-use vrrp_model::node::{Advert, Bytes, Engine, Node, Recorder};
-use vrrp_model::rng::Rng;
+use vrrp_model::node::IFINDEX;
+use vrrp_model::scenarios::{
+    a4, bad_checksum, bytes_from, cfg, global6, group, ll6, no_addresses, peer_v3, too_long, wrong_type, wrong_version,
+    zero_interval,
+};
 use vrrp_model::schedule::{Fault, Quality};
-use vrrp_model::{Event as SimEvent, Schedule, TraceLevel};
+use vrrp_model::sim::{Input as SimInput, Observer};
+use vrrp_model::{Engine, Event as SimEvent, Schedule, TraceLevel};
 use vrrp_replay::{Event, Input, Output, Reader, TraceWriter};
-
-fn a4(last: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
-}
-
-fn ll6(last: u16) -> IpAddr {
-    IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last))
-}
-
-fn vip6() -> IpAddr {
-    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
-}
-
-fn group(a: &IpAddr) -> IpAddr {
-    match a {
-        IpAddr::V4(_) => IpAddr::V4(GROUP_V4),
-        IpAddr::V6(_) => IpAddr::V6(GROUP_V6),
-    }
-}
 
 fn ms(n: u64) -> u64 {
     n * 1000
-}
-
-/// The conformance suite's configuration (core/tests/conformance.rs `cfg`).
-fn cfg(version: Version, priority: u8, primary: IpAddr) -> InstanceConfig {
-    let mut c = InstanceConfig::new(1, 51, version, primary);
-    c.priority = priority;
-    let _ = c.vips.push(if primary.is_ipv4() { a4(1) } else { vip6() });
-    if version == Version::V2 {
-        c.auth = Auth::simple_text(b"XXXXXX");
-    }
-    c
-}
-
-fn bytes_from(peer: &InstanceConfig, priority: u8) -> Vec<u8> {
-    let mut buf = [0u8; 512];
-    let n = Instance::new(peer.clone()).expect("valid peer").write_advert(priority, &mut buf).expect("fits");
-    buf[..n].to_vec()
-}
-
-/// Recomputes the message-only checksum after a mutation.
-fn refix(bytes: &mut [u8]) {
-    bytes[6] = 0;
-    bytes[7] = 0;
-    let mut sum: u32 = 0;
-    for pair in bytes.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    bytes[6..8].copy_from_slice(&(!(sum as u16)).to_be_bytes());
 }
 
 struct Null;
@@ -157,10 +110,6 @@ impl Script {
     }
 }
 
-fn peer_v3(priority: u8) -> InstanceConfig {
-    cfg(Version::V3, priority, a4(12))
-}
-
 /// The conformance scenarios, one trace each, named after their test.
 fn conformance() -> Vec<TraceWriter> {
     let v3 = |p| vec![cfg(Version::V3, p, a4(11))];
@@ -173,16 +122,12 @@ fn conformance() -> Vec<TraceWriter> {
     out.push(s.done(ms(5000)));
 
     let mut s = Script::new("conformance_02_version", v3(100));
-    let mut bad = good.clone();
-    bad[0] = 0x51;
-    refix(&mut bad);
+    let bad = wrong_version(&good);
     s.rx(ms(10), a4(12), TTL, &bytes_from(&cfg(Version::V2, 200, a4(12)), 200)).rx(ms(20), a4(12), TTL, &bad);
     out.push(s.done(ms(5000)));
 
     let mut s = Script::new("conformance_03_04_length", v3(100));
-    let mut long = good.clone();
-    long.extend_from_slice(&[0, 0, 0, 0]);
-    refix(&mut long);
+    let long = too_long(&good);
     s.rx(ms(10), a4(12), TTL, &good[..good.len() - 1]).rx(ms(11), a4(12), TTL, &good[..5]).rx(
         ms(12),
         a4(12),
@@ -192,26 +137,17 @@ fn conformance() -> Vec<TraceWriter> {
     out.push(s.done(ms(5000)));
 
     let mut s = Script::new("conformance_05_06_07_checksum_vrid_type", v3(100));
-    let mut bad_sum = good.clone();
-    bad_sum[7] ^= 1;
+    let bad_sum = bad_checksum(&good);
     let mut other = peer_v3(200);
     other.vrid = 52;
-    let mut typ = good.clone();
-    typ[0] = 0x32;
-    refix(&mut typ);
+    let typ = wrong_type(&good);
     s.rx(ms(5), a4(12), TTL, &bad_sum).rx(ms(6), a4(12), TTL, &bytes_from(&other, 200)).rx(ms(7), a4(12), TTL, &typ);
     s.input(ms(8), Input::Packet { ifindex: 2, src: a4(12), dst: group(&a4(12)), ttl: TTL, bytes: &good });
     out.push(s.done(ms(5000)));
 
     let mut s = Script::new("conformance_08_09_count_interval_zero", v3(100));
-    let mut count0 = good.clone();
-    count0[3] = 0;
-    count0.truncate(8);
-    refix(&mut count0);
-    let mut int0 = good.clone();
-    int0[4] = 0;
-    int0[5] = 0;
-    refix(&mut int0);
+    let count0 = no_addresses(&good);
+    let int0 = zero_interval(&good);
     s.rx(ms(10), a4(12), TTL, &count0).rx(ms(11), a4(12), TTL, &int0);
     out.push(s.done(ms(5000)));
 
@@ -276,7 +212,7 @@ fn conformance() -> Vec<TraceWriter> {
     out.push(s.done(ms(8000)));
 
     let mut s = Script::new("conformance_23_ipv6_link_local", vec![cfg(Version::V3, 100, ll6(0x11))]);
-    let global = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x12));
+    let global = global6(0x12);
     s.rx(ms(10), ll6(0x12), TTL, &bytes_from(&cfg(Version::V3, 200, ll6(0x12)), 200)).rx(
         ms(20),
         global,
@@ -308,221 +244,35 @@ fn conformance() -> Vec<TraceWriter> {
     out
 }
 
-/// The configurations `vrrp_model::node::Node::new` builds for router `index`.
-fn sim_configs(index: usize, s: &Schedule) -> Vec<InstanceConfig> {
-    (0..s.vrid_count())
-        .map(|v| {
-            let mut c = InstanceConfig::new(1, s.vrid(v), s.version, s.address(index));
-            c.priority = s.priority(index, v);
-            c.advert_interval_cs = s.interval_cs;
-            c.preempt = s.preempt;
-            let _ = c.vips.push(s.vip(v));
-            if s.announce {
-                c.announce_delay = Some(s.interval().saturating_mul(2));
-                c.announce_refresh = Some(s.interval().saturating_mul(5));
+/// Writes down every call vrrp-model's simulator makes into a node as a trace input.
+struct Recording(TraceWriter);
+
+impl Observer for Recording {
+    fn input(&mut self, node: u8, at: u64, input: SimInput<'_>) {
+        let input = match input {
+            SimInput::Start => Input::Start,
+            SimInput::Crash => Input::Crash,
+            SimInput::Shutdown => Input::Shutdown,
+            SimInput::Link(up) => Input::Link { ifindex: IFINDEX, up },
+            SimInput::SetPriority(v, priority) => Input::SetPriority { instance: u16::from(v), priority },
+            SimInput::Handover(v) => Input::Handover { instance: u16::from(v) },
+            SimInput::Packet { src, bytes } => {
+                Input::Packet { ifindex: IFINDEX, src, dst: group(&src), ttl: TTL, bytes }
             }
-            if s.version == Version::V2 {
-                c.auth = Auth::simple_text(b"model");
-            }
-            c
-        })
-        .collect()
+            SimInput::Timer => Input::Timer,
+        };
+        self.0.push(Event { node, at, input });
+    }
 }
 
-enum Queued {
-    Fault(Fault),
-    Deliver { from: u8, to: u8, vrid: u8, bytes: Bytes },
-}
-
-/// vrrp-model's event loop (model/src/sim.rs), step for step, writing down every call
-/// into a node as a trace input.
-struct Recording {
-    now: u64,
-    queue: BTreeMap<(u64, u64), Queued>,
-    seq: u64,
-    rng: Rng,
-    lan: Lan,
-    nodes: Vec<Node>,
-    rec: Recorder,
-    interval_us: u64,
-    w: TraceWriter,
-}
-
-impl Recording {
-    fn log(&mut self, node: usize, input: Input<'_>) {
-        self.w.push(Event { node: node as u8, at: self.now, input });
-    }
-
-    fn push(&mut self, at: u64, item: Queued) {
-        self.queue.insert((at, self.seq), item);
-        self.seq += 1;
-    }
-
-    fn run(name: &str, schedule: &Schedule) -> (TraceWriter, Vec<vrrp_model::Record>) {
-        let s = schedule.normalized();
-        let n = s.router_count();
-        let mut sim = Recording {
-            now: 0,
-            queue: BTreeMap::new(),
-            seq: 0,
-            rng: Rng::new(s.seed),
-            lan: Lan::new(n, s.base),
-            nodes: (0..n).map(|i| Node::new(i, &s, Engine::Router)).collect(),
-            rec: Recorder::new(TraceLevel::Full),
-            interval_us: s.interval().as_micros(),
-            w: TraceWriter::new(name, (0..n).map(|i| sim_configs(i, &s)).collect()),
-        };
-        for (at, fault) in &s.faults {
-            sim.push(*at, Queued::Fault(fault.clone()));
-        }
-        for i in 0..n {
-            let mut out = Vec::new();
-            sim.log(i, Input::Start);
-            sim.nodes[i].start(0, &mut sim.rec, &mut out);
-            sim.send(i, out);
-        }
-        let end = s.end_at();
-        loop {
-            let queued = sim.queue.first_key_value().map(|((t, _), _)| *t);
-            let timer = sim.nodes.iter().enumerate().filter_map(|(i, n)| n.deadline().map(|t| (t, i))).min();
-            let take_queue = match (queued, timer) {
-                (Some(q), Some((t, _))) => q <= t,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            if take_queue {
-                let Some(((at, _), item)) = sim.queue.pop_first() else { break };
-                if at > end {
-                    break;
-                }
-                sim.now = at;
-                match item {
-                    Queued::Fault(f) => {
-                        sim.rec.record(sim.now, SimEvent::Fault(f.clone()));
-                        sim.apply(&f);
-                    }
-                    Queued::Deliver { from, to, vrid, bytes } => sim.deliver(from, to, vrid, &bytes),
-                }
-            } else if let Some((at, i)) = timer {
-                if at > end || at < sim.now {
-                    break;
-                }
-                sim.now = at;
-                let mut out = Vec::new();
-                sim.log(i, Input::Timer);
-                let progressed = sim.nodes[i].timeout(at, &mut sim.rec, &mut out);
-                sim.send(i, out);
-                if !progressed {
-                    break;
-                }
-            }
-        }
-        (sim.w, sim.rec.trace)
-    }
-
-    fn deliver(&mut self, from: u8, to: u8, vrid: u8, bytes: &[u8]) {
-        let now = self.now;
-        let src = self.nodes[usize::from(from)].address();
-        let node = &self.nodes[usize::from(to)];
-        let why = if !node.is_running() {
-            Some(vrrp_model::trace::Drop::NotRunning)
-        } else if !node.iface_up() {
-            Some(vrrp_model::trace::Drop::InterfaceDown)
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            self.rec.record(now, SimEvent::Dropped { from, to, vrid, why });
-            return;
-        }
-        self.log(usize::from(to), Input::Packet { ifindex: 1, src, dst: group(&src), ttl: TTL, bytes });
-        let mut out = Vec::new();
-        let result = self.nodes[usize::from(to)].receive(now, usize::from(vrid), src, bytes, &mut self.rec, &mut out);
-        self.rec.record(now, SimEvent::Delivered { from, to, vrid, result });
-        self.send(usize::from(to), out);
-    }
-
-    fn send(&mut self, from: usize, adverts: Vec<Advert>) {
-        let n = self.nodes.len();
-        let up = self.nodes[from].iface_up();
-        for advert in adverts {
-            for to in (0..n).filter(|&to| to != from) {
-                let fate = if up {
-                    self.lan.transmit(&mut self.rng, from, to, self.interval_us)
-                } else {
-                    Fate::Dropped(vrrp_model::trace::Drop::InterfaceDown)
-                };
-                let (f, t) = (from as u8, to as u8);
-                match fate {
-                    Fate::Arrives { after_us, .. } => {
-                        let at = self.now + after_us;
-                        self.push(
-                            at,
-                            Queued::Deliver { from: f, to: t, vrid: advert.vrid, bytes: advert.bytes.clone() },
-                        );
-                    }
-                    Fate::Dropped(why) => {
-                        self.rec.record(self.now, SimEvent::Dropped { from: f, to: t, vrid: advert.vrid, why })
-                    }
-                }
-            }
-        }
-    }
-
-    fn apply(&mut self, fault: &Fault) {
-        let now = self.now;
-        let mut out = Vec::new();
-        let target = match fault {
-            Fault::Link { pair, quality } => {
-                self.lan.set_quality(pair.map(|(a, b)| (usize::from(a), usize::from(b))), *quality);
-                None
-            }
-            Fault::Partition { sides } => {
-                self.lan.partition(sides);
-                None
-            }
-            Fault::Heal => {
-                self.lan.heal();
-                None
-            }
-            Fault::Crash(r) => {
-                self.log(usize::from(*r), Input::Crash);
-                self.nodes[usize::from(*r)].crash();
-                None
-            }
-            Fault::Restart(r) => {
-                self.log(usize::from(*r), Input::Start);
-                self.nodes[usize::from(*r)].start(now, &mut self.rec, &mut out);
-                Some(*r)
-            }
-            Fault::Shutdown(r) => {
-                self.log(usize::from(*r), Input::Shutdown);
-                self.nodes[usize::from(*r)].shutdown(now, &mut self.rec, &mut out);
-                Some(*r)
-            }
-            Fault::SetPriority { router, vrid, priority } => {
-                self.log(usize::from(*router), Input::SetPriority { instance: u16::from(*vrid), priority: *priority });
-                self.nodes[usize::from(*router)].set_priority(
-                    now,
-                    usize::from(*vrid),
-                    *priority,
-                    &mut self.rec,
-                    &mut out,
-                );
-                Some(*router)
-            }
-            Fault::LinkDown(r) | Fault::LinkUp(r) => {
-                let up = matches!(fault, Fault::LinkUp(_));
-                self.log(usize::from(*r), Input::Link { ifindex: 1, up });
-                self.nodes[usize::from(*r)].set_link(now, up, &mut self.rec, &mut out);
-                Some(*r)
-            }
-        };
-        if let Some(r) = target {
-            self.send(usize::from(r), out);
-        }
-    }
+/// Runs `schedule` in vrrp-model's simulator (router engine, as the replay drives the
+/// core), recording every node's inputs; returns the trace and the simulator's record.
+fn record(name: &str, schedule: &Schedule) -> (TraceWriter, Vec<vrrp_model::Record>) {
+    let s = schedule.normalized();
+    let configs = (0..s.router_count()).map(|i| vrrp_model::node::configs(i, &s)).collect();
+    let mut rec = Recording(TraceWriter::new(name, configs));
+    let outcome = vrrp_model::sim::run_observed(&s, TraceLevel::Full, Engine::Router, &mut rec);
+    (rec.0, outcome.trace)
 }
 
 /// A few schedules of 2–3 routers covering what the simulator exercises: election,
@@ -571,12 +321,7 @@ fn main() -> ExitCode {
     };
     let mut traces = conformance();
     for (name, schedule) in schedules() {
-        let (w, recorded) = Recording::run(name, &schedule);
-        let simulated = vrrp_model::run_engine(&schedule, TraceLevel::Full, Engine::Router).trace;
-        if recorded != simulated {
-            eprintln!("{name}: the recording loop diverged from vrrp-model's simulator");
-            return ExitCode::FAILURE;
-        }
+        let (w, simulated) = record(name, &schedule);
         traces.push(w);
         // The state changes the replay sees must be the simulator's.
         let bytes = vrrp_replay::write(std::slice::from_ref(traces.last().expect("just pushed")));
