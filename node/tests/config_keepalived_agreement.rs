@@ -26,10 +26,7 @@ use vrrp_node::daemon::plan::{plan_instance, ConfigTestError, LinkFacts};
 /// Where vrrpd cannot follow keepalived yet, and why; the test asserts each still diverges
 /// exactly so (vrrpd refuses, keepalived runs), so fixing one fails here until it is
 /// removed from this list.
-const KNOWN_DIVERGENCES: &[(&str, &str)] = &[
-    ("edge/no_vip.conf", "vrrp-core's InstanceConfig::validate needs at least one virtual address"),
-    ("edge/vips_commented_out.conf", "vrrp-core's InstanceConfig::validate needs at least one virtual address"),
-];
+const KNOWN_DIVERGENCES: &[(&str, &str)] = &[];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")

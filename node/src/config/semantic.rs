@@ -453,20 +453,30 @@ fn resolve_instance(
         },
     };
 
-    // vrrp.c 2895 `vrrp_complete_instance` (2.4.3 4288): no VIP is an error for VRRPv3,
-    // which drops the instance (and stops keepalived's VRRP process), a warning for v2;
-    // 2.4's `no_virtual_ipaddress` says it is on purpose.
-    if raw.vips.is_empty() && !raw.no_vips_allowed {
-        if version == Version::V3 {
+    // vrrp.c 2895-2901 `vrrp_complete_instance` (2.4.3 4288): no VIP is an error for
+    // VRRPv3, which drops the instance (and stops keepalived's VRRP process), a
+    // configuration error for v2, which runs the election advertising Count 0 (vrrp.c 1252;
+    // RFC 3768 §5.3.5 sets no minimum, captured in core/tests/vectors/v2-no-vip.ip.hex).
+    // 2.4's `no_virtual_ipaddress` says it is on purpose: keepalived 2.4 then runs a v3
+    // instance with Count 0 too, which RFC 9568 §5.2.5 forbids ("The minimum value is 1"),
+    // so vrrpd refuses that one.
+    if raw.vips.is_empty() {
+        if version == Version::V3 && raw.no_vips_allowed {
+            rep.error_at(
+                raw.loc.clone(),
+                format!("vrrp_instance `{name}` is VRRPv3 with `no_virtual_ipaddress`: keepalived 2.4 would advertise no address, which RFC 9568 §5.2.5 forbids (Count is at least 1) and vrrpd does not send; expected `version 2` for an election without addresses, or a virtual_ipaddress"),
+            );
+            ok = false;
+        } else if version == Version::V3 {
             rep.error_at(
                 raw.loc.clone(),
                 format!("vrrp_instance `{name}` has no virtual IP address (keepalived: \"No VIP specified; at least one is required\" for VRRPv3): expected a `virtual_ipaddress {{ ... }}` block with at least one address"),
             );
             ok = false;
-        } else {
+        } else if !raw.no_vips_allowed {
             rep.recovered_at(
                 raw.loc.clone(),
-                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses"),
+                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses, and so does vrrpd: its adverts list no address (VRRPv2 Count 0) and becoming MASTER adds none"),
             );
         }
     }

@@ -89,9 +89,6 @@ pub enum PlanErrorKind {
         /// How many were configured.
         count: usize,
     },
-    /// No `virtual_ipaddress`: keepalived runs such a VRRPv2 instance ("No VIP specified;
-    /// at least one is sensible"), but the core needs an address to advertise.
-    NoVips,
     /// The core refused the settings.
     Core(ConfigError),
 }
@@ -107,9 +104,6 @@ impl fmt::Display for PlanErrorKind {
             PlanErrorKind::TooManyVips { count } => write!(
                 f,
                 "{count} addresses in virtual_ipaddress, at most {MAX_VIPS} fit in an advert; move the rest to virtual_ipaddress_excluded"
-            ),
-            PlanErrorKind::NoVips => f.write_str(
-                "no virtual IP address: keepalived runs this instance without one, vrrpd cannot yet (its core advertises at least one address); add the address, or keep it in keepalived",
             ),
             PlanErrorKind::Core(e) => write!(f, "{e}"),
         }
@@ -156,9 +150,8 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
         Some(config::Auth::Hmac(h)) => Some(hmac_config(h, inst.advert_int_cs)),
         _ => None,
     };
-    if inst.vips.is_empty() {
-        return Err(refuse(PlanErrorKind::NoVips));
-    }
+    // No VIP: a VRRPv2 election without addresses, as keepalived runs it (vrrp.c 2901);
+    // the core refuses VRRPv3 without one (RFC 9568 §5.2.5), which the reader already has.
     if inst.vips.len() > MAX_VIPS {
         return Err(refuse(PlanErrorKind::TooManyVips { count: inst.vips.len() }));
     }
@@ -403,17 +396,20 @@ mod tests {
         assert!(err.to_string().starts_with(&format!("{}: error: ", err.location)), "{err}");
     }
 
-    /// keepalived runs a VRRPv2 instance without VIPs (vrrp.c 2901); the core cannot, and
-    /// the refusal says so at the instance instead of the core's bare message.
+    /// keepalived runs a VRRPv2 instance without VIPs (vrrp.c 2901), and so does vrrpd:
+    /// the plan has no address to advertise or add, with a warning at the instance.
     #[test]
-    fn an_instance_without_vips_is_refused_with_the_reason() {
+    fn an_instance_without_vips_runs_the_election_without_addresses() {
         let text = SEED.replace("    virtual_ipaddress {\n        10.0.0.1/24 dev eth1\n    }\n", "");
         let cfg = config::parse_str("x.conf", &text).unwrap();
         assert!(cfg.instances[0].vips.is_empty());
-        let err = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap_err();
-        assert_eq!(err.kind, PlanErrorKind::NoVips);
-        assert_eq!(err.location, cfg.instances[0].location);
-        assert!(err.to_string().contains("keepalived runs this instance"), "{err}");
+        let w = cfg.warnings.iter().find(|w| w.message.contains("no virtual IP address")).expect("a warning");
+        assert_eq!(w.location, cfg.instances[0].location);
+        assert!(w.message.contains("and so does vrrpd"), "{w}");
+        let plan = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap();
+        assert!(plan.core.vips.is_empty() && plan.vips.is_empty());
+        assert_eq!(plan.core.version, Version::V2);
+        assert_eq!(plan.core.validate(), Ok(()));
     }
 
     #[test]
