@@ -255,8 +255,9 @@ pub enum ConfigTestError {
 
 impl ConfigTestError {
     /// `vrrpd -t`'s exit status: [`EXIT_CONFIG_REFUSED`] for a file vrrpd will not run,
-    /// [`EXIT_CONFIG_ERRORS_BUT_RUNS`] for script errors (vrrpd runs without those
-    /// scripts, as keepalived does).
+    /// [`EXIT_CONFIG_ERRORS_BUT_RUNS`] for script errors when nothing else is known
+    /// ([`ConfigTestFailed::exit_code`] knows better: keepalived only logs most script
+    /// refusals, and exits 0 for them).
     pub fn exit_code(&self) -> u8 {
         match self {
             ConfigTestError::Parse(_) | ConfigTestError::Plan(_) => EXIT_CONFIG_REFUSED,
@@ -285,23 +286,70 @@ pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
 /// [`config_test`] with the reading options (`--strict`), telling which exit status
 /// `vrrpd -t` gives a file that passes.
 pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<ConfigTestOk, ConfigTestFailed> {
-    let loaded = config::load_with(path, options)
-        .map_err(|e| ConfigTestFailed { error: ConfigTestError::Parse(e), warnings: Vec::new() })?;
+    let loaded = config::load_with(path, options).map_err(|e| ConfigTestFailed {
+        error: ConfigTestError::Parse(e),
+        warnings: Vec::new(),
+        keepalived_errors: 0,
+    })?;
     let keepalived_errors = loaded.keepalived_errors;
     let mut cfg = loaded.config;
     let facts = LinkFacts::placeholder();
     let errors: Vec<PlanError> =
         cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
     if !errors.is_empty() {
-        return Err(ConfigTestFailed { error: ConfigTestError::Plan(errors), warnings: cfg.warnings });
+        return Err(ConfigTestFailed {
+            error: ConfigTestError::Plan(errors),
+            warnings: cfg.warnings,
+            keepalived_errors,
+        });
     }
     let (script_errors, script_warnings): (Vec<_>, Vec<_>) =
         crate::script::check_config(&cfg).into_iter().partition(|d| d.severity == config::Severity::Error);
     cfg.warnings.extend(script_warnings);
+    let keepalived_errors = keepalived_errors + user_config_errors(&cfg);
     if !script_errors.is_empty() {
-        return Err(ConfigTestFailed { error: ConfigTestError::Scripts(script_errors), warnings: cfg.warnings });
+        return Err(ConfigTestFailed {
+            error: ConfigTestError::Scripts(script_errors),
+            warnings: cfg.warnings,
+            keepalived_errors,
+        });
     }
     Ok(ConfigTestOk { config: cfg, keepalived_errors })
+}
+
+/// The script refusals keepalived 2.2.7 counts as configuration errors (`keepalived -t`
+/// exits 5 for them): users that do not resolve, reported while the file is read —
+/// `script_user` (global_parser.c 1680 "Error setting global script uid/gid"), a
+/// vrrp_script's `user` (vrrp_parser.c 1600 "Unable to set uid/gid for script"), and the
+/// default `keepalived_script` under `enable_script_security` (lib/notify.c 990 "Unable
+/// to set default user"). Every other check of a script — missing, not executable, unsafe
+/// path, a notify script's own user (lib/notify.c 1088) — keepalived only logs
+/// (`log_message`, lib/notify.c 660-834): its `-t` exits 0 for those, and vrrpd's too,
+/// though both run without the script.
+fn user_config_errors(cfg: &config::Config) -> usize {
+    use crate::script::user::{resolve, UserRules};
+    let rules = UserRules::new(&cfg.global);
+    let global = usize::from(cfg.global.script_user.is_some() && rules.default_user().is_err());
+    let own_users = cfg
+        .scripts
+        .iter()
+        .filter_map(|s| s.cmd.user.as_ref())
+        .filter(|u| resolve(&u.user, u.group.as_deref()).is_err())
+        .count();
+    let uses_default =
+        cfg.scripts.iter().map(|s| &s.cmd).chain(cfg.instances.iter().flat_map(notify_cmds)).any(|c| c.user.is_none());
+    let default = usize::from(
+        cfg.global.script_user.is_none()
+            && cfg.global.enable_script_security
+            && uses_default
+            && rules.default_user().is_err(),
+    );
+    global + own_users + default
+}
+
+fn notify_cmds(inst: &VrrpInstance) -> impl Iterator<Item = &config::ScriptCmd> {
+    let n = &inst.notify;
+    [&n.master, &n.backup, &n.fault, &n.stop, &n.any, &n.master_rx_lower_pri].into_iter().flatten()
 }
 
 /// A file [`config_test_with`] does not pass: why, and the file's warnings, which explain
@@ -313,6 +361,10 @@ pub struct ConfigTestFailed {
     pub error: ConfigTestError,
     /// The file's warnings (empty for [`ConfigTestError::Parse`], which holds them).
     pub warnings: Vec<config::Diagnostic>,
+    /// For [`ConfigTestError::Scripts`]: how many of the file's problems keepalived reports
+    /// as configuration errors ([`ConfigTestOk::keepalived_errors`], and the script users
+    /// it cannot resolve).
+    pub keepalived_errors: usize,
 }
 
 impl ConfigTestFailed {
@@ -323,12 +375,18 @@ impl ConfigTestFailed {
         out
     }
 
-    /// `vrrpd -t`'s exit status ([`ConfigTestError::exit_code`]; for script errors,
-    /// [`EXIT_CONFIG_SCRIPT_SECURITY`] when the scripts also run without
-    /// `enable_script_security`, as keepalived reports that over the rest).
+    /// `vrrpd -t`'s exit status: [`ConfigTestError::exit_code`] for a file vrrpd refuses.
+    /// Script errors leave a file vrrpd runs (without those scripts, as keepalived does),
+    /// so its status is keepalived's for it: [`EXIT_CONFIG_SCRIPT_SECURITY`] when the
+    /// scripts run without `enable_script_security` (keepalived reports that over the
+    /// rest), [`EXIT_CONFIG_ERRORS_BUT_RUNS`] when keepalived reports configuration
+    /// errors, else [`EXIT_CONFIG_OK`]: keepalived only logs a missing or unsafe script
+    /// (see `user_config_errors`).
     pub fn exit_code(&self) -> u8 {
         match self.error {
             ConfigTestError::Scripts(_) if script_security_violation(&self.warnings) => EXIT_CONFIG_SCRIPT_SECURITY,
+            ConfigTestError::Scripts(_) if self.keepalived_errors > 0 => EXIT_CONFIG_ERRORS_BUT_RUNS,
+            ConfigTestError::Scripts(_) => EXIT_CONFIG_OK,
             _ => self.error.exit_code(),
         }
     }
@@ -410,6 +468,33 @@ mod tests {
         assert!(plan.core.vips.is_empty() && plan.vips.is_empty());
         assert_eq!(plan.core.version, Version::V2);
         assert_eq!(plan.core.validate(), Ok(()));
+    }
+
+    /// keepalived only logs a script it cannot run (lib/notify.c 660-834) and its `-t`
+    /// exits 0 for it; a `vrrp_script` `user` that does not resolve is a configuration error
+    /// to it (vrrp_parser.c 1600), 5. `vrrpd -t` prints the refusals and exits as keepalived.
+    #[test]
+    fn script_refusals_exit_as_keepalived_t_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            match config_test_with(&path, config::ReadOptions::default()) {
+                Ok(ok) => (ok.exit_code(), false),
+                Err(f) => (f.exit_code(), matches!(f.error, ConfigTestError::Scripts(_))),
+            }
+        };
+        let secure = "global_defs {\n    script_user root\n    enable_script_security\n}\n";
+        let notify =
+            SEED.replace("    advert_int 1\n", "    advert_int 1\n    notify_master /nonexistent/vrrp-rs-notify.sh\n");
+        assert_eq!(run("notify.conf", &format!("{secure}{notify}")), (EXIT_CONFIG_OK, true));
+        let user = format!(
+            "{secure}vrrp_script chk {{\n    script /bin/true\n    user vrrp-rs-no-such-user\n}}\n{}",
+            SEED.replace("    advert_int 1\n", "    advert_int 1\n    track_script {\n        chk\n    }\n")
+        );
+        assert_eq!(run("user.conf", &user), (EXIT_CONFIG_ERRORS_BUT_RUNS, true));
+        // Without enable_script_security, keepalived's SECURITY VIOLATION (6) wins.
+        assert_eq!(run("insecure.conf", &notify), (EXIT_CONFIG_SCRIPT_SECURITY, true));
     }
 
     #[test]
