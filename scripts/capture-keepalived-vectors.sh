@@ -16,6 +16,8 @@
 #   v3-ipv6       VRRPv3, IPv6,                 vrid 52,  prio 150, 0.5 s
 #   v2-priority0  the priority-0 advert keepalived sends when it gets
 #                 SIGTERM while MASTER (taken from the v2-pass run)
+#   v2-no-vip     VRRPv2, IPv4, no virtual_ipaddress, vrid 53, prio 100, 1 s
+#                 (keepalived warns "No VIP specified" and advertises Count 0)
 #
 # Per case: <case>.ip.hex (one advert: IP header + VRRP, lowercase hex,
 # 32 bytes a line) and <case>.pcap (a few packets of the raw capture).
@@ -116,6 +118,22 @@ vrrp_instance VI {
 }
 EOF
 
+    cat >"$WORK/v2-no-vip.conf" <<'EOF'
+global_defs {
+    router_id cap
+    vrrp_garp_master_delay 5
+}
+
+vrrp_instance VI {
+    state MASTER
+    interface eth1
+    garp_master_delay 5
+    virtual_router_id 53
+    priority 100
+    advert_int 1
+}
+EOF
+
     cat >"$WORK/v3-ipv6.conf" <<'EOF'
 global_defs {
     router_id cap
@@ -156,7 +174,7 @@ setup_netns() {
         ip -n "$ns" link set lo up
     done
     case "$case" in
-        v2-pass|v3-ipv4)
+        v2-pass|v3-ipv4|v2-no-vip)
             ip -n "$r" addr add 192.0.2.11/24 dev eth1
             ip -n "$p" addr add 192.0.2.12/24 dev eth1
             ;;
@@ -443,10 +461,10 @@ import json
 import sys
 
 work, outdir, version = sys.argv[1], sys.argv[2], sys.argv[3]
-cases = ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-priority0"]
+cases = ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-priority0", "v2-no-vip"]
 info = {c: json.load(open(f"{work}/{c}.json")) for c in cases}
 conf_of = {"v2-pass": "v2-pass", "v2-priority0": "v2-pass",
-           "v3-ipv4": "v3-ipv4", "v3-ipv6": "v3-ipv6"}
+           "v3-ipv4": "v3-ipv4", "v3-ipv6": "v3-ipv6", "v2-no-vip": "v2-no-vip"}
 
 
 def hx(v):
@@ -493,7 +511,7 @@ row("v2 adver int", lambda c: f"{D[c]['adver_int_s']} s" if D[c]["version"] == 2
 row("v3 rsvd / max adver int", lambda c: (f"{D[c]['rsvd']} / {D[c]['max_adver_int_cs']} cs"
     f" ({hx(D[c]['max_adver_int_cs'])})") if D[c]["version"] == 3 else "n/a")
 row("VRRP checksum (field)", lambda c: f"`{hx(D[c]['checksum'])}`")
-row("addresses", lambda c: ", ".join(f"`{a}`" for a in D[c]["addresses"]))
+row("addresses", lambda c: ", ".join(f"`{a}`" for a in D[c]["addresses"]) or "(none)")
 row("v2 auth data (8 bytes)", lambda c: f"`{D[c]['auth_data_hex']}` (\"{D[c]['auth_data_text']}\" + NUL pad)"
     if D[c]["version"] == 2 else "n/a")
 row("csum over VRRP msg only", lambda c: verdict(C[c], "vrrp_only"))
@@ -546,7 +564,7 @@ out.append("|---|" + "---|" * len(cases))
 out.extend(rows)
 out.append("")
 out.append("## Checksum forms\n")
-out.append("* VRRPv2 (`v2-pass`, `v2-priority0`): the checksum covers the whole VRRP\n"
+out.append("* VRRPv2 (`v2-pass`, `v2-priority0`, `v2-no-vip`): the checksum covers the whole VRRP\n"
            "  message **including the 8 authentication bytes** (RFC 3768 5.3.8), no\n"
            "  pseudo-header.\n"
            f"* VRRPv3 over IPv4 (`v3-ipv4`): {v3form}\n"
@@ -554,7 +572,7 @@ out.append("* VRRPv2 (`v2-pass`, `v2-priority0`): the checksum covers the whole 
            "  length, next header 112) + VRRP message, as RFC 5798 / RFC 8200 8.1.\n")
 out.append("## keepalived configurations\n")
 out.append("Each ran as `ip netns exec NS keepalived -n -l -D --vrrp -f CONF -p PID -r VRRP_PID`.\n")
-for c in ["v2-pass", "v3-ipv4", "v3-ipv6"]:
+for c in ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-no-vip"]:
     extra = " (also used for `v2-priority0`)" if c == "v2-pass" else ""
     out.append(f"### `{c}`{extra}\n")
     out.append("```")
@@ -574,7 +592,7 @@ KA_VERSION=$(keepalived --version 2>&1 || true)
 KA_VERSION=${KA_VERSION%%$'\n'*}
 log "using $KA_VERSION; work dir $WORK"
 
-for case in v2-pass v3-ipv4 v3-ipv6; do
+for case in v2-pass v3-ipv4 v3-ipv6 v2-no-vip; do
     log "capturing $case"
     run_capture "$case"
 done
@@ -583,10 +601,11 @@ python3 "$WORK/process.py" extract "$WORK/v2-pass.raw.pcap" v2-pass "$OUT" nonze
 python3 "$WORK/process.py" extract "$WORK/v2-pass.raw.pcap" v2-priority0 "$OUT" zero >"$WORK/v2-priority0.json"
 python3 "$WORK/process.py" extract "$WORK/v3-ipv4.raw.pcap" v3-ipv4 "$OUT" nonzero >"$WORK/v3-ipv4.json"
 python3 "$WORK/process.py" extract "$WORK/v3-ipv6.raw.pcap" v3-ipv6 "$OUT" nonzero >"$WORK/v3-ipv6.json"
+python3 "$WORK/process.py" extract "$WORK/v2-no-vip.raw.pcap" v2-no-vip "$OUT" nonzero >"$WORK/v2-no-vip.json"
 python3 "$WORK/readme.py" "$WORK" "$OUT" "$KA_VERSION"
 
 echo "wrote:"
-for case in v2-pass v2-priority0 v3-ipv4 v3-ipv6; do
+for case in v2-pass v2-priority0 v3-ipv4 v3-ipv6 v2-no-vip; do
     echo "  ${OUT#"$REPO_ROOT"/}/$case.ip.hex"
     echo "  ${OUT#"$REPO_ROOT"/}/$case.pcap"
 done

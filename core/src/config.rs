@@ -40,7 +40,9 @@ pub struct InstanceConfig {
     pub accept_mode: bool,
     /// VRRPv2 authentication; must be [`Auth::None`] for v3.
     pub auth: Auth,
-    /// The virtual addresses, all of one family, in advert order.
+    /// The virtual addresses, all of one family, in advert order; at least one for VRRPv3
+    /// (RFC 9568 §5.2.5), possibly none for VRRPv2 (an election without addresses, as
+    /// keepalived runs it).
     pub vips: Vec<IpAddr, MAX_VIPS>,
     /// This router's primary address on the interface: the advert source, and the
     /// tie-breaker on equal priority. IPv6: the interface's link-local address.
@@ -72,7 +74,7 @@ pub enum ConfigError {
     IntervalNotWholeSeconds,
     /// VRRPv2 is IPv4 only.
     V2WithIpv6,
-    /// No virtual address.
+    /// No virtual address in a VRRPv3 instance (RFC 9568 §5.2.5: Count is at least 1).
     NoVirtualAddress,
     /// Virtual addresses of both families.
     MixedFamilies,
@@ -101,7 +103,7 @@ impl core::fmt::Display for ConfigError {
             ConfigError::IntervalTooLarge => "VRRPv3 advert interval must be at most 40.95 s",
             ConfigError::IntervalNotWholeSeconds => "VRRPv2 advert interval must be a whole number of seconds, 1..=255",
             ConfigError::V2WithIpv6 => "VRRPv2 cannot carry IPv6 addresses",
-            ConfigError::NoVirtualAddress => "at least one virtual address is required",
+            ConfigError::NoVirtualAddress => "VRRPv3 needs at least one virtual address (RFC 9568 §5.2.5)",
             ConfigError::MixedFamilies => "virtual addresses must all be IPv4 or all IPv6",
             ConfigError::PrimaryFamilyMismatch => "primary address family differs from the virtual addresses'",
             ConfigError::AuthWithV3 => "VRRPv3 has no authentication",
@@ -169,12 +171,21 @@ impl InstanceConfig {
             return Err(ConfigError::IntervalZero);
         }
         let family = self.family();
-        let first = self.vips.first().ok_or(ConfigError::NoVirtualAddress)?;
-        if self.vips.iter().any(|a| Family::of(a) != Family::of(first)) {
-            return Err(ConfigError::MixedFamilies);
-        }
-        if Family::of(first) != family {
-            return Err(ConfigError::PrimaryFamilyMismatch);
+        match self.vips.first() {
+            // RFC 9568 §5.2.5: a VRRPv3 advert lists at least one address. RFC 3768 §5.3.5
+            // sets no minimum for VRRPv2, and keepalived 2.2.7 runs a v2 instance without
+            // VIPs (vrrp.c 2895-2901: "No VIP specified; at least one is sensible"), so a v2
+            // router may run the election for addresses something else moves.
+            None if self.version == Version::V3 => return Err(ConfigError::NoVirtualAddress),
+            None => {}
+            Some(first) => {
+                if self.vips.iter().any(|a| Family::of(a) != Family::of(first)) {
+                    return Err(ConfigError::MixedFamilies);
+                }
+                if Family::of(first) != family {
+                    return Err(ConfigError::PrimaryFamilyMismatch);
+                }
+            }
         }
         match self.version {
             Version::V2 => {
@@ -253,6 +264,21 @@ mod tests {
             mutate(&mut c);
             assert_eq!(c.validate(), Err(want));
         }
+    }
+
+    /// RFC 9568 §5.2.5 (Count at least 1) for VRRPv3; RFC 3768 §5.3.5 sets no minimum,
+    /// and keepalived 2.2.7 runs a v2 instance without VIPs (vrrp.c 2901).
+    #[test]
+    fn rfc3768_5_3_5_v2_runs_without_virtual_addresses_and_rfc9568_5_2_5_v3_does_not() {
+        let mut c = v4();
+        c.vips.clear();
+        assert_eq!(c.validate(), Err(ConfigError::NoVirtualAddress));
+        c.version = Version::V2;
+        assert_eq!(c.validate(), Ok(()));
+        assert!(!c.requires_link_local_first());
+        // The family comes from the primary address: v2 over IPv6 stays refused.
+        c.primary_address = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert_eq!(c.validate(), Err(ConfigError::V2WithIpv6));
     }
 
     #[test]

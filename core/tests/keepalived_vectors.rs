@@ -142,3 +142,47 @@ fn backup_accepts_keepalived_v3_ipv6_advert_and_learns_its_interval() {
     assert_eq!(inst.state(), State::Backup);
     assert_eq!(inst.master_adver_interval_cs(), 50);
 }
+
+/// keepalived 2.2.7 runs a VRRPv2 instance without `virtual_ipaddress` ("No VIP
+/// specified; at least one is sensible", vrrp.c 2901) and advertises Count 0 with the
+/// 8 octets of (empty) auth data (vrrp.c 1252 `vrrp_build_vrrp_v2`); RFC 3768 §5.3.5
+/// sets no minimum Count.
+fn no_vip_advert() -> AdvertRepr {
+    AdvertRepr {
+        vrid: 53,
+        priority: 100,
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::None },
+        addresses: AddressList::V4(heapless::Vec::new()),
+    }
+}
+
+#[test]
+fn rfc3768_5_3_5_keepalived_v2_advert_without_vips_has_count_zero() {
+    let cap = load(include_str!("vectors/v2-no-vip.ip.hex"));
+    assert_eq!((cap.src, cap.dst), (v4(192, 0, 2, 11), v4(224, 0, 0, 18)));
+    assert_eq!(cap.vrrp.len(), 16, "8-octet header and 8 octets of auth data, no address");
+    assert_eq!(cap.vrrp[3], 0, "Count IP Addrs");
+    check(&cap, &no_vip_advert());
+}
+
+/// Our instance without VIPs, configured as keepalived was, writes keepalived's advert,
+/// and a backup of ours without VIPs follows keepalived's (the empty lists match).
+#[test]
+fn rfc3768_5_3_5_instance_without_vips_writes_and_follows_keepalived_s_advert() {
+    let cap = load(include_str!("vectors/v2-no-vip.ip.hex"));
+    let cfg = InstanceConfig::new(1, 53, vrrp_core::wire::Version::V2, cap.src);
+    let inst = Instance::new(cfg).unwrap();
+    let mut buf = [0u8; 64];
+    let n = inst.write_advert(100, &mut buf).unwrap();
+    assert_eq!(&buf[..n], &cap.vrrp[..]);
+
+    let mut cfg = InstanceConfig::new(1, 53, vrrp_core::wire::Version::V2, v4(192, 0, 2, 12));
+    cfg.priority = 90;
+    let mut backup = Instance::new(cfg).unwrap();
+    backup.handle_startup(Instant::ZERO);
+    assert_eq!(backup.state(), State::Backup);
+    let got = backup.handle_packet(Instant::from_millis(10), cap.src, cap.dst, cap.ttl, &cap.vrrp).unwrap();
+    assert_eq!(got.priority, 100);
+    assert!(!got.address_list_mismatch);
+    assert_eq!(backup.state(), State::Backup);
+}

@@ -272,7 +272,9 @@ fn check_parsed(
     assert_eq!(p.packet_type(), wire::TYPE_ADVERTISEMENT);
     assert_eq!(repr.addresses.family(), family);
     assert_eq!(repr.addresses.len(), usize::from(p.count()));
-    assert!(!repr.addresses.is_empty());
+    // RFC 9568 §5.2.5: VRRPv3 lists at least one address; VRRPv2 may list none (RFC 3768
+    // §5.3.5 sets no minimum; keepalived advertises Count 0 for an instance without VIPs).
+    assert!(!repr.addresses.is_empty() || repr.version() == Version::V2, "v3 parsed with Count 0");
     assert!(repr.interval_cs() > 0);
     match repr.variant {
         Variant::V2 { adver_int_s, auth } => {

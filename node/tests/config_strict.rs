@@ -87,3 +87,44 @@ fn scripts_without_script_security_exit_6_as_keepalived_s() {
     let out = vrrpd_t(&path, false);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// `version 2` before IPv6 addresses: keepalived 2.2.7 runs VRRPv2 over IPv6 and its -t
+/// exits 0; vrrpd runs VRRPv3 with an INCOMPATIBLE warning, status 0, and `--strict`
+/// refuses it at the `version` value.
+#[test]
+fn version_2_with_ipv6_runs_v3_with_an_incompatible_warning_and_strict_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    let conf = "vrrp_instance VI_6 {\n    version 2\n    interface eth1\n    virtual_router_id 61\n    virtual_ipaddress {\n        2001:db8::61/64\n    }\n}\n";
+    std::fs::write(&path, conf).unwrap();
+    let out = vrrpd_t(&path, false);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let head = format!("{}:2:13: warning: INCOMPATIBLE: ", path.display());
+    assert!(all.lines().any(|l| l.starts_with(&head) && l.contains("as VRRPv3")), "{all}");
+    let out = vrrpd_t(&path, true);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{all}");
+    assert!(all.contains(&format!("{}:2:13: error: ", path.display())), "{all}");
+}
+
+/// A notify script that does not exist: keepalived only logs it ("Cannot find script ... -
+/// disabling", lib/notify.c 725) and its -t exits 0; vrrpd -t prints the refusal at the
+/// script and exits 0 too (it runs without the script, as keepalived does).
+#[test]
+fn a_missing_notify_script_is_printed_and_exits_0_as_keepalived_t() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    let conf = format!(
+        "global_defs {{\n    script_user root\n    enable_script_security\n}}\n{}",
+        INSECURE
+            .replace("PASS;", "PASS")
+            .replace("    priority 100\n", "    priority 100\n    notify_master /nonexistent/vrrp-rs/notify.sh\n")
+    );
+    std::fs::write(&path, conf).unwrap();
+    let out = vrrpd_t(&path, false);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let head = format!("{}:10:19: error: notify_master script of VI_1 will not be called", path.display());
+    assert!(all.lines().any(|l| l.starts_with(&head)), "{all}");
+}

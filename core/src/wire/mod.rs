@@ -148,7 +148,9 @@ pub enum Error {
     V2OverIpv6,
     /// The Type field is not 1 (ADVERTISEMENT).
     UnknownType(u8),
-    /// `Count IPvX Addr` is zero; RFC 9568 §5.2.5 requires at least one.
+    /// VRRPv3 `Count IPvX Addr` is zero; RFC 9568 §5.2.5 requires at least one. (A VRRPv2
+    /// advert may list none: RFC 3768 §5.3.5 sets no minimum, and keepalived sends such
+    /// adverts for an instance without `virtual_ipaddress`.)
     NoAddresses,
     /// VRRPv3 `Max Adver Int` is zero, or VRRPv2 `Adver Int` is zero.
     ZeroInterval,
@@ -171,7 +173,7 @@ impl core::fmt::Display for Error {
             Error::UnknownVersion(v) => write!(f, "unknown VRRP version {v}"),
             Error::V2OverIpv6 => f.write_str("VRRPv2 advert over IPv6"),
             Error::UnknownType(t) => write!(f, "unknown VRRP packet type {t}"),
-            Error::NoAddresses => f.write_str("address count is zero"),
+            Error::NoAddresses => f.write_str("VRRPv3 address count is zero"),
             Error::ZeroInterval => f.write_str("advertisement interval is zero"),
             Error::UnknownAuthType(t) => write!(f, "unknown VRRPv2 auth type {t}"),
             Error::Checksum => f.write_str("bad checksum"),

@@ -22,7 +22,10 @@ pub enum AddressList {
 
 impl AddressList {
     /// Builds a list from addresses that must all be of one family; `None` if they are
-    /// mixed, empty, or more than [`MAX_ADDRESSES`].
+    /// mixed, empty (which has no family: start from an empty variant and [`push`]), or
+    /// more than [`MAX_ADDRESSES`].
+    ///
+    /// [`push`]: AddressList::push
     pub fn from_addrs(addrs: &[IpAddr]) -> Option<AddressList> {
         let mut list = match addrs.first()? {
             IpAddr::V4(_) => AddressList::V4(Vec::new()),
@@ -302,7 +305,11 @@ impl AdvertHeader {
         if packet.packet_type() != TYPE_ADVERTISEMENT {
             return Err(Error::UnknownType(packet.packet_type()));
         }
-        if packet.count() == 0 {
+        // RFC 9568 §5.2.5: VRRPv3's Count IPvX Addr is at least 1. RFC 3768 §5.3.5 sets no
+        // minimum for VRRPv2, and keepalived 2.2.7 runs a v2 instance without VIPs (vrrp.c
+        // 2901 "No VIP specified; at least one is sensible"), advertising Count 0 (vrrp.c
+        // 1252 `vrrp_build_vrrp_v2`): a v2 advert with no address is well-formed.
+        if packet.count() == 0 && version == Version::V3 {
             return Err(Error::NoAddresses);
         }
         let variant = match version {

@@ -212,6 +212,18 @@ impl Reporter {
         }
     }
 
+    /// Where vrrpd runs an instance on other terms than keepalived would, so that a
+    /// keepalived peer with the same file would not interoperate with it: a loud warning
+    /// (keepalived says nothing), or under `--strict` an error.
+    pub fn incompatible_at(&mut self, location: SourceLocation, message: impl Into<String>) {
+        let message = message.into();
+        if self.strict {
+            self.error_at(location, format!("{message} (refused by --strict)"));
+        } else {
+            self.warn_at(location, format!("INCOMPATIBLE: {message}"));
+        }
+    }
+
     pub fn insecure(&mut self, pos: Pos, message: impl Into<String>, keepalived_reports: bool) {
         let location = self.loc(pos);
         self.insecure_at(location, message, keepalived_reports);

@@ -107,7 +107,6 @@ const SINGLE_VALUED: &[&str] = &[
     "virtual_router_id",
     "priority",
     "advert_int",
-    "version",
     "nopreempt",
     "preempt",
     "preempt_delay",
@@ -273,12 +272,32 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             }
         }
         // vrrp_parser.c 1844 `vrrp_version_handler`: anything but 2 or 3 is "Version must be
-        // either 2 or 3" and the line is ignored (the global or deduced version applies).
+        // either 2 or 3" and the line is ignored (the global or deduced version applies); a
+        // version other than the one already set (by `version`, or 3 by `native_ipv6`,
+        // vrrp_parser.c 783), or 2 once an IPv6 address made the instance IPv6, is
+        // "vrrp_version %d conflicts with configured or deduced version %d; ignoring".
         "version" => {
             if let Some(tok) = s.one_arg(rep, "2|3") {
                 let text = tok.word().unwrap_or_default();
                 match parse_uint(text).and_then(|v| u8::try_from(v).ok()).and_then(Version::from_number) {
-                    Some(value) => inst.version = Some(Spanned { value, loc: rep.loc(tok.pos) }),
+                    Some(value) => {
+                        let set = inst.version.as_ref().map(|v| v.value);
+                        let set = set.or(inst.native_ipv6.is_some().then_some(Version::V3));
+                        let first = inst.vips.first().or(inst.vips_excluded.first()).map(|v| v.addr);
+                        let ipv6 = inst.native_ipv6.is_some()
+                            || first.or(inst.mcast_src_ip.as_ref().map(|a| a.value)).is_some_and(|a| a.is_ipv6());
+                        match set {
+                            Some(set) if set != value => rep.recovered(
+                                tok.pos,
+                                format!("`version {text}` conflicts with the version already configured for this instance ({}): ignored, as keepalived does", set.number()),
+                            ),
+                            _ if value == Version::V2 && ipv6 => rep.recovered(
+                                tok.pos,
+                                "`version 2` after an IPv6 address, which VRRPv2 cannot carry: ignored, as keepalived does (\"conflicts with configured or deduced version\"); the instance is VRRPv3",
+                            ),
+                            _ => inst.version = Some(Spanned { value, loc: rep.loc(tok.pos) }),
+                        }
+                    }
                     None => rep.recovered(
                         tok.pos,
                         format!("invalid `version` value `{text}` (expected 2 or 3): ignored, as keepalived does"),

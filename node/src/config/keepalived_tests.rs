@@ -277,7 +277,8 @@ fn every_silent_loss_of_authentication_is_insecure_and_strict_refuses_it() {
 }
 
 /// vrrp.c 2895-2901 (2.4.3 4288-4295): no VIP is "at least one is sensible" for VRRPv2 (it
-/// runs), "at least one is required" for v3 (refused); `no_virtual_ipaddress` silences it.
+/// runs, and vrrpd runs it), "at least one is required" for v3 (refused);
+/// `no_virtual_ipaddress` silences it, but does not make a v3 advert without addresses.
 #[test]
 fn no_virtual_ipaddress_is_a_warning_for_v2_and_an_error_for_v3() {
     let bare = "    interface eth0\n    virtual_router_id 1\n";
@@ -296,6 +297,11 @@ fn no_virtual_ipaddress_is_a_warning_for_v2_and_an_error_for_v3() {
     assert!(e.errors[0].message.contains("at least one is required"), "{e}");
     let (w, errors, _) = warned(&instance(&format!("{bare}    no_virtual_ipaddress\n")));
     assert_eq!((w.len(), errors), (0, 0), "{w:?}");
+    // keepalived 2.4 would run this v3 instance with Count 0; RFC 9568 §5.2.5 forbids it.
+    let e = loaded(&instance(&format!("{bare}    version 3\n    no_virtual_ipaddress\n")), false).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert!(e.errors[0].message.contains("RFC 9568 §5.2.5"), "{e}");
+    assert_eq!((e.errors[0].location.line, e.errors[0].location.column), (1, 15), "{e}");
 }
 
 /// vrrp_ipaddress.c 415 "VRRP parsed invalid IP %s. skipping IP...": the others stay.

@@ -41,9 +41,10 @@ use lexer::Token;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadOptions {
     /// `--strict`: refuse what keepalived would run with less authentication than the
-    /// file asks for (an unknown `auth_type`, `auth_type PASS` without `auth_pass`...), or
-    /// without a tracked script, file or process it cannot find, instead of running it so
-    /// with a warning.
+    /// file asks for (an unknown `auth_type`, `auth_type PASS` without `auth_pass`...),
+    /// without a tracked script, file, process or interface it cannot find or drops, or
+    /// what vrrpd would run on another protocol version than keepalived (`version 2` with
+    /// IPv6 addresses), instead of running it so with a warning.
     pub strict: bool,
 }
 

@@ -72,10 +72,11 @@ pub(crate) fn parse_track_process<'t>(
                     return;
                 };
                 if let Some(path) = &tp.process {
-                    // vrrp_tprocess_process_handler: "Process already set ... - ignoring".
-                    rep.error(
+                    // vrrp_parser.c 1647 vrrp_tprocess_process_handler: "Process already set
+                    // for track process %s - ignoring %s".
+                    rep.recovered(
                         first.pos,
-                        format!("`process` is already set for vrrp_track_process `{pname}` (to `{path}`): keepalived keeps the first and ignores this one"),
+                        format!("`process` is already set for vrrp_track_process `{pname}` (to `{path}`): keepalived keeps the first and ignores this one, and so does vrrpd"),
                     );
                 } else {
                     tp.process = first.word().map(str::to_string);
@@ -86,28 +87,34 @@ pub(crate) fn parse_track_process<'t>(
                 None => tp.param_match = Some(ParamMatch::Exact),
                 Some((_, Some("initial"))) => tp.param_match = Some(ParamMatch::Initial),
                 Some((_, Some("partial"))) => tp.param_match = Some(ParamMatch::Partial),
-                Some((t, w)) => rep.error(
+                // vrrp_parser.c 1692: "Invalid param_match type %s - ignoring".
+                Some((t, w)) => rep.recovered(
                     t.pos,
-                    format!("invalid `param_match` type `{}`: expected `initial` or `partial` (or nothing, for an exact match)", w.unwrap_or_default()),
+                    format!("invalid `param_match` type `{}` (expected `initial` or `partial`, or nothing for an exact match): ignored, as keepalived does", w.unwrap_or_default()),
                 ),
             },
             "weight" => parse_weight(rep, &s, &mut tp),
+            // vrrp_parser.c 1728 vrrp_tprocess_quorum_handler: outside 1..=65535 ("Ignoring...")
+            // or above quorum_max ("Quorum is greater than quorum_max - ignoring"): the line
+            // is ignored.
             "quorum" => {
-                if let Some((q, tok)) = s.uint(rep, 1..=MAX_QUORUM) {
+                if let Some((q, tok)) = uint_or_ignored(rep, &s, 1..=MAX_QUORUM, &pname) {
                     let q = u32::try_from(q).unwrap_or(1);
                     if q > tp.quorum_max {
-                        rep.error(tok.pos, format!("`quorum` {q} is greater than `quorum_max` {}: keepalived ignores it", tp.quorum_max));
+                        rep.recovered(tok.pos, format!("`quorum` {q} is greater than `quorum_max` {}: ignored, as keepalived does", tp.quorum_max));
                     } else {
                         tp.quorum = q;
                     }
                 }
             }
+            // vrrp_parser.c 1747 vrrp_tprocess_quorum_max_handler: outside 0..=65535, or
+            // below quorum ("quorum_max is less than quorum - ignoring"): ignored.
             "quorum_max" => {
-                if let Some((q, tok)) = s.uint(rep, 0..=MAX_QUORUM) {
+                if let Some((q, tok)) = uint_or_ignored(rep, &s, 0..=MAX_QUORUM, &pname) {
                     let q = u32::try_from(q).unwrap_or(0);
                     // keepalived allows quorum_max 0 while quorum is not set above 1.
                     if (q != 0 || tp.quorum > 1) && q < tp.quorum {
-                        rep.error(tok.pos, format!("`quorum_max` {q} is less than `quorum` {}: keepalived ignores it", tp.quorum));
+                        rep.recovered(tok.pos, format!("`quorum_max` {q} is less than `quorum` {}: ignored, as keepalived does", tp.quorum));
                     } else {
                         tp.quorum_max = q;
                         if q == 0 {
@@ -131,9 +138,11 @@ pub(crate) fn parse_track_process<'t>(
                                 tp.fork_delay = d;
                             }
                         }
-                        None => rep.error(
+                        // vrrp_parser.c 1773 vrrp_tprocess_delay_general: "must be between
+                        // [0.000001..3600] inclusive. Ignoring...".
+                        None => rep.recovered(
                             tok.pos,
-                            format!("invalid `{}` value `{text}`: expected 0.000001..=3600 seconds", s.name),
+                            format!("invalid `{}` value `{text}` for vrrp_track_process `{pname}` (expected 0.000001..=3600 seconds): ignored, as keepalived does", s.name),
                         ),
                     }
                 }
@@ -161,9 +170,11 @@ pub(crate) fn parse_track_process<'t>(
         tp.full_command = true;
     }
     match &tp.process {
-        None => rep.error(
+        // vrrp_parser.c 1815 vrrp_tprocess_end_handler: "track process '%s' process name not
+        // specified", and the block is freed: entries naming it track nothing.
+        None => rep.recovered(
             stmt.key.pos,
-            format!("vrrp_track_process `{pname}` has no process: expected `process <name>` (keepalived ignores the block)"),
+            format!("vrrp_track_process `{pname}` has no process: keepalived drops the block, and so does vrrpd; expected `process <name>`"),
         ),
         Some(p) if !tp.full_command && p.len() > COMM_MAX => rep.warn(
             stmt.key.pos,
@@ -174,31 +185,67 @@ pub(crate) fn parse_track_process<'t>(
     Some(tp)
 }
 
-/// `weight N [reverse]` (vrrp_tprocess_weight_handler): -254..=254; a second non-zero
-/// weight is refused.
+/// `keyword N` with N in `range`; otherwise reported, as keepalived reports it ("must be
+/// between ... Ignoring..."), and `None`: the line is ignored and the default stays.
+fn uint_or_ignored<'t>(
+    rep: &mut Reporter,
+    s: &Stmt<'t>,
+    range: std::ops::RangeInclusive<u64>,
+    pname: &str,
+) -> Option<(u64, &'t super::lexer::Token)> {
+    let tok = s.one_arg(rep, &format!("<{}..={}>", range.start(), range.end()))?;
+    let text = tok.word().unwrap_or_default();
+    match parse_uint(text).filter(|v| range.contains(v)) {
+        Some(v) => Some((v, tok)),
+        None => {
+            rep.recovered(
+                tok.pos,
+                format!(
+                    "invalid `{}` value `{text}` for vrrp_track_process `{pname}` (expected an integer in {}..={}): ignored, as keepalived does",
+                    s.name,
+                    range.start(),
+                    range.end()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `weight N [reverse]` (vrrp_parser.c 1697 vrrp_tprocess_weight_handler): a second
+/// non-zero weight is ignored ("Weight already set ... - ignoring"), one outside
+/// -254..=254 too ("Ignoring...", the weight stays 0); an unknown option after it is
+/// reported and ignored, the weight still set.
 fn parse_weight(rep: &mut Reporter, s: &Stmt<'_>, tp: &mut RawTrackProcess) {
     let Some(tok) = s.arg_range(rep, "<-254..=254> [reverse]", 2) else { return };
+    let text = tok.word().unwrap_or_default();
     if tp.weight != 0 {
-        rep.error(
+        rep.recovered(
             tok.pos,
             format!(
-                "`weight` is already set for vrrp_track_process `{}` ({}): keepalived ignores this one",
+                "`weight` is already set for vrrp_track_process `{}` ({}): this `{text}` is ignored, as keepalived does (the first one counts)",
                 tp.name, tp.weight
             ),
         );
         return;
     }
-    let text = tok.word().unwrap_or_default();
     let Some(w) = parse_int(text).filter(|w| (-PROCESS_WEIGHT..=PROCESS_WEIGHT).contains(w)) else {
-        rep.error(tok.pos, format!("invalid `weight` value `{text}`: expected an integer in -254..=254"));
+        rep.recovered(
+            tok.pos,
+            format!("vrrp_track_process `{}` weight `{text}` is outside -254..=254: ignored, as keepalived does (the weight stays 0: not running is a FAULT)", tp.name),
+        );
         return;
     };
     match s.args.get(1) {
         None => {}
         Some(t) if t.word() == Some("reverse") => tp.reverse = true,
-        Some(t) => {
-            rep.error(t.pos, format!("unknown weight option `{}`: expected `reverse`", t.word().unwrap_or_default()))
-        }
+        Some(t) => rep.recovered(
+            t.pos,
+            format!(
+                "unknown weight option `{}` (expected `reverse`): ignored, as keepalived does",
+                t.word().unwrap_or_default()
+            ),
+        ),
     }
     tp.weight = i32::try_from(w).unwrap_or(0);
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::tests::{errors, ok, one_error, warnings, with_base};
+use super::tests::{errors, ok, one_warning, warnings, with_base};
 use super::*;
 
 /// `vrrp_track_process tp { BODY }`: body line N is file line N + 1.
@@ -64,46 +64,67 @@ fn keepalived_parameters_imply_exact_command_line_match() {
     assert_eq!(p.param_match, Some(ParamMatch::Initial));
     let p = only("    process nginx\n    param_match\n");
     assert_eq!((p.param_match, p.full_command), (Some(ParamMatch::Exact), true));
-    one_error(&block("    process x\n    param_match whole\n"), 3, 17, "invalid `param_match` type `whole`");
+    // vrrp_parser.c 1692 "Invalid param_match type %s - ignoring".
+    let c = one_warning(&block("    process x\n    param_match whole\n"), 3, 17, "invalid `param_match` type `whole`");
+    assert_eq!((c.track_processes[0].param_match, c.track_processes[0].full_command), (None, false));
 }
 
-/// vrrp_tprocess_quorum_handler / _quorum_max_handler: ranges, order checks, and
-/// `quorum_max 0` (success while no process runs) when quorum is not above 1.
+/// vrrp_parser.c 1728 vrrp_tprocess_quorum_handler / 1747 _quorum_max_handler: a value
+/// out of range, or out of order with the other, is reported and the line ignored (the
+/// previous value stays); `quorum_max 0` (success while no process runs) is allowed when
+/// quorum is not above 1.
 #[test]
 fn keepalived_quorum_rules() {
     let p = only("    process x\n    quorum_max 0\n");
     assert_eq!((p.quorum, p.quorum_max), (0, 0));
-    one_error(&block("    process x\n    quorum 0\n"), 3, 12, "1..=65535");
-    one_error(&block("    process x\n    quorum_max 65536\n"), 3, 16, "0..=65535");
-    one_error(&block("    process x\n    quorum_max 2\n    quorum 3\n"), 4, 12, "greater than `quorum_max` 2");
-    one_error(&block("    process x\n    quorum 3\n    quorum_max 2\n"), 4, 16, "less than `quorum` 3");
-    one_error(&block("    process x\n    quorum 2\n    quorum_max 0\n"), 4, 16, "less than `quorum` 2");
+    let q = |text: &str, line, column, needle| {
+        let c = one_warning(&block(text), line, column, needle);
+        assert!(c.warnings[0].message.contains("ignored, as keepalived does"), "{:?}", c.warnings);
+        (c.track_processes[0].quorum, c.track_processes[0].quorum_max)
+    };
+    assert_eq!(q("    process x\n    quorum 0\n", 3, 12, "1..=65535"), (1, u32::MAX));
+    assert_eq!(q("    process x\n    quorum_max 65536\n", 3, 16, "0..=65535"), (1, u32::MAX));
+    assert_eq!(q("    process x\n    quorum_max 2\n    quorum 3\n", 4, 12, "greater than `quorum_max` 2"), (1, 2));
+    assert_eq!(q("    process x\n    quorum 3\n    quorum_max 2\n", 4, 16, "less than `quorum` 3"), (3, u32::MAX));
+    assert_eq!(q("    process x\n    quorum 2\n    quorum_max 0\n", 4, 16, "less than `quorum` 2"), (2, u32::MAX));
 }
 
+/// vrrp_parser.c 1697 vrrp_tprocess_weight_handler and 1773 vrrp_tprocess_delay_general:
+/// each bad line is reported and ignored; an unknown option after a weight still sets it.
 #[test]
-fn keepalived_weight_and_delay_errors() {
-    one_error(&block("    process x\n    weight 255\n"), 3, 12, "-254..=254");
-    one_error(&block("    process x\n    weight 5 sideways\n"), 3, 14, "unknown weight option `sideways`");
-    one_error(&block("    process x\n    weight 5\n    weight 6\n"), 4, 12, "already set");
+fn keepalived_weight_and_delay_errors_are_ignored_lines() {
+    let w = |text: &str, line, column, needle| {
+        let c = one_warning(&block(text), line, column, needle);
+        (c.track_processes[0].weight, c.track_processes[0].reverse)
+    };
+    assert_eq!(w("    process x\n    weight 255\n", 3, 12, "-254..=254"), (0, false));
+    assert_eq!(w("    process x\n    weight 5 sideways\n", 3, 14, "unknown weight option `sideways`"), (5, false));
+    assert_eq!(w("    process x\n    weight 5\n    weight 6\n", 4, 12, "already set"), (5, false));
     assert_eq!(only("    process x\n    weight 0\n    weight -254\n").weight, -254, "a weight 0 can be set again");
-    one_error(&block("    process x\n    delay 0\n"), 3, 11, "0.000001..=3600");
-    one_error(&block("    process x\n    fork_delay 3601\n"), 3, 16, "0.000001..=3600");
-    one_error(&block("    process x\n    terminate_delay 0.0000001\n"), 3, 21, "0.000001..=3600");
+    let d = |text: &str, line, column| {
+        let c = one_warning(&block(text), line, column, "0.000001..=3600");
+        (c.track_processes[0].fork_delay, c.track_processes[0].terminate_delay)
+    };
+    assert_eq!(d("    process x\n    delay 0\n", 3, 11), (Duration::ZERO, Duration::ZERO));
+    assert_eq!(d("    process x\n    fork_delay 3601\n", 3, 16), (Duration::ZERO, Duration::ZERO));
+    assert_eq!(
+        d("    process x\n    delay 2\n    terminate_delay 0.0000001\n", 4, 21),
+        (Duration::from_secs(2), Duration::from_secs(2))
+    );
 }
 
-/// vrrp_tprocess_end_handler: no `process` drops the block ("process name not
-/// specified"); a second `process` is refused.
+/// vrrp_parser.c 1815 vrrp_tprocess_end_handler: no `process` drops the block ("process
+/// name not specified"); a second `process` is ignored (1647 "Process already set").
 #[test]
 fn keepalived_process_is_required_once() {
-    let errs = errors(&block("    weight 2\n"));
-    assert_eq!(errs.len(), 1, "{errs:#?}");
-    assert_eq!((errs[0].0, errs[0].1), (1, 1));
-    assert!(errs[0].2.contains("has no process"), "{errs:#?}");
-    one_error(&block("    process a\n    process b\n"), 3, 13, "already set");
+    let c = one_warning(&block("    weight 2\n"), 1, 1, "has no process");
+    assert!(c.track_processes.is_empty());
+    let c = one_warning(&block("    process a\n    process b\n"), 3, 13, "already set");
+    assert_eq!(c.track_processes[0].process, "a");
     let errs = errors(&block("    process\n"));
-    let at: Vec<(u32, u32)> = errs.iter().map(|e| (e.0, e.1)).collect();
-    assert_eq!(at, [(1, 1), (2, 5)], "{errs:#?}");
-    assert!(errs[1].2.contains("missing value"), "{errs:#?}");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!((errs[0].0, errs[0].1), (2, 5), "{errs:#?}");
+    assert!(errs[0].2.contains("missing value"), "{errs:#?}");
 }
 
 /// /proc/PID/comm holds 15 bytes: a longer name can only match with full_command.
@@ -143,11 +164,20 @@ fn keepalived_track_process_entries_inherit_or_override() {
     assert_eq!(c.track_processes[0].weight, -20);
 }
 
+/// vrrp_track.c 320 alloc_track_process: a weight out of range is reported and the
+/// block's used; an unknown option drops the entry; a name tracked twice keeps the first.
 #[test]
 fn keepalived_track_process_entry_errors() {
     let l = PROCS_LINES + 8;
-    one_error(&tracking("    track_process {\n        web weight -255\n    }\n"), l, 20, "-254..=254");
-    one_error(&tracking("    track_process {\n        web wieght 2\n    }\n"), l, 13, "unknown track_process option");
+    let c = one_warning(&tracking("    track_process {\n        web weight -255\n    }\n"), l, 20, "-254..=254");
+    assert_eq!(c.instances[0].track_processes, [track("web", l, 9, None, true)]);
+    let c = one_warning(
+        &tracking("    track_process {\n        web wieght 2\n    }\n"),
+        l,
+        13,
+        "unknown track_process option",
+    );
+    assert!(c.instances[0].track_processes.is_empty());
     // vrrp_track.c 336 "track process %s not found, ignoring...": a warning, as keepalived runs.
     let c = super::tests::one_warning(
         &tracking("    track_process {\n        nope\n    }\n"),
@@ -156,7 +186,13 @@ fn keepalived_track_process_entry_errors() {
         "no vrrp_track_process of that name",
     );
     assert!(c.instances[0].track_processes.is_empty());
-    one_error(&tracking("    track_process {\n        web\n        web\n    }\n"), l + 1, 9, "duplicate track_process");
+    let c = one_warning(
+        &tracking("    track_process {\n        web\n        web weight 5\n    }\n"),
+        l + 1,
+        9,
+        "duplicate track_process",
+    );
+    assert_eq!(c.instances[0].track_processes, [track("web", l, 9, None, true)]);
     // Looked up while reading: a block after the instance is not found.
     let text = format!(
         "{}vrrp_track_process late {{\n    process x\n}}\n",
@@ -164,12 +200,19 @@ fn keepalived_track_process_entry_errors() {
     );
     let c = super::tests::one_warning(&text, 8, 9, "defined after this vrrp_instance");
     assert!(c.instances[0].track_processes.is_empty());
-    // A block refused for having no process is not reported again by its users.
+    // A block dropped for having no process: its users track nothing, and say why.
     let text = format!(
         "vrrp_track_process bad {{\n    weight 1\n}}\n{}",
         with_base("    track_process {\n        bad\n    }\n")
     );
-    assert_eq!(errors(&text).len(), 1);
+    let ws = warnings(&text);
+    assert_eq!(ws.len(), 2, "{ws:#?}");
+    assert!(ws[0].2.contains("has no process") && ws[1].2.contains("was dropped"), "{ws:#?}");
+    assert!(ok(&text).instances[0].track_processes.is_empty());
+    // --strict refuses running without what the entry named.
+    let e = parse_str_with("t.conf", &text, ReadOptions { strict: true }).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert!(e.errors[0].message.contains("refused by --strict"), "{e}");
 }
 
 /// vrrp_track.c `process_update_track_process_status` never changes an owner's

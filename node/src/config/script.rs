@@ -210,17 +210,20 @@ fn report_split(rep: &mut Reporter, at: Pos, e: SplitError, what: &str) {
     };
     // The lexer already reported an unterminated `"` there: once is enough.
     let location = rep.loc(Pos { column, ..at });
-    if rep.errors.iter().any(|d| d.location == location) {
+    if rep.errors.iter().chain(&rep.warnings).any(|d| d.location == location) {
         return;
     }
+    // lib/parser.c 1048 `alloc_strvec_quoted_escaped`: "missing terminating %c" is a
+    // configuration error (CONFIG_UNMATCHED_QUOTE); 1068 "Missing escape char at end" is
+    // only logged. Either way keepalived drops the script and runs without it.
     match e {
-        SplitError::UnterminatedQuote(q, column) => rep.error(
+        SplitError::UnterminatedQuote(q, column) => rep.recovered(
             Pos { column, ..at },
-            format!("unterminated `{q}` in the script {what}: expected a closing `{q}` (keepalived drops this script)"),
+            format!("unterminated `{q}` in the script {what}: keepalived drops this script, and so does vrrpd; expected a closing `{q}`"),
         ),
-        SplitError::TrailingBackslash(column) => rep.error(
+        SplitError::TrailingBackslash(column) => rep.warn(
             Pos { column, ..at },
-            format!("`\\` at the end of the script {what} escapes nothing (keepalived drops this script)"),
+            format!("`\\` at the end of the script {what} escapes nothing: keepalived drops this script, and so does vrrpd"),
         ),
     }
 }

@@ -23,8 +23,8 @@ pub(crate) struct Resolved {
 }
 
 /// The scripts and files instances may track, by name. `broken` names were defined
-/// but refused (no `script`, no `file`): that already failed the file, so tracking
-/// them is not reported again.
+/// but dropped (no `script`, no `file`, no `process`), as keepalived drops them: an entry
+/// naming one tracks nothing, and says why.
 #[derive(Debug, Default)]
 struct Trackables {
     scripts: HashMap<String, Trackable>,
@@ -210,9 +210,9 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
     let owner = raw.priority == Some(255);
     let own_if = raw.interface.clone();
 
-    // keepalived vrrp_track.c alloc_track_script: an unknown name is "not found,
-    // ignoring" and fails `keepalived -t`; tracking nothing would silently keep an
-    // instance MASTER that was meant to step down: an error.
+    // keepalived vrrp_track.c 214 alloc_track_script: an unknown name is "not found,
+    // ignoring" and `keepalived -t` reports it; the instance then runs without what would
+    // have made it step down: a warning, refused by --strict (`untracked_at`).
     let mut scripts = Vec::new();
     let mut seen: HashMap<String, SourceLocation> = HashMap::new();
     for t in std::mem::take(&mut raw.track_scripts) {
@@ -220,7 +220,9 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
             continue;
         }
         let Some(script) = known.scripts.get(&t.name) else {
-            if !known.broken_scripts.contains(&t.name) {
+            if known.broken_scripts.contains(&t.name) {
+                rep.untracked_at(t.loc.clone(), format!("track_script `{}`: that vrrp_script has no script and was dropped: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it", t.name));
+            } else {
                 rep.untracked_at(t.loc.clone(), format!("track_script `{}`: no vrrp_script of that name is defined: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it; expected a `vrrp_script {} {{ ... }}` block", t.name, t.name));
             }
             continue;
@@ -232,7 +234,7 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         let effective = t.weight.unwrap_or(weight);
         // keepalived vrrp.c vrrp_complete_instance: an address owner ignores weighted scripts.
         if owner && effective != 0 {
-            rep.warn_at(t.loc.clone(), format!("({name}) ignoring tracked script {} with weights due to address_owner (priority 255), as keepalived does", t.name));
+            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring tracked script {} with weights due to address_owner (priority 255), as keepalived does", t.name));
             continue;
         }
         scripts.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(reverse) });
@@ -245,7 +247,9 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
             continue;
         }
         let Some(file) = known.files.get(&t.name) else {
-            if !known.broken_files.contains(&t.name) {
+            if known.broken_files.contains(&t.name) {
+                rep.untracked_at(t.loc.clone(), format!("track_file `{}`: that track file has no file and was dropped: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it", t.name));
+            } else {
                 rep.untracked_at(t.loc.clone(), format!("track_file `{}`: no vrrp_track_file of that name is defined: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it; expected a `vrrp_track_file {} {{ ... }}` block", t.name, t.name));
             }
             continue;
@@ -258,10 +262,10 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         let effective = t.weight.unwrap_or(weight);
         if owner && effective == 1 {
             // weight 1 is the default: keepalived makes it 0 instead of dropping the file.
-            rep.warn_at(t.loc.clone(), format!("({name}) ignoring weight from tracked file {} due to address_owner (priority 255): using weight 0, as keepalived does; specify weight 0", t.name));
+            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring weight from tracked file {} due to address_owner (priority 255): using weight 0, as keepalived does; specify weight 0", t.name));
             entry_weight = Some(0);
         } else if owner && effective != 0 {
-            rep.warn_at(t.loc.clone(), format!("({name}) ignoring tracked file {} with weight {effective} due to address_owner (priority 255), as keepalived does", t.name));
+            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring tracked file {} with weight {effective} due to address_owner (priority 255), as keepalived does", t.name));
             continue;
         }
         files.push(Track {
@@ -272,7 +276,8 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         });
     }
 
-    // vrrp_track.c alloc_track_process: unknown and duplicate names fail `keepalived -t`.
+    // vrrp_track.c 320 alloc_track_process: unknown and duplicate names are reported
+    // (`keepalived -t` exits 5) and the entry ignored.
     let mut processes = Vec::new();
     seen.clear();
     for t in std::mem::take(&mut raw.track_processes) {
@@ -280,7 +285,9 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
             continue;
         }
         let Some(process) = known.processes.get(&t.name) else {
-            if !known.broken_processes.contains(&t.name) {
+            if known.broken_processes.contains(&t.name) {
+                rep.untracked_at(t.loc.clone(), format!("track_process `{}`: that vrrp_track_process has no process and was dropped: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it", t.name));
+            } else {
                 rep.untracked_at(t.loc.clone(), format!("track_process `{}`: no vrrp_track_process of that name is defined: keepalived ignores the entry (\"not found, ignoring\"), and so does vrrpd: this instance does not track it; expected a `vrrp_track_process {} {{ ... }}` block", t.name, t.name));
             }
             continue;
@@ -306,8 +313,16 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
     seen.clear();
     for t in std::mem::take(&mut raw.track_interfaces) {
         if let Some(why) = ifname_problem(&t.name) {
-            // keepalived: "tracked interface … doesn't exist", and `keepalived -t` fails.
-            rep.error_at(t.loc.clone(), format!("invalid `track_interface` {}: {why}", shown(&t.name)));
+            // vrrp_track.c 94 alloc_track_if: no interface has that name, so keepalived
+            // reports "tracked interface %s doesn't exist" and drops the entry, and then
+            // (without `dynamic_interfaces`, which vrrpd does not implement) its VRRP
+            // process refuses to start: vrrp_daemon.c 525 "Non-existent interface specified
+            // in configuration", exit KEEPALIVED_EXIT_CONFIG. Its `-t` exits 5 all the same;
+            // vrrpd refuses the file, as keepalived's start does.
+            rep.error_at(
+                t.loc.clone(),
+                format!("invalid `track_interface` {}: {why}: no interface has that name, and keepalived refuses to start with it (\"Non-existent interface specified in configuration\")", shown(&t.name)),
+            );
             continue;
         }
         if !not_duplicate(&t, "track_interface", &mut seen, rep) {
@@ -315,11 +330,11 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         }
         if own_if.as_deref() == Some(t.name.as_str()) {
             // vrrp.c vrrp_complete_instance: its own interface is always tracked (FAULT when down).
-            rep.warn_at(t.loc.clone(), format!("({name}) ignoring track_interface {} since it is the instance's own interface (always tracked), as keepalived does", t.name));
+            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring track_interface {} since it is the instance's own interface (always tracked), as keepalived does", t.name));
             continue;
         }
         if owner && t.weight.unwrap_or(0) != 0 {
-            rep.warn_at(
+            rep.recovered_at(
                 t.loc.clone(),
                 format!(
                     "({name}) ignoring {} tracked interface due to address owner (priority 255), as keepalived does",
@@ -352,15 +367,16 @@ fn defined_before(def: &Trackable, instance_seq: usize, t: &RawTrack, what: &str
     false
 }
 
-/// keepalived reports a name tracked twice by one instance ("duplicate track_script …",
-/// which fails `keepalived -t`) and keeps the first; the second may carry the weight
-/// that was meant: an error.
+/// keepalived reports a name tracked twice by one instance ("duplicate track_script %s -
+/// ignoring", vrrp_track.c 104/222/344, track_file.c 135), which `keepalived -t` counts,
+/// and keeps the first entry: so does vrrpd, with a warning (the second may carry the
+/// weight that was meant).
 fn not_duplicate(t: &RawTrack, block: &str, seen: &mut HashMap<String, SourceLocation>, rep: &mut Reporter) -> bool {
     if let Some(first) = seen.get(&t.name) {
-        rep.error_at(
+        rep.recovered_at(
             t.loc.clone(),
             format!(
-                "duplicate {block} `{}`: already tracked at {first}; expected each name once per vrrp_instance",
+                "duplicate {block} `{}`: already tracked at {first}; this entry is ignored (the first one counts), as keepalived does; expected each name once per vrrp_instance",
                 t.name
             ),
         );
@@ -428,17 +444,29 @@ fn resolve_instance(
     raw.vips = vips;
 
     let version = match &raw.version {
-        Some(v) => {
-            let version = v.value;
-            if version == Version::V2 && family == Family::Ipv6 {
-                rep.error_at(
-                    v.loc.clone(),
-                    "VRRPv2 cannot carry IPv6 addresses: expected `version 3` for an IPv6 instance",
-                );
-                ok = false;
-            }
-            version
+        // vrrp_parser.c 783 `vrrp_native_ipv6_handler` sets version 3, whatever came before.
+        Some(v) if v.value == Version::V2 && raw.native_ipv6.is_some() => {
+            rep.warn_at(
+                v.loc.clone(),
+                "`native_ipv6` makes this instance VRRPv3: `version 2` is overridden, as keepalived does",
+            );
+            Version::V3
         }
+        // `version 2` before the IPv6 addresses: keepalived 2.2.7 keeps version 2 (vrrp.c
+        // 2863-2871 switches to 3 only under `vrrp_strict`: "cannot use IPv6 with VRRP
+        // version 2; setting version 3") and sends VRRPv2 adverts over IPv6, which no RFC
+        // defines (RFC 3768 is IPv4 only; captured in a lab: `VRRPv2, Advertisement` from
+        // the link-local address to ff02::12, no auth data). vrrp-core speaks VRRPv3 there,
+        // so vrrpd runs the instance as VRRPv3, as keepalived does under vrrp_strict; a
+        // keepalived peer reading this same file does not hear it, nor it that peer.
+        Some(v) if v.value == Version::V2 && family == Family::Ipv6 => {
+            rep.incompatible_at(
+                v.loc.clone(),
+                format!("vrrp_instance `{name}` is `version 2` with IPv6 addresses: keepalived 2.2.7 sends VRRPv2 adverts over IPv6 for it (a protocol no RFC defines; VRRPv2 is IPv4 only), vrrpd runs it as VRRPv3 (RFC 9568), as keepalived does with `vrrp_strict`: a keepalived peer running this file and vrrpd do not hear each other; write `version 3` on both"),
+            );
+            Version::V3
+        }
+        Some(v) => v.value,
         None => match global.vrrp_version {
             Some(Version::V2) if family == Family::Ipv6 => {
                 rep.warn_at(
@@ -453,20 +481,30 @@ fn resolve_instance(
         },
     };
 
-    // vrrp.c 2895 `vrrp_complete_instance` (2.4.3 4288): no VIP is an error for VRRPv3,
-    // which drops the instance (and stops keepalived's VRRP process), a warning for v2;
-    // 2.4's `no_virtual_ipaddress` says it is on purpose.
-    if raw.vips.is_empty() && !raw.no_vips_allowed {
-        if version == Version::V3 {
+    // vrrp.c 2895-2901 `vrrp_complete_instance` (2.4.3 4288): no VIP is an error for
+    // VRRPv3, which drops the instance (and stops keepalived's VRRP process), a
+    // configuration error for v2, which runs the election advertising Count 0 (vrrp.c 1252;
+    // RFC 3768 §5.3.5 sets no minimum, captured in core/tests/vectors/v2-no-vip.ip.hex).
+    // 2.4's `no_virtual_ipaddress` says it is on purpose: keepalived 2.4 then runs a v3
+    // instance with Count 0 too, which RFC 9568 §5.2.5 forbids ("The minimum value is 1"),
+    // so vrrpd refuses that one.
+    if raw.vips.is_empty() {
+        if version == Version::V3 && raw.no_vips_allowed {
+            rep.error_at(
+                raw.loc.clone(),
+                format!("vrrp_instance `{name}` is VRRPv3 with `no_virtual_ipaddress`: keepalived 2.4 would advertise no address, which RFC 9568 §5.2.5 forbids (Count is at least 1) and vrrpd does not send; expected `version 2` for an election without addresses, or a virtual_ipaddress"),
+            );
+            ok = false;
+        } else if version == Version::V3 {
             rep.error_at(
                 raw.loc.clone(),
                 format!("vrrp_instance `{name}` has no virtual IP address (keepalived: \"No VIP specified; at least one is required\" for VRRPv3): expected a `virtual_ipaddress {{ ... }}` block with at least one address"),
             );
             ok = false;
-        } else {
+        } else if !raw.no_vips_allowed {
             rep.recovered_at(
                 raw.loc.clone(),
-                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses"),
+                format!("vrrp_instance `{name}` has no virtual IP address: keepalived (\"No VIP specified; at least one is sensible\") runs the election without addresses, and so does vrrpd: its adverts list no address (VRRPv2 Count 0) and becoming MASTER adds none"),
             );
         }
     }

@@ -153,12 +153,57 @@ fn ipv6_default_prefix_is_128() {
     assert_eq!(ok(&text).instances[0].vips[0].prefix_len, 128);
 }
 
+/// keepalived 2.2.7 runs `version 2` before IPv6 addresses as VRRPv2 over IPv6 (vrrp.c
+/// 2863: only `vrrp_strict` switches it to 3); vrrpd runs VRRPv3, says it loudly at the
+/// `version` value, and `--strict` refuses it.
 #[test]
-fn ipv6_with_explicit_v2_is_error_at_version_value() {
+fn ipv6_with_explicit_v2_runs_v3_with_an_incompatible_warning_or_is_refused_by_strict() {
     let text = instance(
         "    interface eth0\n    virtual_router_id 9\n    version 2\n    virtual_ipaddress {\n        fd00::1\n    }\n",
     );
-    one_error(&text, 4, 13, "IPv6");
+    let c = one_warning(&text, 4, 13, "INCOMPATIBLE");
+    assert!(c.warnings[0].message.contains("runs it as VRRPv3"), "{:?}", c.warnings);
+    assert_eq!((c.instances[0].version, c.instances[0].family), (Version::V3, Family::Ipv6));
+    let l = parse_str_with("t.conf", &text, ReadOptions::default()).unwrap();
+    assert_eq!(l.keepalived_errors, 0, "keepalived -t says nothing");
+    let e = parse_str_with("t.conf", &text, ReadOptions { strict: true }).unwrap_err();
+    assert_eq!((e.errors.len(), e.errors[0].location.line, e.errors[0].location.column), (1, 4, 13), "{e}");
+    assert!(e.errors[0].message.contains("refused by --strict"), "{e}");
+}
+
+/// vrrp_parser.c 1849 `vrrp_version_handler`: `version 2` after an IPv6 address, or after
+/// `native_ipv6`, or a version other than the one already written, "conflicts with
+/// configured or deduced version": the line is ignored (a configuration error to `-t`).
+#[test]
+fn a_version_conflicting_with_what_came_before_is_ignored() {
+    let base = "    interface eth0\n    virtual_router_id 9\n";
+    let vips6 = "    virtual_ipaddress {\n        fd00::1\n    }\n";
+    for (text, line, column, want) in [
+        (format!("{base}{vips6}    version 2\n"), 7, 13, Version::V3),
+        (format!("{base}    native_ipv6\n    version 2\n{vips6}"), 5, 13, Version::V3),
+        (
+            format!("{base}    version 3\n    version 2\n    virtual_ipaddress {{\n        10.0.0.1\n    }}\n"),
+            5,
+            13,
+            Version::V3,
+        ),
+        (
+            format!("{base}    version 2\n    version 3\n    virtual_ipaddress {{\n        10.0.0.1\n    }}\n"),
+            5,
+            13,
+            Version::V2,
+        ),
+    ] {
+        let text = instance(&text);
+        let c = one_warning(&text, line, column, "ignored, as keepalived does");
+        assert_eq!(c.instances[0].version, want, "{text}");
+        assert_eq!(parse_str_with("t.conf", &text, ReadOptions::default()).unwrap().keepalived_errors, 1);
+    }
+    // The same version twice is no conflict; `native_ipv6` after `version 2` makes it 3.
+    let c = ok(&instance(&format!("{base}    version 3\n    version 3\n{vips6}")));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = one_warning(&instance(&format!("{base}    version 2\n    native_ipv6\n{vips6}")), 4, 13, "native_ipv6");
+    assert_eq!(c.instances[0].version, Version::V3);
 }
 
 #[test]

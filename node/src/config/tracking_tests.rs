@@ -30,6 +30,25 @@ fn one_warning(text: &str, line: u32, column: u32, needle: &str) {
     assert!(ws[0].2.contains(needle), "{:?} lacks {needle:?}", ws[0].2);
 }
 
+/// [`one_warning`] for a line keepalived reports as a configuration error and goes on
+/// (`keepalived -t` exits 5, and so does `vrrpd -t`): the configuration it loads to.
+fn one_recovered(text: &str, line: u32, column: u32, needle: &str) -> Config {
+    one_warning(text, line, column, needle);
+    let l = parse_str_with("t.conf", text, ReadOptions::default()).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(l.keepalived_errors, 1, "{:#?}", l.config.warnings);
+    l.config
+}
+
+/// Like [`one_recovered`], for what leaves an instance without something it was to track:
+/// `--strict` refuses it.
+fn one_untracked(text: &str, line: u32, column: u32, needle: &str) -> Config {
+    let c = one_recovered(text, line, column, needle);
+    let e = parse_str_with("t.conf", text, ReadOptions { strict: true }).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert!(e.errors[0].message.contains("refused by --strict"), "{e}");
+    c
+}
+
 fn argv(cmd: &ScriptCmd) -> Vec<&str> {
     cmd.argv.iter().map(String::as_str).collect()
 }
@@ -86,33 +105,53 @@ fn vrrp_script_interval_and_timeout_zero_become_one_with_a_warning() {
     assert_eq!(ws.iter().map(|w| (w.0, w.1)).collect::<Vec<_>>(), [(3, 14), (4, 13)], "{ws:#?}");
     assert!(ws[0].2.contains("`interval` 0 is not allowed: using 1 second"), "{ws:#?}");
     assert_eq!(only_script("    script /bin/x\n    interval 4294\n").interval, Duration::from_secs(4294));
-    one_error(&script("    script /bin/x\n    interval 4295\n"), 3, 14, "1..=4294");
-    one_error(&script("    script /bin/x\n    timeout 1.5\n"), 3, 13, "whole number of seconds");
+    let sc = one_recovered(&script("    script /bin/x\n    interval 4295\n"), 3, 14, "1..=4294").scripts[0].clone();
+    assert_eq!(sc.interval, Duration::from_secs(1));
+    one_recovered(&script("    script /bin/x\n    timeout 1.5\n"), 3, 13, "whole number of seconds");
+    // keepalived counts "setting to 1" as a configuration error (`-t` exits 5).
+    let l = parse_str_with("t.conf", &text, ReadOptions::default()).unwrap();
+    assert_eq!(l.keepalived_errors, 2);
     one_error(&script("    script /bin/x\n    interval\n"), 3, 5, "missing value");
 }
 
-/// vrrp_parser.c `vrrp_vscript_weight_handler` (-253..=253, option `reverse`),
-/// `_rise_handler` / `_fall_handler` (1..=INT_MAX).
+/// vrrp_parser.c 1546 `vrrp_vscript_weight_handler` reports a weight outside -253..=253 and
+/// uses it anyway (as C's strtol reads it), and an unknown option is ignored; 1565
+/// `vrrp_vscript_rise_handler` / `_fall_handler`: an invalid value is 1.
 #[test]
 fn vrrp_script_weight_rise_fall_ranges() {
     assert_eq!(only_script("    script /bin/x\n    weight 253\n").weight, 253);
     assert_eq!(only_script("    script /bin/x\n    weight -253\n").weight, -253);
-    one_error(&script("    script /bin/x\n    weight 254\n"), 3, 12, "-253..=253");
-    one_error(&script("    script /bin/x\n    weight -300\n"), 3, 12, "-253..=253");
-    one_error(&script("    script /bin/x\n    weight ten\n"), 3, 12, "invalid `weight` value `ten`");
-    one_error(&script("    script /bin/x\n    weight 10 backwards\n"), 3, 15, "expected `reverse`");
-    one_error(&script("    script /bin/x\n    rise 0\n"), 3, 10, "1..=2147483647");
-    one_error(&script("    script /bin/x\n    fall 2147483648\n"), 3, 10, "1..=2147483647");
+    let weight = |text: &str, column, needle| one_recovered(&script(text), 3, column, needle).scripts[0].weight;
+    assert_eq!(weight("    script /bin/x\n    weight 254\n", 12, "-253..=253"), 254);
+    assert_eq!(weight("    script /bin/x\n    weight -300\n", 12, "uses -300 anyway"), -300);
+    assert_eq!(weight("    script /bin/x\n    weight ten\n", 12, "weight `ten`"), 0);
+    let c = one_recovered(&script("    script /bin/x\n    weight 10 backwards\n"), 3, 15, "expected `reverse`");
+    assert_eq!((c.scripts[0].weight, c.scripts[0].reverse), (10, false));
+    assert_eq!(one_recovered(&script("    script /bin/x\n    rise 0\n"), 3, 10, "1..=2147483647").scripts[0].rise, 1);
+    assert_eq!(one_recovered(&script("    script /bin/x\n    fall 2147483648\n"), 3, 10, "using 1").scripts[0].fall, 1);
     assert_eq!(only_script("    script /bin/x\n    fall 2147483647\n").fall, 2_147_483_647);
+    // 1506 / 1526: an interval or timeout out of range is ignored.
+    let sc = one_recovered(&script("    script /bin/x\n    interval 5000\n"), 3, 14, "ignored").scripts[0].clone();
+    assert_eq!((sc.interval, sc.timeout), (Duration::from_secs(1), Duration::from_secs(1)));
+    let sc = one_recovered(&script("    script /bin/x\n    interval 3\n    timeout x\n"), 4, 13, "ignored").scripts[0]
+        .clone();
+    assert_eq!((sc.interval, sc.timeout), (Duration::from_secs(3), Duration::from_secs(3)));
 }
 
-/// vrrp_parser.c `vrrp_vscript_end_handler`: "No script set for vrrp_script … - removing",
-/// which fails `keepalived -t`; tracking the removed script is not reported again.
+/// vrrp_parser.c 1609 `vrrp_vscript_end_handler`: "No script set for vrrp_script … -
+/// removing"; an instance tracking it then tracks nothing ("not found"), which --strict
+/// refuses.
 #[test]
-fn vrrp_script_without_script_is_an_error_at_its_keyword() {
-    one_error(&script("    interval 2\n"), 1, 1, "vrrp_script `chk` has no script");
+fn vrrp_script_without_script_is_removed_with_a_warning_at_its_keyword() {
+    let c = one_recovered(&script("    interval 2\n"), 1, 1, "vrrp_script `chk` has no script");
+    assert!(c.scripts.is_empty());
     let text = format!("{}{}", script("    interval 2\n"), with_base("    track_script {\n        chk\n    }\n"));
-    one_error(&text, 1, 1, "has no script");
+    let ws = warnings(&text);
+    assert_eq!(ws.iter().map(|w| (w.0, w.1)).collect::<Vec<_>>(), [(1, 1), (11, 9)], "{ws:#?}");
+    assert!(ws[0].2.contains("has no script") && ws[1].2.contains("was dropped"), "{ws:#?}");
+    assert!(ok(&text).instances[0].track_scripts.is_empty());
+    let e = parse_str_with("t.conf", &text, ReadOptions { strict: true }).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
     one_error("vrrp_script {\n    script /bin/x\n}\n", 1, 1, "missing value");
     one_error("vrrp_script chk\n", 1, 1, "expected `{`");
 }
@@ -166,12 +205,16 @@ fn script_lines_are_split_twice_like_keepalived() {
 
 #[test]
 fn script_line_errors_are_located() {
-    // keepalived: "String '…': missing terminating '" and the script is dropped.
-    // Located at the script word: its text has lost the outer quotes.
-    one_error(&script("    script \"/bin/x 'a b\"\n"), 2, 12, "unterminated `'` in the script command");
-    one_error(&script("    script '/bin/x\n"), 2, 12, "unterminated `'` in the script line");
-    // One error for a `"` the lexer already reported.
-    one_error(&script("    script \"/bin/x\n"), 2, 12, "unterminated");
+    // keepalived: "String '…': missing terminating '" (a configuration error) and the
+    // script is dropped, so is the vrrp_script. Located at the script word: its text has
+    // lost the outer quotes.
+    let c = one_recovered(&script("    script \"/bin/x 'a b\"\n"), 2, 12, "unterminated `'` in the script command");
+    assert!(c.scripts.is_empty());
+    one_recovered(&script("    script '/bin/x\n"), 2, 12, "unterminated `'` in the script line");
+    // One warning for a `"` the lexer already reported.
+    one_recovered(&script("    script \"/bin/x\n"), 2, 12, "unterminated");
+    // "Missing escape char at end" is only logged: a warning keepalived does not count.
+    one_warning(&script("    script \"/bin/x \\\\\"\n"), 2, 12, "escapes nothing");
     one_error(&script("    script \"\"\n"), 2, 12, "empty `script` command");
     one_error(&script("    script \"   \"\n"), 2, 12, "empty `script` command");
     one_error(&script("    script\n"), 2, 5, "missing value");
@@ -215,11 +258,37 @@ fn vrrp_track_file_keywords_defaults_and_ranges() {
     // The newer keepalived name.
     assert_eq!(ok("track_file tf {\n    file /x\n}\n").track_files[0].name, "tf");
 
-    one_error(&track_file("    weight 2\n"), 1, 1, "vrrp_track_file `tf` has no file");
-    one_error(&track_file("    file /x\n    weight 255\n"), 3, 12, "-254..=254");
-    one_error(&track_file("    file /x\n    init_file 300\n"), 3, 15, "sensible range -254..=254");
-    one_error(&track_file("    file /x\n    init_file 1x\n"), 3, 15, "expected an integer");
-    one_error(&track_file("    file /x\n    init_file create\n"), 3, 15, "unknown `init_file` option `create`");
+    // track_file.c 322 "No file set for track_file %s - ignoring": the block is dropped.
+    assert!(one_recovered(&track_file("    weight 2\n"), 1, 1, "vrrp_track_file `tf` has no file")
+        .track_files
+        .is_empty());
+    // 234 track_file_weight_handler: out of range is the default 1; the first weight
+    // other than 1 counts; an unknown option is ignored.
+    let f = |text: &str, line, column, needle| {
+        let c = one_recovered(&track_file(text), line, column, needle);
+        (c.track_files[0].weight, c.track_files[0].reverse)
+    };
+    assert_eq!(f("    file /x\n    weight 255\n", 3, 12, "-254..=254"), (1, false));
+    assert_eq!(f("    file /x\n    weight 3\n    weight 4 reverse\n", 4, 12, "already set"), (3, false));
+    assert_eq!(f("    file /x\n    weight 3 sideways\n", 3, 14, "expected `reverse`"), (3, false));
+    assert_eq!(ok(&track_file("    file /x\n    weight 1\n    weight 4\n")).track_files[0].weight, 4);
+    // 214 track_file_file_handler: "File already set ... - ignoring": the first counts.
+    let c = one_recovered(&track_file("    file /a\n    file /b\n"), 3, 10, "file already set");
+    assert_eq!(c.track_files[0].path, PathBuf::from("/a"));
+    // 272 track_file_init_handler reports these and goes on.
+    let init = |text: &str, needle| one_recovered(&track_file(text), 3, 15, needle).track_files[0].init_file;
+    assert_eq!(
+        init("    file /x\n    init_file 300\n", "sensible range -254..=254"),
+        Some(InitFile { value: 300, overwrite: false })
+    );
+    assert_eq!(
+        init("    file /x\n    init_file 1x\n", "expected an integer"),
+        Some(InitFile { value: 0, overwrite: false })
+    );
+    assert_eq!(
+        init("    file /x\n    init_file create\n", "unknown `init_file` option `create`"),
+        Some(InitFile { value: 0, overwrite: false })
+    );
     one_warning(&track_file("    file /x\n    mode 1\n"), 3, 5, "unknown keyword `mode` in vrrp_track_file");
     let text = "vrrp_track_file tf {\n    file /a\n}\ntrack_file tf {\n    file /b\n}\n";
     one_warning(text, 4, 12, "duplicate track file name `tf`");
@@ -262,53 +331,68 @@ fn track_script_entries_inherit_or_override_weight_and_reverse() {
     assert_eq!(c.instances[0].track_scripts, [track("flat", l, 9, Some(7), true)]);
 }
 
-/// vrrp_track.c `alloc_track_script` / `alloc_track_if`: -254..=254 read, ±254 "cannot be
-/// +/-254. Setting to +/-253"; track_file.c keeps ±254.
+/// vrrp_track.c 201 `alloc_track_script` / 86 `alloc_track_if`: -254..=254 read, ±254
+/// "cannot be +/-254. Setting to +/-253"; track_file.c keeps ±254. Out of range: "weight
+/// must be between [-253..253] inclusive, ignoring...": the script's (file's) own weight,
+/// 0 for an interface.
 #[test]
 fn track_entry_weight_ranges() {
     let l = SCRIPTS_LINES + 8;
     let text = tracking("    track_script {\n        flat weight -254\n    }\n");
-    one_warning(&text, l, 21, "weight -254 is not allowed: using -253");
-    assert_eq!(ok(&text).instances[0].track_scripts[0].weight, Some(-253));
+    let c = one_recovered(&text, l, 21, "weight -254 is not allowed: using -253");
+    assert_eq!(c.instances[0].track_scripts[0].weight, Some(-253));
     let text = tracking("    track_interface {\n        eth1 weight 254\n    }\n");
-    one_warning(&text, l, 21, "using 253");
-    assert_eq!(ok(&text).instances[0].track_interfaces[0].weight, Some(253));
+    let c = one_recovered(&text, l, 21, "using 253");
+    assert_eq!(c.instances[0].track_interfaces[0].weight, Some(253));
     let text = tracking("    track_file {\n        tf weight 254\n    }\n");
     assert!(warnings(&text).is_empty());
     assert_eq!(ok(&text).instances[0].track_files[0].weight, Some(254));
-    one_error(&tracking("    track_script {\n        flat weight 255\n    }\n"), l, 21, "-253..=253");
-    one_error(&tracking("    track_file {\n        tf weight -255\n    }\n"), l, 19, "-254..=254");
-    one_error(
-        &tracking("    track_interface {\n        eth1 weight x\n    }\n"),
-        l,
-        21,
-        "invalid track_interface weight `x`",
-    );
+    let c = one_recovered(&tracking("    track_script {\n        up weight 255\n    }\n"), l, 19, "-253..=253");
+    assert_eq!(c.instances[0].track_scripts, [track("up", l, 9, None, true)], "the script's own weight and reverse");
+    let c = one_recovered(&tracking("    track_file {\n        tf weight -255\n    }\n"), l, 19, "-254..=254");
+    assert_eq!(c.instances[0].track_files, [track("tf", l, 9, None, false)]);
+    let c = one_recovered(&tracking("    track_interface {\n        eth1 weight x\n    }\n"), l, 21, "weight `x`");
+    assert_eq!(c.instances[0].track_interfaces, [track("eth1", l, 9, None, false)], "weight 0");
 }
 
+/// vrrp_track.c 110-145 / track_file.c 143-171: an option other than `weight`, or
+/// `weight` without a value, drops the entry (the instance does not track it: --strict
+/// refuses); an unknown word after the weight is ignored, but drops a track_file entry.
 #[test]
 fn track_entry_options_are_checked() {
     let l = SCRIPTS_LINES + 8;
-    one_error(
+    let c = one_untracked(
         &tracking("    track_script {\n        up wieght 2\n    }\n"),
         l,
         12,
         "unknown track_script option `wieght`",
     );
-    one_error(&tracking("    track_script {\n        up weight\n    }\n"), l, 12, "`weight` without a value");
-    one_error(
+    assert!(c.instances[0].track_scripts.is_empty());
+    let c =
+        one_untracked(&tracking("    track_script {\n        up weight\n    }\n"), l, 12, "`weight` without a value");
+    assert!(c.instances[0].track_scripts.is_empty());
+    let c = one_untracked(
         &tracking("    track_file {\n        tf weight 2 sideways\n    }\n"),
         l,
         21,
         "unknown track_file weight option",
     );
-    // keepalived's alloc_track_if knows `reverse` only.
-    one_error(
+    assert!(c.instances[0].track_files.is_empty());
+    let c = one_recovered(
+        &tracking("    track_script {\n        up weight 2 sideways\n    }\n"),
+        l,
+        21,
+        "unknown track_script weight option",
+    );
+    assert_eq!(c.instances[0].track_scripts, [track("up", l, 9, Some(2), true)]);
+    // keepalived's alloc_track_if knows `reverse` only: `noreverse` is reported, not used.
+    let c = one_recovered(
         &tracking("    track_interface {\n        eth1 weight 2 noreverse\n    }\n"),
         l,
         23,
         "expected `reverse`",
     );
+    assert_eq!(c.instances[0].track_interfaces, [track("eth1", l, 9, Some(2), false)]);
     one_warning(&tracking("    track_script {\n        up weight 2 reverse more\n    }\n"), l, 29, "extra argument");
     one_error(&tracking("    track_script\n"), l - 1, 5, "expected `{`");
     one_warning(&tracking("    track_script extra {\n        up\n    }\n"), l - 1, 18, "takes no argument");
@@ -359,19 +443,24 @@ fn tracked_scripts_and_files_must_be_defined_before_the_instance() {
     assert_eq!(c.instances[1].track_scripts.len(), 1);
 }
 
-/// keepalived "duplicate track_script s - ignoring" (exit 5): an error, the first kept.
+/// keepalived "duplicate track_script s - ignoring" (vrrp_track.c 104/222, track_file.c
+/// 135; exit 5): the first entry kept, with a warning at the second.
 #[test]
-fn tracking_a_name_twice_is_an_error() {
+fn tracking_a_name_twice_keeps_the_first() {
     let l = SCRIPTS_LINES + 8;
     let text = tracking("    track_script {\n        up\n    }\n    track_script {\n        up weight 9\n    }\n");
-    one_error(&text, l + 3, 9, &format!("duplicate track_script `up`: already tracked at t.conf:{l}:9"));
-    one_error(
-        &tracking("    track_interface {\n        eth1\n        eth1\n    }\n"),
+    let c = one_recovered(&text, l + 3, 9, &format!("duplicate track_script `up`: already tracked at t.conf:{l}:9"));
+    assert_eq!(c.instances[0].track_scripts, [track("up", l, 9, None, true)]);
+    let c = one_recovered(
+        &tracking("    track_interface {\n        eth1\n        eth1 weight 3\n    }\n"),
         l + 1,
         9,
         "duplicate track_interface",
     );
-    one_error(&tracking("    track_file {\n        tf\n        tf\n    }\n"), l + 1, 9, "duplicate track_file");
+    assert_eq!(c.instances[0].track_interfaces, [track("eth1", l, 9, None, false)]);
+    let c =
+        one_recovered(&tracking("    track_file {\n        tf\n        tf\n    }\n"), l + 1, 9, "duplicate track_file");
+    assert_eq!(c.instances[0].track_files.len(), 1);
 }
 
 #[test]
@@ -382,9 +471,12 @@ fn track_interface_names_are_checked_and_the_own_interface_is_dropped() {
         c.instances[0].track_interfaces,
         [track("eth1", l, 9, None, false), track("bond0", l + 1, 9, Some(-10), true)]
     );
+    // vrrp_track.c 94 alloc_track_if: no interface has such a name: "tracked interface %s
+    // doesn't exist", and keepalived's VRRP process then refuses to start (vrrp_daemon.c
+    // 525 "Non-existent interface specified in configuration").
     one_error(&tracking("    track_interface {\n        eth1:0\n    }\n"), l, 9, "interface names cannot contain `:`");
     one_error(
-        &tracking("    track_interface {\n        averyveryverylongname\n    }\n"),
+        &tracking("    track_interface {\n        averyveryverylongname\n        eth1\n    }\n"),
         l,
         9,
         "at most 15 fit a Linux interface name",
@@ -450,17 +542,20 @@ fn notify_scripts_fill_their_slots_with_their_users() {
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
-/// keepalived: "(A) notify_master script already specified - ignoring /bin/true", exit 5.
+/// keepalived: "(A) notify_master script already specified - ignoring /bin/true", exit 5:
+/// the first one runs.
 #[test]
 fn notify_errors() {
-    one_error(
+    let c = one_recovered(
         &with_base("    notify_master /bin/a\n    notify_master /bin/b\n"),
         8,
         5,
         "`notify_master` is already set (at t.conf:7:19): keepalived keeps the first",
     );
+    assert_eq!(argv(c.instances[0].notify.master.as_ref().unwrap()), ["/bin/a"]);
     one_error(&with_base("    notify_backup\n"), 7, 5, "missing value: expected `notify_backup <command>`");
-    one_error(&with_base("    notify \"/bin/x 'y\"\n"), 7, 12, "unterminated `'`");
+    let c = one_recovered(&with_base("    notify \"/bin/x 'y\"\n"), 7, 12, "unterminated `'`");
+    assert!(c.instances[0].notify.any.is_none());
     one_warning(&with_base("    notify_fault /bin/x u g extra\n"), 7, 29, "extra argument after `notify_fault`");
     one_error(&with_base("    notify_stop /bin/x {\n    }\n"), 7, 24, "does not take a block");
 }
@@ -521,6 +616,12 @@ fn every_tracking_error_is_reported_in_one_run() {
     );
     let errs = errors(&text);
     let at: Vec<(u32, u32)> = errs.iter().map(|e| (e.0, e.1)).collect();
-    // `missing` (13:9) is a warning now: keepalived ignores it and runs.
-    assert_eq!(at, [(1, 1), (2, 12), (3, 10), (15, 5)], "{errs:#?}");
+    // The weight (2:12), the rise (3:10) and `missing` (13:9) are warnings: keepalived
+    // reports them and runs; the script without a `script` line (1:1) too.
+    assert_eq!(at, [(15, 5)], "{errs:#?}");
+    let ws: Vec<(u32, u32)> = match parse_str("t.conf", &text) {
+        Err(e) => e.warnings.iter().map(|w| (w.location.line, w.location.column)).collect(),
+        Ok(_) => unreachable!(),
+    };
+    assert_eq!(ws, [(1, 1), (2, 12), (3, 10), (12, 9), (13, 9)], "{ws:#?}");
 }

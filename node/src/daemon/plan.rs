@@ -89,9 +89,6 @@ pub enum PlanErrorKind {
         /// How many were configured.
         count: usize,
     },
-    /// No `virtual_ipaddress`: keepalived runs such a VRRPv2 instance ("No VIP specified;
-    /// at least one is sensible"), but the core needs an address to advertise.
-    NoVips,
     /// The core refused the settings.
     Core(ConfigError),
 }
@@ -107,9 +104,6 @@ impl fmt::Display for PlanErrorKind {
             PlanErrorKind::TooManyVips { count } => write!(
                 f,
                 "{count} addresses in virtual_ipaddress, at most {MAX_VIPS} fit in an advert; move the rest to virtual_ipaddress_excluded"
-            ),
-            PlanErrorKind::NoVips => f.write_str(
-                "no virtual IP address: keepalived runs this instance without one, vrrpd cannot yet (its core advertises at least one address); add the address, or keep it in keepalived",
             ),
             PlanErrorKind::Core(e) => write!(f, "{e}"),
         }
@@ -156,9 +150,8 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
         Some(config::Auth::Hmac(h)) => Some(hmac_config(h, inst.advert_int_cs)),
         _ => None,
     };
-    if inst.vips.is_empty() {
-        return Err(refuse(PlanErrorKind::NoVips));
-    }
+    // No VIP: a VRRPv2 election without addresses, as keepalived runs it (vrrp.c 2901);
+    // the core refuses VRRPv3 without one (RFC 9568 §5.2.5), which the reader already has.
     if inst.vips.len() > MAX_VIPS {
         return Err(refuse(PlanErrorKind::TooManyVips { count: inst.vips.len() }));
     }
@@ -262,8 +255,9 @@ pub enum ConfigTestError {
 
 impl ConfigTestError {
     /// `vrrpd -t`'s exit status: [`EXIT_CONFIG_REFUSED`] for a file vrrpd will not run,
-    /// [`EXIT_CONFIG_ERRORS_BUT_RUNS`] for script errors (vrrpd runs without those
-    /// scripts, as keepalived does).
+    /// [`EXIT_CONFIG_ERRORS_BUT_RUNS`] for script errors when nothing else is known
+    /// ([`ConfigTestFailed::exit_code`] knows better: keepalived only logs most script
+    /// refusals, and exits 0 for them).
     pub fn exit_code(&self) -> u8 {
         match self {
             ConfigTestError::Parse(_) | ConfigTestError::Plan(_) => EXIT_CONFIG_REFUSED,
@@ -292,23 +286,70 @@ pub fn config_test(path: &Path) -> Result<config::Config, ConfigTestError> {
 /// [`config_test`] with the reading options (`--strict`), telling which exit status
 /// `vrrpd -t` gives a file that passes.
 pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<ConfigTestOk, ConfigTestFailed> {
-    let loaded = config::load_with(path, options)
-        .map_err(|e| ConfigTestFailed { error: ConfigTestError::Parse(e), warnings: Vec::new() })?;
+    let loaded = config::load_with(path, options).map_err(|e| ConfigTestFailed {
+        error: ConfigTestError::Parse(e),
+        warnings: Vec::new(),
+        keepalived_errors: 0,
+    })?;
     let keepalived_errors = loaded.keepalived_errors;
     let mut cfg = loaded.config;
     let facts = LinkFacts::placeholder();
     let errors: Vec<PlanError> =
         cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
     if !errors.is_empty() {
-        return Err(ConfigTestFailed { error: ConfigTestError::Plan(errors), warnings: cfg.warnings });
+        return Err(ConfigTestFailed {
+            error: ConfigTestError::Plan(errors),
+            warnings: cfg.warnings,
+            keepalived_errors,
+        });
     }
     let (script_errors, script_warnings): (Vec<_>, Vec<_>) =
         crate::script::check_config(&cfg).into_iter().partition(|d| d.severity == config::Severity::Error);
     cfg.warnings.extend(script_warnings);
+    let keepalived_errors = keepalived_errors + user_config_errors(&cfg);
     if !script_errors.is_empty() {
-        return Err(ConfigTestFailed { error: ConfigTestError::Scripts(script_errors), warnings: cfg.warnings });
+        return Err(ConfigTestFailed {
+            error: ConfigTestError::Scripts(script_errors),
+            warnings: cfg.warnings,
+            keepalived_errors,
+        });
     }
     Ok(ConfigTestOk { config: cfg, keepalived_errors })
+}
+
+/// The script refusals keepalived 2.2.7 counts as configuration errors (`keepalived -t`
+/// exits 5 for them): users that do not resolve, reported while the file is read —
+/// `script_user` (global_parser.c 1680 "Error setting global script uid/gid"), a
+/// vrrp_script's `user` (vrrp_parser.c 1600 "Unable to set uid/gid for script"), and the
+/// default `keepalived_script` under `enable_script_security` (lib/notify.c 990 "Unable
+/// to set default user"). Every other check of a script — missing, not executable, unsafe
+/// path, a notify script's own user (lib/notify.c 1088) — keepalived only logs
+/// (`log_message`, lib/notify.c 660-834): its `-t` exits 0 for those, and vrrpd's too,
+/// though both run without the script.
+fn user_config_errors(cfg: &config::Config) -> usize {
+    use crate::script::user::{resolve, UserRules};
+    let rules = UserRules::new(&cfg.global);
+    let global = usize::from(cfg.global.script_user.is_some() && rules.default_user().is_err());
+    let own_users = cfg
+        .scripts
+        .iter()
+        .filter_map(|s| s.cmd.user.as_ref())
+        .filter(|u| resolve(&u.user, u.group.as_deref()).is_err())
+        .count();
+    let uses_default =
+        cfg.scripts.iter().map(|s| &s.cmd).chain(cfg.instances.iter().flat_map(notify_cmds)).any(|c| c.user.is_none());
+    let default = usize::from(
+        cfg.global.script_user.is_none()
+            && cfg.global.enable_script_security
+            && uses_default
+            && rules.default_user().is_err(),
+    );
+    global + own_users + default
+}
+
+fn notify_cmds(inst: &VrrpInstance) -> impl Iterator<Item = &config::ScriptCmd> {
+    let n = &inst.notify;
+    [&n.master, &n.backup, &n.fault, &n.stop, &n.any, &n.master_rx_lower_pri].into_iter().flatten()
 }
 
 /// A file [`config_test_with`] does not pass: why, and the file's warnings, which explain
@@ -320,6 +361,10 @@ pub struct ConfigTestFailed {
     pub error: ConfigTestError,
     /// The file's warnings (empty for [`ConfigTestError::Parse`], which holds them).
     pub warnings: Vec<config::Diagnostic>,
+    /// For [`ConfigTestError::Scripts`]: how many of the file's problems keepalived reports
+    /// as configuration errors ([`ConfigTestOk::keepalived_errors`], and the script users
+    /// it cannot resolve).
+    pub keepalived_errors: usize,
 }
 
 impl ConfigTestFailed {
@@ -330,12 +375,18 @@ impl ConfigTestFailed {
         out
     }
 
-    /// `vrrpd -t`'s exit status ([`ConfigTestError::exit_code`]; for script errors,
-    /// [`EXIT_CONFIG_SCRIPT_SECURITY`] when the scripts also run without
-    /// `enable_script_security`, as keepalived reports that over the rest).
+    /// `vrrpd -t`'s exit status: [`ConfigTestError::exit_code`] for a file vrrpd refuses.
+    /// Script errors leave a file vrrpd runs (without those scripts, as keepalived does),
+    /// so its status is keepalived's for it: [`EXIT_CONFIG_SCRIPT_SECURITY`] when the
+    /// scripts run without `enable_script_security` (keepalived reports that over the
+    /// rest), [`EXIT_CONFIG_ERRORS_BUT_RUNS`] when keepalived reports configuration
+    /// errors, else [`EXIT_CONFIG_OK`]: keepalived only logs a missing or unsafe script
+    /// (see `user_config_errors`).
     pub fn exit_code(&self) -> u8 {
         match self.error {
             ConfigTestError::Scripts(_) if script_security_violation(&self.warnings) => EXIT_CONFIG_SCRIPT_SECURITY,
+            ConfigTestError::Scripts(_) if self.keepalived_errors > 0 => EXIT_CONFIG_ERRORS_BUT_RUNS,
+            ConfigTestError::Scripts(_) => EXIT_CONFIG_OK,
             _ => self.error.exit_code(),
         }
     }
@@ -403,17 +454,47 @@ mod tests {
         assert!(err.to_string().starts_with(&format!("{}: error: ", err.location)), "{err}");
     }
 
-    /// keepalived runs a VRRPv2 instance without VIPs (vrrp.c 2901); the core cannot, and
-    /// the refusal says so at the instance instead of the core's bare message.
+    /// keepalived runs a VRRPv2 instance without VIPs (vrrp.c 2901), and so does vrrpd:
+    /// the plan has no address to advertise or add, with a warning at the instance.
     #[test]
-    fn an_instance_without_vips_is_refused_with_the_reason() {
+    fn an_instance_without_vips_runs_the_election_without_addresses() {
         let text = SEED.replace("    virtual_ipaddress {\n        10.0.0.1/24 dev eth1\n    }\n", "");
         let cfg = config::parse_str("x.conf", &text).unwrap();
         assert!(cfg.instances[0].vips.is_empty());
-        let err = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap_err();
-        assert_eq!(err.kind, PlanErrorKind::NoVips);
-        assert_eq!(err.location, cfg.instances[0].location);
-        assert!(err.to_string().contains("keepalived runs this instance"), "{err}");
+        let w = cfg.warnings.iter().find(|w| w.message.contains("no virtual IP address")).expect("a warning");
+        assert_eq!(w.location, cfg.instances[0].location);
+        assert!(w.message.contains("and so does vrrpd"), "{w}");
+        let plan = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap();
+        assert!(plan.core.vips.is_empty() && plan.vips.is_empty());
+        assert_eq!(plan.core.version, Version::V2);
+        assert_eq!(plan.core.validate(), Ok(()));
+    }
+
+    /// keepalived only logs a script it cannot run (lib/notify.c 660-834) and its `-t`
+    /// exits 0 for it; a `vrrp_script` `user` that does not resolve is a configuration error
+    /// to it (vrrp_parser.c 1600), 5. `vrrpd -t` prints the refusals and exits as keepalived.
+    #[test]
+    fn script_refusals_exit_as_keepalived_t_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            match config_test_with(&path, config::ReadOptions::default()) {
+                Ok(ok) => (ok.exit_code(), false),
+                Err(f) => (f.exit_code(), matches!(f.error, ConfigTestError::Scripts(_))),
+            }
+        };
+        let secure = "global_defs {\n    script_user root\n    enable_script_security\n}\n";
+        let notify =
+            SEED.replace("    advert_int 1\n", "    advert_int 1\n    notify_master /nonexistent/vrrp-rs-notify.sh\n");
+        assert_eq!(run("notify.conf", &format!("{secure}{notify}")), (EXIT_CONFIG_OK, true));
+        let user = format!(
+            "{secure}vrrp_script chk {{\n    script /bin/true\n    user vrrp-rs-no-such-user\n}}\n{}",
+            SEED.replace("    advert_int 1\n", "    advert_int 1\n    track_script {\n        chk\n    }\n")
+        );
+        assert_eq!(run("user.conf", &user), (EXIT_CONFIG_ERRORS_BUT_RUNS, true));
+        // Without enable_script_security, keepalived's SECURITY VIOLATION (6) wins.
+        assert_eq!(run("insecure.conf", &notify), (EXIT_CONFIG_SCRIPT_SECURITY, true));
     }
 
     #[test]

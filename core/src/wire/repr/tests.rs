@@ -135,6 +135,49 @@ fn rfc9568_7_1_each_packet_check_has_its_own_error() {
     assert_eq!(parse(&[0x31, 1, 100][..], &ctx4()), Err(Error::Truncated));
 }
 
+/// RFC 9568 §5.2.5: "The minimum value is 1": a VRRPv3 advert with Count 0 is refused
+/// under either checksum form and in both families.
+#[test]
+fn rfc9568_5_2_5_v3_count_zero_is_refused_in_both_families() {
+    for (ctx, list) in
+        [(ctx4(), AddressList::V4(heapless::Vec::new())), (ctx6(), AddressList::V6(heapless::Vec::new()))]
+    {
+        let repr =
+            AdvertRepr { vrid: 7, priority: 100, variant: Variant::V3 { max_adver_int_cs: 100 }, addresses: list };
+        // emit writes what it is given; the receive side holds the RFC's minimum.
+        let (buf, n) = emit(&repr, &ctx, ChecksumForm::PseudoHeader);
+        assert_eq!(n, HEADER_LEN);
+        assert_eq!(buf[3], 0);
+        assert_eq!(parse(&buf[..n], &ctx), Err(Error::NoAddresses));
+    }
+}
+
+/// RFC 3768 §5.3.5 sets no minimum Count for VRRPv2, and keepalived 2.2.7 advertises a
+/// v2 instance without `virtual_ipaddress` with Count 0 (vrrp.c 1252): such an advert
+/// parses, to an empty IPv4 list, and re-emits byte for byte.
+#[test]
+fn rfc3768_5_3_5_v2_count_zero_parses_and_round_trips() {
+    let repr = AdvertRepr {
+        vrid: 51,
+        priority: 100,
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::simple_text(b"secret") },
+        addresses: AddressList::V4(heapless::Vec::new()),
+    };
+    let (buf, n) = emit(&repr, &ctx4(), ChecksumForm::default());
+    assert_eq!(n, HEADER_LEN + V2_AUTH_DATA_LEN);
+    assert_eq!(buf[3], 0, "Count");
+    let back = parse(&buf[..n], &ctx4()).unwrap();
+    assert_eq!(back, repr);
+    assert!(back.addresses.is_empty());
+    assert_eq!(back.addresses.family(), Family::Ipv4);
+    let mut again = [0u8; 64];
+    assert_eq!(back.emit(&mut again, &ctx4(), ChecksumForm::default()), Ok(n));
+    assert_eq!(again[..n], buf[..n]);
+    // The header-only parse the receive path uses agrees.
+    let header = AdvertHeader::parse(&Packet::new_unchecked(&buf[..n]), &ctx4()).unwrap();
+    assert_eq!(header, repr.header());
+}
+
 #[test]
 fn rfc3768_7_1_unknown_auth_type_and_zero_interval_rejected() {
     let repr = AdvertRepr {
