@@ -554,7 +554,11 @@ impl Instance {
     /// advert (or missed it) takes to become master.
     fn release_vips_later(&mut self, now: Instant) {
         if self.vips_held && self.release_at.is_none() {
-            self.release_at = Some(now + self.master_down_interval());
+            // Not our own Master_Down_Interval: a backup of lower priority waits longer (its
+            // Skew_Time is longer), and one that heard a stale advert of ours after the
+            // goodbye waits all of its own. Holding for the longest any backup may wait
+            // (priority 1, the longer interval) keeps the VIPs held by someone throughout.
+            self.release_at = Some(now + self.longest_release_hold());
             self.successor_heard = false;
         }
     }

@@ -1,7 +1,7 @@
 //! Literal schedules that sit exactly on the edge of an invariant's allowance.
 //!
-//! One schedule breaks an invariant against the real core (the last test, ignored until
-//! the core is fixed); the others sit on an edge. These edges were
+//! One schedule broke an invariant against the real core (the last test, kept since the
+//! core was fixed); the others sit on an edge. These edges were
 //! found by proptest when the settle allowance was cut on purpose (their seeds are in
 //! `proptest-regressions/invariants.txt`): each shows that one term of
 //! [`Schedule::settle_time`](vrrp_model::Schedule::settle_time) is needed, so a change
@@ -81,12 +81,11 @@ fn advert_in_flight_across_a_partition_delays_the_takeover_by_its_latency() {
 /// Master_Down_Interval at its own priority, 3 s + Skew_Time(100), from then. The
 /// leaving master releases its VIPs after Master_Down_Interval at its own priority,
 /// 3 s + Skew_Time(250), which is sooner, so for 0.59 s nobody holds them. The core
-/// sets that release (`release_vips_later` in core/src/instance.rs); holding until
+/// sets that release (`release_vips_later` in core/src/instance.rs); it now holds until
 /// Master_Down_Interval at priority 1 (the most any backup waits,
-/// `Instance::longest_release_hold`) would close the gap. Ignored until the core is
-/// fixed: proptest found it once in 13 runs of the 4096-case test.
+/// `Instance::longest_release_hold`), which closes the gap. proptest found it once in 13
+/// runs of the 4096-case test.
 #[test]
-#[ignore = "core bug: a stale advert that overtakes the goodbye outlasts the leaving master's hold"]
 fn a_stale_advert_overtaking_the_goodbye_leaves_the_vips_with_nobody() {
     let mut s = Schedule::basic(&[200, 100]);
     s.base = Quality::latency(0, 1);

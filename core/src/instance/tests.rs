@@ -385,7 +385,7 @@ fn rfc9568_6_4_3_master_shutdown_sends_priority_zero_and_releases_vips() {
     // Make before break: the VIPs are released once the successor is heard (after its
     // Skew_Time), HANDOVER_LINGER later.
     assert!(i.holds_vips());
-    assert_eq!(i.releasing(), Some(t(9000) + timers::master_down_interval(101, 100)));
+    assert_eq!(i.releasing(), Some(t(9000) + i.longest_release_hold()));
     let heard = t(9000) + timers::skew_time(100, 100);
     deliver(&mut i, heard, &cfg(Version::V2, 100, a4(12)), 100).unwrap();
     assert_eq!(i.state(), State::Initialize, "an advert does not start a stopped router");
@@ -401,7 +401,8 @@ fn handover_shutdown_without_successor_releases_after_master_down_interval() {
     let mut i = master(Version::V3, 101);
     i.handle_shutdown(t(9000));
     drain(&mut i);
-    let mdi = t(9000) + timers::master_down_interval(101, 100);
+    // The longest any backup waits: Master_Down_Interval at priority 1.
+    let mdi = t(9000) + timers::master_down_interval(1, 100);
     assert_eq!(i.poll_timeout(), Some(mdi));
     // Its own advert looped back, and another router's priority 0, are no successor.
     let own = i.config().clone();
@@ -426,12 +427,11 @@ fn handover_longest_release_hold_bounds_every_hold() {
     let mut i = master(Version::V3, 200);
     assert_eq!(i.longest_release_hold(), timers::master_down_interval(1, 100));
     assert!(i.longest_release_hold() > timers::master_down_interval(200, 100));
-    // A shutdown holds for Master_Down_Interval at its own priority: within the bound.
+    // A shutdown holds for the bound itself: no backup, whatever its priority, waits longer.
     i.handle_shutdown(t(9000));
     drain(&mut i);
     let hold = i.releasing().unwrap().saturating_since(t(9000));
-    assert_eq!(hold, timers::master_down_interval(200, 100));
-    assert!(hold <= i.longest_release_hold());
+    assert_eq!(hold, i.longest_release_hold());
     // A backup that learned a slower master's interval: the learned one counts.
     let mut b = backup(Version::V3, 100);
     let mut slow = cfg(Version::V3, 200, a4(12));
@@ -1178,11 +1178,32 @@ fn handover_a_spoofed_successor_with_the_wrong_password_does_not_end_the_hold() 
     let mut i = master(Version::V2, 200);
     i.handle_shutdown(t(9000));
     drain(&mut i);
-    let mdi = t(9000) + timers::master_down_interval(200, 100);
+    let mdi = t(9000) + timers::master_down_interval(1, 100);
     let mut spoof = cfg(Version::V2, 100, a4(12));
     spoof.auth = Auth::simple_text(b"wrong!");
     assert_eq!(deliver(&mut i, t(9100), &spoof, 100), Err(RxError::AuthFailure));
     assert_eq!(i.releasing(), Some(mdi), "an unauthenticated advert is nobody's");
     deliver(&mut i, t(9200), &cfg(Version::V2, 100, a4(12)), 100).unwrap();
     assert_eq!(i.releasing(), Some(t(9200) + HANDOVER_LINGER));
+}
+
+/// The schedule the simulator found: a master raises its priority and shuts down at once,
+/// so its priority-250 advert and its goodbye leave together, and jitter swaps them. The
+/// backup (priority 100) hears the goodbye, then the stale advert, and waits its whole
+/// Master_Down_Interval from there. The leaving master must hold its VIPs at least that
+/// long, or nobody holds them (RFC 9568 §6.1 timers; make-before-break).
+#[test]
+fn handover_a_stale_advert_after_the_goodbye_does_not_outlast_the_hold() {
+    let mut leaving = master(Version::V3, 250);
+    leaving.handle_shutdown(t(9000));
+    drain(&mut leaving);
+    let mut b = backup(Version::V3, 100);
+    deliver(&mut b, t(9000), &cfg(Version::V3, 250, a4(11)), 0).unwrap();
+    deliver(&mut b, t(9000) + Duration::from_micros(1), &cfg(Version::V3, 250, a4(11)), 250).unwrap();
+    let takes_over = b.poll_timeout().unwrap();
+    assert!(
+        leaving.releasing().unwrap() >= takes_over,
+        "the leaving master lets go at {:?}, the backup takes over at {takes_over:?}",
+        leaving.releasing()
+    );
 }
