@@ -93,12 +93,13 @@ fn vrrpctl(v: &Vrrpd, args: &[&str]) -> std::process::Output {
         .expect("run vrrpctl")
 }
 
-/// Pings an IPv6 move may lose. Over IPv4 the bound is 0 and holds run after run; over
-/// IPv6 about one run in three loses a few (1 to 19 seen, at 1 s and at 10 ms adverts, with
-/// vrrpd and with keepalived successors), where an RFC-faithful stop loses Skew_Time (about
-/// 610 at 1 s). A capture of a clean run shows every request answered on the client's wire;
-/// the lossy runs are not explained yet (README, "Planned changes"). The bound keeps the
-/// 1 s cases meaningful and catches a regression to the RFC's gap.
+/// Pings an IPv6 move to a keepalived successor may lose. keepalived sends its unsolicited
+/// NA as soon as it has added the address, before Linux has finished it (the kernel does
+/// that in deferred work); the client follows the NA at once and its first requests reach
+/// a host that still drops them (1 to 19 seen, in about one run in three). vrrpd announces
+/// a new IPv6 VIP only once the kernel reports it (RTM_NEWADDR), so with a vrrpd successor
+/// the bound is 0, as over IPv4. The bound keeps the keepalived cases meaningful against
+/// an RFC-faithful stop, which loses Skew_Time (about 610 at 1 s).
 const IPV6_LOSS_BOUND: u64 = 50;
 
 fn run(test: &str, case: Case) {
@@ -144,7 +145,7 @@ fn run(test: &str, case: Case) {
     pinger.stop();
     println!("{test}: {case:?}: {outage:?}");
     assert!(outage.sent > 100, "the pinger hardly sent: {outage:?}");
-    let allowed = if case.ipv6 { IPV6_LOSS_BOUND } else { 0 };
+    let allowed = if case.ipv6 && case.successor == Successor::Keepalived { IPV6_LOSS_BOUND } else { 0 };
     assert!(
         outage.lost <= allowed,
         "{case:?}: {} pings lost across the move (at most {allowed}; longest gap {:?}); a log:\n{}\nb log:\n{}",

@@ -114,7 +114,15 @@ struct Daemon {
     /// A stop was asked for: the instances said goodbye and the loop runs on only until
     /// their handovers end (no instance holds VIPs); tracking no longer acts.
     stopping: bool,
+    /// IPv6 VIPs whose announcement waits for the kernel to finish the address
+    /// ([`Vips::is_unconfirmed`]), with the instance and when to announce anyway.
+    waiting_na: BTreeMap<vips::Key, (InstanceId, std::time::Instant)>,
 }
+
+/// How long an unsolicited NA waits for the kernel's RTM_NEWADDR of a new IPv6 VIP before it
+/// is sent anyway (the notification is normally there within a millisecond; this only
+/// covers a lost one).
+const NA_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The daemon's sockets as the engine's transmitter: non-blocking sends, no allocation.
 struct Sockets<'a>(&'a [VrrpSocket]);
@@ -206,6 +214,7 @@ pub async fn run(opts: Options) -> Result<()> {
         tokio::select! {
             biased;
             _ = service_tick_due(&mut service_tick) => systemd.tick(&daemon.status()),
+            _ = na_overdue(daemon.waiting_na.values().map(|(_, at)| *at).min()) => daemon.announce_overdue(),
             _ = sigterm.recv() => if daemon.stop("SIGTERM", &mut systemd).await { break },
             _ = sigint.recv() => if daemon.stop("SIGINT", &mut systemd).await { break },
             _ = sigusr1.recv() => service::dump::on_signal(&dump_dir, service::dump::Dump::Data, &daemon.status()),
@@ -330,6 +339,15 @@ async fn reload_prepared(
     };
     *preparing = None;
     result
+}
+
+/// When the first IPv6 announcement that waits for its address is due anyway; never when
+/// none waits.
+async fn na_overdue(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next systemd watchdog/status tick; never ready when systemd did not start vrrpd.
@@ -582,8 +600,9 @@ impl Daemon {
             }
             net::Event::AddrRemoved { index, addr, prefix } => {
                 self.vips.forget((index, addr, prefix));
+                self.waiting_na.remove(&(index, addr, prefix));
             }
-            net::Event::AddrAdded { .. } => {}
+            net::Event::AddrAdded { index, addr, prefix } => self.address_ready((index, addr, prefix)),
             net::Event::Overrun => {
                 warn!("rtnetlink notifications were lost (event storm): re-reading link and address state");
                 self.resync().await;
@@ -644,25 +663,80 @@ impl Daemon {
         self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
     }
 
-    /// Gratuitous ARP for each IPv4 VIP, unsolicited NA for each IPv6 VIP, `garp_master_repeat` times.
-    fn announce(&self, id: InstanceId) {
+    /// Gratuitous ARP for each IPv4 VIP, unsolicited NA for each IPv6 VIP, `garp_master_repeat`
+    /// times. An IPv6 VIP just added is announced only once the kernel reports it
+    /// ([`Daemon::address_ready`]): clients that follow the NA at once would otherwise send
+    /// to an address this host still drops.
+    fn announce(&mut self, id: InstanceId) {
         let Some(plan) = self.plans.get(usize::from(id.0)) else { return };
         let is_master = self.engine.router().get(id).is_some_and(|i| i.state() == State::Master);
         if !is_master {
             return;
         }
-        for _ in 0..plan.garp_repeat {
-            for v in self.vips.of(id) {
-                let Some(a) = self.announcers.get(&v.ifindex) else { continue };
-                let result = match (v.addr, plan.core.primary_address) {
-                    (IpAddr::V4(vip), _) => a.send_garp(vip),
-                    (IpAddr::V6(vip), IpAddr::V6(ll)) => a.send_unsolicited_na(ll, vip, false),
-                    (IpAddr::V6(_), IpAddr::V4(_)) => continue,
-                };
-                if let Err(e) = result {
-                    warn!("({}) announcing {}: {e}", plan.name, v.addr);
-                }
+        let wait_until = std::time::Instant::now() + NA_WAIT_LIMIT;
+        let mut now: Vec<&vips::VipPlace> = Vec::new();
+        for v in self.vips.of(id) {
+            let key = (v.ifindex, v.addr, v.prefix);
+            if self.vips.is_unconfirmed(&key) {
+                self.waiting_na.entry(key).or_insert((id, wait_until));
+            } else {
+                now.push(v);
             }
+        }
+        for _ in 0..plan.garp_repeat {
+            for v in &now {
+                self.announce_one(plan, v);
+            }
+        }
+    }
+
+    /// One announcement of `v` (gratuitous ARP or unsolicited NA) on its interface.
+    fn announce_one(&self, plan: &InstancePlan, v: &vips::VipPlace) {
+        let Some(a) = self.announcers.get(&v.ifindex) else { return };
+        let result = match (v.addr, plan.core.primary_address) {
+            (IpAddr::V4(vip), _) => a.send_garp(vip),
+            (IpAddr::V6(vip), IpAddr::V6(ll)) => a.send_unsolicited_na(ll, vip, false),
+            (IpAddr::V6(_), IpAddr::V4(_)) => return,
+        };
+        if let Err(e) = result {
+            warn!("({}) announcing {}: {e}", plan.name, v.addr);
+        }
+    }
+
+    /// The kernel reported address `key`: if it is a VIP of ours whose announcement was
+    /// waiting for it, announce it now (while its instance is still MASTER).
+    fn address_ready(&mut self, key: vips::Key) {
+        self.vips.confirm(&key);
+        if let Some((id, _)) = self.waiting_na.remove(&key) {
+            self.announce_waiting(id, key);
+        }
+    }
+
+    /// Announcements whose address never got its notification: sent anyway.
+    fn announce_overdue(&mut self) {
+        let now = std::time::Instant::now();
+        let due: Vec<(vips::Key, InstanceId)> =
+            self.waiting_na.iter().filter(|(_, (_, at))| *at <= now).map(|(k, (id, _))| (*k, *id)).collect();
+        for (key, id) in due {
+            self.waiting_na.remove(&key);
+            self.vips.confirm(&key);
+            warn!(
+                "no notification from the kernel for {}/{} within {NA_WAIT_LIMIT:?}: announcing it anyway",
+                key.1, key.2
+            );
+            self.announce_waiting(id, key);
+        }
+    }
+
+    /// The `garp_master_repeat` announcements of one VIP of `id`, if it is still MASTER.
+    fn announce_waiting(&self, id: InstanceId, key: vips::Key) {
+        let Some(plan) = self.plans.get(usize::from(id.0)) else { return };
+        if self.engine.router().get(id).is_none_or(|i| i.state() != State::Master) {
+            return;
+        }
+        let Some(v) = self.vips.of(id).iter().find(|v| (v.ifindex, v.addr, v.prefix) == key) else { return };
+        for _ in 0..plan.garp_repeat {
+            self.announce_one(plan, v);
         }
     }
 

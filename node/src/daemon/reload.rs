@@ -400,6 +400,16 @@ impl Daemon {
         self.live = hosts.len();
         self.track = track;
 
+        // Announcements waiting for their address follow their instance's new id.
+        let waiting = std::mem::take(&mut self.waiting_na);
+        for (key, (_, at)) in waiting {
+            let owner = (0..self.plans.len())
+                .filter_map(|i| u16::try_from(i).ok().map(InstanceId))
+                .find(|id| self.vips.of(*id).iter().any(|v| (v.ifindex, v.addr, v.prefix) == key));
+            if let Some(id) = owner {
+                self.waiting_na.insert(key, (id, at));
+            }
+        }
         let mut tx = Sockets(&self.sockets);
         for &(id, i, old) in &changed {
             let Some(h) = hosts.get(i) else { continue };

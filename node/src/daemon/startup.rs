@@ -168,6 +168,7 @@ impl Daemon {
             effects: Vec::with_capacity(EFFECTS_PER_INSTANCE * MAX_INSTANCES),
             track: TrackingLoop::new(cfg, track_events),
             stopping: false,
+            waiting_na: BTreeMap::new(),
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
         daemon.track.read_interfaces(&daemon.netlink).await;

@@ -60,6 +60,10 @@ pub struct Vips {
     instances: Vec<InstanceVips>,
     /// VIPs we added and have not removed: removed on exit whatever the state.
     added: BTreeSet<Key>,
+    /// IPv6 VIPs just added whose RTM_NEWADDR has not come back yet: Linux finishes a
+    /// new IPv6 address (and its local route) in deferred work, and until then drops what
+    /// is sent to it. Announcing such an address would draw traffic the host cannot take.
+    unconfirmed: BTreeSet<Key>,
 }
 
 impl Vips {
@@ -123,10 +127,23 @@ impl Vips {
             match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
                 Ok(()) => {
                     self.added.insert(v.key());
+                    if v.addr.is_ipv6() {
+                        self.unconfirmed.insert(v.key());
+                    }
                 }
                 Err(e) => error!("({}) adding {}/{}: {e}", inst.name, v.addr, v.prefix),
             }
         }
+    }
+
+    /// Whether `key` is an IPv6 VIP we added that the kernel has not finished yet.
+    pub fn is_unconfirmed(&self, key: &Key) -> bool {
+        self.unconfirmed.contains(key)
+    }
+
+    /// The kernel reported `key` (RTM_NEWADDR): usable now. Returns whether it was waiting.
+    pub fn confirm(&mut self, key: &Key) -> bool {
+        self.unconfirmed.remove(key)
     }
 
     /// Removes instance `id`'s VIPs (it left MASTER).
@@ -137,6 +154,7 @@ impl Vips {
     pub async fn remove(&mut self, netlink: &Netlink, id: InstanceId) {
         let Some(inst) = self.instances.get(usize::from(id.0)) else { return };
         for v in &inst.places {
+            self.unconfirmed.remove(&v.key());
             match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
                 Ok(()) => {
                     self.added.remove(&v.key());
@@ -149,6 +167,7 @@ impl Vips {
     /// After a reload: the VIPs `old` added are ours here too (they stay on the host).
     pub fn carry_added(&mut self, old: &Vips) {
         self.added.extend(old.added.iter().copied());
+        self.unconfirmed.extend(old.unconfirmed.iter().copied());
     }
 
     /// Which of `old` (the places instance `id` had before a reload) to remove and which
@@ -178,6 +197,9 @@ impl Vips {
             match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
                 Ok(()) => {
                     self.added.insert(v.key());
+                    if v.addr.is_ipv6() {
+                        self.unconfirmed.insert(v.key());
+                    }
                 }
                 Err(e) => error!("({name}) adding {}/{}: {e}", v.addr, v.prefix),
             }
@@ -196,6 +218,7 @@ impl Vips {
     /// One of our VIPs disappeared without us removing it: it is no longer ours to
     /// remove. Returns whether it was one of ours.
     pub fn forget(&mut self, vip: Key) -> bool {
+        self.unconfirmed.remove(&vip);
         if self.added.remove(&vip) {
             let (_, addr, prefix) = vip;
             warn!("virtual address {addr}/{prefix} was removed by someone else");
