@@ -79,14 +79,7 @@ impl<const N: usize> Router<N> {
 
     /// Adds an instance (in Initialize).
     pub fn add(&mut self, cfg: InstanceConfig) -> Result<InstanceId, AddError> {
-        let key = Key { ifindex: cfg.ifindex, vrid: cfg.vrid, family: cfg.family() };
-        let at = match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(i) => {
-                let existing = self.index.get(i).map_or(0, |(_, id)| *id);
-                return Err(AddError::Duplicate(InstanceId(existing)));
-            }
-            Err(at) => at,
-        };
+        let (key, at) = self.free_slot(&cfg)?;
         let instance = Instance::new(cfg).map_err(AddError::Config)?;
         self.insert(at, key, instance)
     }
@@ -96,18 +89,20 @@ impl<const N: usize> Router<N> {
     /// configuration did not change, and the ones being reconfigured, into a new router).
     /// Its pending deadline is scheduled here.
     pub fn adopt(&mut self, instance: Instance) -> Result<InstanceId, AddError> {
-        let cfg = instance.config();
-        let key = Key { ifindex: cfg.ifindex, vrid: cfg.vrid, family: cfg.family() };
-        let at = match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(i) => {
-                let existing = self.index.get(i).map_or(0, |(_, id)| *id);
-                return Err(AddError::Duplicate(InstanceId(existing)));
-            }
-            Err(at) => at,
-        };
+        let (key, at) = self.free_slot(instance.config())?;
         let id = self.insert(at, key, instance)?;
         self.with(id.0, |_| ());
         Ok(id)
+    }
+
+    /// The key of a virtual router configured as `cfg` and where it goes in the index;
+    /// [`AddError::Duplicate`] if the router has it already.
+    fn free_slot(&self, cfg: &InstanceConfig) -> Result<(Key, usize), AddError> {
+        let key = Key { ifindex: cfg.ifindex, vrid: cfg.vrid, family: cfg.family() };
+        match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => Err(AddError::Duplicate(InstanceId(self.index.get(i).map_or(0, |(_, id)| *id)))),
+            Err(at) => Ok((key, at)),
+        }
     }
 
     fn insert(&mut self, at: usize, key: Key, instance: Instance) -> Result<InstanceId, AddError> {
