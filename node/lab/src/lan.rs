@@ -348,6 +348,22 @@ impl Lan {
         // The switch is a pure layer-2 device: no IPv6 chatter of its own.
         write_sysctl(&sw, "net.ipv6.conf.all.disable_ipv6", "1")?;
         write_sysctl(&sw, "net.ipv6.conf.default.disable_ipv6", "1")?;
+        // A switch does not run the host's firewall on the frames it
+        // forwards: where the kernel has br_netfilter (the keys exist), a new
+        // namespace starts with bridge-nf-call-{iptables,ip6tables,arptables}
+        // = 1, which sends every frame crossing br0 through
+        // br_nf_pre_routing and the IP netfilter hooks. Off, as on a plain
+        // switch; without br_netfilter there is nothing to turn off.
+        for key in [
+            "net.bridge.bridge-nf-call-iptables",
+            "net.bridge.bridge-nf-call-ip6tables",
+            "net.bridge.bridge-nf-call-arptables",
+        ] {
+            match write_sysctl(&sw, key, "0") {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                r => r?,
+            }
+        }
         // No STP delay, and no multicast snooping: VRRP's 224.0.0.18 and
         // ff02::12 must reach every port like on a plain switch.
         ip(&[
