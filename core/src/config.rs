@@ -142,6 +142,13 @@ impl InstanceConfig {
         Family::of(&self.primary_address)
     }
 
+    /// What identifies the virtual router this configures (RFC 9568 §6.1): interface,
+    /// VRID and family. A router holds one instance per identity; a reload matches the
+    /// running instances with the new file's by it.
+    pub fn identity(&self) -> (u32, u8, Family) {
+        (self.ifindex, self.vrid, self.family())
+    }
+
     /// True for the address owner (priority 255).
     pub fn is_owner(&self) -> bool {
         self.priority == PRIORITY_OWNER

@@ -727,8 +727,7 @@ impl Instance {
     /// is now the address owner takes over as the owner does at startup (§6.4.2).
     pub fn reconfigure(&mut self, now: Instant, cfg: InstanceConfig, priority: u8) -> Result<(), ReconfigureError> {
         cfg.validate().map_err(ReconfigureError::Config)?;
-        let identity = |c: &InstanceConfig| (c.ifindex, c.vrid, c.family());
-        if identity(&cfg) != identity(&self.cfg) {
+        if cfg.identity() != self.cfg.identity() {
             return Err(ReconfigureError::Identity);
         }
         if priority == 0 {

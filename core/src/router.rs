@@ -98,7 +98,8 @@ impl<const N: usize> Router<N> {
     /// The key of a virtual router configured as `cfg` and where it goes in the index;
     /// [`AddError::Duplicate`] if the router has it already.
     fn free_slot(&self, cfg: &InstanceConfig) -> Result<(Key, usize), AddError> {
-        let key = Key { ifindex: cfg.ifindex, vrid: cfg.vrid, family: cfg.family() };
+        let (ifindex, vrid, family) = cfg.identity();
+        let key = Key { ifindex, vrid, family };
         match self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => Err(AddError::Duplicate(InstanceId(self.index.get(i).map_or(0, |(_, id)| *id)))),
             Err(at) => Ok((key, at)),

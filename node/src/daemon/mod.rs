@@ -447,7 +447,7 @@ impl Daemon {
             let Some(i) = self.plans.iter().position(|p| &p.name == name) else { continue };
             let Ok(raw) = u16::try_from(i) else { continue };
             let id = InstanceId(raw);
-            if self.engine.router().get(id).is_some_and(|inst| inst.state() == State::Master) {
+            if self.is_master(id) {
                 info!("({name}) handing over on request: priority 0 sent, VIPs kept until the successor is heard");
                 self.engine.handover(now, id, &mut Sockets(&self.sockets));
             }
@@ -669,8 +669,7 @@ impl Daemon {
     /// to an address this host still drops.
     fn announce(&mut self, id: InstanceId) {
         let Some(plan) = self.plans.get(usize::from(id.0)) else { return };
-        let is_master = self.engine.router().get(id).is_some_and(|i| i.state() == State::Master);
-        if !is_master {
+        if !self.is_master(id) {
             return;
         }
         let wait_until = std::time::Instant::now() + NA_WAIT_LIMIT;
@@ -688,6 +687,11 @@ impl Daemon {
                 self.announce_one(plan, v);
             }
         }
+    }
+
+    /// Whether instance `id` is MASTER now.
+    fn is_master(&self, id: InstanceId) -> bool {
+        self.engine.router().get(id).is_some_and(|i| i.state() == State::Master)
     }
 
     /// One announcement of `v` (gratuitous ARP or unsolicited NA) on its interface.
@@ -731,7 +735,7 @@ impl Daemon {
     /// The `garp_master_repeat` announcements of one VIP of `id`, if it is still MASTER.
     fn announce_waiting(&self, id: InstanceId, key: vips::Key) {
         let Some(plan) = self.plans.get(usize::from(id.0)) else { return };
-        if self.engine.router().get(id).is_none_or(|i| i.state() != State::Master) {
+        if !self.is_master(id) {
             return;
         }
         let Some(v) = self.vips.of(id).iter().find(|v| (v.ifindex, v.addr, v.prefix) == key) else { return };

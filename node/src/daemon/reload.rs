@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn};
 use vrrp_core::router::InstanceId;
 use vrrp_core::wire::Family;
-use vrrp_core::{InstanceConfig, State};
+use vrrp_core::State;
 
 use super::engine::{Engine, Notice};
 use super::helpers::Helpers;
@@ -206,7 +206,7 @@ fn check_distinct(cfg: &config::Config, hosts: &[HostPlan]) -> Result<(), String
     let mut seen: BTreeMap<(u32, u8, Family), usize> = BTreeMap::new();
     let mut errors = Vec::new();
     for (i, h) in hosts.iter().enumerate() {
-        if let Some(first) = seen.insert(identity(&h.plan.core), i) {
+        if let Some(first) = seen.insert(h.plan.core.identity(), i) {
             let (a, b) = (&cfg.instances[first], &cfg.instances[i]);
             errors.push(format!(
                 "{}: error: vrrp_instance {} has the VRID {} of {} ({}) on the same interface and family",
@@ -219,11 +219,6 @@ fn check_distinct(cfg: &config::Config, hosts: &[HostPlan]) -> Result<(), String
     } else {
         Err(errors.join("\n"))
     }
-}
-
-/// What identifies a virtual router (RFC 9568 §6.1): interface, VRID, family.
-fn identity(cfg: &InstanceConfig) -> (u32, u8, Family) {
-    (cfg.ifindex, cfg.vrid, cfg.family())
 }
 
 impl Daemon {
@@ -239,9 +234,9 @@ impl Daemon {
         let t0 = std::time::Instant::now();
         let old_live = self.live;
         let running: BTreeMap<(u32, u8, Family), InstanceId> =
-            self.engine.router().iter().map(|(id, i)| (identity(i.config()), id)).collect();
+            self.engine.router().iter().map(|(id, i)| (i.config().identity(), id)).collect();
         let matched: Vec<Option<InstanceId>> =
-            hosts.iter().map(|h| running.get(&identity(&h.plan.core)).copied()).collect();
+            hosts.iter().map(|h| running.get(&h.plan.core.identity()).copied()).collect();
         let taken: BTreeSet<InstanceId> = matched.iter().flatten().copied().collect();
         // Unmatched routers still running or holding VIPs say goodbye and are kept until
         // they let go; the rest (a removed backup, one already let go) are dropped.

@@ -122,17 +122,10 @@ impl Vips {
 
     /// Adds instance `id`'s VIPs (it became MASTER).
     pub async fn add(&mut self, netlink: &Netlink, id: InstanceId) {
-        let Some(inst) = self.instances.get(usize::from(id.0)) else { return };
+        let Vips { instances, added, unconfirmed } = self;
+        let Some(inst) = instances.get(usize::from(id.0)) else { return };
         for v in &inst.places {
-            match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
-                Ok(()) => {
-                    self.added.insert(v.key());
-                    if v.addr.is_ipv6() {
-                        self.unconfirmed.insert(v.key());
-                    }
-                }
-                Err(e) => error!("({}) adding {}/{}: {e}", inst.name, v.addr, v.prefix),
-            }
+            add_place(netlink, added, unconfirmed, &inst.name, v).await;
         }
     }
 
@@ -152,15 +145,10 @@ impl Vips {
     /// taken to mean they are the interface's own addresses), and an owner that is no
     /// longer master (FAULT, or a lost duplicate-owner election) must not keep them.
     pub async fn remove(&mut self, netlink: &Netlink, id: InstanceId) {
-        let Some(inst) = self.instances.get(usize::from(id.0)) else { return };
+        let Vips { instances, added, unconfirmed } = self;
+        let Some(inst) = instances.get(usize::from(id.0)) else { return };
         for v in &inst.places {
-            self.unconfirmed.remove(&v.key());
-            match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
-                Ok(()) => {
-                    self.added.remove(&v.key());
-                }
-                Err(e) => error!("({}) removing {}/{}: {e}", inst.name, v.addr, v.prefix),
-            }
+            remove_place(netlink, added, unconfirmed, &inst.name, v).await;
         }
     }
 
@@ -186,23 +174,10 @@ impl Vips {
         let name = self.instances.get(usize::from(id.0)).map_or_else(String::new, |i| i.name.clone());
         let ours: Vec<VipPlace> = gone.into_iter().filter(|v| self.added.contains(&v.key())).collect();
         for v in &ours {
-            match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
-                Ok(()) => {
-                    self.added.remove(&v.key());
-                }
-                Err(e) => error!("({name}) removing {}/{}: {e}", v.addr, v.prefix),
-            }
+            remove_place(netlink, &mut self.added, &mut self.unconfirmed, &name, v).await;
         }
         for v in &new {
-            match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
-                Ok(()) => {
-                    self.added.insert(v.key());
-                    if v.addr.is_ipv6() {
-                        self.unconfirmed.insert(v.key());
-                    }
-                }
-                Err(e) => error!("({name}) adding {}/{}: {e}", v.addr, v.prefix),
-            }
+            add_place(netlink, &mut self.added, &mut self.unconfirmed, &name, v).await;
         }
     }
 
@@ -245,6 +220,43 @@ impl Vips {
                 Err(e) => warn!("re-reading the addresses of link {index}: {e}"),
             }
         }
+    }
+}
+
+/// Adds `v` for instance `name`; a success is ours to remove, and an IPv6 one waits for
+/// the kernel's notification before it is announced.
+async fn add_place(
+    netlink: &Netlink,
+    added: &mut BTreeSet<Key>,
+    unconfirmed: &mut BTreeSet<Key>,
+    name: &str,
+    v: &VipPlace,
+) {
+    match netlink.add_address(v.ifindex, v.addr, v.prefix, v.label.as_deref(), v.brd, v.scope).await {
+        Ok(()) => {
+            added.insert(v.key());
+            if v.addr.is_ipv6() {
+                unconfirmed.insert(v.key());
+            }
+        }
+        Err(e) => error!("({name}) adding {}/{}: {e}", v.addr, v.prefix),
+    }
+}
+
+/// Removes `v` for instance `name`.
+async fn remove_place(
+    netlink: &Netlink,
+    added: &mut BTreeSet<Key>,
+    unconfirmed: &mut BTreeSet<Key>,
+    name: &str,
+    v: &VipPlace,
+) {
+    unconfirmed.remove(&v.key());
+    match netlink.del_address(v.ifindex, v.addr, v.prefix).await {
+        Ok(()) => {
+            added.remove(&v.key());
+        }
+        Err(e) => error!("({name}) removing {}/{}: {e}", v.addr, v.prefix),
     }
 }
 
