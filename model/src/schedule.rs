@@ -7,6 +7,7 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use vrrp_core::instance::HANDOVER_LINGER;
 use vrrp_core::time::Duration;
 use vrrp_core::timers;
 use vrrp_core::wire::Version;
@@ -317,10 +318,13 @@ impl Schedule {
     /// slowest backup's Master_Down_Interval (lowest priority), plus one advert interval
     /// (a master's next advert, which is what ends a dual-master), plus twice the worst
     /// latency (the advert that ends it, and the reply that follows it, both travel).
+    /// It is never shorter than a leaving master's release hold
+    /// ([`vrrp_core::instance::HANDOVER_LINGER`], which is longer than
+    /// Master_Down_Interval at fast adverts) plus one interval: a router still holding
+    /// the VIPs it is giving up has not settled.
     pub fn settle_time(&self) -> Duration {
-        timers::master_down_interval(self.lowest_priority(), self.interval_cs)
-            + self.interval()
-            + self.max_latency().saturating_mul(2)
+        let election = timers::master_down_interval(self.lowest_priority(), self.interval_cs) + self.interval();
+        election.max(HANDOVER_LINGER + self.interval()) + self.max_latency().saturating_mul(2)
     }
 }
 
@@ -361,5 +365,14 @@ mod tests {
         s.faults = vec![(0, Fault::SetPriority { router: 0, vrid: 0, priority: 50 })];
         let want = timers::master_down_interval(50, 100).as_micros() + 1_000_000 + 200;
         assert_eq!(s.settle_time().as_micros(), want);
+    }
+
+    /// At 10 ms adverts Master_Down_Interval (~40 ms) is shorter than the release hold
+    /// (100 ms): a restart 60 ms after a lone master's graceful stop found it still
+    /// holding the VIPs it was giving up, and the checker took that for a settled state.
+    #[test]
+    fn settle_time_covers_a_leaving_masters_release_hold() {
+        let s = Schedule { interval_cs: 1, base: Quality::latency(0, 0), ..Schedule::basic(&[1, 1]) };
+        assert_eq!(s.settle_time(), HANDOVER_LINGER + s.interval());
     }
 }

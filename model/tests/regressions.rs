@@ -94,3 +94,24 @@ fn a_stale_advert_overtaking_the_goodbye_leaves_the_vips_with_nobody() {
     let o = run(&s);
     assert_eq!(check(&o), vec![]);
 }
+
+/// A lone master at 10 ms adverts stops gracefully (its peer's link is down) and keeps
+/// its VIPs for the release hold, 100 ms, far longer than Master_Down_Interval (~40 ms).
+/// Restarted 60.05 ms later, while it still held them, it starts as BACKUP and its new
+/// instance takes over 39.96 ms after that, 10 µs after the hold ended. Nothing could
+/// keep the VIPs over a restart with no peer: the checker had taken the hold for a
+/// settled state, because the settle allowance (Master_Down_Interval + one interval,
+/// ~50 ms) was shorter than the hold. It found this once in CI; the settle allowance
+/// now covers the hold.
+#[test]
+fn a_restart_during_a_lone_masters_release_hold_is_not_a_planned_change_from_a_settled_state() {
+    let mut s = Schedule::basic(&[1, 1]);
+    s.preempt = false;
+    s.interval_cs = 1;
+    s.base = Quality::latency(0, 0);
+    s.tail_intervals = 15;
+    s.faults = vec![(0, Fault::LinkDown(1)), (167_500, Fault::Shutdown(0)), (227_550, Fault::Restart(0))];
+    let o = run(&s);
+    assert!(o.settle > 227_550 - 167_500, "the restart is inside the settle allowance");
+    assert_eq!(check(&o), vec![]);
+}
