@@ -47,6 +47,7 @@ fn reply(reply: &Reply) -> Vec<u8> {
 fn status() -> Status {
     Status {
         instances: vec![InstanceStatus {
+            waiting: None,
             name: "vi_1".into(),
             interface: "eth0".into(),
             vrid: 51,

@@ -162,9 +162,17 @@ fn a_broken_file_is_refused_whole_and_everything_keeps_running() {
     assert!(wait_for(Duration::from_secs(15), || holds(&lan, "a", vip())).is_some(), "{}", master.log());
     let path = master.dir.path().join("keepalived.conf");
     let good = std::fs::read_to_string(&path).unwrap();
-    // Two errors: an instance on an interface this host does not have, and a VRID out of range.
+    // An instance on an interface this host does not have is no error (it waits, FAULT,
+    // as at start: `e2e_start_early`); one that cannot run anywhere is. Both errors are
+    // reported, each with its place.
+    let waits = "vrrp_instance WAITS {\n    interface nosuch0\n    virtual_router_id 9\n    virtual_ipaddress {\n        192.0.2.9/24\n    }\n}\n";
+    std::fs::write(&path, format!("{good}{waits}")).unwrap();
+    let out = vrrpctl(&master, &["reload"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "reloaded: kept: VI; waiting for their interface: WAITS\n");
     let broken = format!(
-        "{good}vrrp_instance NOPE {{\n    interface nosuch0\n    virtual_router_id 9\n    virtual_ipaddress {{\n        192.0.2.9/24\n    }}\n}}\n"
+        "{good}vrrp_instance NOPE {{\n    interface eth1\n    virtual_router_id 9\n    authentication {{\n        auth_type AH\n    }}\n    virtual_ipaddress {{\n        192.0.2.9/24\n    }}\n}}\n\
+         vrrp_instance NOPE2 {{\n    interface eth1\n    virtual_router_id 10\n    authentication {{\n        auth_type AH\n    }}\n    virtual_ipaddress {{\n        192.0.2.10/24\n    }}\n}}\n"
     );
     std::fs::write(&path, &broken).unwrap();
     let out = vrrpctl(&master, &["reload"]);
@@ -172,9 +180,11 @@ fn a_broken_file_is_refused_whole_and_everything_keeps_running() {
     assert!(!out.status.success(), "a broken file was accepted: {out:?}");
     let conf_path = path.display().to_string();
     let nope_line = good.lines().count() + 1;
+    let nope2_line = nope_line + 10;
     assert!(stderr.contains("reload refused, the running configuration stays"), "{stderr}");
     assert!(stderr.contains(&format!("{conf_path}:{nope_line}:")), "no file:line:col for NOPE: {stderr}");
-    assert!(stderr.contains("interface nosuch0 not found"), "{stderr}");
+    assert!(stderr.contains(&format!("{conf_path}:{nope2_line}:")), "no file:line:col for NOPE2: {stderr}");
+    assert!(stderr.contains("auth_type AH is not supported by vrrpd"), "{stderr}");
     // A parse error: refused before planning, with its place.
     let unparsable = good.replace("virtual_router_id 200", "virtual_router_id 300");
     std::fs::write(&path, &unparsable).unwrap();

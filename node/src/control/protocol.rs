@@ -113,17 +113,26 @@ pub struct ReloadSummary {
     pub added: Vec<String>,
     /// Gone from the file: a MASTER among them hands over as at shutdown.
     pub removed: Vec<String>,
+    /// In the file, waiting (FAULT) for their interface: they start when it is ready.
+    /// Absent from an older vrrpd's reply: none.
+    #[serde(default)]
+    pub waiting: Vec<String>,
 }
 
 impl ReloadSummary {
     /// One line each for `vrrpctl reload` and the log: `kept: VI_1, VI_2; added: VI_3`.
     pub fn line(&self) -> String {
-        let parts: Vec<String> =
-            [("kept", &self.kept), ("changed", &self.changed), ("added", &self.added), ("removed", &self.removed)]
-                .into_iter()
-                .filter(|(_, names)| !names.is_empty())
-                .map(|(what, names)| format!("{what}: {}", names.join(", ")))
-                .collect();
+        let parts: Vec<String> = [
+            ("kept", &self.kept),
+            ("changed", &self.changed),
+            ("added", &self.added),
+            ("removed", &self.removed),
+            ("waiting for their interface", &self.waiting),
+        ]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(what, names)| format!("{what}: {}", names.join(", ")))
+        .collect();
         if parts.is_empty() {
             "no instances".into()
         } else {
@@ -208,6 +217,7 @@ mod tests {
         let stats = Stats { rcvd_advertisements: 7, new_master_reason: NewMasterReason::Priority, ..Stats::default() };
         Status {
             instances: vec![InstanceStatus {
+                waiting: None,
                 name: "vi_1".into(),
                 interface: "eth0".into(),
                 vrid: 51,
@@ -288,7 +298,7 @@ mod tests {
                 ..Default::default()
             }))
             .unwrap(),
-            r#"{"reply":"reloaded","kept":["VI_1"],"changed":[],"added":["VI_2"],"removed":[]}"#
+            r#"{"reply":"reloaded","kept":["VI_1"],"changed":[],"added":["VI_2"],"removed":[],"waiting":[]}"#
         );
     }
 

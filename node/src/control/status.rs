@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use vrrp_core::instance::Reason;
 use vrrp_core::stats::{Counter, CounterKind, NewMasterReason, ProtoErrReason};
 use vrrp_core::wire::{Family, Version};
-use vrrp_core::{Instance, RouterStats, State, Stats};
+use vrrp_core::{Instance, InstanceConfig, RouterStats, State, Stats};
 
 /// `vrrpctl status --json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +93,10 @@ pub struct InstanceStatus {
     /// (vrrpctl and vrrpd of different versions), an unknown reason is an error.
     #[serde(with = "instance_counters")]
     pub stats: Stats,
+    /// Why it waits, FAULT, for its interface (`file:line:col: interface … `); `None` once
+    /// it runs. Absent from an older vrrpd's document: running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 /// Router-wide counters: the core's plus the daemon's own.
@@ -175,6 +179,7 @@ impl InstanceStatus {
     ) -> Self {
         let cfg = inst.config();
         InstanceStatus {
+            waiting: None,
             name: name.into(),
             interface: interface.into(),
             vrid: cfg.vrid,
@@ -189,6 +194,28 @@ impl InstanceStatus {
             transitions,
             vips,
             stats: *inst.stats(),
+        }
+    }
+
+    /// An instance configured as `cfg` that waits for its interface (`why`): FAULT, as
+    /// keepalived shows it, with nothing counted yet.
+    pub fn waiting(name: &str, interface: &str, vips: Vec<String>, cfg: &InstanceConfig, why: &str) -> Self {
+        InstanceStatus {
+            name: name.into(),
+            interface: interface.into(),
+            vrid: cfg.vrid,
+            family: cfg.family(),
+            version: cfg.version,
+            state: State::Fault,
+            priority: cfg.priority,
+            effective_priority: cfg.priority,
+            master_ip: None,
+            distinct_masters: 0,
+            advert_int_cs: cfg.advert_interval_cs,
+            transitions: Vec::new(),
+            vips,
+            stats: Stats::default(),
+            waiting: Some(why.into()),
         }
     }
 
@@ -217,6 +244,7 @@ impl InstanceStatus {
     /// tests of code that reads a [`Status`].
     pub(crate) fn for_test(name: &str, state: State) -> InstanceStatus {
         InstanceStatus {
+            waiting: None,
             name: name.into(),
             interface: "eth0".into(),
             vrid: 1,
@@ -285,6 +313,11 @@ impl Status {
                 i.rx_errors(),
                 i.vips.join(",")
             );
+        }
+        for i in &self.instances {
+            if let Some(why) = &i.waiting {
+                out += &format!("{} waits for its interface: {why}\n", i.name);
+            }
         }
         let t = &self.timer;
         out += &format!("timer: fired={} late_max={}us late_over_1ms={}\n", t.fired, t.late_max_us, t.late_over_1ms);

@@ -117,6 +117,18 @@ struct Daemon {
     /// IPv6 VIPs whose announcement waits for the kernel to finish the address
     /// ([`Vips::is_unconfirmed`]), with the instance and when to announce anyway.
     waiting_na: BTreeMap<vips::Key, (InstanceId, std::time::Instant)>,
+    /// The instances waiting for their interface, and the file they are from.
+    pending: Pending,
+}
+
+/// The instances of the running file that wait for their interface
+/// ([`startup::Waiting`]): shown as FAULT, started by a reload of the same file, as read,
+/// once one of their interfaces is ready.
+#[derive(Debug, Clone)]
+struct Pending {
+    /// The running file, every instance in it (the engine runs the ones not waiting).
+    full: config::Config,
+    waiting: Vec<startup::Waiting>,
 }
 
 /// How long an unsolicited NA waits for the kernel's RTM_NEWADDR of a new IPv6 VIP before it
@@ -158,9 +170,15 @@ pub async fn run(opts: Options) -> Result<()> {
     // Before any thread starts: SCHED_RR and capabilities are per thread.
     let raised = service::privilege::apply_process_settings(&cfg.global);
     service::privilege::drop_after_setup(&cfg, raised)?;
+    let netlink = Netlink::new().context("opening rtnetlink")?;
+    let planned = startup::plan_on_host(&netlink, cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for w in &planned.waiting {
+        warn!("({}) waiting for its interface, FAULT until then: {}", w.name, w.why);
+    }
+    let cfg = planned.running.clone();
     let names: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
     let (mut generation, track_rx) = reload::Generation::start(&cfg, names, opts.notify_timeout)?;
-    let mut daemon = match Daemon::build(&cfg, Arc::clone(&generation.notices), Some(track_rx)).await {
+    let mut daemon = match Daemon::build(netlink, planned, Arc::clone(&generation.notices), Some(track_rx)).await {
         Ok(daemon) => daemon,
         Err(e) => {
             generation.stop();
@@ -206,9 +224,22 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut service_tick = systemd.period().map(tokio::time::interval);
     let mut rx_buf = vec![0u8; RX_BUF];
     let mut timer = clock::DeadlineTimer::new().context("creating the timerfd")?;
+    // Instances waiting for their interface are checked on each link or address change,
+    // and every second in case a change was missed.
+    let mut pending_tick = tokio::time::interval(PENDING_CHECK);
+    let mut check_pending = false;
     loop {
         if daemon.stopping && !daemon.engine.holds_any_vips() {
             break;
+        }
+        if std::mem::take(&mut check_pending)
+            && preparing.is_none()
+            && !daemon.stopping
+            && !daemon.pending.waiting.is_empty()
+            && startup::any_ready(&daemon.netlink, &daemon.pending.full, &daemon.pending.waiting).await
+        {
+            let source = reload::Source::Waiting(Box::new(daemon.pending.clone()));
+            start_preparing(&mut preparing, source, &opts, "interface ready", &mut retired);
         }
         timer.set(&daemon.clock, daemon.engine.poll_timeout()).context("arming the timerfd")?;
         tokio::select! {
@@ -226,6 +257,7 @@ pub async fn run(opts: Options) -> Result<()> {
             }
             _ = sighup.recv() => begin_reload(&mut preparing, &mut again, &opts, &mut systemd, "SIGHUP", &mut retired),
             outcome = reload_prepared(&mut preparing) => {
+                let asked = !matches!(&outcome, Ok(Ok(p)) if p.readiness());
                 let outcome = match outcome {
                     Ok(Ok(prepared)) if !daemon.stopping => {
                         daemon.apply_reload(prepared, &mut generation).await
@@ -238,7 +270,11 @@ pub async fn run(opts: Options) -> Result<()> {
                     Ok(Err(why)) => Err(why),
                     Err(_) => Err("reload refused: the thread reading the file did not finish".to_string()),
                 };
-                shared.reloads.publish(Some(outcome));
+                if asked {
+                    shared.reloads.publish(Some(outcome));
+                } else if let Err(why) = outcome {
+                    error!("starting the instances whose interface is ready: {why}");
+                }
                 systemd.ready(&daemon.status());
                 if std::mem::take(&mut again) {
                     begin_reload(&mut preparing, &mut again, &opts, &mut systemd, "again", &mut retired);
@@ -256,8 +292,12 @@ pub async fn run(opts: Options) -> Result<()> {
             }
             (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
             Some(event) = daemon.track.recv() => if !daemon.stopping { daemon.on_track_event(event).await },
+            _ = waiting_tick(&mut pending_tick, !daemon.pending.waiting.is_empty()) => check_pending = true,
             event = next_link_event(&mut watch) => match event {
-                Some(event) => daemon.on_link_event(event).await,
+                Some(event) => {
+                    daemon.on_link_event(event).await;
+                    check_pending = true;
+                }
                 None => {
                     // Only a socket error other than an overrun ends the stream.
                     error!("rtnetlink watch ended: subscribing again");
@@ -322,11 +362,34 @@ fn begin_reload(
         return;
     }
     systemd.reloading();
+    start_preparing(preparing, reload::Source::File, opts, trigger, retired);
+}
+
+/// Starts planning `source` off the loop.
+fn start_preparing(
+    preparing: &mut Option<tokio::sync::oneshot::Receiver<Result<reload::Prepared, String>>>,
+    source: reload::Source,
+    opts: &Options,
+    trigger: &'static str,
+    retired: &mut Vec<std::thread::JoinHandle<()>>,
+) {
     // Threads of earlier reloads that have finished need no join.
     retired.retain(|t| !t.is_finished());
-    let (rx, thread) = reload::prepare(opts.config.clone(), opts.strict, opts.notify_timeout, trigger);
+    let (rx, thread) = reload::prepare(opts.config.clone(), source, opts.strict, opts.notify_timeout, trigger);
     *preparing = Some(rx);
     retired.extend(thread);
+}
+
+/// How often instances waiting for their interface are checked without a link event.
+const PENDING_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The next tick of `tick` while `waiting`; never otherwise.
+async fn waiting_tick(tick: &mut tokio::time::Interval, waiting: bool) {
+    if waiting {
+        tick.tick().await;
+    } else {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// The file a reload prepared; never ready when none is being prepared.
@@ -761,6 +824,13 @@ impl Daemon {
                     .collect();
                 Some(InstanceStatus::new(&plan.name, &plan.interface, vips, inst, masters, transitions))
             })
+            .chain(self.pending.waiting.iter().filter_map(|w| {
+                let inst = self.pending.full.instances.iter().find(|i| i.name == w.name)?;
+                let plan =
+                    plan::plan_instance(&self.pending.full.global, inst, &plan::LinkFacts::placeholder()).ok()?;
+                let vips = plan.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect();
+                Some(InstanceStatus::waiting(&plan.name, &plan.interface, vips, &plan.core, &w.why))
+            }))
             .collect();
         Status {
             instances,

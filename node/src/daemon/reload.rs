@@ -33,10 +33,10 @@ use vrrp_core::State;
 use super::engine::{Engine, Notice};
 use super::helpers::Helpers;
 use super::notifications::Notifications;
-use super::startup::{open_announcers, plan_on_host, HostPlan};
+use super::startup::{open_announcers, plan_on_host, HostPlan, HostPlans};
 use super::tracking::{TrackEvent, TrackingLoop, TRACK_EVENTS};
 use super::vips::Vips;
-use super::{notifier, Daemon, Sockets, NOTICE_QUEUE};
+use super::{notifier, Daemon, Pending, Sockets, NOTICE_QUEUE};
 use crate::config;
 use crate::control::ReloadSummary;
 use crate::net::{Netlink, VrrpSocket};
@@ -119,6 +119,10 @@ pub(super) struct Prepared {
     path: PathBuf,
     cfg: config::Config,
     hosts: Vec<HostPlan>,
+    /// The file with all its instances, and the ones that wait for their interface.
+    pending: Pending,
+    /// Planned for waiting instances ([`Source::Waiting`]), not asked for.
+    readiness: bool,
     /// The new generation, started (its scripts run; its notifier waits for notices).
     generation: Generation,
     track_rx: mpsc::Receiver<TrackEvent>,
@@ -129,11 +133,26 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
+    /// Whether it was planned for waiting instances rather than asked for.
+    pub(super) fn readiness(&self) -> bool {
+        self.readiness
+    }
+
     /// Not applied after all (vrrpd is stopping): its generation stops off the loop.
     pub(super) fn discard(self) {
         let Prepared { generation, engine, retire, .. } = self;
         let _ = retire.send(Retire { generation, engine: Some(engine), leftovers: None, log: Vec::new() });
     }
+}
+
+/// What a reload plans.
+pub(super) enum Source {
+    /// The file, read again (SIGHUP, `vrrpctl reload`).
+    File,
+    /// The running file as it was read, because an instance waiting for its interface may
+    /// now start (the file on disk may have changed since: that is for the operator's
+    /// next reload).
+    Waiting(Box<Pending>),
 }
 
 /// Reads, checks and plans `path` on its own thread (reading a large file, and the
@@ -142,6 +161,7 @@ impl Prepared {
 /// leaves behind and winds it down ([`Retire`]): join it before exiting.
 pub(super) fn prepare(
     path: PathBuf,
+    source: Source,
     strict: bool,
     notify_timeout: std::time::Duration,
     trigger: &'static str,
@@ -151,9 +171,11 @@ pub(super) fn prepare(
     let thread = std::thread::Builder::new().name("vrrpd-reload".into()).spawn(move || {
         // Its threads (the new script runner and notifier) inherit this too.
         crate::service::privilege::normal_priority_for_this_thread();
-        info!("{trigger}: reloading {}", path.display());
+        if matches!(source, Source::File) {
+            info!("{trigger}: reloading {}", path.display());
+        }
         let (retire_tx, retire_rx) = std::sync::mpsc::channel();
-        let prepared = prepare_now(&path, strict, notify_timeout, retire_tx).map_err(|why| {
+        let prepared = prepare_now(&path, source, strict, notify_timeout, retire_tx).map_err(|why| {
             let why = refused(&why);
             for line in why.lines() {
                 error!("{line}");
@@ -173,23 +195,39 @@ pub(super) fn prepare(
 
 fn prepare_now(
     path: &Path,
+    source: Source,
     strict: bool,
     notify_timeout: std::time::Duration,
     retire: std::sync::mpsc::Sender<Retire>,
 ) -> Result<Prepared, String> {
-    let loaded = config::load_with(path, config::ReadOptions { strict }).map_err(|e| e.render())?;
-    let cfg = loaded.config;
-    for w in &cfg.warnings {
-        warn!("{w}");
-    }
+    let (cfg, waited) = match source {
+        Source::File => {
+            let loaded = config::load_with(path, config::ReadOptions { strict }).map_err(|e| e.render())?;
+            for w in &loaded.config.warnings {
+                warn!("{w}");
+            }
+            (loaded.config, Vec::new())
+        }
+        Source::Waiting(pending) => (pending.full, pending.waiting),
+    };
+    let readiness = !waited.is_empty();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("reload: starting its runtime: {e}"))?;
-    let hosts = runtime.block_on(async {
+    let planned = runtime.block_on(async {
         let netlink = Netlink::new().map_err(|e| format!("reload: opening rtnetlink: {e}"))?;
-        plan_on_host(&netlink, &cfg).await
+        plan_on_host(&netlink, cfg).await
     })?;
+    // Said once per instance and reason.
+    for w in planned.waiting.iter().filter(|w| !waited.contains(w)) {
+        warn!("({}) waiting for its interface, FAULT until then: {}", w.name, w.why);
+    }
+    for w in waited.iter().filter(|w| !planned.waiting.iter().any(|p| p.name == w.name)) {
+        info!("({}) its interface is ready: starting", w.name);
+    }
+    let HostPlans { running: cfg, hosts, full, waiting } = planned;
+    let pending = Pending { full, waiting };
     check_distinct(&cfg, &hosts)?;
     if hosts.len() > super::MAX_INSTANCES {
         return Err(format!("{} instances: vrrpd runs at most {}", hosts.len(), super::MAX_INSTANCES));
@@ -198,7 +236,7 @@ fn prepare_now(
     let (generation, track_rx) =
         Generation::start(&cfg, names, notify_timeout).map_err(|e| format!("reload refused: {e:#}"))?;
     let engine = Engine::new(Arc::clone(&generation.notices));
-    Ok(Prepared { path: path.to_owned(), cfg, hosts, generation, track_rx, engine, retire })
+    Ok(Prepared { path: path.to_owned(), cfg, hosts, pending, readiness, generation, track_rx, engine, retire })
 }
 
 /// Two instances of one virtual router (interface, VRID, family) cannot both run.
@@ -230,7 +268,8 @@ impl Daemon {
         prepared: Prepared,
         generation: &mut Generation,
     ) -> Result<ReloadSummary, String> {
-        let Prepared { path, cfg, hosts, generation: next, track_rx, mut engine, retire } = prepared;
+        let Prepared { path, cfg, hosts, pending, readiness, generation: next, track_rx, mut engine, retire } =
+            prepared;
         let t0 = std::time::Instant::now();
         let old_live = self.live;
         let running: BTreeMap<(u32, u8, Family), InstanceId> =
@@ -394,6 +433,8 @@ impl Daemon {
         self.plans = plans;
         self.live = hosts.len();
         self.track = track;
+        summary.waiting = pending.waiting.iter().map(|w| w.name.clone()).collect();
+        self.pending = pending;
 
         // Announcements waiting for their address follow their instance's new id.
         let waiting = std::mem::take(&mut self.waiting_na);
@@ -429,8 +470,9 @@ impl Daemon {
             self.engine.on_link(now, ifindex, false, &mut Sockets(&self.sockets));
         }
         self.execute().await;
+        let what = if readiness { "started the instances whose interface is ready, from" } else { "reloaded" };
         let log =
-            vec![format!("reloaded {}: {} ({:?} of the loop's time)", path.display(), summary.line(), t0.elapsed())];
+            vec![format!("{what} {}: {} ({:?} of the loop's time)", path.display(), summary.line(), t0.elapsed())];
         let old = std::mem::replace(generation, next);
         let leftovers: Box<dyn Send> = Box::new((cfg, hosts, old_vips));
         let _ = retire.send(Retire { generation: old, engine: Some(old_engine), leftovers: Some(leftovers), log });

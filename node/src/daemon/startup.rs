@@ -19,11 +19,11 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::clock::Clock;
 use super::engine::{Engine, Notice, EFFECTS_PER_INSTANCE, MAX_INSTANCES};
-use super::plan::{plan_instance, InstancePlan, LinkFacts};
+use super::plan::{plan_instance, InstancePlan, LinkFacts, PlanErrorKind};
 use super::ratelimit::RateLimiter;
 use super::tracking::{TrackEvent, TrackingLoop};
 use super::vips::{VipPlace, Vips};
-use super::{status, Daemon, Sockets};
+use super::{status, Daemon, Pending, Sockets};
 use crate::config;
 use crate::net::{Announcer, Netlink, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
@@ -46,36 +46,96 @@ impl HostPlan {
     }
 }
 
+/// An instance whose interface is not ready yet: it does not exist, or has no IPv4
+/// address (or no IPv6 link-local address) to send adverts from. It is shown as FAULT,
+/// as keepalived shows it, and starts once the interface is ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Waiting {
+    /// `vrrp_instance` name.
+    pub(super) name: String,
+    /// Why, as `file:line:col: interface … `.
+    pub(super) why: String,
+}
+
+/// The instances of a file that can run on this host now, and the ones that wait.
+pub(super) struct HostPlans {
+    /// The file with only the instances that run now (in file order, so every index into
+    /// its instances is an instance id).
+    pub(super) running: config::Config,
+    /// Their plans, in the same order.
+    pub(super) hosts: Vec<HostPlan>,
+    /// The file as it was read, every instance in it.
+    pub(super) full: config::Config,
+    /// The instances that wait for their interface.
+    pub(super) waiting: Vec<Waiting>,
+}
+
+/// Why [`plan_one`] did not plan an instance.
+enum Unplanned {
+    /// The host is not ready for it yet (see [`Waiting`]).
+    Wait(String),
+    /// It cannot run here.
+    Refused(String),
+}
+
 /// Plans every instance of `cfg` on this host's interfaces, as `vrrpd -t` plans them on
 /// stand-in ones. Every instance is tried: the error lists each refusal, one
-/// `file:line:col: error: …` line each.
-pub(super) async fn plan_on_host(netlink: &Netlink, cfg: &config::Config) -> Result<Vec<HostPlan>, String> {
-    let mut plans = Vec::new();
+/// `file:line:col: error: …` line each. An instance whose interface is not ready is not
+/// an error: it waits ([`Waiting`]).
+pub(super) async fn plan_on_host(netlink: &Netlink, cfg: config::Config) -> Result<HostPlans, String> {
+    let mut running = cfg.clone();
+    running.instances.clear();
+    let mut hosts = Vec::new();
+    let mut waiting = Vec::new();
     let mut errors = Vec::new();
     for inst in &cfg.instances {
         match plan_one(netlink, &cfg.global, inst).await {
-            Ok(p) => plans.push(p),
-            Err(e) => errors.push(format!("{e:#}")),
+            Ok(p) => {
+                hosts.push(p);
+                running.instances.push(inst.clone());
+            }
+            Err(Unplanned::Wait(why)) => waiting.push(Waiting { name: inst.name.clone(), why }),
+            Err(Unplanned::Refused(e)) => errors.push(e),
         }
     }
     if errors.is_empty() {
-        Ok(plans)
+        Ok(HostPlans { running, hosts, full: cfg, waiting })
     } else {
         Err(errors.join("\n"))
     }
 }
 
-async fn plan_one(netlink: &Netlink, global: &config::GlobalDefs, inst: &config::VrrpInstance) -> Result<HostPlan> {
+/// Whether the interface of any of `waiting` (instances of `cfg`) is ready now.
+pub(super) async fn any_ready(netlink: &Netlink, cfg: &config::Config, waiting: &[Waiting]) -> bool {
+    for inst in cfg.instances.iter().filter(|i| waiting.iter().any(|w| w.name == i.name)) {
+        if plan_one(netlink, &cfg.global, inst).await.is_ok() {
+            return true;
+        }
+    }
+    false
+}
+
+async fn plan_one(
+    netlink: &Netlink,
+    global: &config::GlobalDefs,
+    inst: &config::VrrpInstance,
+) -> Result<HostPlan, Unplanned> {
+    let refused = |e: std::io::Error| Unplanned::Refused(format!("{}: error: {e}", inst.location));
     let link = netlink
         .link_by_name(&inst.interface)
         .await
-        .map_err(|_| anyhow::anyhow!("{}: error: interface {} not found", inst.location, inst.interface))?;
+        .map_err(|_| Unplanned::Wait(format!("{}: interface {} does not exist", inst.location, inst.interface)))?;
     let facts = LinkFacts {
         ifindex: link.index,
-        primary_v4: netlink.primary_ipv4(link.index).await?.map(IpAddr::V4),
-        link_local_v6: netlink.link_local_v6(link.index).await?.map(IpAddr::V6),
+        primary_v4: netlink.primary_ipv4(link.index).await.map_err(refused)?.map(IpAddr::V4),
+        link_local_v6: netlink.link_local_v6(link.index).await.map_err(refused)?.map(IpAddr::V6),
     };
-    let plan = plan_instance(global, inst, &facts)?;
+    let plan = plan_instance(global, inst, &facts).map_err(|e| match e.kind {
+        PlanErrorKind::NoIpv4Source { .. } | PlanErrorKind::NoLinkLocal { .. } => {
+            Unplanned::Wait(format!("{}: {}", e.location, e.kind))
+        }
+        _ => Unplanned::Refused(e.to_string()),
+    })?;
     let mut places = Vec::new();
     let mut macs: Vec<(u32, Option<[u8; 6]>)> = Vec::new();
     for vip in &plan.vips {
@@ -83,7 +143,7 @@ async fn plan_one(netlink: &Netlink, global: &config::GlobalDefs, inst: &config:
             Some(dev) if *dev != inst.interface => netlink
                 .link_by_name(dev)
                 .await
-                .map_err(|_| anyhow::anyhow!("{}: error: interface {dev} not found", vip.location))?,
+                .map_err(|_| Unplanned::Wait(format!("{}: interface {dev} does not exist", vip.location)))?,
             _ => link.clone(),
         };
         if !macs.iter().any(|(i, _)| *i == l.index) {
@@ -115,12 +175,13 @@ impl Daemon {
     /// Opens everything the configuration needs; an error names the `file:line:col` of
     /// every instance that cannot run.
     pub(super) async fn build(
-        cfg: &config::Config,
+        netlink: Netlink,
+        planned: HostPlans,
         notices: Arc<NotifyQueue<Notice>>,
         track_events: Option<tokio::sync::mpsc::Receiver<TrackEvent>>,
     ) -> Result<Daemon> {
-        let netlink = Netlink::new().context("opening rtnetlink")?;
-        let host = plan_on_host(&netlink, cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let HostPlans { running, hosts: host, full, waiting } = planned;
+        let cfg = &running;
         let mut engine = Engine::new(notices);
         let mut plans = Vec::new();
         let mut vips = Vips::new();
@@ -169,6 +230,7 @@ impl Daemon {
             track: TrackingLoop::new(cfg, track_events),
             stopping: false,
             waiting_na: BTreeMap::new(),
+            pending: Pending { full, waiting },
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
         daemon.track.read_interfaces(&daemon.netlink).await;

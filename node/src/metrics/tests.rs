@@ -8,6 +8,7 @@ use crate::control::status::{TimerCounters, Transition};
 
 fn instance(name: &str, vrid: u8, state: State) -> InstanceStatus {
     InstanceStatus {
+        waiting: None,
         name: name.into(),
         interface: "eth1".into(),
         vrid,

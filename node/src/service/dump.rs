@@ -189,6 +189,7 @@ mod tests {
         stats.set_counter("master_transitions", 3);
         Status {
             instances: vec![InstanceStatus {
+                waiting: None,
                 name: "VI_1".into(),
                 interface: "eth1".into(),
                 vrid: 51,

@@ -16,6 +16,7 @@ fn sample() -> Status {
     Status {
         instances: vec![
             InstanceStatus {
+                waiting: None,
                 name: "vi_1".into(),
                 interface: "eth0".into(),
                 vrid: 51,
@@ -32,6 +33,7 @@ fn sample() -> Status {
                 stats: backup,
             },
             InstanceStatus {
+                waiting: None,
                 name: "a_much_longer_instance_name".into(),
                 interface: "bond0.100".into(),
                 vrid: 255,
