@@ -204,6 +204,12 @@ impl<const N: usize> Driver<N> {
         self.pump(io);
     }
 
+    /// Someone else removed one of instance `id`'s VIPs ([`Instance::handle_vip_removed`]).
+    pub fn vip_removed(&mut self, clock: &impl Clock, io: &mut impl Io, id: InstanceId) {
+        self.router.vip_removed(clock.now(), id);
+        self.pump(io);
+    }
+
     /// Whether any instance still holds its VIPs: after a shutdown, keep feeding packets and
     /// timers until this is false, so each master hands over before it goes (make-before-break).
     pub fn holds_any_vips(&self) -> bool {

@@ -110,11 +110,13 @@ pub enum Reason {
     TrackingRecovered,
     /// The operator handed mastership over ([`Instance::handle_handover`]).
     Handover,
+    /// Someone else removed one of the VIPs while MASTER ([`Instance::handle_vip_removed`]).
+    VipRemoved,
 }
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 13] = [
         Reason::Startup,
         Reason::AddressOwner,
         Reason::Shutdown,
@@ -127,6 +129,7 @@ impl Reason {
         Reason::TrackingFault,
         Reason::TrackingRecovered,
         Reason::Handover,
+        Reason::VipRemoved,
     ];
 
     /// A stable snake-case key for machines (metrics labels, JSON).
@@ -144,6 +147,7 @@ impl Reason {
             Reason::TrackingFault => "tracking_fault",
             Reason::TrackingRecovered => "tracking_recovered",
             Reason::Handover => "handover",
+            Reason::VipRemoved => "vip_removed",
         }
     }
 
@@ -172,6 +176,7 @@ impl Reason {
             Reason::TrackingFault => "tracked item failed",
             Reason::TrackingRecovered => "tracked items recovered",
             Reason::Handover => "handed over by the operator",
+            Reason::VipRemoved => "a virtual address was removed by someone else",
         }
     }
 }
@@ -636,6 +641,32 @@ impl Instance {
         self.release_vips_later(now);
         self.handed_over = true;
         self.become_backup(now, Reason::Handover);
+    }
+
+    /// Someone else removed one of this router's VIPs from the host while it is MASTER
+    /// (another agent: `ip addr flush`, systemd-networkd reconfiguring the interface).
+    /// A master must not go on advertising addresses it no longer answers for, so, as
+    /// keepalived does by default (keepalived_netlink.c `set_vrrp_backup`), it leaves
+    /// MASTER at once: it says priority 0, removes its other VIPs, becomes BACKUP and sets
+    /// its Master_Down_Timer to Skew_Time. A backup that heard the priority 0 waits its own
+    /// Skew_Time (RFC 9568 §6.4.2), longer for a lower priority, so unless a better router
+    /// takes over this one becomes MASTER again after Skew_Time and puts every VIP back.
+    ///
+    /// Counted in `vips_removed`. Anything but a MASTER ignores it: a backup holds no VIP,
+    /// and one still holding them for a handover has a successor already.
+    pub fn handle_vip_removed(&mut self, now: Instant) {
+        if self.state != State::Master {
+            return;
+        }
+        bump(&mut self.stats.vips_removed);
+        self.push(Action::SendAdvert { priority: 0 });
+        self.release_vips_now();
+        self.handed_over = false;
+        self.change_state(State::Backup, Reason::VipRemoved);
+        self.announce_at = None;
+        self.preempt_until = None;
+        self.down_reason = Reason::MasterLeft;
+        self.timer = Some(now + self.skew_time());
     }
 
     /// The interface went up or down.

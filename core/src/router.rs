@@ -215,6 +215,11 @@ impl<const N: usize> Router<N> {
         self.with(id.0, |i| i.handle_handover(now));
     }
 
+    /// Someone else removed one of instance `id`'s VIPs ([`Instance::handle_vip_removed`]).
+    pub fn vip_removed(&mut self, now: Instant, id: InstanceId) {
+        self.with(id.0, |i| i.handle_vip_removed(now));
+    }
+
     /// Whether any instance still holds its VIPs ([`Instance::holds_vips`]): after
     /// [`Router::shutdown_all`], the caller keeps the protocol running until this is false.
     pub fn holds_any_vips(&self) -> bool {

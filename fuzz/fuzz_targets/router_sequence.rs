@@ -111,6 +111,8 @@ enum Op {
     TrackingFault(u8, bool),
     /// The operator hands an instance's mastership over.
     Handover(u8),
+    /// Someone else removed one of an instance's VIPs.
+    VipRemoved(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -445,6 +447,7 @@ impl World {
             Op::Shutdown(None) => self.router.shutdown_all(now),
             Op::Shutdown(Some(i)) => self.router.shutdown(now, id(pick(*i))),
             Op::Handover(i) => self.router.handover(now, id(pick(*i))),
+            Op::VipRemoved(i) => self.router.vip_removed(now, id(pick(*i))),
             Op::SetPrimary {
                 instance,
                 host,
@@ -651,6 +654,7 @@ impl World {
                                 | Reason::TrackingRecovered
                                 | Reason::HigherPriority
                                 | Reason::Handover
+                                | Reason::VipRemoved
                         ),
                         State::Master => matches!(
                             reason,

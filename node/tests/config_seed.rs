@@ -36,6 +36,7 @@ fn expected(file: &Path) -> Config {
                 brd: None,
                 label: None,
                 scope: None,
+                no_track: false,
                 location: loc(file, 13, 9),
             }],
             vips_excluded: vec![],

@@ -59,6 +59,7 @@ fn expected(file: &Path) -> Config {
                 brd: None,
                 label: None,
                 scope: None,
+                no_track: false,
                 location: loc(file, 24, 9),
             }],
             vips_excluded: vec![],

@@ -1207,3 +1207,73 @@ fn handover_a_stale_advert_after_the_goodbye_does_not_outlast_the_hold() {
         leaving.releasing()
     );
 }
+
+/// keepalived_netlink.c `set_vrrp_backup`: a master whose VIP someone else removed says
+/// priority 0, removes the rest, becomes BACKUP, and, with no one taking over, MASTER
+/// again after its Skew_Time (RFC 9568 §6.4.2's timer for a master that left), putting
+/// every VIP back.
+#[test]
+fn keepalived_a_removed_vip_makes_the_master_step_down_for_skew_time() {
+    let mut i = master(Version::V3, 200);
+    let now = t(5_000);
+    i.handle_vip_removed(now);
+    assert_eq!(
+        drain(&mut i),
+        [
+            Action::SendAdvert { priority: 0 },
+            Action::RemoveVips,
+            Action::StateChanged { from: State::Master, to: State::Backup, reason: Reason::VipRemoved },
+        ]
+    );
+    assert_eq!(i.state(), State::Backup);
+    assert!(!i.holds_vips());
+    assert_eq!(i.stats().vips_removed, 1);
+    assert_eq!(i.poll_timeout(), Some(now + i.skew_time()));
+    assert!(i.skew_time() < i.master_down_interval());
+    // No one took over: MASTER again, the VIPs back and announced.
+    i.handle_timeout(now + i.skew_time());
+    let actions = drain(&mut i);
+    assert_eq!(
+        actions[..3],
+        [
+            Action::StateChanged { from: State::Backup, to: State::Master, reason: Reason::MasterLeft },
+            Action::AddVips,
+            Action::SendAdvert { priority: 200 },
+        ]
+    );
+    assert!(actions.contains(&Action::Announce));
+    assert!(i.holds_vips());
+}
+
+/// A better router that heard the priority 0 takes over first (its Skew_Time is shorter):
+/// the old master stays BACKUP, as after any priority-0 advert.
+#[test]
+fn keepalived_a_removed_vip_lets_a_higher_backup_take_over() {
+    let mut i = master(Version::V3, 100);
+    i.handle_vip_removed(t(5_000));
+    drain(&mut i);
+    let better = cfg(Version::V3, 150, a4(12));
+    assert!(deliver(&mut i, t(5_001), &better, 150).is_ok());
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(i.poll_timeout(), Some(t(5_001) + i.master_down_interval()));
+    assert!(drain(&mut i).is_empty());
+}
+
+/// Only a MASTER reacts: a backup holds no VIP, and a leaving master still holding its
+/// VIPs for a handover has its successor already; nothing is counted.
+#[test]
+fn keepalived_a_removed_vip_changes_nothing_but_for_a_master() {
+    let mut b = backup(Version::V3, 100);
+    let before = b.poll_timeout();
+    b.handle_vip_removed(t(10));
+    assert!(drain(&mut b).is_empty());
+    assert_eq!((b.state(), b.poll_timeout(), b.stats().vips_removed), (State::Backup, before, 0));
+
+    let mut m = master(Version::V3, 100);
+    m.handle_handover(t(5_000));
+    drain(&mut m);
+    assert!(m.holds_vips());
+    m.handle_vip_removed(t(5_001));
+    assert!(drain(&mut m).is_empty());
+    assert_eq!(m.stats().vips_removed, 0);
+}

@@ -247,6 +247,19 @@ impl Lan {
         ip(&["-n", &self.switch_ns, "link", "set", port, "up"]).map(drop)
     }
 
+    /// Deletes the host's `eth1` if it still exists (its veth pair goes with it) and
+    /// creates it again with the same name and addresses: to the host, another interface
+    /// (a new ifindex, a new MAC), as when a driver is reloaded or a NIC is hot-plugged.
+    pub fn replug(&self, host: &str) -> io::Result<()> {
+        let h = self.host(host)?;
+        if self.link_json(host).is_ok() {
+            ip(&["-n", &h.ns, "link", "del", HOST_IFNAME])?;
+        }
+        let v4 = format!("{}/{}", h.v4.0, h.v4.1);
+        let v6 = h.v6.map(|(a, p)| format!("{a}/{p}"));
+        plug(&self.switch_ns, &h.ns, &h.port, &v4, v6.as_deref())
+    }
+
     /// The MAC address of the host's `eth1`.
     pub fn mac(&self, host: &str) -> io::Result<[u8; 6]> {
         let link = self.link_json(host)?;
@@ -398,16 +411,7 @@ impl Lan {
         for key in ["net.ipv6.conf.all.accept_dad", "net.ipv6.conf.default.accept_dad"] {
             write_sysctl(&ns, key, "0")?;
         }
-        ip(&["-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", HOST_IFNAME, "netns", &ns])?;
-        ip(&["-n", &sw, "link", "set", &port, "master", BRIDGE])?;
-        ip(&["-n", &sw, "link", "set", &port, "up"])?;
-        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        ip(&["-n", &ns, "link", "set", HOST_IFNAME, "up"])?;
-        ip(&["-n", &ns, "addr", "add", &v4, "dev", HOST_IFNAME])?;
-        if let Some(v6) = v6 {
-            ip(&["-n", &ns, "addr", "add", &v6, "dev", HOST_IFNAME, "nodad"])?;
-        }
-        Ok(())
+        plug(&sw, &ns, &port, &v4, v6.as_deref())
     }
 
     fn wait_ready(&self, host: &Host) -> io::Result<()> {
@@ -453,6 +457,21 @@ impl Drop for Lan {
     fn drop(&mut self) {
         self.teardown();
     }
+}
+
+/// Creates the veth pair of a host (`port` on the bridge, `eth1` in `ns`), up, with its
+/// addresses (IPv6 without duplicate address detection).
+fn plug(sw: &str, ns: &str, port: &str, v4: &str, v6: Option<&str>) -> io::Result<()> {
+    ip(&["-n", sw, "link", "add", port, "type", "veth", "peer", "name", HOST_IFNAME, "netns", ns])?;
+    ip(&["-n", sw, "link", "set", port, "master", BRIDGE])?;
+    ip(&["-n", sw, "link", "set", port, "up"])?;
+    ip(&["-n", ns, "link", "set", "lo", "up"])?;
+    ip(&["-n", ns, "link", "set", HOST_IFNAME, "up"])?;
+    ip(&["-n", ns, "addr", "add", v4, "dev", HOST_IFNAME])?;
+    if let Some(v6) = v6 {
+        ip(&["-n", ns, "addr", "add", v6, "dev", HOST_IFNAME, "nodad"])?;
+    }
+    Ok(())
 }
 
 /// Deletes lab namespaces left behind by processes that no longer exist

@@ -312,6 +312,9 @@ pub struct Vip {
     pub brd: Option<Ipv4Addr>,
     pub label: Option<String>,
     pub scope: Option<Scope>,
+    /// `no_track`: someone else removing this address does not make a master step down
+    /// (keepalived_netlink.c `address_is_ours`).
+    pub no_track: bool,
     /// Where the address was written, so runtime failures (e.g. netlink
     /// refusing the address) can point back into the file.
     pub location: SourceLocation,

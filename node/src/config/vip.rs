@@ -12,7 +12,6 @@ use super::parser::{is_text, Cursor, Stmt};
 /// keepalived options vrrpd does not apply, with whether they take a value;
 /// listed so they get a precise warning and their value is not misread.
 const IGNORED_OPTIONS: &[(&str, bool)] = &[
-    ("no_track", false),
     ("home", false),
     ("nodad", false),
     ("-nodad", false),
@@ -51,8 +50,16 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
         return None;
     }
     let (addr, prefix_len) = parse_addr_prefix(rep, stmt.key)?;
-    let mut vip =
-        Vip { addr, prefix_len, dev: None, brd: None, label: None, scope: None, location: rep.loc(stmt.key.pos) };
+    let mut vip = Vip {
+        addr,
+        prefix_len,
+        dev: None,
+        brd: None,
+        label: None,
+        scope: None,
+        no_track: false,
+        location: rep.loc(stmt.key.pos),
+    };
     let mut ok = true;
     let text = stmt.key.word().unwrap_or_default();
     let drop = |rep: &mut Reporter, tok: &Token, why: String| {
@@ -105,6 +112,9 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
                 }
                 None => ok = false,
             },
+            // vrrp_ipaddress.c 630 (`alloc_ipaddress`): the address is not tracked (its removal by
+            // someone else does not make the master step down).
+            "no_track" => vip.no_track = true,
             // vrrp_ipaddress.c 553: "VRRP is trying to assign invalid broadcast", dropped.
             "brd" | "broadcast" => match value(rep, &mut args) {
                 Some((v, tok)) => match broadcast(&v, addr, prefix_len) {

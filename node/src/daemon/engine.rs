@@ -269,6 +269,13 @@ impl Engine {
         driver.handover(&now, &mut io, id);
     }
 
+    /// Someone else removed one of instance `id`'s tracked VIPs
+    /// ([`vrrp_core::Instance::handle_vip_removed`]).
+    pub fn vip_removed(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
+        let (driver, mut io) = self.split(tx);
+        driver.vip_removed(&now, &mut io, id);
+    }
+
     /// Sets every counter back to zero: the core's (per instance and router-wide) and the
     /// transitions by reason (keepalived's STATS_CLEAR, `vrrpctl stats --clear`).
     pub fn clear_stats(&mut self) {

@@ -86,6 +86,11 @@ pub struct Options {
     pub strict: bool,
 }
 
+/// What a VRRP socket is opened on: (interface name, its index then, source address). The
+/// index is part of it: an interface deleted and created again under the same name is
+/// another interface, and needs a socket of its own.
+type SocketKey = (String, u32, IpAddr);
+
 /// The running daemon.
 struct Daemon {
     clock: Clock,
@@ -98,8 +103,8 @@ struct Daemon {
     /// Each instance's VIPs, and the ones we hold.
     vips: Vips,
     sockets: Vec<VrrpSocket>,
-    /// (interface, source address) of each socket.
-    socket_keys: Vec<(String, IpAddr)>,
+    /// What each socket was opened on.
+    socket_keys: Vec<SocketKey>,
     announcers: BTreeMap<u32, Announcer>,
     netlink: Netlink,
     limiter: RateLimiter,
@@ -119,6 +124,9 @@ struct Daemon {
     waiting_na: BTreeMap<vips::Key, (InstanceId, std::time::Instant)>,
     /// The instances waiting for their interface, and the file they are from.
     pending: Pending,
+    /// A link a running instance uses changed: check whether it was deleted or renamed
+    /// ([`startup::interfaces_moved`]).
+    links_changed: bool,
 }
 
 /// The instances of the running file that wait for their interface
@@ -231,6 +239,17 @@ pub async fn run(opts: Options) -> Result<()> {
     loop {
         if daemon.stopping && !daemon.engine.holds_any_vips() {
             break;
+        }
+        // An interface a running instance uses was deleted (perhaps created again) or
+        // renamed: its instances are planned again from the running file, as a waiting
+        // instance is started: they wait for an interface of their name, or take the new one.
+        if daemon.links_changed && preparing.is_none() && !daemon.stopping {
+            daemon.links_changed = false;
+            if startup::interfaces_moved(&daemon.netlink, &daemon.running_links()).await {
+                info!("an interface of a running instance was deleted or renamed: planning its instances again");
+                let source = reload::Source::Waiting(Box::new(daemon.pending.clone()));
+                start_preparing(&mut preparing, source, &opts, "interface changed", &mut retired);
+            }
         }
         if std::mem::take(&mut check_pending)
             && preparing.is_none()
@@ -655,6 +674,13 @@ impl Daemon {
             if self.track.on_link(&self.netlink, index, up, removed).await {
                 self.track.apply(now, &mut self.engine, &mut tx);
             }
+            if self.running_links().iter().any(|(_, i)| *i == index) {
+                self.links_changed = true;
+            }
+            if removed {
+                // Its addresses went with it: nothing of ours left there to remove.
+                self.vips.forget_interface(index);
+            }
         }
         match event {
             net::Event::LinkUp { index } => self.engine.on_link(now, index, true, &mut tx),
@@ -662,8 +688,9 @@ impl Daemon {
                 self.engine.on_link(now, index, false, &mut tx)
             }
             net::Event::AddrRemoved { index, addr, prefix } => {
-                self.vips.forget((index, addr, prefix));
-                self.waiting_na.remove(&(index, addr, prefix));
+                if self.vips.forget((index, addr, prefix)) {
+                    self.vips_gone(&[(index, addr, prefix)]);
+                }
             }
             net::Event::AddrAdded { index, addr, prefix } => self.address_ready((index, addr, prefix)),
             net::Event::Overrun => {
@@ -721,9 +748,35 @@ impl Daemon {
             };
             self.engine.on_link(now, index, up, &mut Sockets(&self.sockets));
         }
-        self.vips.resync(&self.netlink).await;
+        let gone = self.vips.resync(&self.netlink).await;
+        self.vips_gone(&gone);
         self.track.read_interfaces(&self.netlink).await;
         self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
+    }
+
+    /// VIPs of ours that disappeared without us removing them (another agent deleted them,
+    /// or flushed the interface). A MASTER for which one is a tracked VIP steps down, as
+    /// keepalived does by default ([`vrrp_core::Instance::handle_vip_removed`]: BACKUP for
+    /// Skew_Time, then MASTER again with every VIP unless a better router took over); one
+    /// marked `no_track`, or one of an instance no longer MASTER, is only logged.
+    fn vips_gone(&mut self, gone: &[vips::Key]) {
+        let now = self.clock.now();
+        for key in gone {
+            self.waiting_na.remove(key);
+            let (_, addr, prefix) = key;
+            let masters: Vec<InstanceId> =
+                self.vips.tracked_by(key).into_iter().filter(|id| self.is_master(*id)).collect();
+            if masters.is_empty() {
+                warn!("virtual address {addr}/{prefix} was removed by someone else");
+            }
+            for id in masters {
+                warn!(
+                    "({}) virtual address {addr}/{prefix} was removed by someone else: leaving MASTER for Skew_Time, to take the addresses back unless a backup does",
+                    self.name(id)
+                );
+                self.engine.vip_removed(now, id, &mut Sockets(&self.sockets));
+            }
+        }
     }
 
     /// Gratuitous ARP for each IPv4 VIP, unsolicited NA for each IPv6 VIP, `garp_master_repeat`
@@ -750,6 +803,25 @@ impl Daemon {
                 self.announce_one(plan, v);
             }
         }
+    }
+
+    /// The interfaces the file's running instances use, by the name and index they were
+    /// planned with: each instance's own, and its VIPs' `dev`.
+    fn running_links(&self) -> Vec<(String, u32)> {
+        let mut links: Vec<(String, u32)> = Vec::new();
+        for (n, plan) in (0u16..).zip(self.plans.iter().take(self.live)) {
+            let devs = plan
+                .vips
+                .iter()
+                .zip(self.vips.of(InstanceId(n)))
+                .filter_map(|(vip, place)| vip.dev.as_ref().map(|dev| (dev.clone(), place.ifindex)));
+            for link in std::iter::once((plan.interface.clone(), plan.core.ifindex)).chain(devs) {
+                if !links.contains(&link) {
+                    links.push(link);
+                }
+            }
+        }
+        links
     }
 
     /// Whether instance `id` is MASTER now.

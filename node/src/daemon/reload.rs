@@ -20,7 +20,6 @@
 //!   scripts, processes and interfaces keep their last results until they report again.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -36,7 +35,7 @@ use super::notifications::Notifications;
 use super::startup::{open_announcers, plan_on_host, HostPlan, HostPlans};
 use super::tracking::{TrackEvent, TrackingLoop, TRACK_EVENTS};
 use super::vips::Vips;
-use super::{notifier, Daemon, Pending, Sockets, NOTICE_QUEUE};
+use super::{notifier, Daemon, Pending, SocketKey, Sockets, NOTICE_QUEUE};
 use crate::config;
 use crate::control::ReloadSummary;
 use crate::net::{Netlink, VrrpSocket};
@@ -200,6 +199,9 @@ fn prepare_now(
     notify_timeout: std::time::Duration,
     retire: std::sync::mpsc::Sender<Retire>,
 ) -> Result<Prepared, String> {
+    // Planned for the running file again (an instance's interface became ready, or one
+    // was deleted or renamed), not asked for by the operator.
+    let readiness = matches!(source, Source::Waiting(_));
     let (cfg, waited) = match source {
         Source::File => {
             let loaded = config::load_with(path, config::ReadOptions { strict }).map_err(|e| e.render())?;
@@ -210,7 +212,6 @@ fn prepare_now(
         }
         Source::Waiting(pending) => (pending.full, pending.waiting),
     };
-    let readiness = !waited.is_empty();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -295,24 +296,24 @@ impl Daemon {
         // Everything that can fail, before anything changes.
         let mut names: Vec<String> = hosts.iter().map(|h| h.plan.name.clone()).collect();
         names.extend(retiring.iter().map(|id| self.name(*id)));
-        let mut keys: Vec<(String, IpAddr)> = Vec::new();
+        let mut keys: Vec<SocketKey> = Vec::new();
         for key in hosts.iter().map(HostPlan::socket_key).chain(retiring.iter().filter_map(|id| {
             let plan = self.plans.get(usize::from(id.0))?;
-            Some((plan.interface.clone(), plan.core.primary_address))
+            Some((plan.interface.clone(), plan.core.ifindex, plan.core.primary_address))
         })) {
             if !keys.contains(&key) {
                 keys.push(key);
             }
         }
-        let mut opened: BTreeMap<(String, IpAddr), VrrpSocket> = BTreeMap::new();
+        let mut opened: BTreeMap<SocketKey, VrrpSocket> = BTreeMap::new();
         let mut refusal = None;
         for key in keys.iter().filter(|k| !self.socket_keys.contains(k)) {
-            match VrrpSocket::open(&key.0, key.1) {
+            match VrrpSocket::open(&key.0, key.2) {
                 Ok(s) => {
                     opened.insert(key.clone(), s);
                 }
                 Err(e) => {
-                    refusal = Some(format!("reload refused: opening a VRRP socket on {} from {}: {e}", key.0, key.1));
+                    refusal = Some(format!("reload refused: opening a VRRP socket on {} from {}: {e}", key.0, key.2));
                     break;
                 }
             }
@@ -344,10 +345,10 @@ impl Daemon {
             let kept = old_keys.iter().position(|k| k == key).and_then(|j| old_sockets.get_mut(j)?.take());
             match kept.or_else(|| opened.remove(key)) {
                 Some(s) => sockets.push(s),
-                None => error!("reload: no socket for {} from {}", key.0, key.1),
+                None => error!("reload: no socket for {} from {}", key.0, key.2),
             }
         }
-        let socket_of = |key: &(String, IpAddr)| keys.iter().position(|k| k == key).unwrap_or(0);
+        let socket_of = |key: &SocketKey| keys.iter().position(|k| k == key).unwrap_or(0);
 
         engine.restore_router_stats(*self.engine.router().stats());
         let mut vips = Vips::new();
@@ -355,6 +356,7 @@ impl Daemon {
         let mut changed = Vec::new();
         let mut added = Vec::new();
         let mut links_down = BTreeSet::new();
+        let mut links_up = BTreeSet::new();
         for (i, (h, was)) in hosts.iter().zip(&matched).enumerate() {
             let socket = socket_of(&h.socket_key());
             let adopted = was.and_then(|old| {
@@ -370,7 +372,21 @@ impl Daemon {
                     }
                 }
             });
+            let stopped =
+                |old: InstanceId| self.engine.router().get(old).is_some_and(|i| i.state() == State::Initialize);
             match adopted {
+                // One a reload removed (stopped, perhaps still handing over), or whose
+                // interface went away, is in the file again: it starts again.
+                Some((id, old)) if stopped(old) => {
+                    summary.added.push(h.plan.name.clone());
+                    added.push(id);
+                    // It may have last seen its link down.
+                    if h.link_up {
+                        links_up.insert(h.plan.core.ifindex);
+                    } else {
+                        links_down.insert(h.plan.core.ifindex);
+                    }
+                }
                 Some((id, old)) => {
                     kept_pairs.push((i, usize::from(old.0)));
                     let before = self.plans.get(usize::from(old.0));
@@ -406,7 +422,7 @@ impl Daemon {
         for old in &retiring {
             let Some(plan) = self.plans.get(usize::from(old.0)).cloned() else { continue };
             let Some(instance) = self.engine.router().get(*old).cloned() else { continue };
-            let socket = socket_of(&(plan.interface.clone(), plan.core.primary_address));
+            let socket = socket_of(&(plan.interface.clone(), plan.core.ifindex, plan.core.primary_address));
             match engine.adopt(instance, self.engine.carried(*old), socket) {
                 Ok(id) => {
                     vips.push_instance(&plan.name, plan.core.is_owner(), self.vips.of(*old).to_vec());
@@ -460,6 +476,9 @@ impl Daemon {
         for &id in &handing_over {
             self.engine.shutdown_one(now, id, &mut Sockets(&self.sockets));
         }
+        for &ifindex in &links_up {
+            self.engine.on_link(now, ifindex, true, &mut Sockets(&self.sockets));
+        }
         let go = self.track.before_start(now, &mut self.engine, &mut Sockets(&self.sockets));
         for &id in &added {
             if go.get(usize::from(id.0)).copied().unwrap_or(true) {
@@ -470,7 +489,7 @@ impl Daemon {
             self.engine.on_link(now, ifindex, false, &mut Sockets(&self.sockets));
         }
         self.execute().await;
-        let what = if readiness { "started the instances whose interface is ready, from" } else { "reloaded" };
+        let what = if readiness { "followed its interfaces: the instances of" } else { "reloaded" };
         let log =
             vec![format!("{what} {}: {} ({:?} of the loop's time)", path.display(), summary.line(), t0.elapsed())];
         let old = std::mem::replace(generation, next);

@@ -23,7 +23,7 @@ use super::plan::{plan_instance, InstancePlan, LinkFacts, PlanErrorKind};
 use super::ratelimit::RateLimiter;
 use super::tracking::{TrackEvent, TrackingLoop};
 use super::vips::{VipPlace, Vips};
-use super::{status, Daemon, Pending, Sockets};
+use super::{status, Daemon, Pending, SocketKey, Sockets};
 use crate::config;
 use crate::net::{Announcer, Netlink, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
@@ -41,8 +41,8 @@ pub(super) struct HostPlan {
 
 impl HostPlan {
     /// The VRRP socket it sends on: one per interface and source address.
-    pub(super) fn socket_key(&self) -> (String, IpAddr) {
-        (self.plan.interface.clone(), self.plan.core.primary_address)
+    pub(super) fn socket_key(&self) -> SocketKey {
+        (self.plan.interface.clone(), self.plan.core.ifindex, self.plan.core.primary_address)
     }
 }
 
@@ -115,6 +115,21 @@ pub(super) async fn any_ready(netlink: &Netlink, cfg: &config::Config, waiting: 
     false
 }
 
+/// Whether an interface a running instance uses (its own, or a VIP's `dev`) no longer
+/// is what it was planned on: deleted (perhaps created again, under a new index), or
+/// renamed. Such instances are planned again from the running file.
+pub(super) async fn interfaces_moved(netlink: &Netlink, running: &[(String, u32)]) -> bool {
+    for (name, index) in running {
+        match netlink.link_by_index(*index).await {
+            Ok(link) if link.name == *name => {}
+            Ok(_) => return true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+            Err(_) => {}
+        }
+    }
+    false
+}
+
 async fn plan_one(
     netlink: &Netlink,
     global: &config::GlobalDefs,
@@ -156,6 +171,7 @@ async fn plan_one(
             label: vip.label.clone(),
             brd: vip.brd,
             scope: vip.scope.unwrap_or_default(),
+            tracked: !vip.no_track,
         });
     }
     Ok(HostPlan { plan, places, link_up: link.up, macs })
@@ -186,7 +202,7 @@ impl Daemon {
         let mut plans = Vec::new();
         let mut vips = Vips::new();
         let mut sockets: Vec<VrrpSocket> = Vec::new();
-        let mut socket_keys: Vec<(String, IpAddr)> = Vec::new();
+        let mut socket_keys: Vec<SocketKey> = Vec::new();
         let mut announcers = BTreeMap::new();
         let mut links_down = BTreeSet::new();
         for (h, inst) in host.into_iter().zip(&cfg.instances) {
@@ -197,8 +213,8 @@ impl Daemon {
             let socket = match socket_keys.iter().position(|k| *k == key) {
                 Some(i) => i,
                 None => {
-                    let s = VrrpSocket::open(&key.0, key.1).with_context(|| {
-                        format!("{}: opening VRRP socket on {} from {}", inst.location, key.0, key.1)
+                    let s = VrrpSocket::open(&key.0, key.2).with_context(|| {
+                        format!("{}: opening VRRP socket on {} from {}", inst.location, key.0, key.2)
                     })?;
                     sockets.push(s);
                     socket_keys.push(key);
@@ -231,6 +247,7 @@ impl Daemon {
             stopping: false,
             waiting_na: BTreeMap::new(),
             pending: Pending { full, waiting },
+            links_changed: false,
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
         daemon.track.read_interfaces(&daemon.netlink).await;

@@ -33,6 +33,8 @@ pub struct VipPlace {
     pub brd: Option<Ipv4Addr>,
     /// Address scope (`scope`), as written.
     pub scope: Scope,
+    /// Whether its removal by someone else makes a master step down (not `no_track`).
+    pub tracked: bool,
 }
 
 impl VipPlace {
@@ -194,32 +196,46 @@ impl Vips {
     /// remove. Returns whether it was one of ours.
     pub fn forget(&mut self, vip: Key) -> bool {
         self.unconfirmed.remove(&vip);
-        if self.added.remove(&vip) {
-            let (_, addr, prefix) = vip;
-            warn!("virtual address {addr}/{prefix} was removed by someone else");
-            true
-        } else {
-            false
-        }
+        self.added.remove(&vip)
+    }
+
+    /// Interface `ifindex` was deleted, and its addresses with it: none of ours is there.
+    pub fn forget_interface(&mut self, ifindex: u32) {
+        self.added.retain(|k| k.0 != ifindex);
+        self.unconfirmed.retain(|k| k.0 != ifindex);
+    }
+
+    /// The instances for which `key` is a tracked VIP (not `no_track`): its removal by
+    /// someone else makes such an instance, if MASTER, step down.
+    pub fn tracked_by(&self, key: &Key) -> Vec<InstanceId> {
+        (0u16..)
+            .zip(&self.instances)
+            .filter(|(_, i)| i.places.iter().any(|v| v.tracked && v.key() == *key))
+            .map(|(n, _)| InstanceId(n))
+            .collect()
     }
 
     /// Forgets every VIP of ours on `ifindex` that is not in `present` (what the kernel
-    /// says the interface holds now, after notifications were lost).
-    pub fn forget_missing(&mut self, ifindex: u32, present: &BTreeSet<Key>) {
+    /// says the interface holds now, after notifications were lost); returns them.
+    pub fn forget_missing(&mut self, ifindex: u32, present: &BTreeSet<Key>) -> Vec<Key> {
         let gone: Vec<Key> = self.added.iter().filter(|v| v.0 == ifindex && !present.contains(v)).copied().collect();
-        for vip in gone {
-            self.forget(vip);
+        for vip in &gone {
+            self.forget(*vip);
         }
+        gone
     }
 
-    /// Re-reads which of our VIPs are still on their interfaces and forgets the others.
-    pub async fn resync(&mut self, netlink: &Netlink) {
+    /// Re-reads which of our VIPs are still on their interfaces and forgets the others;
+    /// returns the ones forgotten.
+    pub async fn resync(&mut self, netlink: &Netlink) -> Vec<Key> {
+        let mut gone = Vec::new();
         for index in self.interfaces_with_added() {
             match present_keys(netlink, index).await {
-                Ok(present) => self.forget_missing(index, &present),
+                Ok(present) => gone.extend(self.forget_missing(index, &present)),
                 Err(e) => warn!("re-reading the addresses of link {index}: {e}"),
             }
         }
+        gone
     }
 }
 
@@ -277,6 +293,7 @@ mod tests {
             label: None,
             brd: None,
             scope: Scope::Global,
+            tracked: true,
         }
     }
 
@@ -308,6 +325,20 @@ mod tests {
     }
 
     #[test]
+    fn a_removed_vip_concerns_the_instances_tracking_it_and_not_no_track() {
+        let mut vips = Vips::new();
+        let mut untracked = place(3, 2);
+        untracked.tracked = false;
+        vips.push_instance("A", false, vec![place(3, 1), untracked.clone()]);
+        vips.push_instance("B", false, vec![place(4, 1)]);
+        vips.push_instance("C", false, vec![place(3, 1)]);
+        assert_eq!(vips.tracked_by(&place(3, 1).key()), [InstanceId(0), InstanceId(2)]);
+        assert!(vips.tracked_by(&untracked.key()).is_empty());
+        assert_eq!(vips.tracked_by(&place(4, 1).key()), [InstanceId(1)]);
+        assert!(vips.tracked_by(&place(4, 9).key()).is_empty());
+    }
+
+    #[test]
     fn only_our_vips_are_forgotten_and_only_on_the_reread_interface() {
         let mut vips = Vips::new();
         let (a, b, c) = (place(3, 1).key(), place(3, 2).key(), place(4, 1).key());
@@ -315,7 +346,7 @@ mod tests {
         // Someone else's address is not ours to forget.
         assert!(!vips.forget(place(3, 77).key()));
         // Interface 3 now holds only `a`: `b` was removed behind our back; `c` lives on 4.
-        vips.forget_missing(3, &BTreeSet::from([a]));
+        assert_eq!(vips.forget_missing(3, &BTreeSet::from([a])), [b]);
         assert!(vips.is_added(&a) && !vips.is_added(&b) && vips.is_added(&c));
         assert_eq!(vips.interfaces_with_added(), BTreeSet::from([3, 4]));
         assert!(vips.forget(c));

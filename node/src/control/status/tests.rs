@@ -75,7 +75,7 @@ fn document() -> serde_json::Value {
             "auth_failures":0,"invalid_auth_type":0,"auth_type_mismatch":0,"source_address_errors":0,
             "actions_dropped":0,"suppressed_replies":0,"master_changes":0,"auth_ext_missing":0,
             "auth_ext_malformed":0,"auth_ext_unknown_key":0,"auth_ext_invalid_hmac":0,"auth_ext_stale":0,
-            "auth_ext_replay":0}},
+            "auth_ext_replay":0,"vips_removed":0}},
         {"name":"a_much_longer_instance_name","interface":"bond0.100","vrid":255,"family":"IPv6","version":3,
          "state":"MASTER","priority":255,"effective_priority":254,"master_ip":"fe80::1234:5678:9abc:def0",
          "distinct_masters":3,"advert_int_cs":5,"vips":["2001:db8::1/64"],
@@ -87,7 +87,8 @@ fn document() -> serde_json::Value {
             "address_list_errors":156,"packet_length_errors":163,"auth_failures":170,"invalid_auth_type":177,
             "auth_type_mismatch":184,"source_address_errors":191,"actions_dropped":198,
             "suppressed_replies":205,"master_changes":212,"auth_ext_missing":219,"auth_ext_malformed":226,
-            "auth_ext_unknown_key":233,"auth_ext_invalid_hmac":240,"auth_ext_stale":247,"auth_ext_replay":254}}],
+            "auth_ext_unknown_key":233,"auth_ext_invalid_hmac":240,"auth_ext_stale":247,"auth_ext_replay":254,
+            "vips_removed":261}}],
      "router":{"checksum_errors":1,"version_errors":2,"vrid_errors":3,"packet_length_errors":4,"malformed_packets":5},
      "timer":{"fired":10,"late_max_us":1500,"late_over_1ms":1}})
 }
@@ -121,7 +122,7 @@ fn every_counter_is_in_the_json_under_its_key() {
 
 #[test]
 fn an_older_or_newer_document_still_reads() {
-    // An older vrrpd: no actions_dropped, suppressed_replies or master_changes, no
+    // An older vrrpd: no actions_dropped, suppressed_replies, master_changes or vips_removed, no
     // distinct_masters, no router, no timer. A newer one: keys we do not know.
     let mut doc = document();
     doc["instances"][1].as_object_mut().unwrap().remove("distinct_masters");
@@ -129,6 +130,7 @@ fn an_older_or_newer_document_still_reads() {
     stats.remove("actions_dropped");
     stats.remove("suppressed_replies");
     stats.remove("master_changes");
+    stats.remove("vips_removed");
     stats.insert("a_future_counter".into(), json!(9));
     doc["router"] = json!({"checksum_errors": 1, "a_future_router_counter": {"nested": true}});
     doc.as_object_mut().unwrap().remove("timer");
@@ -138,7 +140,13 @@ fn an_older_or_newer_document_still_reads() {
     assert_eq!(status.instances[1].distinct_masters, 0);
     assert_eq!(
         status.instances[1].stats,
-        Stats { actions_dropped: 0, suppressed_replies: 0, master_changes: 0, ..expected.instances[1].stats }
+        Stats {
+            actions_dropped: 0,
+            suppressed_replies: 0,
+            master_changes: 0,
+            vips_removed: 0,
+            ..expected.instances[1].stats
+        }
     );
     assert_eq!(status.router, RouterCounters::new(&RouterStats { checksum_errors: 1, ..RouterStats::default() }, 0));
     assert_eq!(status.timer, TimerCounters::default());
