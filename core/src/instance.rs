@@ -652,6 +652,10 @@ impl Instance {
     /// Skew_Time (RFC 9568 §6.4.2), longer for a lower priority, so unless a better router
     /// takes over this one becomes MASTER again after Skew_Time and puts every VIP back.
     ///
+    /// The address owner (priority 255) does not step down: the addresses are its own and
+    /// it is master whenever it can be (RFC 9568 §6.4.1); it puts them back at once
+    /// ([`Action::AddVips`] again) and announces them.
+    ///
     /// Counted in `vips_removed`. Anything but a MASTER ignores it: a backup holds no VIP,
     /// and one still holding them for a handover has a successor already.
     pub fn handle_vip_removed(&mut self, now: Instant) {
@@ -659,6 +663,11 @@ impl Instance {
             return;
         }
         bump(&mut self.stats.vips_removed);
+        if self.cfg.is_owner() {
+            self.push(Action::AddVips);
+            self.push(Action::Announce);
+            return;
+        }
         self.push(Action::SendAdvert { priority: 0 });
         self.release_vips_now();
         self.handed_over = false;

@@ -1259,6 +1259,21 @@ fn keepalived_a_removed_vip_lets_a_higher_backup_take_over() {
     assert!(drain(&mut i).is_empty());
 }
 
+/// The address owner is master whenever it can be (RFC 9568 §6.4.1): it puts the
+/// addresses back at once instead of stepping down.
+#[test]
+fn rfc9568_6_4_1_a_removed_vip_of_the_address_owner_is_put_back_at_once() {
+    let mut o = Instance::new(cfg(Version::V3, 255, a4(1))).unwrap();
+    o.handle_startup(t(0));
+    assert_eq!(o.state(), State::Master);
+    drain(&mut o);
+    let deadline = o.poll_timeout();
+    o.handle_vip_removed(t(500));
+    assert_eq!(drain(&mut o), [Action::AddVips, Action::Announce]);
+    assert_eq!((o.state(), o.poll_timeout(), o.stats().vips_removed), (State::Master, deadline, 1));
+    assert!(o.holds_vips());
+}
+
 /// Only a MASTER reacts: a backup holds no VIP, and a leaving master still holding its
 /// VIPs for a handover has its successor already; nothing is counted.
 #[test]
