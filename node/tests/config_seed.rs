@@ -40,6 +40,8 @@ fn expected(file: &Path) -> Config {
                 location: loc(file, 13, 9),
             }],
             vips_excluded: vec![],
+            routes: vec![],
+            rules: vec![],
             nopreempt: false,
             preempt_delay_cs: 0,
             garp_master_delay_s: Some(5),

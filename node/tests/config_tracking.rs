@@ -63,6 +63,8 @@ fn expected(file: &Path) -> Config {
                 location: loc(file, 24, 9),
             }],
             vips_excluded: vec![],
+            routes: vec![],
+            rules: vec![],
             nopreempt: false,
             preempt_delay_cs: 0,
             garp_master_delay_s: None,

@@ -10,6 +10,7 @@ use super::model::{Auth, AuthHmac, HmacAntiReplay, InitialState, Version};
 use super::number::parse_uint;
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
+use super::route::{parse_route_block, parse_rule_block};
 use super::tracking::{notify_slot, parse_notify, parse_track_block, TrackKind};
 use super::vip::parse_vip_block;
 
@@ -42,8 +43,6 @@ pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
     "track_bfd",
     "notify_deleted",
     "smtp_alert",
-    "virtual_routes",
-    "virtual_rules",
     "lvs_sync_daemon_interface",
     "garp_master_refresh",
     "garp_master_refresh_repeat",
@@ -170,6 +169,19 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
                 s.no_args(rep);
                 let out = if s.name == "virtual_ipaddress" { &mut inst.vips } else { &mut inst.vips_excluded };
                 inst.vip_lines += parse_vip_block(cur, rep, open, out);
+            } else {
+                s.needs_block(rep);
+            }
+            return;
+        }
+        "virtual_routes" | "virtual_rules" => {
+            if let Some(open) = s.block {
+                s.no_args(rep);
+                if s.name == "virtual_routes" {
+                    parse_route_block(cur, rep, open, &mut inst.routes);
+                } else {
+                    parse_rule_block(cur, rep, open, &mut inst.rules);
+                }
             } else {
                 s.needs_block(rep);
             }

@@ -18,6 +18,7 @@ mod parser;
 mod process;
 mod raw;
 mod render;
+mod route;
 mod script;
 mod semantic;
 mod source;
@@ -29,7 +30,8 @@ use std::path::Path;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{
     Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
-    RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, Version, Vip, VrrpInstance, VrrpScript,
+    Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, Version, Vip,
+    VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;
@@ -113,6 +115,8 @@ fn sort_by_position(rep: &mut Reporter) {
 mod keepalived_tests;
 #[cfg(test)]
 mod process_tests;
+#[cfg(test)]
+mod route_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::diagnostic::{Diagnostic, SourceLocation};
+pub use super::route::{Route, RouteKind, Rule, RuleAction, RTPROT_KEEPALIVED};
 
 /// A fully checked keepalived.conf (VRRP part).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -337,6 +338,10 @@ pub struct VrrpInstance {
     pub auth: Option<Auth>,
     pub vips: Vec<Vip>,
     pub vips_excluded: Vec<Vip>,
+    /// `virtual_routes`: installed while MASTER, like the VIPs.
+    pub routes: Vec<Route>,
+    /// `virtual_rules`: installed while MASTER, like the VIPs.
+    pub rules: Vec<Rule>,
     pub nopreempt: bool,
     pub preempt_delay_cs: u32,
     pub garp_master_delay_s: Option<u32>,

@@ -110,6 +110,10 @@ pub(crate) struct RawInstance {
     pub auth: Option<Spanned<Auth>>,
     pub vips: Vec<Vip>,
     pub vips_excluded: Vec<Vip>,
+    /// `virtual_routes { … }`.
+    pub routes: Vec<super::route::Route>,
+    /// `virtual_rules { … }`, before automatic preferences are given.
+    pub rules: Vec<super::route::ParsedRule>,
     pub nopreempt: bool,
     /// keepalived 2.4's `no_virtual_ipaddress`: no addresses, on purpose.
     pub no_vips_allowed: bool,
@@ -148,6 +152,8 @@ impl RawInstance {
             auth: None,
             vips: Vec::new(),
             vips_excluded: Vec::new(),
+            routes: Vec::new(),
+            rules: Vec::new(),
             nopreempt: false,
             no_vips_allowed: false,
             preempt_delay_cs: None,

@@ -147,6 +147,7 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
     let mut instances = Vec::new();
     let mut names: HashMap<String, SourceLocation> = HashMap::new();
     let mut routers: HashMap<(String, u8, Family), (String, SourceLocation)> = HashMap::new();
+    super::route::assign_rule_priorities(rep, doc.instances.iter_mut().flat_map(|i| i.rules.iter_mut()));
     for raw in doc.instances {
         // vrrp_parser.c 417 `vrrp_handler`: "vrrp instance %s already defined", and the
         // block is skipped: keepalived runs the first only.
@@ -605,6 +606,8 @@ fn resolve_instance(
         auth,
         vips: raw.vips,
         vips_excluded: raw.vips_excluded,
+        routes: raw.routes,
+        rules: raw.rules.into_iter().map(|p| p.rule).collect(),
         nopreempt: raw.nopreempt,
         preempt_delay_cs: raw.preempt_delay_cs.unwrap_or(0),
         garp_master_delay_s: raw.garp_master_delay_s,

@@ -26,6 +26,7 @@ mod notifier;
 pub mod plan;
 pub mod ratelimit;
 mod reload;
+mod routes;
 mod startup;
 pub mod tracking;
 pub mod vips;
@@ -102,6 +103,8 @@ struct Daemon {
     live: usize,
     /// Each instance's VIPs, and the ones we hold.
     vips: Vips,
+    /// Each instance's `virtual_routes` and `virtual_rules`, and the ones we installed.
+    routes: routes::Routes,
     sockets: Vec<VrrpSocket>,
     /// What each socket was opened on.
     socket_keys: Vec<SocketKey>,
@@ -542,6 +545,7 @@ impl Daemon {
         self.engine.shutdown(now, &mut Sockets(&self.sockets));
         self.execute().await;
         // Whatever happened, leave no VIP of ours behind.
+        self.routes.remove_all(&self.netlink).await;
         self.vips.remove_all(&self.netlink).await;
     }
 
@@ -709,8 +713,14 @@ impl Daemon {
         effects.extend(self.engine.effects());
         for effect in effects.drain(..) {
             match effect {
-                Effect::AddVips(id) => self.vips.add(&self.netlink, id).await,
-                Effect::RemoveVips(id) => self.vips.remove(&self.netlink, id).await,
+                Effect::AddVips(id) => {
+                    self.vips.add(&self.netlink, id).await;
+                    self.routes.add(&self.netlink, id).await;
+                }
+                Effect::RemoveVips(id) => {
+                    self.routes.remove(&self.netlink, id).await;
+                    self.vips.remove(&self.netlink, id).await;
+                }
                 Effect::Announce(id) => self.announce(id),
                 Effect::SendFailed(id, kind) => self.send_failed(id, kind),
                 Effect::MasterSeen(id, addr) => self.engine.record_master(id, addr),

@@ -32,6 +32,7 @@ use vrrp_core::State;
 use super::engine::{Engine, Notice};
 use super::helpers::Helpers;
 use super::notifications::Notifications;
+use super::routes::Routes;
 use super::startup::{open_announcers, plan_on_host, HostPlan, HostPlans};
 use super::tracking::{TrackEvent, TrackingLoop, TRACK_EVENTS};
 use super::vips::Vips;
@@ -352,6 +353,7 @@ impl Daemon {
 
         engine.restore_router_stats(*self.engine.router().stats());
         let mut vips = Vips::new();
+        let mut routes = Routes::new();
         let mut kept_pairs = Vec::new();
         let mut changed = Vec::new();
         let mut added = Vec::new();
@@ -392,7 +394,8 @@ impl Daemon {
                     let before = self.plans.get(usize::from(old.0));
                     let same = before.is_some_and(|p| {
                         p.name == h.plan.name && p.core == h.plan.core && p.garp_repeat == h.plan.garp_repeat
-                    }) && self.vips.of(old) == h.places.as_slice();
+                    }) && self.vips.of(old) == h.places.as_slice()
+                        && self.routes.configured(old) == (h.routes.clone(), h.rules.clone());
                     if same {
                         summary.kept.push(h.plan.name.clone());
                     } else {
@@ -416,6 +419,7 @@ impl Daemon {
                 },
             };
             vips.push_instance(&h.plan.name, h.plan.core.is_owner(), h.places.clone());
+            routes.push_instance(&h.plan.name, h.plan.core.is_owner(), h.routes.clone(), h.rules.clone());
         }
         let mut plans: Vec<_> = hosts.iter().map(|h| h.plan.clone()).collect();
         let mut handing_over = Vec::new();
@@ -426,6 +430,8 @@ impl Daemon {
             match engine.adopt(instance, self.engine.carried(*old), socket) {
                 Ok(id) => {
                     vips.push_instance(&plan.name, plan.core.is_owner(), self.vips.of(*old).to_vec());
+                    let (r, l) = self.routes.configured(*old);
+                    routes.push_instance(&plan.name, plan.core.is_owner(), r, l);
                     plans.push(plan);
                     handing_over.push(id);
                 }
@@ -443,6 +449,8 @@ impl Daemon {
         // The VIPs this daemon added stay added: carried, not touched.
         let old_vips = std::mem::replace(&mut self.vips, vips);
         self.vips.carry_added(&old_vips);
+        let old_routes = std::mem::replace(&mut self.routes, routes);
+        self.routes.carry_added(&old_routes);
         let old_engine = std::mem::replace(&mut self.engine, engine);
         self.sockets = sockets;
         self.socket_keys = keys;
@@ -471,6 +479,7 @@ impl Daemon {
             }
             if self.engine.router().get(id).is_some_and(|inst| inst.holds_vips()) {
                 self.vips.replace_places(&self.netlink, id, old_vips.of(old)).await;
+                self.routes.replace(&self.netlink, id, &old_routes, old).await;
             }
         }
         for &id in &handing_over {

@@ -21,11 +21,12 @@ use super::clock::Clock;
 use super::engine::{Engine, Notice, EFFECTS_PER_INSTANCE, MAX_INSTANCES};
 use super::plan::{plan_instance, InstancePlan, LinkFacts, PlanErrorKind};
 use super::ratelimit::RateLimiter;
+use super::routes::Routes;
 use super::tracking::{TrackEvent, TrackingLoop};
 use super::vips::{VipPlace, Vips};
 use super::{status, Daemon, Pending, SocketKey, Sockets};
 use crate::config;
-use crate::net::{Announcer, Netlink, VrrpSocket};
+use crate::net::{Announcer, Netlink, RoutePlace, VrrpSocket};
 use crate::sync::{facade::Arc, NotifyQueue};
 
 /// One instance planned on this host: its plan, where its VIPs go, whether its interface
@@ -37,6 +38,10 @@ pub(super) struct HostPlan {
     pub(super) link_up: bool,
     /// (ifindex, MAC) of each interface a VIP goes on, once each.
     pub(super) macs: Vec<(u32, Option<[u8; 6]>)>,
+    /// `virtual_routes`, each `dev` resolved.
+    pub(super) routes: Vec<RoutePlace>,
+    /// `virtual_rules`.
+    pub(super) rules: Vec<config::Rule>,
 }
 
 impl HostPlan {
@@ -174,7 +179,21 @@ async fn plan_one(
             tracked: !vip.no_track,
         });
     }
-    Ok(HostPlan { plan, places, link_up: link.up, macs })
+    let mut routes = Vec::new();
+    for route in &inst.routes {
+        let oif = match &route.dev {
+            Some(dev) => Some(
+                netlink
+                    .link_by_name(dev)
+                    .await
+                    .map_err(|_| Unplanned::Wait(format!("{}: interface {dev} does not exist", route.location)))?
+                    .index,
+            ),
+            None => None,
+        };
+        routes.push(RoutePlace { route: route.clone(), oif });
+    }
+    Ok(HostPlan { plan, places, link_up: link.up, macs, routes, rules: inst.rules.clone() })
 }
 
 /// Opens an announcer (AF_PACKET) for each interface of `plan` that has none in `announcers`.
@@ -201,6 +220,7 @@ impl Daemon {
         let mut engine = Engine::new(notices);
         let mut plans = Vec::new();
         let mut vips = Vips::new();
+        let mut routes = Routes::new();
         let mut sockets: Vec<VrrpSocket> = Vec::new();
         let mut socket_keys: Vec<SocketKey> = Vec::new();
         let mut announcers = BTreeMap::new();
@@ -226,6 +246,7 @@ impl Daemon {
                 .add(h.plan.core.clone(), socket)
                 .map_err(|e| anyhow::anyhow!("{}: cannot add instance: {e:?}", inst.location))?;
             vips.push_instance(&h.plan.name, h.plan.core.is_owner(), h.places);
+            routes.push_instance(&h.plan.name, h.plan.core.is_owner(), h.routes, h.rules);
             plans.push(h.plan);
         }
         let mut daemon = Daemon {
@@ -234,6 +255,7 @@ impl Daemon {
             live: plans.len(),
             plans,
             vips,
+            routes,
             sockets,
             socket_keys,
             announcers,
@@ -250,6 +272,7 @@ impl Daemon {
             links_changed: false,
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
+        daemon.routes.remove_stale(&daemon.netlink).await;
         daemon.track.read_interfaces(&daemon.netlink).await;
         let now = daemon.clock.now();
         for ifindex in links_down {

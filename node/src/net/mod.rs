@@ -4,7 +4,8 @@
 //! - [`raw`]: the VRRP raw IP socket ([`VrrpSocket`]) on one interface;
 //! - [`ipv4`]: defensive parsing of the IPv4 header raw sockets deliver;
 //! - [`garp`]: gratuitous ARP / unsolicited NA frames and their sender;
-//! - [`netlink`]: interface facts, VIP add/remove, link/address events.
+//! - [`netlink`]: interface facts, VIP add/remove, link/address events;
+//! - [`route`]: `virtual_routes` / `virtual_rules` as rtnetlink messages.
 //!
 //! Everything here works in the network namespace of the thread that
 //! creates the socket, which is how the lab runs it inside namespaces.
@@ -13,11 +14,13 @@ pub mod garp;
 pub mod ipv4;
 pub mod netlink;
 pub mod raw;
+pub mod route;
 
 pub use garp::{build_garp, build_unsolicited_na, Announcer};
 pub use ipv4::Malformed;
 pub use netlink::{watch, watch_with_buffer, Address, Event, Link, Netlink, Scope, Watch};
 pub use raw::{Received, RecvError, VrrpSocket};
+pub use route::{route_message, rule_message, RoutePlace};
 
 /// The sockets here register with (or spawn onto) tokio; outside a runtime
 /// tokio would panic, so report the misuse as an error instead.

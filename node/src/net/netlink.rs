@@ -13,9 +13,11 @@ use std::task::{Context, Poll};
 
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{Stream, StreamExt, TryStreamExt};
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::rule::RuleMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::AsyncSocket;
 use rtnetlink::constants::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
@@ -210,6 +212,61 @@ impl Netlink {
         match self.handle.address().del(msg).execute().await {
             Err(e) if matches!(errno(&e), Some(libc::EADDRNOTAVAIL | libc::ENOENT | libc::ENODEV)) => Ok(()),
             other => other.map_err(nl_error),
+        }
+    }
+}
+
+impl Netlink {
+    /// Installs a route (`virtual_routes`) the way keepalived does by default
+    /// (vrrp_iproute.c: `prepend`, `NLM_F_CREATE` without `NLM_F_EXCL`): in front of a
+    /// route to the same destination somebody else installed. `false`: the very same
+    /// route is there already (`EEXIST`), so it is not ours.
+    pub async fn add_route(&self, msg: RouteMessage) -> io::Result<bool> {
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewRoute(msg));
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE;
+        let mut handle = self.handle.clone();
+        let mut response =
+            handle.request(req).map_err(|_| io::Error::other("rtnetlink: the request could not be sent"))?;
+        while let Some(message) = response.next().await {
+            if let NetlinkPayload::Error(err) = message.payload {
+                let e = rtnetlink::Error::NetlinkError(err);
+                return match errno(&e) {
+                    Some(libc::EEXIST) => Ok(false),
+                    _ => Err(nl_error(e)),
+                };
+            }
+        }
+        Ok(true)
+    }
+
+    /// Removes a route; whether it was there (absent, or its interface gone, is success
+    /// too). The kernel matches the request's protocol: only a route of that protocol goes.
+    pub async fn del_route(&self, msg: RouteMessage) -> io::Result<bool> {
+        match self.handle.route().del(msg).execute().await {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(errno(&e), Some(libc::ESRCH | libc::ENOENT | libc::ENODEV)) => Ok(false),
+            Err(e) => Err(nl_error(e)),
+        }
+    }
+
+    /// Installs a policy rule (`virtual_rules`). `false`: the very same rule is there
+    /// already (`EEXIST`), so it is not ours.
+    pub async fn add_rule(&self, msg: RuleMessage) -> io::Result<bool> {
+        let mut req = self.handle.rule().add();
+        *req.message_mut() = msg;
+        match req.execute().await {
+            Ok(()) => Ok(true),
+            Err(e) if errno(&e) == Some(libc::EEXIST) => Ok(false),
+            Err(e) => Err(nl_error(e)),
+        }
+    }
+
+    /// Removes a policy rule; whether it was there (absent is success too).
+    pub async fn del_rule(&self, msg: RuleMessage) -> io::Result<bool> {
+        match self.handle.rule().del(msg).execute().await {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(errno(&e), Some(libc::ENOENT | libc::ESRCH)) => Ok(false),
+            Err(e) => Err(nl_error(e)),
         }
     }
 }
