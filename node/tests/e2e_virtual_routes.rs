@@ -8,8 +8,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::track::TrackConf;
+use common::capture::{Capture, Handover, EARLY, LATE};
+use common::track::{Daemon, Kind, TrackConf};
 use common::*;
+use vrrp_core::timers::skew_time;
 use vrrp_lab::{require_root, Lan};
 
 const ROUTES: &str = "virtual_routes {
@@ -135,4 +137,68 @@ fn keepalived_installs_the_same_routes_and_rules() {
     let ours = ours.unwrap_or_else(|| panic!("vrrpd: {:#?}\n{}", installed(&lan, "a"), v.log()));
     assert_eq!(ours, theirs, "vrrpd and keepalived differ");
     assert!(v.terminate().success());
+}
+
+/// keepalived_netlink.c `netlink_route_filter` / `netlink_rule_filter`: a tracked route or
+/// rule somebody else removes makes the MASTER step down as a removed VIP does (priority 0,
+/// BACKUP for Skew_Time, MASTER again with everything back); a `no_track` one (here the
+/// blackhole, which has no `dev`) is left alone. vrrpd and keepalived 2.2.7 alike.
+fn removed_route_or_rule_steps_down(kind: Kind, test: &str) {
+    if !require_root(test) || (kind == Kind::Keepalived && !keepalived_available(test)) {
+        return;
+    }
+    let lan = lan(&format!("vrgone{}", &kind.name()[..1]));
+    let cap = Capture::start(&lan, "client");
+    let a = Daemon::start(&lan, "a", kind, &conf("MASTER", 200));
+    let b = start_vrrpd(&lan, "b", &conf("BACKUP", 100));
+    let up = wait_for(Duration::from_secs(15), || {
+        holds(&lan, "a", vip()) && installed(&lan, "a").len() == 7 && b.state() == "BACKUP" && !holds(&lan, "b", vip())
+    });
+    assert!(up.is_some(), "{}\nb log:\n{}", a.log(), b.log());
+    let skew: Duration = skew_time(200, 100).into();
+    let src = lan.ipv4("a").unwrap().into();
+    for del in
+        [&["ip", "route", "del", "198.18.5.0/24", "table", "100"][..], &["ip", "rule", "del", "priority", "100"][..]]
+    {
+        let removed = Capture::mark();
+        assert!(lan.exec("a", del).unwrap().status.success(), "{del:?}");
+        let back = cap.goodbye_takeover(Handover::seed(&lan, "a", "a"), removed, Duration::from_secs(5));
+        println!("{}: {del:?}: MASTER again {:?} after its priority 0", kind.name(), back.advert_after());
+        back.assert_within(skew, EARLY, LATE, &format!("{del:?}\n{}\nb log:\n{}\n{}", a.log(), b.log(), cap.summary()));
+        let restored = wait_for(Duration::from_secs(3), || installed(&lan, "a").len() == 7);
+        assert!(restored.is_some(), "{del:?}: {:#?}\n{}", installed(&lan, "a"), a.log());
+    }
+    // The untracked blackhole: removed, nothing happens, it stays away.
+    let removed = Capture::mark();
+    assert!(lan.exec("a", &["ip", "route", "del", "blackhole", "198.18.7.0/24"]).unwrap().status.success());
+    std::thread::sleep(Duration::from_secs(2));
+    let goodbyes = cap.all_between(removed, Capture::mark(), |f| f.advert_priority(src, 200) == Some(0));
+    assert!(goodbyes.is_empty(), "a stepped down for an untracked route\n{}", cap.summary());
+    assert_eq!(installed(&lan, "a").len(), 6);
+    let masters = b.status_json()["instances"][0]["transitions"]
+        .as_array()
+        .map(|t| t.iter().filter(|t| t["to"] == "MASTER").count())
+        .unwrap_or(usize::MAX);
+    assert_eq!(masters, 0, "b became MASTER\nb log:\n{}", b.log());
+    if let Daemon::Vrrpd(a) = &a {
+        assert_eq!(a.status_json()["instances"][0]["stats"]["vips_removed"], 2);
+        assert!(a.log().contains("route 198.18.5.0/24 ("), "{}", a.log());
+        assert!(a.log().contains("was removed by someone else: leaving MASTER"), "{}", a.log());
+    }
+}
+
+#[test]
+fn keepalived_a_removed_route_or_rule_makes_vrrpd_step_down_for_skew_time() {
+    removed_route_or_rule_steps_down(
+        Kind::Vrrpd,
+        "keepalived_a_removed_route_or_rule_makes_vrrpd_step_down_for_skew_time",
+    );
+}
+
+#[test]
+fn keepalived_a_removed_route_or_rule_makes_keepalived_step_down_too() {
+    removed_route_or_rule_steps_down(
+        Kind::Keepalived,
+        "keepalived_a_removed_route_or_rule_makes_keepalived_step_down_too",
+    );
 }

@@ -105,6 +105,8 @@ struct Daemon {
     vips: Vips,
     /// Each instance's `virtual_routes` and `virtual_rules`, and the ones we installed.
     routes: routes::Routes,
+    /// Route and rule removals, watched once some instance tracks a route or rule.
+    route_watch: Option<net::Watch>,
     sockets: Vec<VrrpSocket>,
     /// What each socket was opened on.
     socket_keys: Vec<SocketKey>,
@@ -315,6 +317,7 @@ pub async fn run(opts: Options) -> Result<()> {
             (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
             Some(event) = daemon.track.recv() => if !daemon.stopping { daemon.on_track_event(event).await },
             _ = waiting_tick(&mut pending_tick, !daemon.pending.waiting.is_empty()) => check_pending = true,
+            Some(event) = next_link_event(&mut daemon.route_watch) => daemon.on_link_event(event).await,
             event = next_link_event(&mut watch) => match event {
                 Some(event) => {
                     daemon.on_link_event(event).await;
@@ -697,6 +700,14 @@ impl Daemon {
                 }
             }
             net::Event::AddrAdded { index, addr, prefix } => self.address_ready((index, addr, prefix)),
+            net::Event::RouteRemoved(msg) => {
+                let gone = self.routes.route_gone(&msg);
+                self.tracked_gone(&gone);
+            }
+            net::Event::RuleRemoved(msg) => {
+                let gone = self.routes.rule_gone(&msg);
+                self.tracked_gone(&gone);
+            }
             net::Event::Overrun => {
                 warn!("rtnetlink notifications were lost (event storm): re-reading link and address state");
                 self.resync().await;
@@ -785,6 +796,34 @@ impl Daemon {
                     self.name(id)
                 );
                 self.engine.vip_removed(now, id, &mut Sockets(&self.sockets));
+            }
+        }
+    }
+
+    /// One of our tracked routes or rules was removed by someone else: a MASTER it belongs
+    /// to steps down, as for a VIP (keepalived_netlink.c `netlink_route_filter` /
+    /// `netlink_rule_filter` call `set_vrrp_backup` too).
+    fn tracked_gone(&mut self, gone: &[(InstanceId, String)]) {
+        let now = self.clock.now();
+        for (id, what) in gone {
+            if !self.is_master(*id) {
+                warn!("({}) {what} was removed by someone else", self.name(*id));
+                continue;
+            }
+            warn!(
+                "({}) {what} was removed by someone else: leaving MASTER for Skew_Time, to install it again unless a backup takes over",
+                self.name(*id)
+            );
+            self.engine.vip_removed(now, *id, &mut Sockets(&self.sockets));
+        }
+    }
+
+    /// Watches route and rule removals once some instance tracks a route or rule.
+    fn watch_routes_if_tracked(&mut self) {
+        if self.route_watch.is_none() && self.routes.tracks_any() {
+            match net::watch_routes() {
+                Ok(w) => self.route_watch = Some(w),
+                Err(e) => warn!("subscribing to route and rule changes: {e}; a removed virtual route goes unnoticed"),
             }
         }
     }

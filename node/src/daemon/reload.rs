@@ -451,6 +451,7 @@ impl Daemon {
         self.vips.carry_added(&old_vips);
         let old_routes = std::mem::replace(&mut self.routes, routes);
         self.routes.carry_added(&old_routes);
+        self.watch_routes_if_tracked();
         let old_engine = std::mem::replace(&mut self.engine, engine);
         self.sockets = sockets;
         self.socket_keys = keys;

@@ -11,7 +11,10 @@ use tracing::{error, info, warn};
 use vrrp_core::router::InstanceId;
 
 use crate::config::Rule;
-use crate::net::{route_message, rule_message, Netlink, RoutePlace};
+use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::rule::RuleMessage;
+
+use crate::net::{route_matches, route_message, rule_matches, rule_message, Netlink, RoutePlace};
 
 /// One instance's routes and rules.
 #[derive(Debug, Default)]
@@ -114,6 +117,38 @@ impl Routes {
                 }
             }
         }
+    }
+
+    /// Whether any instance has a route or rule whose removal by someone else matters (not
+    /// `no_track`): only then is it worth watching route and rule notifications.
+    pub fn tracks_any(&self) -> bool {
+        self.instances.iter().any(|i| i.routes.iter().any(|r| !r.route.no_track) || i.rules.iter().any(|r| !r.no_track))
+    }
+
+    /// The kernel says a route of protocol keepalived was removed. If it is one we
+    /// installed, it is no longer ours to remove; returns the instances for which it is a
+    /// tracked route (they must step down, as for a VIP), with the route as text.
+    pub fn route_gone(&mut self, msg: &RouteMessage) -> Vec<(InstanceId, String)> {
+        let Some(at) = self.added_routes.iter().position(|r| route_matches(msg, r)) else { return Vec::new() };
+        let gone = self.added_routes.remove(at);
+        let what = format!("route {}/{} ({})", gone.route.dst.0, gone.route.dst.1, gone.route.location);
+        (0u16..)
+            .zip(&self.instances)
+            .filter(|(_, i)| i.routes.iter().any(|r| *r == gone && !r.route.no_track))
+            .map(|(n, _)| (InstanceId(n), what.clone()))
+            .collect()
+    }
+
+    /// As [`Routes::route_gone`], for a policy rule.
+    pub fn rule_gone(&mut self, msg: &RuleMessage) -> Vec<(InstanceId, String)> {
+        let Some(at) = self.added_rules.iter().position(|r| rule_matches(msg, r)) else { return Vec::new() };
+        let gone = self.added_rules.remove(at);
+        let what = format!("rule preference {} ({})", gone.priority, gone.location);
+        (0u16..)
+            .zip(&self.instances)
+            .filter(|(_, i)| i.rules.iter().any(|r| *r == gone && !r.no_track))
+            .map(|(n, _)| (InstanceId(n), what.clone()))
+            .collect()
     }
 
     /// A vrrpd that died (SIGKILL, crash) may have left routes and rules behind; a backup

@@ -256,6 +256,7 @@ impl Daemon {
             plans,
             vips,
             routes,
+            route_watch: None,
             sockets,
             socket_keys,
             announcers,
@@ -273,6 +274,7 @@ impl Daemon {
         };
         daemon.vips.remove_stale(&daemon.netlink).await;
         daemon.routes.remove_stale(&daemon.netlink).await;
+        daemon.watch_routes_if_tracked();
         daemon.track.read_interfaces(&daemon.netlink).await;
         let now = daemon.clock.now();
         for ifindex in links_down {

@@ -18,9 +18,9 @@ pub mod route;
 
 pub use garp::{build_garp, build_unsolicited_na, Announcer};
 pub use ipv4::Malformed;
-pub use netlink::{watch, watch_with_buffer, Address, Event, Link, Netlink, Scope, Watch};
+pub use netlink::{watch, watch_routes, watch_with_buffer, Address, Event, Link, Netlink, Scope, Watch};
 pub use raw::{Received, RecvError, VrrpSocket};
-pub use route::{route_message, rule_message, RoutePlace};
+pub use route::{route_matches, route_message, rule_matches, rule_message, RoutePlace};
 
 /// The sockets here register with (or spawn onto) tokio; outside a runtime
 /// tokio would panic, so report the misuse as an error instead.

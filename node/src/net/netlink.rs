@@ -16,11 +16,15 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
-use netlink_packet_route::route::RouteMessage;
-use netlink_packet_route::rule::RuleMessage;
+use netlink_packet_route::route::{RouteMessage, RouteProtocol};
+use netlink_packet_route::rule::{RuleAttribute, RuleMessage};
+
+use crate::config::RTPROT_KEEPALIVED;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::AsyncSocket;
-use rtnetlink::constants::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
+use rtnetlink::constants::{
+    RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_IPV4_RULE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_ROUTE, RTMGRP_LINK,
+};
 use tokio::task::JoinHandle;
 
 /// An interface as the daemon needs it.
@@ -97,6 +101,10 @@ pub enum Event {
         /// Prefix length.
         prefix: u8,
     },
+    /// A route of protocol keepalived (18) was removed ([`watch_routes`]).
+    RouteRemoved(Box<RouteMessage>),
+    /// A policy rule of protocol keepalived (18) was removed ([`watch_routes`]).
+    RuleRemoved(Box<RuleMessage>),
     /// The kernel dropped notifications because the socket's receive buffer was full
     /// (`ENOBUFS`, an event storm): some changes were lost. Re-read the state that
     /// matters with [`Netlink`]; link events after this one are reported again even
@@ -294,6 +302,23 @@ pub fn watch_with_buffer(bytes: usize) -> io::Result<Watch> {
     Ok(Watch { messages, conn: tokio::spawn(conn), links: HashMap::new() })
 }
 
+/// Subscribes to route and policy-rule changes (`RTMGRP_IPV4_ROUTE`, `RTMGRP_IPV6_ROUTE`,
+/// the IPv4 and IPv6 rule groups) and reports the removal of those of protocol keepalived
+/// (18, what vrrpd marks its `virtual_routes` and `virtual_rules` with) as
+/// [`Event::RouteRemoved`] / [`Event::RuleRemoved`]; everything else is dropped as it is
+/// read. Only worth its wake-ups where such routes are tracked: a router with full BGP
+/// tables sees many route changes.
+pub fn watch_routes() -> io::Result<Watch> {
+    super::require_runtime()?;
+    let (mut conn, _handle, messages) = rtnetlink::new_connection()?;
+    let socket = conn.socket_mut().socket_mut();
+    // RTNLGRP_IPV6_RULE is group 19: bit 18 of the legacy group mask.
+    let groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE | (1 << 18);
+    socket.bind(&netlink_sys::SocketAddr::new(0, groups))?;
+    socket.set_rx_buf_sz(1 << 20)?;
+    Ok(Watch { messages, conn: tokio::spawn(conn), links: HashMap::new() })
+}
+
 /// Stream of [`Event`]s from [`watch`]. Link events are reported on change
 /// only (the kernel sends `RTM_NEWLINK` for many unrelated reasons); the
 /// first one seen for an interface is always reported.
@@ -348,6 +373,14 @@ impl Watch {
                 addr: a.addr,
                 prefix: a.prefix,
             }),
+            RouteNetlinkMessage::DelRoute(msg) if msg.header.protocol == RouteProtocol::from(RTPROT_KEEPALIVED) => {
+                Some(Event::RouteRemoved(Box::new(msg)))
+            }
+            RouteNetlinkMessage::DelRule(msg)
+                if msg.attributes.contains(&RuleAttribute::Protocol(RouteProtocol::from(RTPROT_KEEPALIVED))) =>
+            {
+                Some(Event::RuleRemoved(Box::new(msg)))
+            }
             _ => None,
         }
     }

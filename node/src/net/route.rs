@@ -130,6 +130,49 @@ pub fn rule_message(r: &Rule) -> RuleMessage {
     msg
 }
 
+/// Whether the kernel's `msg` (a notification) is the route `place` installs: the same
+/// family, destination, table, protocol, type, TOS, interface and (where the file gives
+/// one) metric.
+pub fn route_matches(msg: &RouteMessage, place: &RoutePlace) -> bool {
+    let ours = route_message(place);
+    let attr = |m: &RouteMessage, f: fn(&RouteAttribute) -> bool| m.attributes.iter().find(|a| f(a)).cloned();
+    let table = |m: &RouteMessage| match attr(m, |a| matches!(a, RouteAttribute::Table(_))) {
+        Some(RouteAttribute::Table(t)) => t,
+        _ => u32::from(m.header.table),
+    };
+    let (h, o) = (&msg.header, &ours.header);
+    let same = |f: fn(&RouteAttribute) -> bool| attr(msg, f) == attr(&ours, f);
+    h.address_family == o.address_family
+        && h.destination_prefix_length == o.destination_prefix_length
+        && h.protocol == o.protocol
+        && h.kind == o.kind
+        && h.tos == o.tos
+        && table(msg) == table(&ours)
+        && same(|a| matches!(a, RouteAttribute::Destination(_)))
+        && (place.oif.is_none() || same(|a| matches!(a, RouteAttribute::Oif(_))))
+        && (place.route.metric.is_none() || same(|a| matches!(a, RouteAttribute::Priority(_))))
+}
+
+/// Whether the kernel's `msg` (a notification) is the rule `r` installs: the same family,
+/// selectors, preference, action and table.
+pub fn rule_matches(msg: &RuleMessage, r: &Rule) -> bool {
+    let ours = rule_message(r);
+    let attr = |m: &RuleMessage, f: fn(&RuleAttribute) -> bool| m.attributes.iter().find(|a| f(a)).cloned();
+    let same = |f: fn(&RuleAttribute) -> bool| attr(msg, f) == attr(&ours, f);
+    let table = |m: &RuleMessage| match attr(m, |a| matches!(a, RuleAttribute::Table(_))) {
+        Some(RuleAttribute::Table(t)) => t,
+        _ => u32::from(m.header.table),
+    };
+    let (h, o) = (&msg.header, &ours.header);
+    h.family == o.family
+        && (h.src_len, h.dst_len, h.tos, &h.action) == (o.src_len, o.dst_len, o.tos, &o.action)
+        && table(msg) == table(&ours)
+        && same(|a| matches!(a, RuleAttribute::Source(_)))
+        && same(|a| matches!(a, RuleAttribute::Destination(_)))
+        && same(|a| matches!(a, RuleAttribute::Priority(_)))
+        && same(|a| matches!(a, RuleAttribute::Protocol(_)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +277,45 @@ mod tests {
         let msg = rule_message(&goto);
         assert_eq!(msg.header.action, NlRuleAction::Goto);
         assert!(msg.attributes.contains(&RuleAttribute::Goto(90)));
+    }
+
+    #[test]
+    fn a_notification_matches_only_the_route_or_rule_it_is_about() {
+        let mut r = route("198.51.100.0", 24);
+        r.table = 1000;
+        r.metric = Some(7);
+        let place = RoutePlace { route: r.clone(), oif: Some(3) };
+        // As the kernel reports it: the table in the header too small, the attribute there.
+        let mut kernel = route_message(&place);
+        kernel.attributes.push(RouteAttribute::Oif(3));
+        kernel.attributes.dedup();
+        assert!(route_matches(&kernel, &place));
+        let other_table = RoutePlace { route: Route { table: 1001, ..r.clone() }, oif: Some(3) };
+        assert!(!route_matches(&kernel, &other_table));
+        let other_dst =
+            RoutePlace { route: Route { dst: ("198.51.101.0".parse().unwrap(), 24), ..r.clone() }, oif: Some(3) };
+        assert!(!route_matches(&kernel, &other_dst));
+        let other_dev = RoutePlace { route: r, oif: Some(4) };
+        assert!(!route_matches(&kernel, &other_dev));
+
+        let rule = Rule {
+            ipv6: false,
+            from: Some(("192.0.2.1".parse().unwrap(), 32)),
+            to: None,
+            action: RuleAction::Table(100),
+            priority: 100,
+            invert: false,
+            fwmark: None,
+            tos: 0,
+            iif: None,
+            oif: None,
+            protocol: RTPROT_KEEPALIVED,
+            no_track: false,
+            location: SourceLocation { file: "t.conf".into(), line: 1, column: 1 },
+        };
+        let kernel = rule_message(&rule);
+        assert!(rule_matches(&kernel, &rule));
+        assert!(!rule_matches(&kernel, &Rule { priority: 101, ..rule.clone() }));
+        assert!(!rule_matches(&kernel, &Rule { action: RuleAction::Table(101), ..rule }));
     }
 }
