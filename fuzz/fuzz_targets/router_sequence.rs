@@ -340,6 +340,8 @@ struct Model {
     vips_held: [bool; INSTANCES],
     /// When each instance last sent an advert in reply to a packet.
     last_reply: [Option<Instant>; INSTANCES],
+    /// An owner MASTER lost a VIP: it adds its VIPs again while holding them, once.
+    restoring: [bool; INSTANCES],
 }
 
 struct World {
@@ -369,6 +371,7 @@ fuzz_target!(|input: Input| {
             state: [State::Initialize; INSTANCES],
             vips_held: [false; INSTANCES],
             last_reply: [None; INSTANCES],
+            restoring: [false; INSTANCES],
         },
         replying: false,
     };
@@ -447,7 +450,12 @@ impl World {
             Op::Shutdown(None) => self.router.shutdown_all(now),
             Op::Shutdown(Some(i)) => self.router.shutdown(now, id(pick(*i))),
             Op::Handover(i) => self.router.handover(now, id(pick(*i))),
-            Op::VipRemoved(i) => self.router.vip_removed(now, id(pick(*i))),
+            Op::VipRemoved(i) => {
+                let i = pick(*i);
+                let master = self.router.get(id(i)).is_some_and(|x| x.state() == State::Master);
+                self.model.restoring[i] = SPECS[i].owner && master;
+                self.router.vip_removed(now, id(i));
+            }
             Op::SetPrimary {
                 instance,
                 host,
@@ -719,7 +727,8 @@ impl World {
                     }
                 }
                 Action::AddVips => {
-                    assert!(!self.model.vips_held[i], "#{i}: AddVips twice");
+                    let restoring = std::mem::take(&mut self.model.restoring[i]);
+                    assert!(!self.model.vips_held[i] || restoring, "#{i}: AddVips twice");
                     self.model.vips_held[i] = true;
                 }
                 Action::RemoveVips => {
