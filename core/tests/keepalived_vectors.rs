@@ -277,3 +277,19 @@ fn instance_configured_like_keepalived_writes_and_follows_its_v2_over_ipv6_adver
     assert!(!got.address_list_mismatch);
     assert_eq!(backup.state(), State::Backup);
 }
+
+/// vrrpd runs `auth_type PASS` over IPv6 without authentication (VRRPv2 over IPv6 has no
+/// room for the password); keepalived's Auth Type 1 adverts there are dropped as an auth
+/// type mismatch (RFC 3768 §7.1), counted, never a panic.
+#[test]
+fn rfc3768_7_1_backup_without_auth_drops_keepalived_s_v2_over_ipv6_pass_advert() {
+    let cap = load(include_str!("vectors/v2-ipv6-pass.ip.hex"));
+    let own = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x12));
+    let mut cfg = InstanceConfig::new(1, 55, vrrp_core::wire::Version::V2, own);
+    cfg.vips.push(v6(1)).unwrap();
+    let mut backup = Instance::new(cfg).unwrap();
+    backup.handle_startup(Instant::ZERO);
+    let got = backup.handle_packet(Instant::from_millis(10), cap.src, cap.dst, cap.ttl, &cap.vrrp);
+    assert_eq!(got.err(), Some(vrrp_core::RxError::AuthTypeMismatch { received: 1 }));
+    assert_eq!(backup.stats().auth_type_mismatch, 1);
+}

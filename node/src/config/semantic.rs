@@ -556,11 +556,15 @@ fn resolve_instance(
         // keepalived 2.2.7 keeps PASS over IPv6 but sends Auth Type 1 without the password
         // (vrrp.c 278 `vrrp_pkt_len`: no auth data for IPv6; captured in
         // core/tests/vectors/v2-ipv6-pass.ip.hex) and looks for the received password at an
-        // IPv4 header offset an IPv6 packet does not have (vrrp.c 907).
+        // IPv4 header offset an IPv6 packet does not have (vrrp.c 908: `ip->tot_len` read
+        // from the VRRP header): in a lab two keepalived 2.2.7 with such a file crash their
+        // VRRP process (SIGSEGV, respawned) on each other's adverts. vrrpd therefore sends
+        // Auth Type 0 there, which keepalived drops as an auth type mismatch (vrrp.c 896)
+        // without reaching that read.
         Some(a) if version == Version::V2 && family == Family::Ipv6 && matches!(a.value, Auth::Pass(_)) => {
             rep.incompatible_at(
                 a.loc,
-                format!("vrrp_instance `{name}`: VRRPv2 over IPv6 has no room for the auth_type PASS password: keepalived sends Auth Type 1 without it and cannot check one; vrrpd runs the instance without authentication (INSECURE), and a keepalived peer with this file does not hear it; drop the authentication block, or use IPv4"),
+                format!("vrrp_instance `{name}`: VRRPv2 over IPv6 has no room for the auth_type PASS password: keepalived sends Auth Type 1 without it, and its VRRP process crashes on receiving such an advert (keepalived 2.2.7 reads the password at an IPv4 offset); vrrpd runs the instance without authentication (INSECURE), and a keepalived peer with this file does not hear it; drop the authentication block, or use IPv4"),
             );
             None
         }
