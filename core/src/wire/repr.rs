@@ -250,6 +250,11 @@ impl AdvertRepr {
     /// addresses for the pseudo-header; `form` chooses the v3-over-IPv4 checksum form
     /// (ignored otherwise: v2 over IPv4 is always message-only, IPv6 always pseudo-header).
     pub fn emit(&self, buf: &mut [u8], ctx: &ChecksumContext, form: ChecksumForm) -> Result<usize, Error> {
+        // An empty list still has a family: VRRPv2 runs over both, so an empty IPv4 list
+        // under an IPv6 context would otherwise pass as an IPv6 advert.
+        if self.addresses.family() != Family::of(&ctx.src) {
+            return Err(Error::Unrepresentable);
+        }
         self.header().emit(self.addresses.iter(), buf, ctx, form)
     }
 }

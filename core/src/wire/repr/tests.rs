@@ -170,6 +170,8 @@ fn rfc3768_5_3_5_v2_count_zero_parses_and_round_trips() {
     assert_eq!(back, repr);
     assert!(back.addresses.is_empty());
     assert_eq!(back.addresses.family(), Family::Ipv4);
+    // VRRPv2 runs over both families: the empty IPv4 list is still not an IPv6 advert.
+    assert_eq!(repr.emit(&mut [0u8; 64], &ctx6(), ChecksumForm::default()), Err(Error::Unrepresentable));
     let mut again = [0u8; 64];
     assert_eq!(back.emit(&mut again, &ctx4(), ChecksumForm::default()), Ok(n));
     assert_eq!(again[..n], buf[..n]);
