@@ -18,6 +18,12 @@
 #                 SIGTERM while MASTER (taken from the v2-pass run)
 #   v2-no-vip     VRRPv2, IPv4, no virtual_ipaddress, vrid 53, prio 100, 1 s
 #                 (keepalived warns "No VIP specified" and advertises Count 0)
+#   v2-ipv6       VRRPv2 over IPv6 (`version 2`, no vrrp_strict: vrrp.c 2863
+#                 keeps v2), two VIPs, vrid 54, prio 120, 2 s
+#   v2-ipv6-priority0  the priority-0 advert of the v2-ipv6 run (SIGTERM)
+#   v2-ipv6-pass  VRRPv2 over IPv6 with auth_type PASS, vrid 55, prio 101, 1 s
+#                 (keepalived keeps PASS over IPv6 but has no room for the
+#                 password: Auth Type 1, no auth data, vrrp.c 1254/1264)
 #
 # Per case: <case>.ip.hex (one advert: IP header + VRRP, lowercase hex,
 # 32 bytes a line) and <case>.pcap (a few packets of the raw capture).
@@ -134,6 +140,51 @@ vrrp_instance VI {
 }
 EOF
 
+    cat >"$WORK/v2-ipv6.conf" <<'EOF'
+global_defs {
+    router_id cap
+    vrrp_garp_master_delay 5
+}
+
+vrrp_instance VI {
+    version 2
+    state MASTER
+    interface eth1
+    garp_master_delay 5
+    virtual_router_id 54
+    priority 120
+    advert_int 2
+    virtual_ipaddress {
+        2001:db8::1/64 dev eth1
+        2001:db8::2/64 dev eth1
+    }
+}
+EOF
+
+    cat >"$WORK/v2-ipv6-pass.conf" <<'EOF'
+global_defs {
+    router_id cap
+    vrrp_garp_master_delay 5
+}
+
+vrrp_instance VI {
+    version 2
+    state MASTER
+    interface eth1
+    garp_master_delay 5
+    virtual_router_id 55
+    priority 101
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass XXXXXX
+    }
+    virtual_ipaddress {
+        2001:db8::1/64 dev eth1
+    }
+}
+EOF
+
     cat >"$WORK/v3-ipv6.conf" <<'EOF'
 global_defs {
     router_id cap
@@ -178,7 +229,7 @@ setup_netns() {
             ip -n "$r" addr add 192.0.2.11/24 dev eth1
             ip -n "$p" addr add 192.0.2.12/24 dev eth1
             ;;
-        v3-ipv6)
+        v3-ipv6|v2-ipv6|v2-ipv6-pass)
             ip -n "$r" addr add 2001:db8::11/64 dev eth1 nodad
             ip -n "$p" addr add 2001:db8::12/64 dev eth1 nodad
             ;;
@@ -461,10 +512,12 @@ import json
 import sys
 
 work, outdir, version = sys.argv[1], sys.argv[2], sys.argv[3]
-cases = ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-priority0", "v2-no-vip"]
+cases = ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-priority0", "v2-no-vip",
+         "v2-ipv6", "v2-ipv6-priority0", "v2-ipv6-pass"]
 info = {c: json.load(open(f"{work}/{c}.json")) for c in cases}
 conf_of = {"v2-pass": "v2-pass", "v2-priority0": "v2-pass",
-           "v3-ipv4": "v3-ipv4", "v3-ipv6": "v3-ipv6", "v2-no-vip": "v2-no-vip"}
+           "v3-ipv4": "v3-ipv4", "v3-ipv6": "v3-ipv6", "v2-no-vip": "v2-no-vip",
+           "v2-ipv6": "v2-ipv6", "v2-ipv6-priority0": "v2-ipv6", "v2-ipv6-pass": "v2-ipv6-pass"}
 
 
 def hx(v):
@@ -512,8 +565,8 @@ row("v3 rsvd / max adver int", lambda c: (f"{D[c]['rsvd']} / {D[c]['max_adver_in
     f" ({hx(D[c]['max_adver_int_cs'])})") if D[c]["version"] == 3 else "n/a")
 row("VRRP checksum (field)", lambda c: f"`{hx(D[c]['checksum'])}`")
 row("addresses", lambda c: ", ".join(f"`{a}`" for a in D[c]["addresses"]) or "(none)")
-row("v2 auth data (8 bytes)", lambda c: f"`{D[c]['auth_data_hex']}` (\"{D[c]['auth_data_text']}\" + NUL pad)"
-    if D[c]["version"] == 2 else "n/a")
+row("v2 auth data (8 bytes)", lambda c: (f"`{D[c]['auth_data_hex']}` (\"{D[c]['auth_data_text']}\" + NUL pad)"
+    if D[c]["auth_data_hex"] else "(none: not sent over IPv6)") if D[c]["version"] == 2 else "n/a")
 row("csum over VRRP msg only", lambda c: verdict(C[c], "vrrp_only"))
 row("csum VRRP msg w/o 8 auth bytes", lambda c: verdict(C[c], "vrrp_without_auth")
     if "vrrp_without_auth" in C[c] else "n/a")
@@ -569,11 +622,18 @@ out.append("* VRRPv2 (`v2-pass`, `v2-priority0`, `v2-no-vip`): the checksum cove
            "  pseudo-header.\n"
            f"* VRRPv3 over IPv4 (`v3-ipv4`): {v3form}\n"
            "* VRRPv3 over IPv6 (`v3-ipv6`): IPv6 pseudo-header (src, dst, upper-layer\n"
-           "  length, next header 112) + VRRP message, as RFC 5798 / RFC 8200 8.1.\n")
+           "  length, next header 112) + VRRP message, as RFC 5798 / RFC 8200 8.1.\n"
+           "* VRRPv2 over IPv6 (`v2-ipv6`, `v2-ipv6-priority0`, `v2-ipv6-pass`, keepalived\n"
+           "  without `vrrp_strict`): the same IPv6 pseudo-header form (the kernel fills it\n"
+           "  in, IPV6_CHECKSUM offset 6, vrrp_if.c `if_setsockopt_ipv6_checksum`); the\n"
+           "  message is the 8-octet header and the addresses, **no authentication data**\n"
+           "  (vrrp.c `vrrp_pkt_len`), Adver Int in seconds, Auth Type as configured\n"
+           "  (1 for `auth_type PASS`, whose password is not sent).\n")
 out.append("## keepalived configurations\n")
 out.append("Each ran as `ip netns exec NS keepalived -n -l -D --vrrp -f CONF -p PID -r VRRP_PID`.\n")
-for c in ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-no-vip"]:
-    extra = " (also used for `v2-priority0`)" if c == "v2-pass" else ""
+for c in ["v2-pass", "v3-ipv4", "v3-ipv6", "v2-no-vip", "v2-ipv6", "v2-ipv6-pass"]:
+    extra = {"v2-pass": " (also used for `v2-priority0`)",
+             "v2-ipv6": " (also used for `v2-ipv6-priority0`)"}.get(c, "")
     out.append(f"### `{c}`{extra}\n")
     out.append("```")
     out.append(open(f"{work}/{c}.conf").read().rstrip("\n"))
@@ -592,7 +652,7 @@ KA_VERSION=$(keepalived --version 2>&1 || true)
 KA_VERSION=${KA_VERSION%%$'\n'*}
 log "using $KA_VERSION; work dir $WORK"
 
-for case in v2-pass v3-ipv4 v3-ipv6 v2-no-vip; do
+for case in v2-pass v3-ipv4 v3-ipv6 v2-no-vip v2-ipv6 v2-ipv6-pass; do
     log "capturing $case"
     run_capture "$case"
 done
@@ -602,10 +662,13 @@ python3 "$WORK/process.py" extract "$WORK/v2-pass.raw.pcap" v2-priority0 "$OUT" 
 python3 "$WORK/process.py" extract "$WORK/v3-ipv4.raw.pcap" v3-ipv4 "$OUT" nonzero >"$WORK/v3-ipv4.json"
 python3 "$WORK/process.py" extract "$WORK/v3-ipv6.raw.pcap" v3-ipv6 "$OUT" nonzero >"$WORK/v3-ipv6.json"
 python3 "$WORK/process.py" extract "$WORK/v2-no-vip.raw.pcap" v2-no-vip "$OUT" nonzero >"$WORK/v2-no-vip.json"
+python3 "$WORK/process.py" extract "$WORK/v2-ipv6.raw.pcap" v2-ipv6 "$OUT" nonzero >"$WORK/v2-ipv6.json"
+python3 "$WORK/process.py" extract "$WORK/v2-ipv6.raw.pcap" v2-ipv6-priority0 "$OUT" zero >"$WORK/v2-ipv6-priority0.json"
+python3 "$WORK/process.py" extract "$WORK/v2-ipv6-pass.raw.pcap" v2-ipv6-pass "$OUT" nonzero >"$WORK/v2-ipv6-pass.json"
 python3 "$WORK/readme.py" "$WORK" "$OUT" "$KA_VERSION"
 
 echo "wrote:"
-for case in v2-pass v2-priority0 v3-ipv4 v3-ipv6 v2-no-vip; do
+for case in v2-pass v2-priority0 v3-ipv4 v3-ipv6 v2-no-vip v2-ipv6 v2-ipv6-priority0 v2-ipv6-pass; do
     echo "  ${OUT#"$REPO_ROOT"/}/$case.ip.hex"
     echo "  ${OUT#"$REPO_ROOT"/}/$case.pcap"
 done

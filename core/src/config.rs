@@ -72,8 +72,10 @@ pub enum ConfigError {
     IntervalTooLarge,
     /// VRRPv2 interval not a whole number of seconds, or above 255 s.
     IntervalNotWholeSeconds,
-    /// VRRPv2 is IPv4 only.
-    V2WithIpv6,
+    /// VRRPv2 over IPv6 with `auth_type PASS`: the advert has no room for the password
+    /// (keepalived 2.2.7 vrrp.c 278 `vrrp_pkt_len` adds auth data for IPv4 only and sends
+    /// Auth Type 1 without it), so there is nothing to authenticate with.
+    V2PasswordOverIpv6,
     /// No virtual address in a VRRPv3 instance (RFC 9568 §5.2.5: Count is at least 1).
     NoVirtualAddress,
     /// Virtual addresses of both families.
@@ -102,7 +104,7 @@ impl core::fmt::Display for ConfigError {
             ConfigError::IntervalZero => "advert interval must not be 0",
             ConfigError::IntervalTooLarge => "VRRPv3 advert interval must be at most 40.95 s",
             ConfigError::IntervalNotWholeSeconds => "VRRPv2 advert interval must be a whole number of seconds, 1..=255",
-            ConfigError::V2WithIpv6 => "VRRPv2 cannot carry IPv6 addresses",
+            ConfigError::V2PasswordOverIpv6 => "VRRPv2 over IPv6 carries no password: auth_type PASS needs IPv4",
             ConfigError::NoVirtualAddress => "VRRPv3 needs at least one virtual address (RFC 9568 §5.2.5)",
             ConfigError::MixedFamilies => "virtual addresses must all be IPv4 or all IPv6",
             ConfigError::PrimaryFamilyMismatch => "primary address family differs from the virtual addresses'",
@@ -196,8 +198,11 @@ impl InstanceConfig {
         }
         match self.version {
             Version::V2 => {
-                if family == Family::Ipv6 {
-                    return Err(ConfigError::V2WithIpv6);
+                // RFC 3768 is IPv4 only; keepalived 2.2.7 runs `version 2` over IPv6 unless
+                // `vrrp_strict` (vrrp.c 2863-2871), advertising without auth data (vrrp.c
+                // 278), so vrrp-core does too, without a password to send.
+                if family == Family::Ipv6 && matches!(self.auth, Auth::SimpleText(_)) {
+                    return Err(ConfigError::V2PasswordOverIpv6);
                 }
                 if !self.advert_interval_cs.is_multiple_of(100) || self.advert_interval_cs > 25_500 {
                     return Err(ConfigError::IntervalNotWholeSeconds);
@@ -283,16 +288,28 @@ mod tests {
         c.version = Version::V2;
         assert_eq!(c.validate(), Ok(()));
         assert!(!c.requires_link_local_first());
-        // The family comes from the primary address: v2 over IPv6 stays refused.
+        // The family comes from the primary address: v2 over IPv6 without VIPs runs too
+        // (keepalived 2.2.7 vrrp.c 2863 keeps v2 over IPv6 without vrrp_strict).
         c.primary_address = IpAddr::V6(Ipv6Addr::LOCALHOST);
-        assert_eq!(c.validate(), Err(ConfigError::V2WithIpv6));
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    /// keepalived 2.2.7 vrrp.c 2863-2871 keeps `version 2` with IPv6 addresses (it switches
+    /// to v3 only under `vrrp_strict`) and sends VRRPv2 over IPv6 without auth data (vrrp.c
+    /// 278): accepted, but not with a password it has no room to send.
+    #[test]
+    fn keepalived_vrrp_c_2863_v2_runs_over_ipv6_without_a_password() {
+        let mut c = InstanceConfig::new(1, 1, Version::V2, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        c.vips.push(IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        c.auth = Auth::simple_text(b"secret");
+        assert_eq!(c.validate(), Err(ConfigError::V2PasswordOverIpv6));
+        c.auth = Auth::IpAh;
+        assert_eq!(c.validate(), Err(ConfigError::AhUnsupported));
     }
 
     #[test]
-    fn rfc3768_v2_rejects_ipv6_and_ah() {
-        let mut c = InstanceConfig::new(1, 1, Version::V2, IpAddr::V6(Ipv6Addr::LOCALHOST));
-        c.vips.push(IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap();
-        assert_eq!(c.validate(), Err(ConfigError::V2WithIpv6));
+    fn rfc3768_v2_rejects_ah() {
         let mut c = v4();
         c.version = Version::V2;
         c.auth = Auth::IpAh;
@@ -334,7 +351,7 @@ mod boundary_tests {
             ConfigError::IntervalZero,
             ConfigError::IntervalTooLarge,
             ConfigError::IntervalNotWholeSeconds,
-            ConfigError::V2WithIpv6,
+            ConfigError::V2PasswordOverIpv6,
             ConfigError::NoVirtualAddress,
             ConfigError::MixedFamilies,
             ConfigError::PrimaryFamilyMismatch,

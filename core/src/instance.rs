@@ -984,7 +984,7 @@ impl Instance {
                 self.stats.proto_err_reason = ProtoErrReason::VersionError;
                 RxError::Version(v)
             }
-            wire::Error::V2OverIpv6 | wire::Error::Unrepresentable => {
+            wire::Error::Unrepresentable => {
                 self.stats.proto_err_reason = ProtoErrReason::VersionError;
                 RxError::Version(2)
             }

@@ -186,3 +186,110 @@ fn rfc3768_5_3_5_instance_without_vips_writes_and_follows_keepalived_s_advert() 
     assert!(!got.address_list_mismatch);
     assert_eq!(backup.state(), State::Backup);
 }
+
+fn v6(last: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last))
+}
+
+fn v2_ipv6_advert(priority: u8) -> AdvertRepr {
+    AdvertRepr {
+        vrid: 54,
+        priority,
+        variant: Variant::V2 { adver_int_s: 2, auth: Auth::None },
+        addresses: AddressList::from_addrs(&[v6(1), v6(2)]).unwrap(),
+    }
+}
+
+/// keepalived 2.2.7 with `version 2` and IPv6 addresses (no vrrp_strict, vrrp.c 2863)
+/// sends VRRPv2 over IPv6 from the link-local address to ff02::12: the 8-octet header
+/// with Adver Int in seconds and the addresses, no auth data (vrrp.c 278
+/// `vrrp_pkt_len`), the checksum the kernel fills in with the IPv6 pseudo-header
+/// (IPV6_CHECKSUM offset 6, vrrp_if.c 1141). Parse and emit round-trip it byte for byte.
+#[test]
+fn keepalived_v2_over_ipv6_advert_has_no_auth_data_and_the_ipv6_pseudo_header_checksum() {
+    let cap = load(include_str!("vectors/v2-ipv6.ip.hex"));
+    match cap.src {
+        IpAddr::V6(a) => assert!(a.is_unicast_link_local()),
+        IpAddr::V4(_) => panic!("IPv6 expected"),
+    }
+    assert_eq!(cap.dst, IpAddr::V6(vrrp_core::wire::GROUP_V6));
+    assert_eq!(cap.vrrp[0], 0x21, "VRRPv2 advertisement");
+    assert_eq!(cap.vrrp.len(), 8 + 2 * 16, "header and two IPv6 addresses, no auth data");
+    check(&cap, &v2_ipv6_advert(120));
+    let ctx = ChecksumContext { src: cap.src, dst: cap.dst };
+    assert_eq!(
+        AdvertRepr::checksum_form(&Packet::new_unchecked(&cap.vrrp[..]), &ctx),
+        Some(ChecksumForm::PseudoHeader)
+    );
+}
+
+/// The priority-0 advert keepalived sends over IPv6 when stopped while MASTER.
+#[test]
+fn keepalived_v2_over_ipv6_priority_zero_on_shutdown() {
+    let cap = load(include_str!("vectors/v2-ipv6-priority0.ip.hex"));
+    check(&cap, &v2_ipv6_advert(0));
+}
+
+/// `auth_type PASS` over IPv6: keepalived keeps it (vrrp.c 2941 drops only AH there) and
+/// sends Auth Type 1 with no password (vrrp.c 1254, 1264-1282), which parses as eight zero
+/// octets and emits back to the same bytes.
+#[test]
+fn keepalived_v2_over_ipv6_pass_sends_auth_type_1_and_no_password() {
+    let cap = load(include_str!("vectors/v2-ipv6-pass.ip.hex"));
+    assert_eq!(cap.vrrp.len(), 8 + 16, "no password on the wire");
+    assert_eq!(cap.vrrp[4], 1, "Auth Type 1");
+    let want = AdvertRepr {
+        vrid: 55,
+        priority: 101,
+        variant: Variant::V2 { adver_int_s: 1, auth: Auth::SimpleText([0; 8]) },
+        addresses: AddressList::from_addrs(&[v6(1)]).unwrap(),
+    };
+    check(&cap, &want);
+}
+
+/// Our instance configured as keepalived was (`version 2`, two IPv6 VIPs, 2 s, priority
+/// 120, from keepalived's link-local address) writes keepalived's very advert, and a
+/// backup of ours follows keepalived's.
+#[test]
+fn instance_configured_like_keepalived_writes_and_follows_its_v2_over_ipv6_advert() {
+    let cap = load(include_str!("vectors/v2-ipv6.ip.hex"));
+    let mut cfg = InstanceConfig::new(1, 54, vrrp_core::wire::Version::V2, cap.src);
+    cfg.priority = 120;
+    cfg.advert_interval_cs = 200;
+    cfg.vips.push(v6(1)).unwrap();
+    cfg.vips.push(v6(2)).unwrap();
+    let inst = Instance::new(cfg).unwrap();
+    let mut buf = [0u8; 64];
+    let n = inst.write_advert(120, &mut buf).unwrap();
+    assert_eq!(&buf[..n], &cap.vrrp[..]);
+
+    let own = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x12));
+    let mut cfg = InstanceConfig::new(1, 54, vrrp_core::wire::Version::V2, own);
+    cfg.priority = 100;
+    cfg.advert_interval_cs = 200;
+    cfg.vips.push(v6(1)).unwrap();
+    cfg.vips.push(v6(2)).unwrap();
+    let mut backup = Instance::new(cfg).unwrap();
+    backup.handle_startup(Instant::ZERO);
+    assert_eq!(backup.state(), State::Backup);
+    let got = backup.handle_packet(Instant::from_millis(10), cap.src, cap.dst, cap.ttl, &cap.vrrp).unwrap();
+    assert_eq!(got.priority, 120);
+    assert!(!got.address_list_mismatch);
+    assert_eq!(backup.state(), State::Backup);
+}
+
+/// vrrpd runs `auth_type PASS` over IPv6 without authentication (VRRPv2 over IPv6 has no
+/// room for the password); keepalived's Auth Type 1 adverts there are dropped as an auth
+/// type mismatch (RFC 3768 §7.1), counted, never a panic.
+#[test]
+fn rfc3768_7_1_backup_without_auth_drops_keepalived_s_v2_over_ipv6_pass_advert() {
+    let cap = load(include_str!("vectors/v2-ipv6-pass.ip.hex"));
+    let own = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x12));
+    let mut cfg = InstanceConfig::new(1, 55, vrrp_core::wire::Version::V2, own);
+    cfg.vips.push(v6(1)).unwrap();
+    let mut backup = Instance::new(cfg).unwrap();
+    backup.handle_startup(Instant::ZERO);
+    let got = backup.handle_packet(Instant::from_millis(10), cap.src, cap.dst, cap.ttl, &cap.vrrp);
+    assert_eq!(got.err(), Some(vrrp_core::RxError::AuthTypeMismatch { received: 1 }));
+    assert_eq!(backup.stats().auth_type_mismatch, 1);
+}

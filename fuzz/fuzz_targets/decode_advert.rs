@@ -7,8 +7,9 @@
 //!   1: IPv6, src fe80::ff:fe00:`host` (an EUI-64 style link-local, so the keepalived
 //!   vector's fe80::ff:fe00:11 is reachable), dst ff02::12.
 //! - bits 1-2: checksum fix-up before parsing. 0 or 3: leave the bytes as they are;
-//!   1: write the message-only checksum (the v2 form, and one of the v3-over-IPv4 forms);
-//!   2: write the pseudo-header checksum (v3 over IPv6, and the other v3-over-IPv4 form).
+//!   1: write the message-only checksum (the v2-over-IPv4 form, and one of the v3-over-IPv4
+//!   forms); 2: write the pseudo-header checksum (IPv6, v2 as keepalived sends it and v3,
+//!   and the other v3-over-IPv4 form).
 //!   Without this the fuzzer would almost never get past the checksum check.
 //! - bits 4-5: version nibble override. 1: force 2, 2: force 3, 0 or 3: leave.
 //! - bit 6: force Type = 1 (ADVERTISEMENT).
@@ -58,7 +59,8 @@ fuzz_target!(|data: &[u8]| {
     setters(&bytes);
 
     let packet = Packet::new_unchecked(&bytes[..]);
-    // The other family's context: must not panic either (v2 over IPv6, wrong lengths...).
+    // The other family's context: must not panic either (an IPv4 v2 advert read as
+    // IPv6, wrong lengths...).
     let other = context(other_family(family), host.wrapping_add(1));
     let _ = AdvertRepr::parse(&packet, &other);
     let _ = AdvertRepr::checksum_form(&packet, &other);
@@ -106,8 +108,10 @@ fn apply_fixups(bytes: &mut [u8], selector: u8, family: Family, ctx: &ChecksumCo
         }
     }
     if selector & 0x80 != 0 && bytes.len() >= wire::HEADER_LEN {
+        // Auth data only for VRRPv2 over IPv4 (keepalived sends none over IPv6).
         let v2 = bytes.first().is_some_and(|b| b >> 4 == 2);
-        let fixed = wire::HEADER_LEN + if v2 { wire::V2_AUTH_DATA_LEN } else { 0 };
+        let auth = if v2 { wire::auth_data_len(Version::V2, family) } else { 0 };
+        let fixed = wire::HEADER_LEN + auth;
         let count = bytes.len().saturating_sub(fixed) / family.address_len();
         bytes[3] = u8::try_from(count).unwrap_or(u8::MAX);
     }
@@ -178,8 +182,10 @@ fn pseudo_for(
     ctx: &ChecksumContext,
 ) -> Option<ChecksumContext> {
     match (repr.version(), family, form) {
-        (Version::V2, _, _) => None,
-        (Version::V3, Family::Ipv6, _) => Some(*ctx),
+        (Version::V2, Family::Ipv4, _) => None,
+        // IPv6 always sums the pseudo-header: v3 (RFC 9568 §5.2.8) and v2 as keepalived
+        // 2.2.7 sends it (the kernel's IPV6_CHECKSUM, vrrp_if.c 1141).
+        (_, Family::Ipv6, _) => Some(*ctx),
         (Version::V3, Family::Ipv4, ChecksumForm::PseudoHeader) => Some(*ctx),
         (Version::V3, Family::Ipv4, ChecksumForm::MessageOnly) => None,
     }
@@ -278,13 +284,30 @@ fn check_parsed(
     assert!(repr.interval_cs() > 0);
     match repr.variant {
         Variant::V2 { adver_int_s, auth } => {
-            assert_eq!(family, Family::Ipv4, "v2 parsed over IPv6");
             assert_eq!(adver_int_s, p.adver_int());
             assert_eq!(auth.type_number(), p.auth_type());
-            if let Auth::SimpleText(data) = auth {
-                assert_eq!(data, p.auth_data());
+            match family {
+                Family::Ipv4 => {
+                    if let Auth::SimpleText(data) = auth {
+                        assert_eq!(data, p.auth_data());
+                    }
+                    assert!(verifies(bytes, None), "v2 accepted without a message-only checksum");
+                }
+                // keepalived's VRRPv2 over IPv6: no password travels, the IPv6 pseudo-header sum.
+                Family::Ipv6 => {
+                    if let Auth::SimpleText(data) = auth {
+                        assert_eq!(
+                            data,
+                            [0; wire::V2_AUTH_DATA_LEN],
+                            "v2 over IPv6 has no password"
+                        );
+                    }
+                    assert!(
+                        verifies(bytes, Some(ctx)),
+                        "v2 over IPv6 accepted without the pseudo-header checksum"
+                    );
+                }
             }
-            assert!(verifies(bytes, None), "v2 accepted without a message-only checksum");
         }
         Variant::V3 { max_adver_int_cs } => {
             assert_eq!(max_adver_int_cs, p.max_adver_int());
@@ -371,12 +394,13 @@ fn roundtrip(repr: &AdvertRepr, input: &[u8], ctx: &ChecksumContext, family: Fam
     }
 }
 
-/// Inputs whose every bit the repr keeps: v3 reserved bits zero; v2 auth data zero
-/// unless it is a simple-text password.
+/// Inputs whose every bit the repr keeps: v3 reserved bits zero; v2-over-IPv4 auth data
+/// zero unless it is a simple-text password (v2 over IPv6 carries none).
 fn canonical(repr: &AdvertRepr, input: &[u8]) -> bool {
     let p = Packet::new_unchecked(input);
     match repr.variant {
         Variant::V3 { .. } => p.v3_reserved() == 0,
+        Variant::V2 { .. } if repr.addresses.family() == Family::Ipv6 => true,
         Variant::V2 {
             auth: Auth::SimpleText(_),
             ..

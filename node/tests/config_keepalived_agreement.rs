@@ -29,8 +29,6 @@ enum Divergence {
     /// `keepalived -t` passes the file (exit 5) but keepalived's start refuses it; vrrpd
     /// refuses it too, `-t` included.
     TestPassesStartFails,
-    /// Both run it, keepalived as VRRPv2, vrrpd as VRRPv3; every other value agrees.
-    RunsAsV3,
 }
 
 /// Where vrrpd does not do what keepalived (or its `-t`) does, and why; the test asserts
@@ -40,11 +38,6 @@ const KNOWN_DIVERGENCES: &[(&str, Divergence, &str)] = &[
         "edge/track_interface_bad_name.conf",
         Divergence::TestPassesStartFails,
         "keepalived's VRRP process stops on a track_interface that does not exist (vrrp_daemon.c 525 \"Non-existent interface specified in configuration\"), though its -t exits 5",
-    ),
-    (
-        "edge/v2_ipv6.conf",
-        Divergence::RunsAsV3,
-        "keepalived 2.2.7 sends VRRPv2 over IPv6, which no RFC defines; vrrpd runs VRRPv3 (as keepalived under vrrp_strict) and says INCOMPATIBLE",
     ),
 ];
 
@@ -398,21 +391,12 @@ fn keepalived_and_vrrpd_agree_on_what_runs_and_with_which_values() {
         // script security, which keepalived also reports for a vrrp_script nothing tracks,
         // and vrrpd, which checks only the scripts it runs, does not).
         let class = |c: i32| if c == 6 { 5 } else { c };
-        let compare_status = known.is_none_or(|(kind, _)| kind == Divergence::RunsAsV3);
-        if f.starts_with("edge/") && compare_status && class(k_code) != class(i32::from(vrrpd_code)) {
+        if f.starts_with("edge/") && known.is_none() && class(k_code) != class(i32::from(vrrpd_code)) {
             problems.push(format!("{f}: keepalived -t exits {k_code}, vrrpd -t exits {vrrpd_code}"));
         }
         match (known, &vrrpd, &keepalived) {
             (Some((Divergence::TestPassesStartFails, why)), None, None) if k_t_runs && !v_t_runs => {
                 println!("{f}: known divergence, keepalived -t passes what neither starts: {why}");
-                agreed += 1;
-            }
-            (Some((Divergence::RunsAsV3, why)), Some(v), Some(k))
-                if v.iter().all(|i| i.version == 3)
-                    && k.iter().all(|i| i.version == 2)
-                    && v.iter().map(|i| Instance { version: 2, ..i.clone() }).eq(k.iter().cloned()) =>
-            {
-                println!("{f}: known divergence, keepalived runs VRRPv2, vrrpd VRRPv3, all else equal: {why}");
                 agreed += 1;
             }
             (Some((_, why)), _, _) => problems.push(format!(

@@ -1,6 +1,7 @@
 //! Mixed pairs: keepalived 2.2.7 (the Debian package) on one server, vrrpd on the other,
-//! VRRPv2 (the seed config), VRRPv3 over IPv4 and over IPv6, with either one holding the
-//! higher priority.
+//! VRRPv2 (the seed config), VRRPv3 over IPv4 and over IPv6, and VRRPv2 over IPv6 as
+//! keepalived runs `version 2` with IPv6 addresses (no auth data, IPv6 pseudo-header
+//! checksum, vrrp.c 278 and 2863), with either one holding the higher priority.
 //! Exactly one holds the VIP, the higher-priority one; SIGTERM on it hands the VIP to the
 //! other through the priority-0 advert.
 
@@ -56,8 +57,12 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, ipv6: bool, keepalived_is
     };
     // IPv6: keepalived lists only the global VIP (no link-local address first), which
     // vrrpd hears because its own list has the same form (RFC 9568 erratum 8300 reading).
+    // VRRPv2 over IPv6 has no room for the seed's password (vrrp.c 278): none on either.
     let (hi, lo, vip) = if ipv6 {
-        (hi.vip("2001:db8::1/64"), lo.vip("2001:db8::1/64"), "2001:db8::1".parse::<IpAddr>().unwrap())
+        let (mut hi, mut lo) = (hi.vip("2001:db8::1/64"), lo.vip("2001:db8::1/64"));
+        hi.auth_pass = None;
+        lo.auth_pass = None;
+        (hi, lo, "2001:db8::1".parse::<IpAddr>().unwrap())
     } else {
         (hi, lo, vip())
     };
@@ -91,6 +96,7 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, ipv6: bool, keepalived_is
             let s = d.status_json();
             let i = &s["instances"][0];
             assert_eq!(i["state"], "BACKUP", "{s}");
+            assert_eq!(i["version"], version, "{s}");
             assert_eq!(i["master_ip"], a_source.to_string(), "{s}");
             assert!(i["stats"]["rcvd_advertisements"].as_u64().unwrap_or(0) >= 2, "{s}");
             for c in
@@ -104,6 +110,7 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, ipv6: bool, keepalived_is
         (Server::Vrrpd(d), Server::Keepalived(k)) => {
             let s = d.status_json();
             assert_eq!(s["instances"][0]["state"], "MASTER", "{s}");
+            assert_eq!(s["instances"][0]["version"], version, "{s}");
             // Both start as backups at about the same time, so keepalived may briefly have
             // been master before hearing vrrpd; what matters is that it is backup now.
             let last = k.log().lines().rfind(|l| l.contains("Entering")).map(str::to_owned);
@@ -179,4 +186,14 @@ fn keepalived_v3_ipv6_master_vrrpd_backup() {
 #[test]
 fn vrrpd_v3_ipv6_master_keepalived_backup() {
     mixed_pair("vrrpd_v3_ipv6_master_keepalived_backup", "ka6b", 3, true, false);
+}
+
+#[test]
+fn keepalived_vrrp_c_2863_v2_ipv6_master_vrrpd_backup() {
+    mixed_pair("keepalived_vrrp_c_2863_v2_ipv6_master_vrrpd_backup", "ka26m", 2, true, true);
+}
+
+#[test]
+fn vrrpd_v2_ipv6_master_keepalived_backup() {
+    mixed_pair("vrrpd_v2_ipv6_master_keepalived_backup", "ka26b", 2, true, false);
 }

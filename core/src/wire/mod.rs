@@ -14,7 +14,7 @@ mod packet;
 mod repr;
 
 pub use checksum::{internet_checksum, ChecksumContext, ChecksumForm};
-pub use packet::Packet;
+pub use packet::{auth_data_len, Packet};
 pub use repr::{same_address_set, AddressList, AdvertHeader, AdvertRepr, Auth, Variant};
 
 /// VRRP is IP protocol 112 (RFC 9568 §5.1.1.4, RFC 3768 §5.2.4).
@@ -39,7 +39,9 @@ pub const MAX_PACKET_LEN: usize = HEADER_LEN + MAX_ADDRESSES * 16;
 /// Protocol version carried in the high nibble of octet 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Version {
-    /// VRRPv2, RFC 3768: IPv4 only, interval in seconds, optional simple-text auth.
+    /// VRRPv2, RFC 3768: interval in seconds, optional simple-text auth. RFC 3768 is IPv4
+    /// only; keepalived 2.2.7 also runs it over IPv6 (no auth data, IPv6 pseudo-header
+    /// checksum), and so does vrrp-core.
     V2,
     /// VRRPv3, RFC 9568: IPv4 or IPv6, interval in centiseconds, no auth.
     V3,
@@ -79,7 +81,7 @@ impl core::fmt::Display for Version {
 pub enum Family {
     /// IPv4 (VRRPv2 or VRRPv3).
     Ipv4,
-    /// IPv6 (VRRPv3 only).
+    /// IPv6 (VRRPv3; VRRPv2 as keepalived sends it).
     Ipv6,
 }
 
@@ -137,15 +139,13 @@ impl core::fmt::Display for Family {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
     /// Shorter than the fixed header, or than the header plus `Count` addresses
-    /// (plus 8 octets of auth data for v2): "MUST verify that the received packet
+    /// (plus 8 octets of auth data for v2 over IPv4): "MUST verify that the received packet
     /// contains the complete VRRP packet".
     Truncated,
     /// Longer than the header, addresses and auth data account for.
     TrailingBytes,
     /// The Version field is neither 2 nor 3.
     UnknownVersion(u8),
-    /// VRRPv2 arrived over IPv6; RFC 3768 is IPv4 only.
-    V2OverIpv6,
     /// The Type field is not 1 (ADVERTISEMENT).
     UnknownType(u8),
     /// VRRPv3 `Count IPvX Addr` is zero; RFC 9568 §5.2.5 requires at least one. (A VRRPv2
@@ -160,8 +160,8 @@ pub enum Error {
     Checksum,
     /// `emit` was given a buffer too small for the advert.
     BufferTooSmall,
-    /// `emit` was given a repr the wire cannot carry (v2 over IPv6, v3 interval
-    /// above 4095, address family different from the checksum context's).
+    /// `emit` was given a repr the wire cannot carry (v3 interval above 4095, address
+    /// family different from the checksum context's).
     Unrepresentable,
 }
 
@@ -171,7 +171,6 @@ impl core::fmt::Display for Error {
             Error::Truncated => f.write_str("packet shorter than its header and address count require"),
             Error::TrailingBytes => f.write_str("packet longer than its header and address count say"),
             Error::UnknownVersion(v) => write!(f, "unknown VRRP version {v}"),
-            Error::V2OverIpv6 => f.write_str("VRRPv2 advert over IPv6"),
             Error::UnknownType(t) => write!(f, "unknown VRRP packet type {t}"),
             Error::NoAddresses => f.write_str("VRRPv3 address count is zero"),
             Error::ZeroInterval => f.write_str("advertisement interval is zero"),

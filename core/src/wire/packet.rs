@@ -30,7 +30,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Checks the buffer holds exactly the fixed header, `Count` addresses of `family`,
-    /// and for VRRPv2 the 8 octets of authentication data (RFC 9568 §7.1, third check).
+    /// and for VRRPv2 over IPv4 the 8 octets of authentication data (RFC 9568 §7.1,
+    /// third check). VRRPv2 over IPv6, as keepalived 2.2.7 sends it, has none (vrrp.c 358
+    /// `expected_vrrp_pkt_len` and 278 `vrrp_pkt_len` add them for AF_INET only).
     /// The version is checked first: its value decides the length rule.
     pub fn check_len(&self, family: Family) -> Result<(), Error> {
         let len = self.buffer.as_ref().len();
@@ -51,11 +53,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// The length a packet of this version, family and count must have.
     pub fn expected_len(&self, version: Version, family: Family) -> usize {
         let addrs = usize::from(self.count()) * family.address_len();
-        let auth = match version {
-            Version::V2 => V2_AUTH_DATA_LEN,
-            Version::V3 => 0,
-        };
-        HEADER_LEN + addrs + auth
+        HEADER_LEN + addrs + auth_data_len(version, family)
     }
 
     /// Consumes the view, returning the buffer.
@@ -152,7 +150,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
         })
     }
 
-    /// v2: the 8 octets of authentication data after the IPv4 address list.
+    /// v2 over IPv4: the 8 octets of authentication data after the IPv4 address list
+    /// (VRRPv2 over IPv6 carries none: read [`auth_data_len`] first).
     pub fn auth_data(&self) -> [u8; V2_AUTH_DATA_LEN] {
         let start = field::ADDRESSES + usize::from(self.count()) * 4;
         let mut out = [0u8; V2_AUTH_DATA_LEN];
@@ -229,6 +228,17 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 }
 
+/// Octets of authentication data after the address list: 8 for VRRPv2 over IPv4 (RFC
+/// 3768 §5.3.10), none for VRRPv3 and for VRRPv2 over IPv6 (keepalived 2.2.7 vrrp.c 278
+/// `vrrp_pkt_len`: the auth data is added for AF_INET only; captured in
+/// core/tests/vectors/v2-ipv6.ip.hex).
+pub const fn auth_data_len(version: Version, family: Family) -> usize {
+    match (version, family) {
+        (Version::V2, Family::Ipv4) => V2_AUTH_DATA_LEN,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +298,17 @@ mod tests {
         v2[3] = 1;
         assert!(Packet::new_checked(&v2[..], Family::Ipv4).is_ok());
         assert_eq!(Packet::new_checked(&v2[..12], Family::Ipv4).err(), Some(Error::Truncated));
+    }
+
+    #[test]
+    fn keepalived_vrrp_c_358_v2_over_ipv6_length_has_no_auth_data() {
+        let mut v2 = [0u8; 24];
+        v2[0] = 0x21;
+        v2[3] = 1;
+        assert!(Packet::new_checked(&v2[..], Family::Ipv6).is_ok());
+        let mut long = [0u8; 32];
+        long[..24].copy_from_slice(&v2);
+        assert_eq!(Packet::new_checked(&long[..], Family::Ipv6).err(), Some(Error::TrailingBytes));
     }
 
     #[test]

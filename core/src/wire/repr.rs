@@ -5,6 +5,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use heapless::Vec;
 
 use super::checksum::{self, ChecksumContext, ChecksumForm};
+use super::packet::auth_data_len;
 use super::{field, Error, Family, Packet, Version, HEADER_LEN, MAX_ADDRESSES, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
 
 /// The addresses an advert lists; one family per advert (RFC 9568 §5.2.9).
@@ -121,6 +122,9 @@ pub enum Auth {
     /// Type 0: no authentication.
     None,
     /// Type 1: an 8-octet clear-text password, zero-padded (keepalived `auth_type PASS`).
+    /// Over IPv6 the advert has no room for it: keepalived 2.2.7 sends Auth Type 1 and no
+    /// password (vrrp.c 1254, 1264; captured in core/tests/vectors/v2-ipv6-pass.ip.hex),
+    /// which parses as eight zero octets and emits as the type alone.
     SimpleText([u8; V2_AUTH_DATA_LEN]),
     /// Type 2: IP Authentication Header. Recognised, never accepted: vrrpd does not
     /// implement AH, and the Auth Data octets are not a password.
@@ -244,8 +248,13 @@ impl AdvertRepr {
 
     /// Writes the advert into the front of `buf` and returns its length. `ctx` gives the
     /// addresses for the pseudo-header; `form` chooses the v3-over-IPv4 checksum form
-    /// (ignored otherwise: v2 is always message-only, v3 over IPv6 always pseudo-header).
+    /// (ignored otherwise: v2 over IPv4 is always message-only, IPv6 always pseudo-header).
     pub fn emit(&self, buf: &mut [u8], ctx: &ChecksumContext, form: ChecksumForm) -> Result<usize, Error> {
+        // An empty list still has a family: VRRPv2 runs over both, so an empty IPv4 list
+        // under an IPv6 context would otherwise pass as an IPv6 advert.
+        if self.addresses.family() != Family::of(&ctx.src) {
+            return Err(Error::Unrepresentable);
+        }
         self.header().emit(self.addresses.iter(), buf, ctx, form)
     }
 }
@@ -275,8 +284,9 @@ impl AdvertHeader {
 
     /// Validates everything the packet alone can tell, in RFC 9568 §7.1 order where it
     /// gives one: version, length, checksum, then type, count, interval and (v2) auth
-    /// type. For v3 over IPv4 either checksum form is accepted. The address list is left
-    /// on the wire: read it with [`Packet::addresses`].
+    /// type. For v3 over IPv4 either checksum form is accepted. VRRPv2 over IPv6 is read
+    /// as keepalived 2.2.7 sends it: no auth data, the IPv6 pseudo-header checksum. The
+    /// address list is left on the wire: read it with [`Packet::addresses`].
     pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, ctx: &ChecksumContext) -> Result<AdvertHeader, Error> {
         Self::parse_covering(packet, ctx, packet.as_bytes())
     }
@@ -295,9 +305,6 @@ impl AdvertHeader {
         }
         let version = packet.version()?;
         let family = Family::of(&ctx.src);
-        if version == Version::V2 && family == Family::Ipv6 {
-            return Err(Error::V2OverIpv6);
-        }
         packet.check_len(family)?;
         if !checksum_ok(checksummed, version, family, ctx) {
             return Err(Error::Checksum);
@@ -316,6 +323,7 @@ impl AdvertHeader {
             Version::V2 => {
                 let auth = match packet.auth_type() {
                     0 => Auth::None,
+                    1 if family == Family::Ipv6 => Auth::SimpleText([0; V2_AUTH_DATA_LEN]),
                     1 => Auth::SimpleText(packet.auth_data()),
                     2 => Auth::IpAh,
                     other => return Err(Error::UnknownAuthType(other)),
@@ -337,11 +345,7 @@ impl AdvertHeader {
 
     /// Octets an advert with `count` addresses of `family` takes.
     pub fn buffer_len(&self, family: Family, count: usize) -> usize {
-        let auth = match self.variant {
-            Variant::V2 { .. } => V2_AUTH_DATA_LEN,
-            Variant::V3 { .. } => 0,
-        };
-        HEADER_LEN + count * family.address_len() + auth
+        HEADER_LEN + count * family.address_len() + auth_data_len(self.version(), family)
     }
 
     /// Writes an advert with these fields and `addresses` (all of `ctx`'s family, at
@@ -372,12 +376,12 @@ impl AdvertHeader {
         packet.set_count(count);
         let pseudo = match self.variant {
             Variant::V2 { adver_int_s, auth } => {
-                if family == Family::Ipv6 {
-                    return Err(Error::Unrepresentable);
-                }
                 packet.set_auth_type(auth.type_number());
                 packet.set_adver_int(adver_int_s);
-                false
+                // keepalived 2.2.7 vrrp.c 1280 `vrrp_build_vrrp_v2`: over IPv6 "Kernel will
+                // update checksum field" (IPV6_CHECKSUM offset 6, vrrp_if.c 1141), i.e.
+                // the RFC 8200 §8.1 pseudo-header sum.
+                family == Family::Ipv6
             }
             Variant::V3 { max_adver_int_cs } => {
                 if max_adver_int_cs > 0x0fff {
@@ -395,7 +399,7 @@ impl AdvertHeader {
             };
             at = written.ok_or(Error::BufferTooSmall)?;
         }
-        if let Variant::V2 { auth: Auth::SimpleText(data), .. } = self.variant {
+        if let (Variant::V2 { auth: Auth::SimpleText(data), .. }, Family::Ipv4) = (self.variant, family) {
             write_at(out, at, &data).ok_or(Error::BufferTooSmall)?;
         }
         let sum = checksum::compute(out, if pseudo { Some(ctx) } else { None }).ok_or(Error::Unrepresentable)?;
@@ -408,8 +412,10 @@ fn checksum_ok(bytes: &[u8], version: Version, family: Family, ctx: &ChecksumCon
     let message_only = || checksum::compute(bytes, None) == Some(0);
     let pseudo = || checksum::compute(bytes, Some(ctx)) == Some(0);
     match (version, family) {
-        (Version::V2, _) => message_only(),
-        (Version::V3, Family::Ipv6) => pseudo(),
+        (Version::V2, Family::Ipv4) => message_only(),
+        // keepalived 2.2.7 sends VRRPv2 over IPv6 with the kernel's IPV6_CHECKSUM sum
+        // (vrrp.c 1280, vrrp_if.c 1141), as VRRPv3 over IPv6.
+        (_, Family::Ipv6) => pseudo(),
         (Version::V3, Family::Ipv4) => pseudo() || message_only(),
     }
 }

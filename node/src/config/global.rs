@@ -48,6 +48,16 @@ pub(crate) fn parse_global<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, open: &
                     global.script_user = Some(user);
                 }
             }
+            // global_parser.c 1302 `vrrp_strict_handler`: the default of each instance's
+            // `strict_mode` (vrrp.c 2860). vrrpd acts on it for the version only.
+            "vrrp_strict" => {
+                stmt.no_args(rep);
+                global.vrrp_strict = true;
+                rep.warn(
+                    stmt.key.pos,
+                    "`vrrp_strict`: vrrpd follows it in running `version 2` with IPv6 addresses as VRRPv3, as keepalived does; its other checks are not implemented",
+                );
+            }
             "vrrp_no_swap" => {
                 stmt.no_args(rep);
                 global.no_swap = true;
@@ -198,7 +208,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "vrrp_rx_bufs_policy",
     "vrrp_skip_check_adv_addr",
     "vrrp_startup_delay",
-    "vrrp_strict",
     "vrrp_vmac_garp_intvl",
 ];
 

@@ -53,7 +53,6 @@ pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
     "higher_prio_send_advert",
     "kernel_rx_buf_size",
     "debug",
-    "strict_mode",
     "skip_check_adv_addr",
     "linkbeat_use_polling",
     "promote_secondaries",
@@ -118,6 +117,24 @@ const SINGLE_VALUED: &[&str] = &[
     "authentication",
     "auth_hmac",
 ];
+
+/// vrrp_parser.c 1061 `vrrp_strict_mode_handler`: `strict_mode` alone is true, else
+/// `check_true_false` (lib/parser.c 2272: true/on/yes, false/off/no); anything else is a
+/// configuration error and leaves it unset. vrrpd acts on it for the version only.
+fn strict_mode(rep: &mut Reporter, s: &Stmt<'_>, inst: &mut RawInstance) {
+    let Some(tok) = s.args.first() else {
+        inst.strict_mode = Some(true);
+        return;
+    };
+    match tok.word().unwrap_or_default() {
+        "true" | "on" | "yes" => inst.strict_mode = Some(true),
+        "false" | "off" | "no" => inst.strict_mode = Some(false),
+        other => rep.recovered(
+            tok.pos,
+            format!("invalid strict_mode `{other}`: expected true/on/yes or false/off/no; ignored, as keepalived does"),
+        ),
+    }
+}
 
 fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'static str, SourceLocation>) {
     let Some(&key) = SINGLE_VALUED.iter().find(|k| **k == s.name) else { return };
@@ -374,6 +391,7 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             s.no_args(rep);
             inst.native_ipv6 = Some(rep.loc(s.key.pos));
         }
+        "strict_mode" => strict_mode(rep, s, inst),
         name if NOT_IMPLEMENTED.contains(&name) => {
             s.not_implemented(cur, rep);
             return;

@@ -49,6 +49,10 @@ pub struct GlobalDefs {
     pub rt_priority: Option<u8>,
     /// `vrrp_priority N` (-20..=19): the nice value; `None`: vrrpd's default (-10).
     pub process_priority: Option<i8>,
+    /// `vrrp_strict`: the default of every instance's `strict_mode`. vrrpd follows it where
+    /// it decides the version: `version 2` with IPv6 addresses runs VRRPv3 under it, as in
+    /// keepalived (vrrp.c 2860-2868); keepalived's other strict checks are not implemented.
+    pub vrrp_strict: bool,
 }
 
 /// A user and optional group to run a script as (`script_user`, `user` in `vrrp_script`).

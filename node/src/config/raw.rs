@@ -123,6 +123,8 @@ pub(crate) struct RawInstance {
     pub accept: Option<bool>,
     pub mcast_src_ip: Option<Spanned<IpAddr>>,
     pub native_ipv6: Option<SourceLocation>,
+    /// `strict_mode [true|false]`: overrides global `vrrp_strict` (vrrp.c 2860).
+    pub strict_mode: Option<bool>,
     /// Set even when the value was invalid: that already got an error, so
     /// "missing virtual_router_id" would only repeat it.
     pub vrid_written: bool,
@@ -162,6 +164,7 @@ impl RawInstance {
             accept: None,
             mcast_src_ip: None,
             native_ipv6: None,
+            strict_mode: None,
             vrid_written: false,
             vip_lines: 0,
             track_scripts: Vec::new(),

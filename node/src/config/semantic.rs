@@ -453,26 +453,31 @@ fn resolve_instance(
             );
             Version::V3
         }
-        // `version 2` before the IPv6 addresses: keepalived 2.2.7 keeps version 2 (vrrp.c
-        // 2863-2871 switches to 3 only under `vrrp_strict`: "cannot use IPv6 with VRRP
-        // version 2; setting version 3") and sends VRRPv2 adverts over IPv6, which no RFC
-        // defines (RFC 3768 is IPv4 only; captured in a lab: `VRRPv2, Advertisement` from
-        // the link-local address to ff02::12, no auth data). vrrp-core speaks VRRPv3 there,
-        // so vrrpd runs the instance as VRRPv3, as keepalived does under vrrp_strict; a
-        // keepalived peer reading this same file does not hear it, nor it that peer.
+        // `version 2` before the IPv6 addresses: keepalived 2.2.7 switches to 3 only under
+        // `strict_mode` / `vrrp_strict` (vrrp.c 2860-2868: "cannot use IPv6 with VRRP
+        // version 2; setting version 3", a configuration error), else keeps version 2 and
+        // sends VRRPv2 over IPv6, which no RFC defines (RFC 3768 is IPv4 only): no auth
+        // data, the IPv6 pseudo-header checksum (core/tests/vectors/v2-ipv6.ip.hex).
+        // vrrp-core speaks that form too, so vrrpd runs what keepalived runs.
         Some(v) if v.value == Version::V2 && family == Family::Ipv6 => {
-            rep.incompatible_at(
-                v.loc.clone(),
-                format!("vrrp_instance `{name}` is `version 2` with IPv6 addresses: keepalived 2.2.7 sends VRRPv2 adverts over IPv6 for it (a protocol no RFC defines; VRRPv2 is IPv4 only), vrrpd runs it as VRRPv3 (RFC 9568), as keepalived does with `vrrp_strict`: a keepalived peer running this file and vrrpd do not hear each other; write `version 3` on both"),
-            );
-            Version::V3
+            if raw.strict_mode.unwrap_or(global.vrrp_strict) {
+                rep.recovered_at(
+                    v.loc.clone(),
+                    format!("vrrp_instance `{name}` is `version 2` with IPv6 addresses under strict mode: VRRPv3, as keepalived does (\"cannot use IPv6 with VRRP version 2; setting version 3\")"),
+                );
+                Version::V3
+            } else {
+                Version::V2
+            }
         }
         Some(v) => v.value,
         None => match global.vrrp_version {
+            // vrrp.c 2867/2880: an IPv6 instance without its own `version` is VRRPv3,
+            // whatever the global default says.
             Some(Version::V2) if family == Family::Ipv6 => {
                 rep.warn_at(
                     raw.loc.clone(),
-                    format!("vrrp_instance `{name}` is IPv6, which VRRPv2 cannot carry: using version 3 despite global vrrp_version 2"),
+                    format!("vrrp_instance `{name}` is IPv6 without a `version`: version 3, as keepalived uses for IPv6 despite global vrrp_version 2 (write `version 2` in the instance for VRRPv2 over IPv6)"),
                 );
                 Version::V3
             }
@@ -540,6 +545,30 @@ fn resolve_instance(
     };
 
     let auth = match raw.auth {
+        // vrrp.c 2941: "Cannot use AH authentication with IPv6. ignoring".
+        Some(a) if version == Version::V2 && family == Family::Ipv6 && a.value == Auth::Ah => {
+            rep.insecure_at(
+                a.loc,
+                "auth_type AH cannot go over IPv6: keepalived runs this instance without authentication, and so does vrrpd",
+                true,
+            );
+            None
+        }
+        // keepalived 2.2.7 keeps PASS over IPv6 but sends Auth Type 1 without the password
+        // (vrrp.c 278 `vrrp_pkt_len`: no auth data for IPv6; captured in
+        // core/tests/vectors/v2-ipv6-pass.ip.hex) and looks for the received password at an
+        // IPv4 header offset an IPv6 packet does not have (vrrp.c 908: `ip->tot_len` read
+        // from the VRRP header): in a lab two keepalived 2.2.7 with such a file crash their
+        // VRRP process (SIGSEGV, respawned) on each other's adverts. vrrpd therefore sends
+        // Auth Type 0 there, which keepalived drops as an auth type mismatch (vrrp.c 896)
+        // without reaching that read.
+        Some(a) if version == Version::V2 && family == Family::Ipv6 && matches!(a.value, Auth::Pass(_)) => {
+            rep.incompatible_at(
+                a.loc,
+                format!("vrrp_instance `{name}`: VRRPv2 over IPv6 has no room for the auth_type PASS password: keepalived sends Auth Type 1 without it, and its VRRP process crashes on receiving such an advert (keepalived 2.2.7 reads the password at an IPv4 offset); vrrpd runs the instance without authentication (INSECURE), and a keepalived peer with this file does not hear it; drop the authentication block, or use IPv4"),
+            );
+            None
+        }
         Some(a) if version == Version::V3 && !matches!(a.value, Auth::Hmac(_)) => {
             // vrrp.c 2929: "VRRP version 3 does not support authentication. Ignoring."
             rep.insecure_at(

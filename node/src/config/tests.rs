@@ -154,21 +154,77 @@ fn ipv6_default_prefix_is_128() {
 }
 
 /// keepalived 2.2.7 runs `version 2` before IPv6 addresses as VRRPv2 over IPv6 (vrrp.c
-/// 2863: only `vrrp_strict` switches it to 3); vrrpd runs VRRPv3, says it loudly at the
-/// `version` value, and `--strict` refuses it.
+/// 2863: only strict mode switches it to 3), and so does vrrpd: silently, `--strict` too.
 #[test]
-fn ipv6_with_explicit_v2_runs_v3_with_an_incompatible_warning_or_is_refused_by_strict() {
+fn keepalived_vrrp_c_2863_ipv6_with_explicit_v2_runs_vrrpv2_over_ipv6() {
     let text = instance(
         "    interface eth0\n    virtual_router_id 9\n    version 2\n    virtual_ipaddress {\n        fd00::1\n    }\n",
     );
-    let c = one_warning(&text, 4, 13, "INCOMPATIBLE");
-    assert!(c.warnings[0].message.contains("runs it as VRRPv3"), "{:?}", c.warnings);
-    assert_eq!((c.instances[0].version, c.instances[0].family), (Version::V3, Family::Ipv6));
+    let c = ok(&text);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!((c.instances[0].version, c.instances[0].family), (Version::V2, Family::Ipv6));
     let l = parse_str_with("t.conf", &text, ReadOptions::default()).unwrap();
     assert_eq!(l.keepalived_errors, 0, "keepalived -t says nothing");
-    let e = parse_str_with("t.conf", &text, ReadOptions { strict: true }).unwrap_err();
-    assert_eq!((e.errors.len(), e.errors[0].location.line, e.errors[0].location.column), (1, 4, 13), "{e}");
-    assert!(e.errors[0].message.contains("refused by --strict"), "{e}");
+    let s = parse_str_with("t.conf", &text, ReadOptions { strict: true }).unwrap();
+    assert_eq!(s.config.instances[0].version, Version::V2);
+}
+
+/// vrrp.c 2860-2868: under `vrrp_strict` (or the instance's `strict_mode`, which wins)
+/// keepalived reports "cannot use IPv6 with VRRP version 2; setting version 3" and runs
+/// VRRPv3; vrrpd does the same, at the `version` value.
+#[test]
+fn keepalived_vrrp_c_2864_strict_mode_runs_v2_with_ipv6_as_v3() {
+    let body = |strict: &str| {
+        format!("    interface eth0\n    virtual_router_id 9\n{strict}    version 2\n    virtual_ipaddress {{\n        fd00::1\n    }}\n")
+    };
+    let global = |text: String| format!("global_defs {{\n    vrrp_strict\n}}\n{text}");
+    for (text, line, want) in [
+        (global(instance(&body(""))), 7, Version::V3),
+        (instance(&body("    strict_mode\n")), 5, Version::V3),
+        (instance(&body("    strict_mode on\n")), 5, Version::V3),
+        (global(instance(&body("    strict_mode false\n"))), 8, Version::V2),
+    ] {
+        let l = parse_str_with("t.conf", &text, ReadOptions::default()).unwrap();
+        assert_eq!(l.config.instances[0].version, want, "{text}");
+        if want == Version::V3 {
+            let w = l.config.warnings.iter().find(|w| w.message.contains("setting version 3")).expect("warning");
+            assert_eq!((w.location.line, w.location.column), (line, 13), "{text}");
+            assert!(l.keepalived_errors >= 1, "a keepalived configuration error");
+        } else {
+            assert!(
+                l.config.warnings.iter().all(|w| !w.message.contains("setting version 3")),
+                "{:?}",
+                l.config.warnings
+            );
+        }
+    }
+    let bad = instance(&body("    strict_mode maybe\n"));
+    let l = parse_str_with("t.conf", &bad, ReadOptions::default()).unwrap();
+    assert_eq!(l.config.instances[0].version, Version::V2, "an invalid value leaves strict mode unset");
+    assert!(
+        l.config.warnings.iter().any(|w| w.message.contains("invalid strict_mode `maybe`")),
+        "{:?}",
+        l.config.warnings
+    );
+}
+
+/// vrrp.c 2941: AH over IPv6 is ignored; PASS over IPv6 is kept by keepalived but its
+/// advert has no room for the password (vrrp.c 278): vrrpd runs both without
+/// authentication, loudly (INCOMPATIBLE for PASS).
+#[test]
+fn v2_over_ipv6_runs_without_authentication_keepalived_cannot_send() {
+    for (auth, label) in
+        [("PASS\n        auth_pass secret", "INCOMPATIBLE"), ("AH\n        auth_pass secret", "INSECURE")]
+    {
+        let text = instance(&format!(
+            "    interface eth0\n    virtual_router_id 9\n    version 2\n    authentication {{\n        auth_type {auth}\n    }}\n    virtual_ipaddress {{\n        fd00::1\n    }}\n"
+        ));
+        let l = parse_str_with("t.conf", &text, ReadOptions::default()).unwrap();
+        assert_eq!(l.config.instances[0].version, Version::V2);
+        assert_eq!(l.config.instances[0].auth, None, "{text}");
+        let w = l.config.warnings.iter().find(|w| w.message.starts_with(label)).expect(label);
+        assert_eq!(w.location.line, 5, "{:?}", w);
+    }
 }
 
 /// vrrp_parser.c 1849 `vrrp_version_handler`: `version 2` after an IPv6 address, or after

@@ -75,7 +75,9 @@ impl Conf {
 
     pub fn render(&self) -> String {
         let mut out = String::from("vrrp_instance VI {\n");
-        if self.version != 2 {
+        // keepalived makes an IPv6 instance without `version` VRRPv3 (vrrp.c 2867): VRRPv2
+        // over IPv6 needs the line written.
+        if self.version != 2 || self.vips.iter().any(|v| v.contains(':')) {
             out += &format!("    version {}\n", self.version);
         }
         out += &format!(

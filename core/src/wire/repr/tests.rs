@@ -170,6 +170,8 @@ fn rfc3768_5_3_5_v2_count_zero_parses_and_round_trips() {
     assert_eq!(back, repr);
     assert!(back.addresses.is_empty());
     assert_eq!(back.addresses.family(), Family::Ipv4);
+    // VRRPv2 runs over both families: the empty IPv4 list is still not an IPv6 advert.
+    assert_eq!(repr.emit(&mut [0u8; 64], &ctx6(), ChecksumForm::default()), Err(Error::Unrepresentable));
     let mut again = [0u8; 64];
     assert_eq!(back.emit(&mut again, &ctx4(), ChecksumForm::default()), Ok(n));
     assert_eq!(again[..n], buf[..n]);
@@ -200,7 +202,71 @@ fn rfc3768_7_1_unknown_auth_type_and_zero_interval_rejected() {
     let mut b: [u8; 20] = buf[..n].try_into().unwrap();
     b[5] = 0;
     assert_eq!(parse(&refix(b), &ctx4()), Err(Error::ZeroInterval));
-    assert_eq!(parse(&buf[..n], &ctx6()), Err(Error::V2OverIpv6));
+    // Read as IPv6 the same octets are too short for one IPv6 address: a length error,
+    // not a version one (VRRPv2 over IPv6 parses, see below).
+    assert_eq!(parse(&buf[..n], &ctx6()), Err(Error::Truncated));
+}
+
+fn v6(last: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last))
+}
+
+fn v2_over_ipv6(auth: Auth) -> AdvertRepr {
+    AdvertRepr {
+        vrid: 54,
+        priority: 120,
+        variant: Variant::V2 { adver_int_s: 2, auth },
+        addresses: AddressList::from_addrs(&[v6(1), v6(2)]).unwrap(),
+    }
+}
+
+/// keepalived 2.2.7 sends `version 2` with IPv6 addresses as VRRPv2 over IPv6: the header
+/// and the addresses, no auth data (vrrp.c 278 `vrrp_pkt_len`), the checksum the kernel
+/// computes with the IPv6 pseudo-header (IPV6_CHECKSUM offset 6, vrrp_if.c 1141).
+#[test]
+fn keepalived_vrrp_c_278_v2_over_ipv6_has_no_auth_data_and_the_ipv6_pseudo_header_checksum() {
+    let repr = v2_over_ipv6(Auth::None);
+    let (buf, n) = emit(&repr, &ctx6(), ChecksumForm::MessageOnly);
+    assert_eq!(n, HEADER_LEN + 2 * 16, "no auth data");
+    assert_eq!(repr.buffer_len(), n);
+    assert_eq!(&buf[..6], &[0x21, 54, 120, 2, 0, 2], "version 2, type 1, Auth Type 0, Adver Int 2 s");
+    assert_eq!(
+        super::checksum::compute(&buf[..n], Some(&ctx6())),
+        Some(0),
+        "IPv6 pseudo-header sum, whatever the form"
+    );
+    assert_ne!(super::checksum::compute(&buf[..n], None), Some(0));
+    assert_eq!(parse(&buf[..n], &ctx6()), Ok(repr.clone()));
+    let packet = Packet::new_unchecked(&buf[..n]);
+    assert_eq!(AdvertRepr::checksum_form(&packet, &ctx6()), Some(ChecksumForm::PseudoHeader));
+    assert_eq!(AdvertHeader::parse(&packet, &ctx6()), Ok(repr.header()));
+}
+
+#[test]
+fn v2_over_ipv6_refuses_the_message_only_checksum_and_the_ipv4_auth_data() {
+    let (buf, n) = emit(&v2_over_ipv6(Auth::None), &ctx6(), ChecksumForm::default());
+    let mut b: [u8; 40] = buf[..n].try_into().unwrap();
+    b[6] = 0;
+    b[7] = 0;
+    let s = super::checksum::compute(&b, None).unwrap().to_be_bytes();
+    b[6..8].copy_from_slice(&s);
+    assert_eq!(parse(&b, &ctx6()), Err(Error::Checksum));
+    // 8 octets of auth data after the addresses, as over IPv4, are not keepalived's form.
+    let mut long = [0u8; 48];
+    long[..40].copy_from_slice(&buf[..40]);
+    assert_eq!(parse(&long, &ctx6()), Err(Error::TrailingBytes));
+}
+
+/// keepalived 2.2.7 keeps `auth_type PASS` over IPv6 (vrrp.c 2922-2946 drops only AH
+/// there) and writes Auth Type 1 without the password (vrrp.c 1254, 1264-1282): the type
+/// alone goes on the wire, and reads back as eight zero octets.
+#[test]
+fn keepalived_vrrp_c_1254_v2_over_ipv6_sends_auth_type_1_without_the_password() {
+    let (buf, n) = emit(&v2_over_ipv6(Auth::simple_text(b"XXXXXX")), &ctx6(), ChecksumForm::default());
+    assert_eq!(n, HEADER_LEN + 2 * 16);
+    assert_eq!(buf[4], 1, "Auth Type 1");
+    assert!(!buf[..n].windows(6).any(|w| w == b"XXXXXX"), "no password on the wire");
+    assert_eq!(parse(&buf[..n], &ctx6()), Ok(v2_over_ipv6(Auth::SimpleText([0; 8]))));
 }
 
 #[test]
@@ -270,7 +336,21 @@ fn arb_repr() -> impl Strategy<Value = (AdvertRepr, ChecksumContext)> {
             (repr, if six { ctx6() } else { ctx4() })
         })
     });
-    prop_oneof![v2, v3]
+    let v2_six = (any::<u8>(), any::<u8>(), 1..=255u8, arb_auth_v6(), prop::collection::vec(arb_v6(), 0..=255))
+        .prop_map(|(vrid, priority, adver_int_s, auth, addrs)| {
+            let mut addresses = AddressList::V6(heapless::Vec::new());
+            for a in addrs {
+                addresses.push(a).unwrap();
+            }
+            let repr = AdvertRepr { vrid, priority, variant: Variant::V2 { adver_int_s, auth }, addresses };
+            (repr, ctx6())
+        });
+    prop_oneof![v2, v2_six, v3]
+}
+
+/// The auth a VRRPv2-over-IPv6 advert reads back as: no password travels there.
+fn arb_auth_v6() -> impl Strategy<Value = Auth> {
+    prop_oneof![Just(Auth::None), Just(Auth::SimpleText([0; 8])), Just(Auth::IpAh)]
 }
 
 proptest! {
@@ -355,7 +435,6 @@ fn every_wire_error_explains_itself() {
         Error::Truncated,
         Error::TrailingBytes,
         Error::UnknownVersion(9),
-        Error::V2OverIpv6,
         Error::UnknownType(7),
         Error::NoAddresses,
         Error::ZeroInterval,
