@@ -188,6 +188,9 @@ pub struct Stats {
     pub auth_ext_stale: u64,
     /// `auth_hmac`: a sequence not past the last one accepted from its sender (replay).
     pub auth_ext_replay: u64,
+    /// Extension: a unicast instance heard an advert from an address that is not one of
+    /// its `unicast_peer`s.
+    pub unicast_source_errors: u64,
 }
 
 /// Router-wide counters (RFC 6527 `vrrpv3RouterChecksumErrors` etc.): errors that happen
@@ -206,7 +209,7 @@ pub struct RouterStats {
 
 impl Stats {
     /// How many counters [`Stats::counters`] reports.
-    pub const COUNTERS: usize = 23;
+    pub const COUNTERS: usize = 24;
 
     /// Every counter, by name and value, in a fixed order (the order `vrrpctl status
     /// --json` lists them). The two reasons are not counters: read them from their fields.
@@ -251,6 +254,7 @@ impl Stats {
             auth_ext_invalid_hmac,
             auth_ext_stale,
             auth_ext_replay,
+            unicast_source_errors,
         } = self;
         [
             slot("master_transitions", Some("vrrpv3StatisticsMasterTransitions"), Event, master_transitions),
@@ -281,6 +285,7 @@ impl Stats {
             slot("auth_ext_invalid_hmac", None, RxError, auth_ext_invalid_hmac),
             slot("auth_ext_stale", None, RxError, auth_ext_stale),
             slot("auth_ext_replay", None, RxError, auth_ext_replay),
+            slot("unicast_source_errors", None, RxError, unicast_source_errors),
         ]
     }
 }
@@ -363,6 +368,7 @@ mod tests {
             auth_ext_invalid_hmac: 21,
             auth_ext_stale: 22,
             auth_ext_replay: 23,
+            unicast_source_errors: 24,
         }
     }
 
@@ -425,6 +431,7 @@ mod tests {
                 "auth_ext_invalid_hmac",
                 "auth_ext_stale",
                 "auth_ext_replay",
+                "unicast_source_errors",
             ]
         );
     }

@@ -29,7 +29,7 @@ use std::path::Path;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{
     Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
-    RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, Version, Vip, VrrpInstance, VrrpScript,
+    RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, UnicastPeer, Version, Vip, VrrpInstance, VrrpScript,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;

@@ -117,7 +117,17 @@ pub(crate) struct RawInstance {
     pub garp_master_delay_s: Option<u32>,
     pub garp_master_repeat: Option<u32>,
     pub accept: Option<bool>,
+    /// `mcast_src_ip` or `unicast_src_ip`: one setting in keepalived (vrrp_parser.c
+    /// `vrrp_unicast_srcip_handler` calls `vrrp_srcip_handler`).
     pub mcast_src_ip: Option<Spanned<IpAddr>>,
+    /// `unicast_peer { ... }` lines, in file order (blocks add up, as in keepalived).
+    pub unicast_peers: Vec<super::model::UnicastPeer>,
+    /// `unicast_ttl N`.
+    pub unicast_ttl: Option<Spanned<u8>>,
+    /// Where the first unicast keyword was (keepalived's VRRP_FLAG_UNICAST_CONFIGURED).
+    pub unicast_configured: Option<SourceLocation>,
+    /// `unicast_fault_no_peer`.
+    pub unicast_fault_no_peer: Option<SourceLocation>,
     pub native_ipv6: Option<SourceLocation>,
     /// Set even when the value was invalid: that already got an error, so
     /// "missing virtual_router_id" would only repeat it.
@@ -155,6 +165,10 @@ impl RawInstance {
             garp_master_repeat: None,
             accept: None,
             mcast_src_ip: None,
+            unicast_peers: Vec::new(),
+            unicast_ttl: None,
+            unicast_configured: None,
+            unicast_fault_no_peer: None,
             native_ipv6: None,
             vrid_written: false,
             vip_lines: 0,

@@ -623,6 +623,9 @@ impl Daemon {
             RxError::LocalOwner => "owner",
             RxError::SourceNotLinkLocal => "source",
             RxError::FirstAddressNotLinkLocal => "first address",
+            RxError::UnlistedSource => "unicast source",
+            RxError::MulticastToUnicast => "unicast multicast",
+            RxError::TtlOutOfRange { .. } => "unicast ttl",
             RxError::Hmac(e) => match e {
                 HmacError::Missing => "auth_hmac missing",
                 HmacError::Malformed => "auth_hmac malformed",
