@@ -146,6 +146,13 @@ impl Transmit for Sockets<'_> {
             None => Err(std::io::Error::other("no such socket")),
         }
     }
+
+    fn transmit_to(&mut self, socket: usize, bytes: &[u8], dst: IpAddr, ttl: u8) -> std::io::Result<()> {
+        match self.0.get(socket) {
+            Some(s) => s.try_send_to(bytes, dst, ttl),
+            None => Err(std::io::Error::other("no such socket")),
+        }
+    }
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
