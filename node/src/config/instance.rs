@@ -356,7 +356,11 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             if let Some(tok) = s.one_arg(rep, "<address>") {
                 let text = tok.word().unwrap_or_default();
                 match text.parse() {
-                    Ok(addr) => inst.mcast_src_ip = Some(Spanned { value: addr, loc: rep.loc(tok.pos) }),
+                    Ok(addr) => {
+                        inst.mcast_src_ip = Some(Spanned { value: addr, loc: rep.loc(tok.pos) });
+                        inst.src_ip_keyword =
+                            if s.name == "unicast_src_ip" { "unicast_src_ip" } else { "mcast_src_ip" };
+                    }
                     Err(_) => {
                         rep.error(tok.pos, format!("invalid `{}` `{text}`: expected an IPv4 or IPv6 address", s.name))
                     }

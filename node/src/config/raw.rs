@@ -120,6 +120,8 @@ pub(crate) struct RawInstance {
     /// `mcast_src_ip` or `unicast_src_ip`: one setting in keepalived (vrrp_parser.c
     /// `vrrp_unicast_srcip_handler` calls `vrrp_srcip_handler`).
     pub mcast_src_ip: Option<Spanned<IpAddr>>,
+    /// Which of the two set it last ("mcast_src_ip" or "unicast_src_ip"), for messages.
+    pub src_ip_keyword: &'static str,
     /// `unicast_peer { ... }` lines, in file order (blocks add up, as in keepalived).
     pub unicast_peers: Vec<super::model::UnicastPeer>,
     /// `unicast_ttl N`.
@@ -165,6 +167,7 @@ impl RawInstance {
             garp_master_repeat: None,
             accept: None,
             mcast_src_ip: None,
+            src_ip_keyword: "mcast_src_ip",
             unicast_peers: Vec::new(),
             unicast_ttl: None,
             unicast_configured: None,

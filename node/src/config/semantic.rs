@@ -668,8 +668,8 @@ fn resolve_instance(
             rep.error_at(
                 src.loc.clone(),
                 format!(
-                    "mcast_src_ip {} is {src_family} but the instance is {family}: expected an {family} address",
-                    src.value
+                    "{} {} is {src_family} but the instance is {family}: expected an {family} address",
+                    raw.src_ip_keyword, src.value
                 ),
             );
             ok = false;

@@ -63,7 +63,7 @@ fn keepalived_unicast_src_ip_of_the_wrong_family_is_an_error() {
         &with_base("    unicast_src_ip fe80::1\n    unicast_peer {\n        192.0.2.2\n    }\n"),
         7,
         20,
-        "is IPv6 but the instance is IPv4",
+        "unicast_src_ip fe80::1 is IPv6 but the instance is IPv4",
     );
     one_error(&with_base("    unicast_src_ip nope\n"), 7, 20, "invalid `unicast_src_ip` `nope`");
 }
