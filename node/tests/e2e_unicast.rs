@@ -3,11 +3,11 @@
 //! `bridge` table dropping every IPv4 multicast frame and every IPv6 one to ff02::12, so
 //! adverts to the VRRP group never arrive and only unicast ones can.
 //!
-//! - `the_lab_drops_multicast_a_multicast_pair_splits`: the control, the same pair with
-//!   multicast config both become MASTER (so the others converge by unicast only).
-//! - `vrrpd_unicast_pair_converges_and_fails_over`: a vrrpd pair listing each other.
+//! - `the_lab_drops_multicast_*`: the control, the same pair with multicast config (IPv4,
+//!   IPv6) both become MASTER (so the others converge by unicast only).
+//! - `vrrpd_unicast_pair_*`, `vrrpd_ipv6_unicast_pair_*`: a vrrpd pair listing each other.
 //! - `keepalived_*` / `vrrpd_*_keepalived_*`: keepalived 2.2.7 and vrrpd, either master,
-//!   VRRPv2 and VRRPv3 (whose unicast checksum sums the peer's address).
+//!   VRRPv2, VRRPv3 and VRRPv3 over IPv6 (whose checksums sum the peer's address).
 //! - `an_unlisted_sender_changes_nothing`: a valid priority-254 advert sent by unicast from
 //!   a host neither lists is dropped and counted (`unicast_source_errors`).
 
@@ -90,15 +90,19 @@ fn down() -> Duration {
 
 /// The pair is settled: `master` holds the VIP and `backup` does not (a backup may keep
 /// it for a release hold while already BACKUP, so this is waited for, then held).
-fn settled(lan: &Lan, master: &str, backup: &str, what: &str) {
+fn settled_on(lan: &Lan, vip: IpAddr, master: &str, backup: &str, what: &str) {
     assert_ne!(master, backup);
-    let ok = wait_for(4 * down() + Duration::from_secs(6), || holders(lan, &["a", "b"], vip()) == [master]);
-    assert!(ok.is_some(), "{what}: never settled on {master}: holders {:?}", holders(lan, &["a", "b"], vip()));
+    let ok = wait_for(4 * down() + Duration::from_secs(6), || holders(lan, &["a", "b"], vip) == [master]);
+    assert!(ok.is_some(), "{what}: never settled on {master}: holders {:?}", holders(lan, &["a", "b"], vip));
     for _ in 0..5 {
         std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(holders(lan, &["a", "b"], vip()), [master], "{what}: not stable");
+        assert_eq!(holders(lan, &["a", "b"], vip), [master], "{what}: not stable");
     }
-    assert!(client_reaches(lan, vip()), "{what}: client cannot reach the VIP");
+    assert!(client_reaches(lan, vip), "{what}: client cannot reach the VIP");
+}
+
+fn settled(lan: &Lan, master: &str, backup: &str, what: &str) {
+    settled_on(lan, vip(), master, backup, what);
 }
 
 fn stat(status: &serde_json::Value, key: &str) -> u64 {
@@ -107,16 +111,14 @@ fn stat(status: &serde_json::Value, key: &str) -> u64 {
 
 /// The control: on this switch, a multicast pair never hears each other and both become
 /// MASTER. So in the tests below, hearing each other is unicast's doing.
-#[test]
-fn the_lab_drops_multicast_a_multicast_pair_splits() {
-    let test = "the_lab_drops_multicast_a_multicast_pair_splits";
+fn multicast_pair_splits(test: &str, lan_name: &str, hi: Conf, lo: Conf, vip: IpAddr) {
     if !require_root(test) || !nft_available(test) {
         return;
     }
-    let lan = unicast_lan("ucsplit");
-    let a = start_vrrpd(&lan, "a", &Conf::seed("MASTER", 101).render());
-    let b = start_vrrpd(&lan, "b", &Conf::seed("BACKUP", 100).render());
-    let both = wait_for(3 * down() + Duration::from_secs(6), || holders(&lan, &["a", "b"], vip()) == ["a", "b"]);
+    let lan = unicast_lan(lan_name);
+    let a = start_vrrpd(&lan, "a", &hi.render());
+    let b = start_vrrpd(&lan, "b", &lo.render());
+    let both = wait_for(3 * down() + Duration::from_secs(6), || holders(&lan, &["a", "b"], vip) == ["a", "b"]);
     assert!(
         both.is_some(),
         "the multicast pair did not split: the switch passes multicast\na:\n{}\nb:\n{}",
@@ -125,6 +127,19 @@ fn the_lab_drops_multicast_a_multicast_pair_splits() {
     );
     assert_eq!(stat(&b.status_json(), "rcvd_advertisements"), 0, "b heard a multicast advert");
     assert!(dropped_multicast(&lan) > 0, "the switch counted no dropped multicast frame");
+}
+
+#[test]
+fn the_lab_drops_multicast_a_multicast_pair_splits() {
+    let (hi, lo) = (Conf::seed("MASTER", 101), Conf::seed("BACKUP", 100));
+    multicast_pair_splits("the_lab_drops_multicast_a_multicast_pair_splits", "ucsplit", hi, lo, vip());
+}
+
+#[test]
+fn the_lab_drops_multicast_an_ipv6_multicast_pair_splits() {
+    let hi = Conf::seed("MASTER", 101).v3().vip("2001:db8::1/64");
+    let lo = Conf::seed("BACKUP", 100).v3().vip("2001:db8::1/64");
+    multicast_pair_splits("the_lab_drops_multicast_an_ipv6_multicast_pair_splits", "ucsplit6", hi, lo, vip6());
 }
 
 #[test]
@@ -160,18 +175,79 @@ fn vrrpd_unicast_pair_converges_and_fails_over() {
     assert!(client_reaches(&lan, vip()), "client cannot reach the VIP on b");
 }
 
+/// The IPv6 VIP of the IPv6 cases.
+fn vip6() -> IpAddr {
+    "2001:db8::1".parse().unwrap()
+}
+
+/// `host`'s link-local address, once it has one (the source and peer address of IPv6
+/// unicast adverts, RFC 9568 §5.1.2.1).
+fn link_local(lan: &Lan, host: &str) -> String {
+    let mut ll = None;
+    wait_for(Duration::from_secs(5), || {
+        ll = lan.link_local(host).ok().flatten();
+        ll.is_some()
+    });
+    ll.unwrap_or_else(|| panic!("{host} has no link-local address")).to_string()
+}
+
+/// `conf` (an IPv6 one) with a `unicast_peer` block listing `peer`; the source is the
+/// interface's link-local address.
+fn unicast6(conf: &Conf, peer: &str) -> String {
+    let block = format!("    unicast_peer {{\n        {peer}\n    }}\n    virtual_ipaddress {{\n");
+    conf.render().replacen("    virtual_ipaddress {\n", &block, 1)
+}
+
+/// A vrrpd pair, VRRPv3 over IPv6, listing each other's link-local address: converges,
+/// and fails over on SIGTERM. The IPv6 checksum sums the destination, so each copy is
+/// checksummed for its peer.
+#[test]
+fn vrrpd_ipv6_unicast_pair_converges_and_fails_over() {
+    let test = "vrrpd_ipv6_unicast_pair_converges_and_fails_over";
+    if !require_root(test) || !nft_available(test) {
+        return;
+    }
+    let lan = unicast_lan("ucpair6");
+    let (lla, llb) = (link_local(&lan, "a"), link_local(&lan, "b"));
+    let hi = Conf::seed("MASTER", 101).v3().vip("2001:db8::1/64");
+    let lo = Conf::seed("BACKUP", 100).v3().vip("2001:db8::1/64");
+    let mut a = start_vrrpd(&lan, "a", &unicast6(&hi, &llb));
+    let b = start_vrrpd(&lan, "b", &unicast6(&lo, &lla));
+    let logs = |a: &Vrrpd, b: &Vrrpd| format!("a:\n{}\nb:\n{}", a.log(), b.log());
+    settled_on(&lan, vip6(), "a", "b", &logs(&a, &b));
+    assert!(b.wait_state("BACKUP", Duration::from_secs(5)), "{}", logs(&a, &b));
+    let s = b.status_json();
+    assert_eq!(s["instances"][0]["master_ip"], lla.as_str(), "{s}");
+    assert!(stat(&s, "rcvd_advertisements") >= 2, "{s}");
+    assert_eq!(s["router"]["checksum_errors"], 0, "{s}");
+    assert_eq!(stat(&s, "unicast_source_errors"), 0, "{s}");
+    let status = a.terminate();
+    assert!(status.success(), "a exited with {status:?}");
+    let took = wait_for(down() + Duration::from_secs(5), || holders(&lan, &["a", "b"], vip6()) == ["b"]);
+    assert!(took.is_some(), "b never took over\n{}", logs(&a, &b));
+    assert!(stat(&b.status_json(), "rcvd_pri_zero_packets") >= 1);
+}
+
 /// keepalived 2.2.7 on one server, vrrpd on the other, both unicast; the master (priority
-/// 101) on a; then a stops and b takes over.
+/// 101) on a; then a stops and b takes over. Version 6 is VRRPv3 over IPv6, peers by
+/// link-local address.
 fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: bool) {
     if !require_root(test) || !nft_available(test) || !keepalived_available(test) {
         return;
     }
     let lan = unicast_lan(lan_name);
+    let ipv6 = version == 6;
     let (hi, lo) = match version {
         2 => (Conf::seed("MASTER", 101), Conf::seed("BACKUP", 100)),
-        _ => (Conf::seed("MASTER", 101).v3(), Conf::seed("BACKUP", 100).v3()),
+        3 => (Conf::seed("MASTER", 101).v3(), Conf::seed("BACKUP", 100).v3()),
+        _ => {
+            (Conf::seed("MASTER", 101).v3().vip("2001:db8::1/64"), Conf::seed("BACKUP", 100).v3().vip("2001:db8::1/64"))
+        }
     };
-    let (hi, lo) = (unicast(&hi, A, &[B]), unicast(&lo, B, &[A]));
+    let (lla, llb) = if ipv6 { (link_local(&lan, "a"), link_local(&lan, "b")) } else { (A.into(), B.into()) };
+    let (hi, lo) =
+        if ipv6 { (unicast6(&hi, &llb), unicast6(&lo, &lla)) } else { (unicast(&hi, A, &[B]), unicast(&lo, B, &[A])) };
+    let vip = if ipv6 { vip6() } else { vip() };
     let (mut ka, mut vd, a_is_ka) = if keepalived_is_master {
         let ka = start_keepalived(&lan, "a", &hi);
         (ka, start_vrrpd(&lan, "b", &lo), true)
@@ -180,12 +256,12 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
         (start_keepalived(&lan, "b", &lo), vd, false)
     };
     let logs = |ka: &Keepalived, vd: &Vrrpd| format!("[keepalived]\n{}\n[vrrpd]\n{}", ka.log(), vd.log());
-    settled(&lan, "a", "b", &logs(&ka, &vd));
+    settled_on(&lan, vip, "a", "b", &logs(&ka, &vd));
     let s = vd.status_json();
     if a_is_ka {
         // vrrpd hears keepalived's unicast adverts, checksums included, and follows them.
         assert!(vd.wait_state("BACKUP", Duration::from_secs(5)), "{}", logs(&ka, &vd));
-        assert_eq!(s["instances"][0]["master_ip"], A, "{s}");
+        assert_eq!(s["instances"][0]["master_ip"], lla.as_str(), "{s}");
         assert!(stat(&s, "rcvd_advertisements") >= 2, "{s}");
         for key in ["unicast_source_errors", "ip_ttl_errors", "address_list_errors", "auth_failures"] {
             assert_eq!(stat(&s, key), 0, "{key}: {s}");
@@ -208,8 +284,8 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
         let status = vd.terminate();
         assert!(status.success(), "vrrpd exited with {status:?}");
     }
-    let took = wait_for(down() + Duration::from_secs(6), || holders(&lan, &["a", "b"], vip()) == ["b"]);
-    assert!(took.is_some(), "b never took over alone: {:?}\n{}", holders(&lan, &["a", "b"], vip()), logs(&ka, &vd));
+    let took = wait_for(down() + Duration::from_secs(6), || holders(&lan, &["a", "b"], vip) == ["b"]);
+    assert!(took.is_some(), "b never took over alone: {:?}\n{}", holders(&lan, &["a", "b"], vip), logs(&ka, &vd));
     if a_is_ka {
         let s = vd.status_json();
         assert_eq!(s["instances"][0]["state"], "MASTER", "{s}");
@@ -218,7 +294,7 @@ fn mixed_pair(test: &str, lan_name: &str, version: u8, keepalived_is_master: boo
         let last = ka.log().lines().rfind(|l| l.contains("Entering")).map(str::to_owned);
         assert!(last.as_deref().is_some_and(|l| l.contains("Entering MASTER STATE")), "{}", logs(&ka, &vd));
     }
-    assert!(client_reaches(&lan, vip()), "client cannot reach the VIP on b");
+    assert!(client_reaches(&lan, vip), "client cannot reach the VIP on b");
 }
 
 #[test]
@@ -239,6 +315,16 @@ fn keepalived_v3_unicast_master_vrrpd_backup() {
 #[test]
 fn vrrpd_v3_unicast_master_keepalived_backup() {
     mixed_pair("vrrpd_v3_unicast_master_keepalived_backup", "uck3b", 3, false);
+}
+
+#[test]
+fn keepalived_v3_ipv6_unicast_master_vrrpd_backup() {
+    mixed_pair("keepalived_v3_ipv6_unicast_master_vrrpd_backup", "uck6m", 6, true);
+}
+
+#[test]
+fn vrrpd_v3_ipv6_unicast_master_keepalived_backup() {
+    mixed_pair("vrrpd_v3_ipv6_unicast_master_keepalived_backup", "uck6b", 6, false);
 }
 
 /// A third host (the client, listed by neither) sends valid VRRPv2 adverts at priority
