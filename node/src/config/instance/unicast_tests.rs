@@ -149,3 +149,11 @@ fn more_unicast_peers_than_an_instance_sends_to_is_an_error() {
     assert_eq!((errs[0].0, errs[0].1), (16, 9), "{errs:?}");
     assert!(errs[0].2.contains("more than 8 unicast_peer"), "{errs:?}");
 }
+
+/// keepalived's global `vrrp_check_unicast_src` asks for what vrrpd always does: read,
+/// without a "not implemented" warning.
+#[test]
+fn keepalived_global_vrrp_check_unicast_src_is_accepted() {
+    let c = ok(&format!("global_defs {{\n    vrrp_check_unicast_src\n}}\n{}", with_base("")));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
