@@ -10,6 +10,7 @@
 //!   VRRPv2, VRRPv3 and VRRPv3 over IPv6 (whose checksums sum the peer's address).
 //! - `an_unlisted_sender_changes_nothing`: a valid priority-254 advert sent by unicast from
 //!   a host neither lists is dropped and counted (`unicast_source_errors`).
+//! - `a_reload_that_adds_the_missing_peer_ends_the_split`: the peer list is reloaded.
 
 mod common;
 
@@ -369,4 +370,30 @@ fn an_unlisted_sender_changes_nothing() {
     assert_eq!(stat(&sb, "unicast_source_errors"), SENT, "{sb}");
     assert!(a.log().contains("not one of this instance's unicast peers"), "{}", a.log());
     assert!(client_reaches(&lan, vip()), "client cannot reach the VIP");
+}
+
+/// A peer missing from b's list: b drops a's adverts (counted) and both are MASTER; the
+/// list fixed and reloaded (SIGHUP), b hears a and steps down without a restart.
+#[test]
+fn a_reload_that_adds_the_missing_peer_ends_the_split() {
+    let test = "a_reload_that_adds_the_missing_peer_ends_the_split";
+    if !require_root(test) || !nft_available(test) {
+        return;
+    }
+    let lan = unicast_lan("ucreload");
+    let a = start_vrrpd(&lan, "a", &unicast(&Conf::seed("MASTER", 101), A, &[B]));
+    let b = start_vrrpd(&lan, "b", &unicast(&Conf::seed("BACKUP", 100), B, &["192.0.2.99"]));
+    let logs = |a: &Vrrpd, b: &Vrrpd| format!("a:\n{}\nb:\n{}", a.log(), b.log());
+    let split = wait_for(3 * down() + Duration::from_secs(6), || holders(&lan, &["a", "b"], vip()) == ["a", "b"]);
+    assert!(split.is_some(), "b should not hear a, which it does not list\n{}", logs(&a, &b));
+    let heard = wait_for(Duration::from_secs(5), || stat(&b.status_json(), "unicast_source_errors") >= 2);
+    assert!(heard.is_some(), "b did not count a's adverts: {}", b.status_json());
+
+    std::fs::write(b.dir.path().join("keepalived.conf"), unicast(&Conf::seed("BACKUP", 100), B, &[A])).unwrap();
+    let pid = nix::unistd::Pid::from_raw(b.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    settled(&lan, "a", "b", &logs(&a, &b));
+    let s = b.status_json();
+    assert_eq!(s["instances"][0]["state"], "BACKUP", "{s}");
+    assert_eq!(s["instances"][0]["master_ip"], A, "{s}");
 }
