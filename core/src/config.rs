@@ -12,6 +12,30 @@ use crate::wire::{Auth, ChecksumForm, Family, Version};
 /// 32 leaves room while keeping an instance small enough for 1020 of them in a router.
 pub const MAX_VIPS: usize = 32;
 
+/// Unicast peers one instance lists (keepalived `unicast_peer`). A VRRP group is a handful
+/// of routers; 8 keeps an instance small enough for 1020 of them in a router.
+pub const MAX_UNICAST_PEERS: usize = 8;
+
+/// One keepalived `unicast_peer` entry: adverts are sent to `address`, and adverts from it
+/// are accepted when their TTL / hop limit lies in `min_ttl..=max_ttl` (keepalived
+/// vrrp_data.c `alloc_vrrp_unicast_peer`: 0 and 255 by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UnicastPeer {
+    /// The peer's address, of the instance's family.
+    pub address: IpAddr,
+    /// Lowest TTL / hop limit accepted from it.
+    pub min_ttl: u8,
+    /// Highest TTL / hop limit accepted from it.
+    pub max_ttl: u8,
+}
+
+impl UnicastPeer {
+    /// A peer accepted at any TTL (keepalived's default range 0..=255).
+    pub const fn new(address: IpAddr) -> Self {
+        UnicastPeer { address, min_ttl: 0, max_ttl: 255 }
+    }
+}
+
 /// Priority of the router that owns the virtual addresses (RFC 9568 §6.1).
 pub const PRIORITY_OWNER: u8 = 255;
 /// Default priority of a backup (RFC 9568 §6.1, keepalived's default too).
@@ -55,6 +79,13 @@ pub struct InstanceConfig {
     pub announce_refresh: Option<Duration>,
     /// keepalived 2.4 `auth_hmac`: sign and verify adverts ([`crate::wire::hmac`]).
     pub hmac: Option<HmacConfig>,
+    /// keepalived `unicast_peer`: empty for multicast (the group). Otherwise each advert is
+    /// sent to every peer, and only adverts from a listed peer, to a unicast address, with
+    /// a TTL / hop limit in that peer's range are accepted (the RFC 9568 §7.1 TTL 255 check
+    /// does not apply: keepalived vrrp.c `vrrp_check_packet`, "but not if unicast").
+    pub unicast_peers: Vec<UnicastPeer, MAX_UNICAST_PEERS>,
+    /// keepalived `unicast_ttl`: the TTL / hop limit of unicast adverts (default 255).
+    pub unicast_ttl: u8,
 }
 
 /// Why a configuration cannot run.
@@ -90,6 +121,8 @@ pub enum ConfigError {
     HmacWithAuth,
     /// The `auth_hmac` block is invalid.
     Hmac(HmacConfigError),
+    /// A unicast peer of another family than the primary address.
+    UnicastPeerFamily,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -112,6 +145,7 @@ impl core::fmt::Display for ConfigError {
             ConfigError::AhUnsupported => "auth_type AH is not supported",
             ConfigError::HmacWithAuth => "auth_hmac cannot be combined with an authentication block",
             ConfigError::Hmac(_) => "invalid auth_hmac block",
+            ConfigError::UnicastPeerFamily => "unicast peers must be of the instance's address family",
         })
     }
 }
@@ -136,7 +170,14 @@ impl InstanceConfig {
             announce_delay: None,
             announce_refresh: None,
             hmac: None,
+            unicast_peers: Vec::new(),
+            unicast_ttl: crate::wire::TTL,
         }
+    }
+
+    /// Whether adverts go to [`InstanceConfig::unicast_peers`] instead of the group.
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
     }
 
     /// Address family, from the primary address.
@@ -180,6 +221,9 @@ impl InstanceConfig {
             return Err(ConfigError::IntervalZero);
         }
         let family = self.family();
+        if self.unicast_peers.iter().any(|p| Family::of(&p.address) != family) {
+            return Err(ConfigError::UnicastPeerFamily);
+        }
         match self.vips.first() {
             // RFC 9568 §5.2.5: a VRRPv3 advert lists at least one address. RFC 3768 §5.3.5
             // sets no minimum for VRRPv2, and keepalived 2.2.7 runs a v2 instance without

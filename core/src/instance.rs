@@ -256,6 +256,23 @@ pub enum RxError {
     FirstAddressNotLinkLocal,
     /// keepalived 2.4 `auth_hmac` rejected the advert (`auth_ext_*`).
     Hmac(HmacError),
+    /// A unicast instance heard an advert from an address that is not one of its
+    /// `unicast_peer`s (`unicast_source_errors`).
+    UnlistedSource,
+    /// A unicast instance heard an advert sent to a multicast group (keepalived vrrp.c
+    /// `vrrp_check_packet`: "Expected unicast packet but received multicast packet";
+    /// `address_list_errors`, as keepalived counts it).
+    MulticastToUnicast,
+    /// A listed unicast peer's advert with a TTL / hop limit outside that peer's
+    /// `min_ttl`..=`max_ttl` (`ip_ttl_errors`).
+    TtlOutOfRange {
+        /// The TTL / hop limit received.
+        ttl: u8,
+        /// The peer's `min_ttl`.
+        min: u8,
+        /// The peer's `max_ttl`.
+        max: u8,
+    },
 }
 
 impl core::fmt::Display for RxError {
@@ -283,6 +300,11 @@ impl core::fmt::Display for RxError {
             RxError::SourceNotLinkLocal => f.write_str("IPv6 source is not link-local"),
             RxError::FirstAddressNotLinkLocal => f.write_str("first IPv6 address is not link-local"),
             RxError::Hmac(e) => write!(f, "auth_hmac: {e}"),
+            RxError::UnlistedSource => f.write_str("sender is not one of this instance's unicast peers"),
+            RxError::MulticastToUnicast => f.write_str("multicast advert, but this instance is unicast"),
+            RxError::TtlOutOfRange { ttl, min, max } => {
+                write!(f, "TTL/hop limit {ttl} outside this unicast peer's range {min}..={max}")
+            }
         }
     }
 }
@@ -926,7 +948,9 @@ impl Instance {
     }
 
     fn validate(&mut self, src: IpAddr, dst: IpAddr, ttl: u8, bytes: &[u8]) -> Result<AdvertHeader, RxError> {
-        if ttl != wire::TTL {
+        if self.cfg.is_unicast() {
+            self.check_unicast(src, dst, ttl)?;
+        } else if ttl != wire::TTL {
             bump(&mut self.stats.ip_ttl_errors);
             self.stats.proto_err_reason = ProtoErrReason::IpTtlError;
             return Err(RxError::Ttl(ttl));
@@ -972,6 +996,30 @@ impl Instance {
             }
         }
         Ok(header)
+    }
+
+    /// keepalived's unicast rules (vrrp.c `vrrp_check_packet`, 2.2.7 lines 848-1150): no
+    /// TTL 255 check; an advert to a multicast group is refused ("Expected unicast packet
+    /// but received multicast packet", counted as an address list error); the sender must
+    /// be a listed peer, and its TTL within that peer's `min_ttl`..=`max_ttl`. keepalived
+    /// checks the sender only with `check_unicast_src` (or a peer's min/max_ttl); vrrpd
+    /// always does: an unlisted sender is dropped and counted (`unicast_source_errors`).
+    fn check_unicast(&mut self, src: IpAddr, dst: IpAddr, ttl: u8) -> Result<(), RxError> {
+        if dst.is_multicast() {
+            bump(&mut self.stats.address_list_errors);
+            return Err(RxError::MulticastToUnicast);
+        }
+        let Some(peer) = self.cfg.unicast_peers.iter().find(|p| p.address == src) else {
+            bump(&mut self.stats.unicast_source_errors);
+            return Err(RxError::UnlistedSource);
+        };
+        if ttl < peer.min_ttl || ttl > peer.max_ttl {
+            let (min, max) = (peer.min_ttl, peer.max_ttl);
+            bump(&mut self.stats.ip_ttl_errors);
+            self.stats.proto_err_reason = ProtoErrReason::IpTtlError;
+            return Err(RxError::TtlOutOfRange { ttl, min, max });
+        }
+        Ok(())
     }
 
     fn count_parse_error(&mut self, e: wire::Error) -> RxError {
@@ -1203,3 +1251,6 @@ fn address_rank(addr: &IpAddr) -> u128 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod unicast_tests;

@@ -191,6 +191,9 @@ pub struct Stats {
     /// Extension: times someone else removed one of the VIPs while MASTER, which made the
     /// router step down to BACKUP for Skew_Time (keepalived's default reaction).
     pub vips_removed: u64,
+    /// Extension: a unicast instance heard an advert from an address that is not one of
+    /// its `unicast_peer`s.
+    pub unicast_source_errors: u64,
 }
 
 /// Router-wide counters (RFC 6527 `vrrpv3RouterChecksumErrors` etc.): errors that happen
@@ -209,7 +212,7 @@ pub struct RouterStats {
 
 impl Stats {
     /// How many counters [`Stats::counters`] reports.
-    pub const COUNTERS: usize = 24;
+    pub const COUNTERS: usize = 25;
 
     /// Every counter, by name and value, in a fixed order (the order `vrrpctl status
     /// --json` lists them). The two reasons are not counters: read them from their fields.
@@ -255,6 +258,7 @@ impl Stats {
             auth_ext_stale,
             auth_ext_replay,
             vips_removed,
+            unicast_source_errors,
         } = self;
         [
             slot("master_transitions", Some("vrrpv3StatisticsMasterTransitions"), Event, master_transitions),
@@ -286,6 +290,7 @@ impl Stats {
             slot("auth_ext_stale", None, RxError, auth_ext_stale),
             slot("auth_ext_replay", None, RxError, auth_ext_replay),
             slot("vips_removed", None, Event, vips_removed),
+            slot("unicast_source_errors", None, RxError, unicast_source_errors),
         ]
     }
 }
@@ -369,6 +374,7 @@ mod tests {
             auth_ext_stale: 22,
             auth_ext_replay: 23,
             vips_removed: 24,
+            unicast_source_errors: 25,
         }
     }
 
@@ -431,6 +437,7 @@ mod tests {
                 "auth_ext_invalid_hmac",
                 "auth_ext_stale",
                 "auth_ext_replay",
+                "unicast_source_errors",
             ]
         );
     }

@@ -48,6 +48,8 @@ fn expected(file: &Path) -> Config {
             garp_master_repeat: None,
             accept: None,
             mcast_src_ip: None,
+            unicast_peers: Vec::new(),
+            unicast_ttl: None,
             native_ipv6: false,
             track_scripts: vec![],
             track_files: vec![],

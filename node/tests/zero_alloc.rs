@@ -92,6 +92,10 @@ impl Transmit for CountingTx {
         self.bytes += bytes.len() as u64;
         Ok(())
     }
+
+    fn transmit_to(&mut self, socket: usize, bytes: &[u8], _dst: IpAddr, _ttl: u8) -> std::io::Result<()> {
+        self.transmit(socket, bytes)
+    }
 }
 
 fn engine(priority: u8) -> Engine {

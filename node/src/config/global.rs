@@ -58,6 +58,9 @@ pub(crate) fn parse_global<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, open: &
                     "`vrrp_strict`: vrrpd follows it in running `version 2` with IPv6 addresses as VRRPv3, as keepalived does; its other checks are not implemented",
                 );
             }
+            // global_parser.c `vrrp_check_unicast_src_handler`: keepalived then drops unicast
+            // adverts from unlisted senders; vrrpd always does (README "Unicast peers").
+            "vrrp_check_unicast_src" => stmt.no_args(rep),
             "vrrp_no_swap" => {
                 stmt.no_args(rep);
                 global.no_swap = true;
@@ -178,7 +181,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "v3_checksum_as_v2",
     "vmac_addr_prefix",
     "vmac_prefix",
-    "vrrp_check_unicast_src",
     "vrrp_cpu_affinity",
     "vrrp_delay_after_boot",
     "vrrp_down_timer_adverts",

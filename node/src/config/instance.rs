@@ -2,11 +2,12 @@
 //! `auth_hmac` block.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
 use super::lexer::Token;
-use super::model::{Auth, AuthHmac, HmacAntiReplay, InitialState, Version};
+use super::model::{Auth, AuthHmac, HmacAntiReplay, InitialState, UnicastPeer, Version};
 use super::number::parse_uint;
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
@@ -33,11 +34,6 @@ pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
     "thread_timer_expired",
     "v3_checksum_as_v2",
     "vmac_xmit_base",
-    "unicast_src_ip",
-    "unicast_peer",
-    "unicast_fault_no_peer",
-    "unicast_ttl",
-    "check_unicast_src",
     "mcast_dst_ip",
     "dont_track_primary",
     "track_bfd",
@@ -113,6 +109,8 @@ const SINGLE_VALUED: &[&str] = &[
     "accept",
     "no_accept",
     "mcast_src_ip",
+    "unicast_src_ip",
+    "unicast_ttl",
     "native_ipv6",
     "authentication",
     "auth_hmac",
@@ -140,6 +138,7 @@ fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'stat
     let Some(&key) = SINGLE_VALUED.iter().find(|k| **k == s.name) else { return };
     let key = match key {
         "no_accept" => "accept",
+        "unicast_src_ip" => "mcast_src_ip",
         "preempt" => "nopreempt",
         key => key,
     };
@@ -376,16 +375,62 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             s.no_args(rep);
             inst.accept = Some(false);
         }
-        "mcast_src_ip" => {
+        // vrrp_parser.c 933 `vrrp_unicast_srcip_handler`: `unicast_src_ip` sets the same
+        // source address as `mcast_src_ip` (`vrrp_srcip_handler`), and makes the instance
+        // one that asked for unicast.
+        "mcast_src_ip" | "unicast_src_ip" => {
+            if s.name == "unicast_src_ip" {
+                mark_unicast(rep, s, inst);
+            }
             if let Some(tok) = s.one_arg(rep, "<address>") {
                 let text = tok.word().unwrap_or_default();
                 match text.parse() {
-                    Ok(addr) => inst.mcast_src_ip = Some(Spanned { value: addr, loc: rep.loc(tok.pos) }),
+                    Ok(addr) => {
+                        inst.mcast_src_ip = Some(Spanned { value: addr, loc: rep.loc(tok.pos) });
+                        inst.src_ip_keyword =
+                            if s.name == "unicast_src_ip" { "unicast_src_ip" } else { "mcast_src_ip" };
+                    }
                     Err(_) => {
-                        rep.error(tok.pos, format!("invalid `mcast_src_ip` `{text}`: expected an IPv4 or IPv6 address"))
+                        rep.error(tok.pos, format!("invalid `{}` `{text}`: expected an IPv4 or IPv6 address", s.name))
                     }
                 }
             }
+        }
+        // vrrp_parser.c 727 `vrrp_unicast_peer_handler`: a block of addresses, each with
+        // optional `min_ttl N` / `max_ttl N` (vrrp_data.c 970 `alloc_vrrp_unicast_peer`).
+        "unicast_peer" => {
+            mark_unicast(rep, s, inst);
+            if let Some(open) = s.block {
+                s.no_args(rep);
+                cur.block(rep, open, |cur, rep, line| {
+                    if let Some(peer) = parse_unicast_peer(rep, &line) {
+                        inst.unicast_peers.push(peer);
+                    }
+                    line.no_block(cur, rep);
+                });
+            } else {
+                s.needs_block(rep);
+            }
+            return;
+        }
+        // vrrp_parser.c 991 `vrrp_ttl_handler`: 0..=255 there; vrrpd refuses 0, which the
+        // kernel does not send (IP_TTL / IPV6_HOPLIMIT take 1..=255).
+        "unicast_ttl" => {
+            if let Some((v, tok)) = s.uint(rep, 1..=255) {
+                inst.unicast_ttl = u8::try_from(v).ok().map(|value| Spanned { value, loc: rep.loc(tok.pos) });
+            }
+        }
+        // vrrp_parser.c 737 `vrrp_unicast_fault_no_peer`.
+        "unicast_fault_no_peer" => {
+            s.no_args(rep);
+            mark_unicast(rep, s, inst);
+            inst.unicast_fault_no_peer = Some(rep.loc(s.key.pos));
+        }
+        // vrrp_parser.c 746 `vrrp_check_unicast_src_handler`: keepalived then drops adverts
+        // from unlisted senders; vrrpd always does, so the keyword changes nothing.
+        "check_unicast_src" => {
+            s.no_args(rep);
+            mark_unicast(rep, s, inst);
         }
         "native_ipv6" => {
             s.no_args(rep);
@@ -402,6 +447,67 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
         }
     }
     s.no_block(cur, rep);
+}
+
+/// Remembers the first unicast keyword (keepalived's `VRRP_FLAG_UNICAST_CONFIGURED`).
+fn mark_unicast(rep: &Reporter, s: &Stmt<'_>, inst: &mut RawInstance) {
+    if inst.unicast_configured.is_none() {
+        inst.unicast_configured = Some(rep.loc(s.key.pos));
+    }
+}
+
+/// One `ADDRESS [min_ttl N] [max_ttl N]` line of a `unicast_peer` block, as keepalived's
+/// `alloc_vrrp_unicast_peer` reads it: a malformed address is an error (keepalived skips
+/// the line, "malformed unicast peer address", and `keepalived -t` fails); an option
+/// without its value or an unknown option is reported and ends the line's options; a
+/// value outside 0..=255 is reported and ignored; min_ttl above max_ttl is reported and
+/// kept ("all packets will be discarded").
+fn parse_unicast_peer(rep: &mut Reporter, line: &Stmt<'_>) -> Option<UnicastPeer> {
+    if !super::parser::is_text(line.key, rep) {
+        return None;
+    }
+    let Ok(address) = line.name.parse::<IpAddr>() else {
+        rep.error(
+            line.key.pos,
+            format!("invalid unicast_peer address `{}`: expected an IPv4 or IPv6 address", line.name),
+        );
+        return None;
+    };
+    let mut peer = UnicastPeer { address, min_ttl: 0, max_ttl: 255, location: rep.loc(line.key.pos) };
+    let mut args = line.args.iter();
+    while let Some(opt) = args.next() {
+        let name = opt.word().unwrap_or_default();
+        if name != "min_ttl" && name != "max_ttl" {
+            rep.recovered(
+                opt.pos,
+                format!("unknown unicast_peer option `{name}` (expected min_ttl or max_ttl): ignored with the rest of the line, as keepalived does"),
+            );
+            break;
+        }
+        let Some(value) = args.next() else {
+            rep.recovered(opt.pos, format!("unicast_peer `{name}` is missing a value: ignored, as keepalived does"));
+            break;
+        };
+        let text = value.word().unwrap_or_default();
+        match parse_uint(text).and_then(|v| u8::try_from(v).ok()) {
+            Some(v) if name == "min_ttl" => peer.min_ttl = v,
+            Some(v) => peer.max_ttl = v,
+            None => rep.recovered(
+                value.pos,
+                format!("invalid unicast_peer `{name}` value `{text}` (expected 0..=255): ignored, as keepalived does"),
+            ),
+        }
+    }
+    if peer.min_ttl > peer.max_ttl {
+        rep.recovered(
+            line.key.pos,
+            format!(
+                "unicast_peer {address}: min_ttl {} > max_ttl {}: every advert from this peer will be discarded, as keepalived does",
+                peer.min_ttl, peer.max_ttl
+            ),
+        );
+    }
+    Some(peer)
 }
 
 /// Combines `auth_type` and `auth_pass` the way keepalived does: incomplete
@@ -690,3 +796,6 @@ fn read_key_file(rep: &mut Reporter, tok: &Token, path: &str) -> Option<Vec<u8>>
 
 #[cfg(test)]
 mod hmac_tests;
+
+#[cfg(test)]
+mod unicast_tests;

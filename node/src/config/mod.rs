@@ -30,8 +30,8 @@ use std::path::Path;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{
     Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
-    Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, Version, Vip,
-    VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
+    Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, UnicastPeer, Version,
+    Vip, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;

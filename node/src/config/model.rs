@@ -325,6 +325,18 @@ pub struct Vip {
     pub location: SourceLocation,
 }
 
+/// One line of a `unicast_peer { ADDRESS [min_ttl N] [max_ttl N] }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnicastPeer {
+    pub address: IpAddr,
+    /// Lowest TTL / hop limit accepted from the peer (default 0).
+    pub min_ttl: u8,
+    /// Highest TTL / hop limit accepted from the peer (default 255).
+    pub max_ttl: u8,
+    /// Where the address was written.
+    pub location: SourceLocation,
+}
+
 /// A `vrrp_instance` with keepalived's defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VrrpInstance {
@@ -352,7 +364,13 @@ pub struct VrrpInstance {
     pub garp_master_repeat: Option<u32>,
     /// `None` leaves the choice to the daemon (keepalived's default depends on strict mode).
     pub accept: Option<bool>,
+    /// `mcast_src_ip` or `unicast_src_ip` (one setting in keepalived): the advert source.
     pub mcast_src_ip: Option<IpAddr>,
+    /// `unicast_peer { ... }`: adverts go to each, and only theirs are accepted; empty
+    /// for multicast. Of the instance's family; IPv6 ones are link-local.
+    pub unicast_peers: Vec<UnicastPeer>,
+    /// `unicast_ttl`: TTL / hop limit of unicast adverts; `None` is 255.
+    pub unicast_ttl: Option<u8>,
     pub native_ipv6: bool,
     /// `track_script { ... }`; every name is a `vrrp_script` in [`Config::scripts`].
     pub track_scripts: Vec<Track>,

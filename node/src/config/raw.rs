@@ -121,7 +121,19 @@ pub(crate) struct RawInstance {
     pub garp_master_delay_s: Option<u32>,
     pub garp_master_repeat: Option<u32>,
     pub accept: Option<bool>,
+    /// `mcast_src_ip` or `unicast_src_ip`: one setting in keepalived (vrrp_parser.c
+    /// `vrrp_unicast_srcip_handler` calls `vrrp_srcip_handler`).
     pub mcast_src_ip: Option<Spanned<IpAddr>>,
+    /// Which of the two set it last ("mcast_src_ip" or "unicast_src_ip"), for messages.
+    pub src_ip_keyword: &'static str,
+    /// `unicast_peer { ... }` lines, in file order (blocks add up, as in keepalived).
+    pub unicast_peers: Vec<super::model::UnicastPeer>,
+    /// `unicast_ttl N`.
+    pub unicast_ttl: Option<Spanned<u8>>,
+    /// Where the first unicast keyword was (keepalived's VRRP_FLAG_UNICAST_CONFIGURED).
+    pub unicast_configured: Option<SourceLocation>,
+    /// `unicast_fault_no_peer`.
+    pub unicast_fault_no_peer: Option<SourceLocation>,
     pub native_ipv6: Option<SourceLocation>,
     /// `strict_mode [true|false]`: overrides global `vrrp_strict` (vrrp.c 2860).
     pub strict_mode: Option<bool>,
@@ -163,6 +175,11 @@ impl RawInstance {
             garp_master_repeat: None,
             accept: None,
             mcast_src_ip: None,
+            src_ip_keyword: "mcast_src_ip",
+            unicast_peers: Vec::new(),
+            unicast_ttl: None,
+            unicast_configured: None,
+            unicast_fault_no_peer: None,
             native_ipv6: None,
             strict_mode: None,
             vrid_written: false,

@@ -387,6 +387,111 @@ fn not_duplicate(t: &RawTrack, block: &str, seen: &mut HashMap<String, SourceLoc
     true
 }
 
+/// An instance's unicast keywords as read.
+struct UnicastIn {
+    peers: Vec<super::model::UnicastPeer>,
+    ttl: Option<super::raw::Spanned<u8>>,
+    configured: Option<SourceLocation>,
+    fault_no_peer: Option<SourceLocation>,
+}
+
+/// The unicast peers and `unicast_ttl` of an instance, checked; `None` after an error.
+///
+/// keepalived (vrrp_data.c 990 `alloc_vrrp_unicast_peer`) skips a peer of another family
+/// than the instance ("MUST be of the same family !!! Skipping...") and `keepalived -t`
+/// fails: vrrpd refuses the file, at the peer. IPv6 peers and an IPv6 source must be
+/// link-local, since vrrpd keeps RFC 9568 §5.1.2.1 (adverts come from the link-local
+/// address; others are dropped) for unicast too.
+fn resolve_unicast(
+    name: &str,
+    raw: UnicastIn,
+    src: Option<&super::raw::Spanned<std::net::IpAddr>>,
+    family: Family,
+    rep: &mut Reporter,
+) -> Option<(Vec<super::model::UnicastPeer>, Option<u8>)> {
+    use vrrp_core::config::MAX_UNICAST_PEERS;
+    let mut ok = true;
+    let mut peers: Vec<super::model::UnicastPeer> = Vec::new();
+    for peer in raw.peers {
+        let peer_family = Family::of(&peer.address);
+        if peer_family != family {
+            rep.error_at(
+                peer.location.clone(),
+                format!("unicast_peer {} is {peer_family} but the instance is {family}: expected an {family} address (keepalived skips it: \"MUST be of the same family\")", peer.address),
+            );
+            ok = false;
+            continue;
+        }
+        if let std::net::IpAddr::V6(v6) = peer.address {
+            if !v6.is_unicast_link_local() {
+                rep.error_at(
+                    peer.location.clone(),
+                    format!("unicast_peer {} is not an IPv6 link-local address: IPv6 adverts come from the sender's link-local address (RFC 9568 §5.1.2.1), and vrrpd drops others; expected the peer's fe80:: address", peer.address),
+                );
+                ok = false;
+                continue;
+            }
+        }
+        if let Some(first) = peers.iter().find(|p| p.address == peer.address) {
+            rep.warn_at(
+                peer.location.clone(),
+                format!("unicast_peer {} is already listed at {}: this line is ignored", peer.address, first.location),
+            );
+            continue;
+        }
+        if peers.len() == MAX_UNICAST_PEERS {
+            rep.error_at(
+                peer.location.clone(),
+                format!("more than {MAX_UNICAST_PEERS} unicast_peer addresses in vrrp_instance `{name}`: vrrpd sends to at most {MAX_UNICAST_PEERS}"),
+            );
+            ok = false;
+            continue;
+        }
+        peers.push(peer);
+    }
+    if let (Some(src), false) = (src, peers.is_empty()) {
+        if let std::net::IpAddr::V6(v6) = src.value {
+            if !v6.is_unicast_link_local() {
+                rep.error_at(
+                    src.loc.clone(),
+                    format!("unicast source {v6} is not an IPv6 link-local address: IPv6 adverts must come from the link-local address (RFC 9568 §5.1.2.1), which vrrpd peers insist on; expected an fe80:: address, or none (the interface's link-local)"),
+                );
+                ok = false;
+            }
+        }
+    }
+    // vrrp.c 2981-2995 `vrrp_complete_instance`: a unicast keyword without peers is
+    // multicast ("Defaulting to multicast. This usage is deprecated"), or with
+    // `unicast_fault_no_peer` an instance that stays FAULT ("Cannot use unicast without
+    // any peers - going to fault state"). vrrpd refuses the second: an instance that can
+    // never run is better reported by `vrrpd -t` than started.
+    if peers.is_empty() && ok {
+        if let Some(loc) = raw.fault_no_peer {
+            rep.error_at(
+                loc,
+                format!("vrrp_instance `{name}` has `unicast_fault_no_peer` and no unicast_peer: keepalived runs it in FAULT for good (\"Cannot use unicast without any peers\"); vrrpd refuses it: expected a `unicast_peer {{ ... }}` block"),
+            );
+            return None;
+        }
+        if let Some(loc) = raw.configured {
+            rep.recovered_at(
+                loc,
+                format!("vrrp_instance `{name}`: a unicast keyword without any unicast_peer: the instance uses multicast, as keepalived does (\"This usage is deprecated\")"),
+            );
+        }
+    }
+    let mut ttl = raw.ttl;
+    // vrrp_parser.c 452 `vrrp_end_handler`: "Cannot use unicast_ttl without unicast peers - resetting".
+    if let (Some(t), true) = (&ttl, peers.is_empty()) {
+        rep.recovered_at(
+            t.loc.clone(),
+            format!("vrrp_instance `{name}`: unicast_ttl without unicast peers is ignored, as keepalived does"),
+        );
+        ttl = None;
+    }
+    ok.then(|| (peers, ttl.map(|t| t.value)))
+}
+
 /// The instance, plus where its VRID was written (for duplicate reports);
 /// `None` after reporting when a required part is missing or invalid.
 fn resolve_instance(
@@ -405,6 +510,12 @@ fn resolve_instance(
         raw.priority = Some(255);
     }
     let tracks = resolve_tracks(&mut raw, known, rep);
+    let unicast_in = UnicastIn {
+        peers: std::mem::take(&mut raw.unicast_peers),
+        ttl: raw.unicast_ttl.take(),
+        configured: raw.unicast_configured.take(),
+        fault_no_peer: raw.unicast_fault_no_peer.take(),
+    };
     let mut ok = true;
     let name = &raw.name;
 
@@ -587,13 +698,21 @@ fn resolve_instance(
             rep.error_at(
                 src.loc.clone(),
                 format!(
-                    "mcast_src_ip {} is {src_family} but the instance is {family}: expected an {family} address",
-                    src.value
+                    "{} {} is {src_family} but the instance is {family}: expected an {family} address",
+                    raw.src_ip_keyword, src.value
                 ),
             );
             ok = false;
         }
     }
+
+    let (unicast_peers, unicast_ttl) = match resolve_unicast(name, unicast_in, raw.mcast_src_ip.as_ref(), family, rep) {
+        Some(u) => u,
+        None => {
+            ok = false;
+            (Vec::new(), None)
+        }
+    };
 
     // vrrp.c 3100-3121 `vrrp_complete_instance`: the address owner and an instance that
     // starts as MASTER always preempt ("nopreempt is incompatible with priority 255",
@@ -643,6 +762,8 @@ fn resolve_instance(
         garp_master_repeat: raw.garp_master_repeat,
         accept: raw.accept,
         mcast_src_ip: raw.mcast_src_ip.map(|s| s.value),
+        unicast_peers,
+        unicast_ttl,
         native_ipv6: raw.native_ipv6.is_some(),
         track_scripts: tracks.scripts,
         track_files: tracks.files,

@@ -35,6 +35,10 @@ pub const MAX_DISTINCT_MASTERS: usize = 64;
 pub trait Transmit {
     /// Sends `bytes` to the VRRP group on socket `socket`; must not block.
     fn transmit(&mut self, socket: usize, bytes: &[u8]) -> std::io::Result<()>;
+
+    /// Sends `bytes` to the unicast address `dst` on socket `socket` with TTL / hop limit
+    /// `ttl` (keepalived's `unicast_peer` and `unicast_ttl`); must not block.
+    fn transmit_to(&mut self, socket: usize, bytes: &[u8], dst: IpAddr, ttl: u8) -> std::io::Result<()>;
 }
 
 /// One received VRRP packet, as the socket layer delivers it.
@@ -415,10 +419,35 @@ struct DaemonIo<'a, T: Transmit> {
 }
 
 impl<T: Transmit> Io for DaemonIo<'_, T> {
-    fn send_advert(&mut self, id: InstanceId, _: &Instance, advert: &[u8]) {
+    fn send_advert(&mut self, id: InstanceId, instance: &Instance, advert: &[u8]) {
         let socket = self.socket_of.get(usize::from(id.0)).copied().unwrap_or(0);
-        if let Err(e) = self.tx.transmit(socket, advert) {
-            self.effects.push(Effect::SendFailed(id, e.kind()));
+        let cfg = instance.config();
+        if !cfg.is_unicast() {
+            if let Err(e) = self.tx.transmit(socket, advert) {
+                self.effects.push(Effect::SendFailed(id, e.kind()));
+            }
+            return;
+        }
+        // keepalived vrrp.c `vrrp_send_adv`: one copy per peer, each with its own
+        // destination (and so, where the checksum covers the pseudo-header, its own
+        // checksum: vrrp.c 380-440 `vrrp_update_pkt`). One failure report per advert.
+        let mut failed = None;
+        for peer in &cfg.unicast_peers {
+            let mut copy = [0u8; vrrp_core::wire::MAX_PACKET_LEN];
+            let bytes = match copy.get_mut(..advert.len()) {
+                Some(out) if checksum_covers_destination(cfg) => {
+                    out.copy_from_slice(advert);
+                    retarget_checksum(out, cfg.family().group(), peer.address);
+                    &*out
+                }
+                _ => advert,
+            };
+            if let Err(e) = self.tx.transmit_to(socket, bytes, peer.address, cfg.unicast_ttl) {
+                failed.get_or_insert(e.kind());
+            }
+        }
+        if let Some(kind) = failed {
+            self.effects.push(Effect::SendFailed(id, kind));
         }
     }
 
@@ -451,6 +480,41 @@ impl<T: Transmit> Io for DaemonIo<'_, T> {
     }
 }
 
+/// Whether the advert's checksum sums the IP pseudo-header, destination included: IPv6
+/// always (RFC 9568 §5.2.8), VRRPv3 over IPv4 in the pseudo-header form (keepalived's),
+/// never VRRPv2 (RFC 3768 §5.3.8).
+fn checksum_covers_destination(cfg: &InstanceConfig) -> bool {
+    use vrrp_core::wire::{ChecksumForm, Family, Version};
+    cfg.family() == Family::Ipv6 || (cfg.version == Version::V3 && cfg.checksum_form == ChecksumForm::PseudoHeader)
+}
+
+/// Rewrites the checksum (octets 6..8) of an advert summed with destination `from` into
+/// the one for destination `to` (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')). The core
+/// writes adverts for the group; a unicast copy goes to each peer.
+fn retarget_checksum(advert: &mut [u8], from: IpAddr, to: IpAddr) {
+    fn words(addr: IpAddr) -> impl Iterator<Item = u16> {
+        let octets: ([u8; 16], usize) = match addr {
+            IpAddr::V4(a) => {
+                let mut o = [0u8; 16];
+                o[..4].copy_from_slice(&a.octets());
+                (o, 4)
+            }
+            IpAddr::V6(a) => (a.octets(), 16),
+        };
+        (0..octets.1 / 2).map(move |i| u16::from_be_bytes([octets.0[2 * i], octets.0[2 * i + 1]]))
+    }
+    let Some(field) = advert.get_mut(6..8) else { return };
+    let old = u16::from_be_bytes([field[0], field[1]]);
+    let mut sum = u64::from(!old);
+    sum += words(from).map(|w| u64::from(!w)).sum::<u64>();
+    sum += words(to).map(u64::from).sum::<u64>();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let new = !(sum as u16);
+    field.copy_from_slice(&new.to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,6 +528,10 @@ mod tests {
         fn transmit(&mut self, _socket: usize, _bytes: &[u8]) -> std::io::Result<()> {
             self.0 += 1;
             Err(std::io::ErrorKind::WouldBlock.into())
+        }
+
+        fn transmit_to(&mut self, socket: usize, bytes: &[u8], _: IpAddr, _: u8) -> std::io::Result<()> {
+            self.transmit(socket, bytes)
         }
     }
 
@@ -490,6 +558,10 @@ mod tests {
 
     impl Transmit for Quiet {
         fn transmit(&mut self, _socket: usize, _bytes: &[u8]) -> std::io::Result<()> {
+            Ok(())
+        }
+
+        fn transmit_to(&mut self, _: usize, _: &[u8], _: IpAddr, _: u8) -> std::io::Result<()> {
             Ok(())
         }
     }
@@ -595,5 +667,77 @@ mod tests {
         }
         assert_eq!(engine.distinct_masters(id), MAX_DISTINCT_MASTERS);
         assert_eq!(engine.distinct_masters(InstanceId(9)), 0, "no such instance");
+    }
+
+    /// Keeps what would go on the wire to unicast peers.
+    #[derive(Default)]
+    struct Recorder {
+        group: usize,
+        unicast: Vec<(IpAddr, u8, Vec<u8>)>,
+    }
+
+    impl Transmit for Recorder {
+        fn transmit(&mut self, _: usize, _: &[u8]) -> std::io::Result<()> {
+            self.group += 1;
+            Ok(())
+        }
+
+        fn transmit_to(&mut self, _: usize, bytes: &[u8], dst: IpAddr, ttl: u8) -> std::io::Result<()> {
+            self.unicast.push((dst, ttl, bytes.to_vec()));
+            Ok(())
+        }
+    }
+
+    /// An owner (MASTER at start, so it advertises at once) listing `peers`.
+    fn unicast_owner(version: Version, primary: IpAddr, vip: IpAddr, peers: &[IpAddr]) -> Recorder {
+        let mut cfg = InstanceConfig::new(3, 7, version, primary);
+        cfg.priority = 255;
+        cfg.vips.push(vip).unwrap();
+        cfg.unicast_ttl = 64;
+        for p in peers {
+            cfg.unicast_peers.push(vrrp_core::config::UnicastPeer::new(*p)).unwrap();
+        }
+        let mut engine = Engine::new(Arc::new(NotifyQueue::new(8)));
+        engine.add(cfg, 0).unwrap();
+        let mut tx = Recorder::default();
+        engine.start(Instant::ZERO, &mut tx);
+        tx
+    }
+
+    fn verifies(bytes: &[u8], src: IpAddr, dst: IpAddr) -> bool {
+        use vrrp_core::wire::{AdvertRepr, ChecksumContext, Packet};
+        AdvertRepr::parse(&Packet::new_unchecked(bytes), &ChecksumContext { src, dst }).is_ok()
+    }
+
+    /// keepalived vrrp.c `vrrp_send_adv` / `vrrp_update_pkt`: one copy per peer, each
+    /// checksummed for its own destination where the pseudo-header counts (VRRPv3 over
+    /// IPv4 in keepalived's form, and IPv6), with `unicast_ttl`; nothing to the group.
+    #[test]
+    fn keepalived_unicast_adverts_go_to_each_peer_with_their_own_checksum() {
+        let ll = |last: u16| IpAddr::V6(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last));
+        let vip6 = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
+        let cases = [
+            (Version::V3, a4(11), a4(1), [a4(12), a4(13)], true),
+            (Version::V3, ll(11), vip6, [ll(12), ll(0xfffe)], true),
+            (Version::V2, a4(11), a4(1), [a4(12), a4(200)], false),
+        ];
+        for (version, primary, vip, peers, covered) in cases {
+            let tx = unicast_owner(version, primary, vip, &peers);
+            assert_eq!(tx.group, 0, "{version:?}: nothing to the group");
+            let sent: Vec<(IpAddr, u8)> = tx.unicast.iter().map(|(d, t, _)| (*d, *t)).collect();
+            assert_eq!(sent, [(peers[0], 64), (peers[1], 64)], "{version:?}");
+            let group = vrrp_core::wire::Family::of(&primary).group();
+            for (dst, _, bytes) in &tx.unicast {
+                assert!(verifies(bytes, primary, *dst), "{version:?} to {dst}: checksum for its destination");
+                // The group's checksum would not do (so the check above can fail).
+                assert_eq!(verifies(bytes, primary, group), !covered, "{version:?} to {dst}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_multicast_instance_sends_to_the_group_only() {
+        let tx = unicast_owner(Version::V3, a4(11), a4(1), &[]);
+        assert_eq!((tx.group, tx.unicast.len()), (1, 0));
     }
 }

@@ -159,6 +159,13 @@ impl Transmit for Sockets<'_> {
             None => Err(std::io::Error::other("no such socket")),
         }
     }
+
+    fn transmit_to(&mut self, socket: usize, bytes: &[u8], dst: IpAddr, ttl: u8) -> std::io::Result<()> {
+        match self.0.get(socket) {
+            Some(s) => s.try_send_to(bytes, dst, ttl),
+            None => Err(std::io::Error::other("no such socket")),
+        }
+    }
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
@@ -649,6 +656,9 @@ impl Daemon {
             RxError::LocalOwner => "owner",
             RxError::SourceNotLinkLocal => "source",
             RxError::FirstAddressNotLinkLocal => "first address",
+            RxError::UnlistedSource => "unicast source",
+            RxError::MulticastToUnicast => "unicast multicast",
+            RxError::TtlOutOfRange { .. } => "unicast ttl",
             RxError::Hmac(e) => match e {
                 HmacError::Missing => "auth_hmac missing",
                 HmacError::Malformed => "auth_hmac malformed",

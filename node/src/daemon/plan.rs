@@ -89,6 +89,11 @@ pub enum PlanErrorKind {
         /// How many were configured.
         count: usize,
     },
+    /// More `unicast_peer` addresses than an instance sends to.
+    TooManyUnicastPeers {
+        /// How many were configured.
+        count: usize,
+    },
     /// The core refused the settings.
     Core(ConfigError),
 }
@@ -104,6 +109,11 @@ impl fmt::Display for PlanErrorKind {
             PlanErrorKind::TooManyVips { count } => write!(
                 f,
                 "{count} addresses in virtual_ipaddress, at most {MAX_VIPS} fit in an advert; move the rest to virtual_ipaddress_excluded"
+            ),
+            PlanErrorKind::TooManyUnicastPeers { count } => write!(
+                f,
+                "{count} unicast_peer addresses, at most {} per instance",
+                vrrp_core::config::MAX_UNICAST_PEERS
             ),
             PlanErrorKind::Core(e) => write!(f, "{e}"),
         }
@@ -161,6 +171,16 @@ pub fn plan_instance(global: &GlobalDefs, inst: &VrrpInstance, link: &LinkFacts)
             kind: PlanErrorKind::TooManyVips { count: inst.vips.len() },
         })?;
     }
+    // The reader checked the peers (family, count); the core checks the family again.
+    for peer in &inst.unicast_peers {
+        let core_peer =
+            vrrp_core::config::UnicastPeer { address: peer.address, min_ttl: peer.min_ttl, max_ttl: peer.max_ttl };
+        core.unicast_peers.push(core_peer).map_err(|_| PlanError {
+            location: peer.location.clone(),
+            kind: PlanErrorKind::TooManyUnicastPeers { count: inst.unicast_peers.len() },
+        })?;
+    }
+    core.unicast_ttl = inst.unicast_ttl.unwrap_or(vrrp_core::wire::TTL);
     let delay = inst.garp_master_delay_s.or(global.garp_master_delay_s).unwrap_or(DEFAULT_GARP_MASTER_DELAY_S);
     core.announce_delay = (delay > 0).then(|| Duration::from_secs(u64::from(delay)));
     let refresh = global.garp_master_refresh_s.unwrap_or(0);
@@ -440,6 +460,29 @@ mod tests {
         let h = v6.hmac.as_ref().unwrap();
         assert_eq!((h.mode, h.anti_replay), (HmacMode::Permissive, AntiReplay::Time { window_s: 10 }));
         assert_eq!(h.keys[0].bytes(), b"vrrp-rs test key seven, not a secret!!!!");
+    }
+
+    /// keepalived `unicast_peer` / `unicast_ttl` reach the core as written; `unicast_src_ip`
+    /// is the advert source, as `mcast_src_ip` is.
+    #[test]
+    fn unicast_peers_and_ttl_reach_the_core() {
+        let text = SEED.replace(
+            "advert_int 1",
+            "advert_int 1\n    unicast_src_ip 192.0.2.50\n    unicast_ttl 64\n    unicast_peer {\n        192.0.2.51 min_ttl 60 max_ttl 64\n        192.0.2.52\n    }",
+        );
+        let cfg = config::parse_str("u.conf", &text).unwrap_or_else(|e| panic!("{}", e.render()));
+        let core = plan_instance(&cfg.global, &cfg.instances[0], &facts()).unwrap().core;
+        use vrrp_core::config::UnicastPeer;
+        let a = |last| IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, last));
+        assert_eq!(
+            core.unicast_peers.as_slice(),
+            [UnicastPeer { address: a(51), min_ttl: 60, max_ttl: 64 }, UnicastPeer::new(a(52))]
+        );
+        assert_eq!((core.unicast_ttl, core.primary_address), (64, a(50)));
+        let multicast = plan_instance(&cfg.global, &config::parse_str("s.conf", SEED).unwrap().instances[0], &facts());
+        let multicast = multicast.unwrap().core;
+        assert!(!multicast.is_unicast());
+        assert_eq!(multicast.unicast_ttl, 255);
     }
 
     #[test]

@@ -164,6 +164,14 @@ impl VrrpSocket {
         self.send_with_ttl(payload, dst, TTL).await
     }
 
+    /// Non-blocking send to one address (keepalived's `unicast_peer`) from the socket's
+    /// source address with TTL / hop limit `ttl` (keepalived's `unicast_ttl`): the
+    /// daemon's unicast path. `sendmsg` with `IP_PKTINFO` / `IPV6_PKTINFO`, so the source
+    /// is the configured one whatever the routing table prefers.
+    pub fn try_send_to(&self, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
+        self.send_now(self.fd.get_ref(), payload, dst, ttl)
+    }
+
     /// Sends arbitrary bytes with a chosen TTL / hop limit (1..=255). Meant
     /// for tests that inject advertisements a receiver must reject.
     pub async fn send_with_ttl(&self, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {

@@ -75,7 +75,7 @@ fn document() -> serde_json::Value {
             "auth_failures":0,"invalid_auth_type":0,"auth_type_mismatch":0,"source_address_errors":0,
             "actions_dropped":0,"suppressed_replies":0,"master_changes":0,"auth_ext_missing":0,
             "auth_ext_malformed":0,"auth_ext_unknown_key":0,"auth_ext_invalid_hmac":0,"auth_ext_stale":0,
-            "auth_ext_replay":0,"vips_removed":0}},
+            "auth_ext_replay":0,"vips_removed":0,"unicast_source_errors":0}},
         {"name":"a_much_longer_instance_name","interface":"bond0.100","vrid":255,"family":"IPv6","version":3,
          "state":"MASTER","priority":255,"effective_priority":254,"master_ip":"fe80::1234:5678:9abc:def0",
          "distinct_masters":3,"advert_int_cs":5,"vips":["2001:db8::1/64"],
@@ -88,7 +88,7 @@ fn document() -> serde_json::Value {
             "auth_type_mismatch":184,"source_address_errors":191,"actions_dropped":198,
             "suppressed_replies":205,"master_changes":212,"auth_ext_missing":219,"auth_ext_malformed":226,
             "auth_ext_unknown_key":233,"auth_ext_invalid_hmac":240,"auth_ext_stale":247,"auth_ext_replay":254,
-            "vips_removed":261}}],
+            "vips_removed":261,"unicast_source_errors":268}}],
      "router":{"checksum_errors":1,"version_errors":2,"vrid_errors":3,"packet_length_errors":4,"malformed_packets":5},
      "timer":{"fired":10,"late_max_us":1500,"late_over_1ms":1}})
 }
@@ -182,7 +182,7 @@ fn the_table_is_unchanged() {
     let expected = "\
 INSTANCE         INTERFACE  VRID FAM   V STATE  PRIO MASTER                      INTERVAL   RX_ADV  RX_ERR  VIPS
 vi_1             eth0         51 v4    2 BACKUP  100 -                             1000ms        3       0  192.0.2.10/24,192.0.2.11/32
-a_much_longer_instance_name bond0.100   255 v6    3 MASTER 254/255 fe80::1234:5678:9abc:def0       50ms      107    2858  2001:db8::1/64
+a_much_longer_instance_name bond0.100   255 v6    3 MASTER 254/255 fe80::1234:5678:9abc:def0       50ms      107    3126  2001:db8::1/64
 timer: fired=10 late_max=1500us late_over_1ms=1
 router: checksum_errors=1 version_errors=2 vrid_errors=3 length_errors=4 malformed=5
 ";
@@ -206,9 +206,10 @@ fn rx_err_sums_the_receive_error_counters() {
         + s.stats.auth_ext_unknown_key
         + s.stats.auth_ext_invalid_hmac
         + s.stats.auth_ext_stale
-        + s.stats.auth_ext_replay;
+        + s.stats.auth_ext_replay
+        + s.stats.unicast_source_errors;
     assert_eq!(s.rx_errors(), by_hand);
-    assert_eq!(by_hand, 2858);
+    assert_eq!(by_hand, 3126);
     let saturated = InstanceStatus { stats: Stats { auth_failures: u64::MAX, ..s.stats }, ..s.clone() };
     assert_eq!(saturated.rx_errors(), u64::MAX);
 }
