@@ -25,14 +25,12 @@ fn a_unicast_file_with_every_keyword_is_ok() {
 }
 
 /// keepalived 2.2.7 `-t` on these files: "MUST be of the same family !!! Skipping..."
-/// (vrrp_data.c 992, vrrp_parser.c `vrrp_srcip_handler`), and "Cannot use unicast without
-/// any peers" (vrrp.c 2988) for the last, which vrrpd refuses rather than run in FAULT.
+/// (vrrp_data.c 992, vrrp_parser.c `vrrp_srcip_handler`).
 #[test]
 fn keepalived_wrong_family_peer_or_source_is_an_error_at_file_line_column() {
     let cases = [
         ("peer_family.conf", 13, 9, "unicast_peer fe80::12 is IPv6 but the instance is IPv4"),
         ("src_family.conf", 10, 20, "unicast_src_ip fe80::11 is IPv6 but the instance is IPv4"),
-        ("fault_no_peer.conf", 11, 5, "has `unicast_fault_no_peer` and no unicast_peer"),
     ];
     for (name, line, column, words) in cases {
         let path = fixture(name);
@@ -44,4 +42,18 @@ fn keepalived_wrong_family_peer_or_source_is_an_error_at_file_line_column() {
         assert!(hit.contains(words), "{name}: {hit:?} lacks {words:?}");
         assert_eq!(text.lines().filter(|l| l.contains(": error: ")).count(), 1, "{name}: {text}");
     }
+}
+
+/// vrrp.c 2988 "Cannot use unicast without any peers - going to fault state": keepalived
+/// runs it, FAULT for good, and so does vrrpd; `-t` exits 5 (keepalived reports an error
+/// and runs the file) with the warning at the keyword.
+#[test]
+fn keepalived_unicast_fault_no_peer_without_peers_runs_fault() {
+    let path = fixture("fault_no_peer.conf");
+    let (code, text) = config_test(&path);
+    assert_eq!(code, Some(5), "{text}");
+    let head = format!("{}:11:5: warning: ", path.display());
+    let hit = text.lines().find(|l| l.starts_with(&head)).unwrap_or_else(|| panic!("no {head:?} in:\n{text}"));
+    assert!(hit.contains("it stays FAULT, as keepalived runs it"), "{hit}");
+    assert!(!text.contains(": error: "), "{text}");
 }

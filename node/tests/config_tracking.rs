@@ -73,6 +73,7 @@ fn expected(file: &Path) -> Config {
             mcast_src_ip: None,
             unicast_peers: Vec::new(),
             unicast_ttl: None,
+            fault_no_peer: None,
             native_ipv6: false,
             track_scripts: vec![Track {
                 name: "chk_haproxy".into(),

@@ -397,3 +397,30 @@ fn a_reload_that_adds_the_missing_peer_ends_the_split() {
     assert_eq!(s["instances"][0]["state"], "BACKUP", "{s}");
     assert_eq!(s["instances"][0]["master_ip"], A, "{s}");
 }
+
+/// vrrp.c 2988 "Cannot use unicast without any peers - going to fault state": keepalived
+/// runs such an instance in FAULT for good, and so does vrrpd: it never becomes MASTER,
+/// never takes the VIP, and says why in its status and once in its log.
+#[test]
+fn keepalived_unicast_fault_no_peer_without_peers_stays_fault() {
+    let test = "keepalived_unicast_fault_no_peer_without_peers_stays_fault";
+    if !require_root(test) {
+        return;
+    }
+    let lan = lan("ucnopeer");
+    let text = Conf::seed("MASTER", 150).render().replacen(
+        "    virtual_ipaddress {\n",
+        &format!("    unicast_src_ip {A}\n    unicast_fault_no_peer\n    virtual_ipaddress {{\n"),
+        1,
+    );
+    let a = start_vrrpd(&lan, "a", &text);
+    let fault = wait_for(Duration::from_secs(5), || a.state() == "FAULT");
+    assert!(fault.is_some(), "a log:\n{}", a.log());
+    // Longer than Master_Down_Interval: a BACKUP would be MASTER by now.
+    std::thread::sleep(down() + Duration::from_secs(1));
+    let vi = a.status_json()["instances"][0].clone();
+    assert_eq!(vi["state"], "FAULT", "{vi}");
+    assert!(vi["waiting"].as_str().is_some_and(|w| w.contains("FAULT for good")), "{vi}");
+    assert!(!holds(&lan, "a", vip()), "a FAULT instance holds the VIP");
+    assert_eq!(a.log().matches("unicast_fault_no_peer and no unicast_peer").count(), 1, "a log:\n{}", a.log());
+}

@@ -371,6 +371,9 @@ pub struct VrrpInstance {
     pub unicast_peers: Vec<UnicastPeer>,
     /// `unicast_ttl`: TTL / hop limit of unicast adverts; `None` is 255.
     pub unicast_ttl: Option<u8>,
+    /// `unicast_fault_no_peer` without any `unicast_peer`, where written: the instance
+    /// stays FAULT, as keepalived runs it (vrrp.c 2988).
+    pub fault_no_peer: Option<SourceLocation>,
     pub native_ipv6: bool,
     /// `track_script { ... }`; every name is a `vrrp_script` in [`Config::scripts`].
     pub track_scripts: Vec<Track>,

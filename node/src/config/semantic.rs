@@ -408,7 +408,7 @@ fn resolve_unicast(
     src: Option<&super::raw::Spanned<std::net::IpAddr>>,
     family: Family,
     rep: &mut Reporter,
-) -> Option<(Vec<super::model::UnicastPeer>, Option<u8>)> {
+) -> Option<(Vec<super::model::UnicastPeer>, Option<u8>, Option<SourceLocation>)> {
     use vrrp_core::config::MAX_UNICAST_PEERS;
     let mut ok = true;
     let mut peers: Vec<super::model::UnicastPeer> = Vec::new();
@@ -463,17 +463,16 @@ fn resolve_unicast(
     // vrrp.c 2981-2995 `vrrp_complete_instance`: a unicast keyword without peers is
     // multicast ("Defaulting to multicast. This usage is deprecated"), or with
     // `unicast_fault_no_peer` an instance that stays FAULT ("Cannot use unicast without
-    // any peers - going to fault state"). vrrpd refuses the second: an instance that can
-    // never run is better reported by `vrrpd -t` than started.
+    // any peers - going to fault state"): so it is here.
+    let mut fault_no_peer = None;
     if peers.is_empty() && ok {
         if let Some(loc) = raw.fault_no_peer {
-            rep.error_at(
-                loc,
-                format!("vrrp_instance `{name}` has `unicast_fault_no_peer` and no unicast_peer: keepalived runs it in FAULT for good (\"Cannot use unicast without any peers\"); vrrpd refuses it: expected a `unicast_peer {{ ... }}` block"),
+            rep.recovered_at(
+                loc.clone(),
+                format!("vrrp_instance `{name}` has `unicast_fault_no_peer` and no unicast_peer: it stays FAULT, as keepalived runs it (\"Cannot use unicast without any peers - going to fault state\")"),
             );
-            return None;
-        }
-        if let Some(loc) = raw.configured {
+            fault_no_peer = Some(loc);
+        } else if let Some(loc) = raw.configured {
             rep.recovered_at(
                 loc,
                 format!("vrrp_instance `{name}`: a unicast keyword without any unicast_peer: the instance uses multicast, as keepalived does (\"This usage is deprecated\")"),
@@ -489,7 +488,7 @@ fn resolve_unicast(
         );
         ttl = None;
     }
-    ok.then(|| (peers, ttl.map(|t| t.value)))
+    ok.then(|| (peers, ttl.map(|t| t.value), fault_no_peer))
 }
 
 /// The instance, plus where its VRID was written (for duplicate reports);
@@ -706,13 +705,14 @@ fn resolve_instance(
         }
     }
 
-    let (unicast_peers, unicast_ttl) = match resolve_unicast(name, unicast_in, raw.mcast_src_ip.as_ref(), family, rep) {
-        Some(u) => u,
-        None => {
-            ok = false;
-            (Vec::new(), None)
-        }
-    };
+    let (unicast_peers, unicast_ttl, fault_no_peer) =
+        match resolve_unicast(name, unicast_in, raw.mcast_src_ip.as_ref(), family, rep) {
+            Some(u) => u,
+            None => {
+                ok = false;
+                (Vec::new(), None, None)
+            }
+        };
 
     // vrrp.c 3100-3121 `vrrp_complete_instance`: the address owner and an instance that
     // starts as MASTER always preempt ("nopreempt is incompatible with priority 255",
@@ -764,6 +764,7 @@ fn resolve_instance(
         mcast_src_ip: raw.mcast_src_ip.map(|s| s.value),
         unicast_peers,
         unicast_ttl,
+        fault_no_peer,
         native_ipv6: raw.native_ipv6.is_some(),
         track_scripts: tracks.scripts,
         track_files: tracks.files,

@@ -606,7 +606,9 @@ global_defs {
 
 #[test]
 fn unimplemented_instance_keywords_warn_and_skip_blocks() {
-    let c = ok(&with_base("    use_vmac vrrp.1\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n"));
+    let c = ok(&with_base(
+        "    use_vmac vrrp.1\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n",
+    ));
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
     assert_eq!(at, vec![(7, 5), (8, 5), (11, 5), (12, 5)]);
     assert!(c.warnings[0].message.contains("`use_vmac` is not implemented by vrrpd"));

@@ -140,6 +140,12 @@ async fn plan_one(
     global: &config::GlobalDefs,
     inst: &config::VrrpInstance,
 ) -> Result<HostPlan, Unplanned> {
+    if let Some(loc) = &inst.fault_no_peer {
+        // vrrp.c 2988: keepalived keeps such an instance in FAULT for good.
+        return Err(Unplanned::Wait(format!(
+            "{loc}: unicast_fault_no_peer and no unicast_peer: FAULT for good, as keepalived runs it"
+        )));
+    }
     let refused = |e: std::io::Error| Unplanned::Refused(format!("{}: error: {e}", inst.location));
     let link = netlink
         .link_by_name(&inst.interface)

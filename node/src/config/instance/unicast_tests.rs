@@ -132,13 +132,16 @@ fn keepalived_unicast_keyword_without_peers_falls_back_to_multicast() {
     one_warning(&with_base("    check_unicast_src\n"), 7, 5, "uses multicast");
 }
 
-/// vrrp.c 2988: "Cannot use unicast without any peers - going to fault state": vrrpd
-/// refuses the instance at the keyword.
+/// vrrp.c 2988: "Cannot use unicast without any peers - going to fault state": the
+/// instance runs, FAULT for good, with keepalived's error as a warning at the keyword.
 #[test]
-fn keepalived_unicast_fault_no_peer_without_peers_is_refused() {
-    one_error(&with_base("    unicast_fault_no_peer\n"), 7, 5, "has `unicast_fault_no_peer` and no unicast_peer");
+fn keepalived_unicast_fault_no_peer_without_peers_stays_fault() {
+    let c = one_warning(&with_base("    unicast_fault_no_peer\n"), 7, 5, "it stays FAULT, as keepalived runs it");
+    let at = c.instances[0].fault_no_peer.as_ref().map(|l| (l.line, l.column));
+    assert_eq!(at, Some((7, 5)));
     let c = ok(&with_base("    unicast_fault_no_peer\n    unicast_peer {\n        192.0.2.2\n    }\n"));
     assert_eq!(c.instances[0].unicast_peers.len(), 1);
+    assert!(c.instances[0].fault_no_peer.is_none());
 }
 
 #[test]
