@@ -357,8 +357,10 @@ impl Daemon {
         let mut kept_pairs = Vec::new();
         let mut changed = Vec::new();
         let mut added = Vec::new();
-        let mut links_down = BTreeSet::new();
-        let mut links_up = BTreeSet::new();
+        // The interfaces of the instances that start now: their link state is read again
+        // once they have started, since a link may have changed since the file was planned
+        // off the loop (an interface renamed back and brought up just after).
+        let mut added_links = BTreeSet::new();
         for (i, (h, was)) in hosts.iter().zip(&matched).enumerate() {
             let socket = socket_of(&h.socket_key());
             let adopted = was.and_then(|old| {
@@ -382,12 +384,7 @@ impl Daemon {
                 Some((id, old)) if stopped(old) => {
                     summary.added.push(h.plan.name.clone());
                     added.push(id);
-                    // It may have last seen its link down.
-                    if h.link_up {
-                        links_up.insert(h.plan.core.ifindex);
-                    } else {
-                        links_down.insert(h.plan.core.ifindex);
-                    }
+                    added_links.insert(h.plan.core.ifindex);
                 }
                 Some((id, old)) => {
                     kept_pairs.push((i, usize::from(old.0)));
@@ -407,9 +404,7 @@ impl Daemon {
                     Ok(id) => {
                         summary.added.push(h.plan.name.clone());
                         added.push(id);
-                        if !h.link_up {
-                            links_down.insert(h.plan.core.ifindex);
-                        }
+                        added_links.insert(h.plan.core.ifindex);
                     }
                     Err(e) => {
                         // Checked in `prepare`: two instances of one virtual router.
@@ -486,17 +481,22 @@ impl Daemon {
         for &id in &handing_over {
             self.engine.shutdown_one(now, id, &mut Sockets(&self.sockets));
         }
-        for &ifindex in &links_up {
-            self.engine.on_link(now, ifindex, true, &mut Sockets(&self.sockets));
-        }
         let go = self.track.before_start(now, &mut self.engine, &mut Sockets(&self.sockets));
         for &id in &added {
             if go.get(usize::from(id.0)).copied().unwrap_or(true) {
                 self.engine.start_one(now, id, &mut Sockets(&self.sockets));
             }
         }
-        for ifindex in links_down {
-            self.engine.on_link(now, ifindex, false, &mut Sockets(&self.sockets));
+        for ifindex in added_links {
+            let up = match self.netlink.link_by_index(ifindex).await {
+                Ok(link) => link.up,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => {
+                    warn!("reload: reading link {ifindex}: {e}");
+                    continue;
+                }
+            };
+            self.engine.on_link(now, ifindex, up, &mut Sockets(&self.sockets));
         }
         self.execute().await;
         let what = if readiness { "followed its interfaces: the instances of" } else { "reloaded" };
