@@ -416,6 +416,68 @@ fn line_text(stmt: &Stmt<'_>) -> String {
         .join(" ")
 }
 
+/// The value after the option at `*i`, moving `*i` onto it; `None`, after an error, when
+/// the line ends there.
+fn take_value<'t>(
+    rep: &mut Reporter,
+    words: &[(&'t str, &'t Token)],
+    i: &mut usize,
+    line: &str,
+) -> Option<(&'t str, &'t Token)> {
+    let &(word, tok) = words.get(*i)?;
+    match words.get(*i + 1) {
+        Some(&(v, t)) => {
+            *i += 1;
+            Some((v, t))
+        }
+        None => refuse(rep, tok, line, format!("`{word}` needs a value")),
+    }
+}
+
+/// [`take_value`] read by `parse`; a value it refuses skips the line, saying `why(value)`.
+fn take_parsed<'t, T>(
+    rep: &mut Reporter,
+    words: &[(&'t str, &'t Token)],
+    i: &mut usize,
+    line: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    why: impl FnOnce(&str) -> String,
+) -> Option<(T, &'t Token)> {
+    let (v, vt) = take_value(rep, words, i, line)?;
+    match parse(v) {
+        Some(x) => Some((x, vt)),
+        None => refuse(rep, vt, line, why(v)),
+    }
+}
+
+/// A number that fits a u32.
+fn u32_of(v: &str) -> Option<u32> {
+    parse_uint(v).and_then(|n| u32::try_from(n).ok())
+}
+
+/// A scope by name or number (`ip route`'s).
+fn scope(v: &str) -> Option<Scope> {
+    Scope::from_name(v).or_else(|| parse_uint(v).and_then(|n| u8::try_from(n).ok()).map(Scope::from_number))
+}
+
+/// `fwmark MARK[/MASK]`, read as keepalived reads it (strtoul base 0: decimal or 0x hex).
+fn fwmark(v: &str) -> Option<(u32, Option<u32>)> {
+    let num = |s: &str| {
+        match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                u64::from_str_radix(hex, 16).ok()
+            }
+            Some(_) => None,
+            None => parse_uint(s),
+        }
+        .and_then(|n| u32::try_from(n).ok())
+    };
+    match v.split_once('/') {
+        Some((m, k)) => Some((num(m)?, Some(num(k)?))),
+        None => Some((num(v)?, None)),
+    }
+}
+
 /// A `dev`/`iif`/`oif` value, checked as an interface name.
 fn ifname(rep: &mut Reporter, tok: &Token, line: &str, v: &str) -> Option<String> {
     match ifname_problem(v) {
@@ -447,13 +509,6 @@ fn parse_route(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<Route> {
     let mut protocol_set: Option<&Token> = None;
     let mut i = 0;
     while let Some(&(word, tok)) = words.get(i) {
-        // The option's value, if it takes one.
-        let value = |i: usize, rep: &mut Reporter| -> Option<(&str, &Token)> {
-            match words.get(i + 1) {
-                Some(&(v, t)) => Some((v, t)),
-                None => refuse(rep, tok, &line, format!("`{word}` needs a value")),
-            }
-        };
         match word {
             "inet" | "inet6" => {
                 if !family.set(word == "inet6") {
@@ -461,14 +516,12 @@ fn parse_route(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<Route> {
                 }
             }
             "src" | "via" | "gw" => {
-                let (mut v, mut vt) = value(i, rep)?;
-                i += 1;
+                let (mut v, mut vt) = take_value(rep, &words, &mut i, &line)?;
                 if matches!(word, "via" | "gw") && matches!(v, "inet" | "inet6") {
                     if !family.set(v == "inet6") {
                         return refuse(rep, vt, &line, MIXED.into());
                     }
-                    (v, vt) = value(i, rep)?;
-                    i += 1;
+                    (v, vt) = take_value(rep, &words, &mut i, &line)?;
                 }
                 let Ok(addr) = v.parse::<IpAddr>() else {
                     return refuse(rep, vt, &line, format!("invalid route {word} address `{v}`"));
@@ -487,50 +540,30 @@ fn parse_route(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<Route> {
                 }
             }
             "tos" | "dsfield" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                r.tos = match tos(v) {
-                    Some(t) => t,
-                    None => return refuse(rep, vt, &line, format!("TOS value `{v}` is invalid")),
-                };
+                r.tos = take_parsed(rep, &words, &mut i, &line, tos, |v| format!("TOS value `{v}` is invalid"))?.0;
             }
             "table" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                r.table = match table(v) {
-                    Some(t) => t,
-                    None => return refuse(rep, vt, &line, format!("routing table `{v}` not found")),
-                };
+                r.table =
+                    take_parsed(rep, &words, &mut i, &line, table, |v| format!("routing table `{v}` not found"))?.0;
             }
             "protocol" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                r.protocol = match protocol(v) {
-                    Some(p) => p,
-                    None => return refuse(rep, vt, &line, format!("protocol `{v}` not found or invalid")),
-                };
-                protocol_set = Some(vt);
+                let (p, pt) = take_parsed(rep, &words, &mut i, &line, protocol, |v| {
+                    format!("protocol `{v}` not found or invalid")
+                })?;
+                r.protocol = p;
+                protocol_set = Some(pt);
             }
             "scope" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                let number = || parse_uint(v).and_then(|n| u8::try_from(n).ok()).map(Scope::from_number);
-                r.scope = match Scope::from_name(v).or_else(number) {
-                    Some(s) => Some(s),
-                    None => return refuse(rep, vt, &line, format!("scope `{v}` not found or invalid")),
-                };
+                r.scope = Some(
+                    take_parsed(rep, &words, &mut i, &line, scope, |v| format!("scope `{v}` not found or invalid"))?.0,
+                );
             }
             "metric" | "priority" | "preference" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                r.metric = match parse_uint(v).and_then(|n| u32::try_from(n).ok()) {
-                    Some(m) => Some(m),
-                    None => return refuse(rep, vt, &line, format!("invalid metric `{v}`")),
-                };
+                r.metric =
+                    Some(take_parsed(rep, &words, &mut i, &line, u32_of, |v| format!("invalid metric `{v}`"))?.0);
             }
             "dev" | "oif" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
+                let (v, vt) = take_value(rep, &words, &mut i, &line)?;
                 r.dev = Some(ifname(rep, vt, &line, v)?);
             }
             "onlink" => r.onlink = true,
@@ -635,12 +668,6 @@ fn parse_rule(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<ParsedRule> {
     let mut protocol_set: Option<&Token> = None;
     let mut i = 0;
     while let Some(&(word, tok)) = words.get(i) {
-        let value = |i: usize, rep: &mut Reporter| -> Option<(&str, &Token)> {
-            match words.get(i + 1) {
-                Some(&(v, t)) => Some((v, t)),
-                None => refuse(rep, tok, &line, format!("`{word}` needs a value")),
-            }
-        };
         let mut set_action = |rep: &mut Reporter, a: RuleAction| -> Option<()> {
             if action.replace(a).is_some() {
                 return refuse(
@@ -659,8 +686,7 @@ fn parse_rule(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<ParsedRule> {
                 }
             }
             "from" | "to" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
+                let (v, vt) = take_value(rep, &words, &mut i, &line)?;
                 let p = match parse_prefix(v) {
                     Some(PrefixWord::Prefix(p)) => {
                         if !family.set(p.0.is_ipv6()) {
@@ -679,59 +705,27 @@ fn parse_rule(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<ParsedRule> {
                 }
             }
             "table" | "lookup" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                match table(v) {
+                match take_parsed(rep, &words, &mut i, &line, table, |v| format!("routing table `{v}` not found"))? {
                     // vrrp_iprule.c 543.
-                    Some(0) => return refuse(rep, vt, &line, "table 0 is not valid".into()),
-                    Some(t) => set_action(rep, RuleAction::Table(t))?,
-                    None => return refuse(rep, vt, &line, format!("routing table `{v}` not found")),
+                    (0, vt) => return refuse(rep, vt, &line, "table 0 is not valid".into()),
+                    (t, _) => set_action(rep, RuleAction::Table(t))?,
                 }
             }
             "not" => r.invert = true,
             "preference" | "order" | "priority" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                priority = match parse_uint(v).and_then(|n| u32::try_from(n).ok()) {
-                    Some(p) => Some(p),
-                    None => return refuse(rep, vt, &line, format!("invalid rule preference `{v}`")),
-                };
+                priority = Some(
+                    take_parsed(rep, &words, &mut i, &line, u32_of, |v| format!("invalid rule preference `{v}`"))?.0,
+                );
             }
             "tos" | "dsfield" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                r.tos = match tos(v) {
-                    Some(t) => t,
-                    None => return refuse(rep, vt, &line, format!("TOS value `{v}` is invalid")),
-                };
+                r.tos = take_parsed(rep, &words, &mut i, &line, tos, |v| format!("TOS value `{v}` is invalid"))?.0;
             }
             "fwmark" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                let (mark, mask) = match v.split_once('/') {
-                    Some((m, k)) => (m, Some(k)),
-                    None => (v, None),
-                };
-                // strtoul with base 0, as keepalived reads it: decimal or 0x hex.
-                let num = |s: &str| {
-                    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-                        Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                            u64::from_str_radix(hex, 16).ok()
-                        }
-                        Some(_) => None,
-                        None => parse_uint(s),
-                    }
-                    .and_then(|n| u32::try_from(n).ok())
-                };
-                r.fwmark = match (num(mark), mask.map(num)) {
-                    (Some(m), None) => Some((m, None)),
-                    (Some(m), Some(Some(k))) => Some((m, Some(k))),
-                    _ => return refuse(rep, vt, &line, format!("invalid rule fwmark `{v}`")),
-                };
+                r.fwmark =
+                    Some(take_parsed(rep, &words, &mut i, &line, fwmark, |v| format!("invalid rule fwmark `{v}`"))?.0);
             }
             "dev" | "iif" | "oif" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
+                let (v, vt) = take_value(rep, &words, &mut i, &line)?;
                 let name = ifname(rep, vt, &line, v)?;
                 if word == "oif" {
                     r.oif = Some(name);
@@ -740,13 +734,11 @@ fn parse_rule(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<ParsedRule> {
                 }
             }
             "protocol" => {
-                let (v, vt) = value(i, rep)?;
-                i += 1;
-                r.protocol = match protocol(v) {
-                    Some(p) => p,
-                    None => return refuse(rep, vt, &line, format!("protocol `{v}` not found or invalid")),
-                };
-                protocol_set = Some(vt);
+                let (p, pt) = take_parsed(rep, &words, &mut i, &line, protocol, |v| {
+                    format!("protocol `{v}` not found or invalid")
+                })?;
+                r.protocol = p;
+                protocol_set = Some(pt);
             }
             "no_track" => r.no_track = true,
             name if RULE_NOT_IMPLEMENTED.iter().any(|(n, _)| *n == name) => {
@@ -764,12 +756,9 @@ fn parse_rule(rep: &mut Reporter, stmt: &Stmt<'_>) -> Option<ParsedRule> {
                 }
                 match w {
                     "goto" => {
-                        let (v, vt) = value(i, rep)?;
-                        i += 1;
-                        match parse_uint(v).and_then(|n| u32::try_from(n).ok()) {
-                            Some(t) => set_action(rep, RuleAction::Goto(t))?,
-                            None => return refuse(rep, vt, &line, format!("invalid goto target `{v}`")),
-                        }
+                        let (t, _) =
+                            take_parsed(rep, &words, &mut i, &line, u32_of, |v| format!("invalid goto target `{v}`"))?;
+                        set_action(rep, RuleAction::Goto(t))?;
                     }
                     "nop" => set_action(rep, RuleAction::Nop)?,
                     "blackhole" => set_action(rep, RuleAction::Blackhole)?,

@@ -762,12 +762,10 @@ impl Daemon {
         }
     }
 
-    /// Re-reads what the link watch would have told us, after notifications were lost or
-    /// the watch was re-subscribed: each instance's link state (the core ignores a repeat
-    /// of the state it has), and which of our VIPs are still on their interfaces.
-    async fn resync(&mut self) {
+    /// Reads each of `links` from the kernel and tells the engine whether it is up (a
+    /// deleted one is down); one that cannot be read stays as the engine knows it.
+    async fn reread_links(&mut self, links: impl IntoIterator<Item = u32>) {
         let now = self.clock.now();
-        let links: BTreeSet<u32> = self.plans.iter().map(|p| p.core.ifindex).collect();
         for index in links {
             let up = match self.netlink.link_by_index(index).await {
                 Ok(link) => link.up,
@@ -779,6 +777,15 @@ impl Daemon {
             };
             self.engine.on_link(now, index, up, &mut Sockets(&self.sockets));
         }
+    }
+
+    /// Re-reads what the link watch would have told us, after notifications were lost or
+    /// the watch was re-subscribed: each instance's link state (the core ignores a repeat
+    /// of the state it has), and which of our VIPs are still on their interfaces.
+    async fn resync(&mut self) {
+        let now = self.clock.now();
+        let links: BTreeSet<u32> = self.plans.iter().map(|p| p.core.ifindex).collect();
+        self.reread_links(links).await;
         let gone = self.vips.resync(&self.netlink).await;
         self.vips_gone(&gone);
         self.track.read_interfaces(&self.netlink).await;

@@ -487,17 +487,7 @@ impl Daemon {
                 self.engine.start_one(now, id, &mut Sockets(&self.sockets));
             }
         }
-        for ifindex in added_links {
-            let up = match self.netlink.link_by_index(ifindex).await {
-                Ok(link) => link.up,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-                Err(e) => {
-                    warn!("reload: reading link {ifindex}: {e}");
-                    continue;
-                }
-            };
-            self.engine.on_link(now, ifindex, up, &mut Sockets(&self.sockets));
-        }
+        self.reread_links(added_links).await;
         self.execute().await;
         let what = if readiness { "followed its interfaces: the instances of" } else { "reloaded" };
         let log =
