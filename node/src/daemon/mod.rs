@@ -28,6 +28,7 @@ pub mod ratelimit;
 mod reload;
 mod routes;
 mod startup;
+mod sync_groups;
 pub mod tracking;
 pub mod vips;
 
@@ -731,6 +732,7 @@ impl Daemon {
     async fn execute(&mut self) {
         // Reuse one buffer: this runs after every packet and timer, and must not allocate.
         let mut effects = std::mem::take(&mut self.effects);
+        self.engine.flush_group_changes();
         effects.extend(self.engine.effects());
         for effect in effects.drain(..) {
             match effect {
