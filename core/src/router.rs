@@ -285,6 +285,21 @@ impl<const N: usize> Router<N> {
         Ok(GroupId(gid))
     }
 
+    /// Lets every instance that is in no group of this router out of the sync group it was
+    /// in (a reload adopts instances as they ran, then adds the new file's groups): it
+    /// becomes master by itself again, and leaves a FAULT its old group held it in. Call
+    /// after the [`Router::add_sync_group`] calls.
+    pub fn release_ungrouped(&mut self, now: Instant) {
+        for id in self.ids() {
+            if self.group_of.get(usize::from(id)).is_some_and(Option::is_none) {
+                self.apply(id, |i| {
+                    i.set_sync_member(false);
+                    i.set_sync_fault(now, false);
+                });
+            }
+        }
+    }
+
     /// The sync group instance `id` is in.
     pub fn group_of(&self, id: InstanceId) -> Option<GroupId> {
         self.group_of.get(usize::from(id.0)).copied().flatten().map(GroupId)

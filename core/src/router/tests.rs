@@ -618,3 +618,27 @@ fn keepalived_sync_group_link_down_before_start_starts_the_others_in_fault() {
     r.shutdown_all(t(1));
     assert_eq!(r.group_state(g), Some(State::Initialize));
 }
+
+/// A reload adopts the instances as they ran, group flags included; the ones the new file
+/// puts in no group must run alone again, and leave the FAULT their old group held them in.
+#[test]
+fn reload_release_ungrouped_lets_a_former_member_out_of_its_group_fault() {
+    let (mut old, [a, b], now) = synced_masters();
+    old.handle_link(now, 1, false);
+    assert_eq!(old.get(b).unwrap().state(), State::Fault);
+    let mut r: Router<4> = Router::new();
+    let na = r.adopt(old.get(a).unwrap().clone()).unwrap();
+    let nb = r.adopt(old.get(b).unwrap().clone()).unwrap();
+    drain(&mut r);
+    r.release_ungrouped(now);
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, nb), [(State::Backup, Reason::SyncGroup)], "out of the group's FAULT");
+    assert_eq!(transitions(&got, na), [], "a is down by itself");
+    assert!(!r.get(nb).unwrap().sync_member());
+    let mut t = now;
+    while r.get(nb).unwrap().state() != State::Master {
+        t = r.poll_timeout().unwrap();
+        r.handle_timeout(t);
+    }
+    assert!(t < now + Duration::from_secs(5), "alone, its own timer makes it master");
+}

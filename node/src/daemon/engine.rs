@@ -255,6 +255,14 @@ impl Engine {
         Ok(id)
     }
 
+    /// After the groups are added: instances in none leave the group they were in before a
+    /// reload ([`Router::release_ungrouped`]).
+    pub fn release_ungrouped(&mut self, now: Instant, tx: &mut impl Transmit) {
+        let (driver, mut io) = self.split(tx);
+        driver.router_mut().release_ungrouped(now);
+        driver.pump(&mut io);
+    }
+
     /// The state of the sync group named `name`, if there is one.
     pub fn group_state_by_name(&self, name: &str) -> Option<State> {
         let g = self.group_names.iter().position(|n| n == name)?;

@@ -53,4 +53,5 @@ pub(super) fn add_all(
             warn!("VRRP_Group({}) cannot be set up: {e:?}", g.name);
         }
     }
+    engine.release_ungrouped(now, tx);
 }
