@@ -88,6 +88,11 @@ fn cut_and_restore(lan: &Lan, a: &Vrrpd, b_vrrpd: Option<&Vrrpd>, b_log: &dyn Fn
         wait_for(Duration::from_secs(15), || vips(lan, "b") == (true, true) && vips(lan, "a") == (false, false));
     assert!(moved.is_some(), "both VIPs must move to b: a {:?} b {:?}\n{}", vips(lan, "a"), vips(lan, "b"), logs());
     assert_eq!(states(a), ("FAULT".into(), "FAULT".into()), "X by its link, Y by the group\n{}", logs());
+    assert_eq!(
+        a.status_json()["sync_groups"],
+        serde_json::json!([{ "name": "G", "state": "FAULT", "members": ["X", "Y"] }]),
+        "vrrpctl status --json shows the group"
+    );
     if let Some(b) = b_vrrpd {
         assert_eq!(states(b), ("MASTER".into(), "MASTER".into()));
     }

@@ -969,6 +969,24 @@ impl Daemon {
             instances,
             router: RouterCounters::new(self.engine.router().stats(), self.malformed),
             timer: self.timer.clone(),
+            sync_groups: self.sync_group_status(),
         }
+    }
+
+    /// The running sync groups, for `vrrpctl status`.
+    fn sync_group_status(&self) -> Vec<status::SyncGroupStatus> {
+        let router = self.engine.router();
+        let name_of = |id: InstanceId| self.plans.get(usize::from(id.0)).map(|p| p.name.clone());
+        self.engine
+            .group_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(g, name)| {
+                let g = vrrp_core::GroupId(u16::try_from(g).ok()?);
+                let state = router.group_state(g)?;
+                let members = router.group_members(g).filter_map(name_of).collect();
+                Some(status::SyncGroupStatus { name: name.clone(), state, members })
+            })
+            .collect()
     }
 }
