@@ -125,6 +125,20 @@ fn keepalived_vrrp_sync_fault_cutting_one_segment_moves_both_vips_and_back() {
     let a = start_vrrpd(&lan, "a", &config("MASTER", 150, &da.notify_log("group")));
     let b = start_vrrpd(&lan, "b", &config("BACKUP", 100, &db.notify_log("group")));
     cut_and_restore(&lan, &a, Some(&b), &|| b.log(), &da);
+    // A reload of the same file carries the group's state over (keepalived's
+    // `state_same_at_reload`): nothing moves and the group is not notified again.
+    let before = da.lines("group");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vrrpctl"))
+        .arg("--socket")
+        .arg(a.socket())
+        .arg("reload")
+        .output()
+        .expect("vrrpctl reload");
+    assert!(out.status.success(), "vrrpctl reload: {}\n{}", String::from_utf8_lossy(&out.stderr), a.log());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(settled_on_a(&lan, Some(&b)), "a reload must not move the group\n{}", a.log());
+    assert_eq!(da.lines("group"), before, "no group notify for an unchanged group\n{}", a.log());
+    assert_eq!(a.status_json()["sync_groups"][0]["state"], "MASTER");
     // b's group went MASTER while a was down, and BACKUP again when a preempted.
     let seen = db.lines("group");
     let master = seen.iter().position(|l| l == "GROUP G MASTER 0");
