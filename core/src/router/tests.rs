@@ -642,3 +642,28 @@ fn reload_release_ungrouped_lets_a_former_member_out_of_its_group_fault() {
     }
     assert!(t < now + Duration::from_secs(5), "alone, its own timer makes it master");
 }
+
+/// Three members: the operator handing one over takes the other two to BACKUP with it
+/// (vrrp_sync_backup), each keeping its VIPs until its successor is heard.
+#[test]
+fn keepalived_vrrp_sync_backup_a_handover_of_one_of_three_members_takes_all_three() {
+    let mut r: Router<4> = Router::new();
+    let ids = [r.add(cfg(1, 10, 200)).unwrap(), r.add(cfg(2, 11, 200)).unwrap(), r.add(cfg(3, 12, 200)).unwrap()];
+    let g = r.add_sync_group(t(0), &ids, State::Initialize).unwrap();
+    assert_eq!(r.group_members(g).collect::<StdVec<_>>(), ids);
+    r.start_all(t(0));
+    let mut now = t(0);
+    while r.group_state(g) != Some(State::Master) {
+        now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    drain(&mut r);
+    r.handover(now, ids[1]);
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, ids[1]), [(State::Backup, Reason::Handover)]);
+    for id in [ids[0], ids[2]] {
+        assert_eq!(transitions(&got, id), [(State::Backup, Reason::SyncGroup)]);
+        assert!(r.get(id).unwrap().holds_vips());
+    }
+    assert_eq!(r.group_state(g), Some(State::Backup));
+}

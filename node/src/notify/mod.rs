@@ -168,6 +168,15 @@ mod tests {
         assert_eq!(n(NotifyState::MasterRxLowerPri).fifo_line(), "INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 100\n");
     }
 
+    /// keepalived vrrp_notify.c 129/168/334 (`send_group_notifies`): a sync group is
+    /// `GROUP`, with priority 0, on the FIFO and for the generic script.
+    #[test]
+    fn keepalived_group_notifications_say_group_and_priority_zero() {
+        let g = Notification { name: "G".into(), group: true, state: NotifyState::Fault, priority: 0 };
+        assert_eq!(g.fifo_line(), "GROUP \"G\" FAULT 0\n");
+        assert_eq!(g.generic_args(), ["GROUP", "G", "FAULT", "0"]);
+    }
+
     /// keepalived `send_instance_notifies`: the state's own script as written, then the
     /// generic one with `INSTANCE NAME STATE PRIORITY`.
     #[test]
