@@ -112,11 +112,14 @@ pub enum Reason {
     Handover,
     /// Someone else removed one of the VIPs while MASTER ([`Instance::handle_vip_removed`]).
     VipRemoved,
+    /// Another member of the instance's sync group changed state and took this one with
+    /// it (keepalived vrrp_sync.c `vrrp_sync_master`/`_backup`/`_fault`).
+    SyncGroup,
 }
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::Startup,
         Reason::AddressOwner,
         Reason::Shutdown,
@@ -130,6 +133,7 @@ impl Reason {
         Reason::TrackingRecovered,
         Reason::Handover,
         Reason::VipRemoved,
+        Reason::SyncGroup,
     ];
 
     /// A stable snake-case key for machines (metrics labels, JSON).
@@ -148,6 +152,7 @@ impl Reason {
             Reason::TrackingRecovered => "tracking_recovered",
             Reason::Handover => "handover",
             Reason::VipRemoved => "vip_removed",
+            Reason::SyncGroup => "sync_group",
         }
     }
 
@@ -177,6 +182,7 @@ impl Reason {
             Reason::TrackingRecovered => "tracked items recovered",
             Reason::Handover => "handed over by the operator",
             Reason::VipRemoved => "a virtual address was removed by someone else",
+            Reason::SyncGroup => "sync group",
         }
     }
 }
@@ -391,6 +397,14 @@ pub struct Instance {
     /// After [`Instance::handle_handover`]: do not preempt the successor; cleared when
     /// this router is master again.
     handed_over: bool,
+    /// Member of a sync group ([`Instance::set_sync_member`]): its Master_Down_Timer does
+    /// not make it master by itself, the group decides.
+    sync_member: bool,
+    /// The Master_Down_Timer of a sync group member ran out (keepalived's `wantstate`
+    /// MASTER): it waits for the group ([`Instance::sync_master`]).
+    wants_master: bool,
+    /// Another member of the sync group is in FAULT ([`Instance::set_sync_fault`]).
+    sync_fault: bool,
 }
 
 impl Instance {
@@ -418,6 +432,9 @@ impl Instance {
             release_at: None,
             successor_heard: false,
             handed_over: false,
+            sync_member: false,
+            wants_master: false,
+            sync_fault: false,
         })
     }
 
@@ -552,6 +569,7 @@ impl Instance {
     fn change_state(&mut self, to: State, reason: Reason) {
         let from = self.state;
         self.state = to;
+        self.wants_master = false;
         self.push(Action::StateChanged { from, to, reason });
     }
 
@@ -616,6 +634,8 @@ impl Instance {
             self.change_state(State::Fault, Reason::LinkDown);
         } else if self.tracking_fault {
             self.change_state(State::Fault, Reason::TrackingFault);
+        } else if self.sync_fault {
+            self.change_state(State::Fault, Reason::SyncGroup);
         } else {
             self.enter_running(now, Reason::Startup);
         }
@@ -719,7 +739,7 @@ impl Instance {
                 self.clear_timers();
                 self.change_state(State::Fault, Reason::LinkDown);
             }
-            (State::Fault, true) if !self.tracking_fault => self.enter_running(now, Reason::LinkUp),
+            (State::Fault, true) if !self.tracking_fault && !self.sync_fault => self.enter_running(now, Reason::LinkUp),
             _ => {}
         }
     }
@@ -746,8 +766,85 @@ impl Instance {
                 self.clear_timers();
                 self.change_state(State::Fault, Reason::TrackingFault);
             }
-            (State::Fault, false) if self.link_up => self.enter_running(now, Reason::TrackingRecovered),
+            (State::Fault, false) if self.link_up && !self.sync_fault => {
+                self.enter_running(now, Reason::TrackingRecovered)
+            }
             _ => {}
+        }
+    }
+
+    /// Makes this instance a member of a sync group (`true`) or not. A member whose
+    /// Master_Down_Timer runs out stays BACKUP and [`wants_master`](Self::wants_master)
+    /// until the group lets it go ([`Instance::sync_master`]), restarting the timer as
+    /// keepalived does (vrrp_sync.c:131 `vrrp_sync_can_goto_master`).
+    pub fn set_sync_member(&mut self, member: bool) {
+        self.sync_member = member;
+        if !member {
+            self.wants_master = false;
+        }
+    }
+
+    /// Whether this instance is a sync group member.
+    pub fn sync_member(&self) -> bool {
+        self.sync_member
+    }
+
+    /// A sync group member in BACKUP whose Master_Down_Timer ran out: it would be master
+    /// but waits for the rest of its group. Cleared by an advert it follows (keepalived
+    /// vrrp.c:1978 sets `wantstate` back to BACKUP) and by any state change.
+    pub fn wants_master(&self) -> bool {
+        self.wants_master
+    }
+
+    /// The instance's own reasons for FAULT: its interface is down or tracking says so
+    /// (keepalived's `num_script_if_fault`), not its group's.
+    pub fn own_fault(&self) -> bool {
+        !self.link_up || self.tracking_fault
+    }
+
+    /// Another member of the sync group is in FAULT (`true`) or none is any longer
+    /// (`false`): keepalived vrrp_sync.c:212 `vrrp_sync_fault` takes every member to FAULT,
+    /// a master saying priority 0 first (vrrp.c:1800 `vrrp_state_leave_master` with
+    /// wantstate FAULT); when the last member recovers they all go BACKUP together
+    /// (vrrp_scheduler.c:715 `try_up_instance`, then `vrrp_sync_backup`).
+    pub fn set_sync_fault(&mut self, now: Instant, fault: bool) {
+        if self.sync_fault == fault {
+            return;
+        }
+        self.sync_fault = fault;
+        if fault && self.state == State::Master {
+            self.push(Action::SendAdvert { priority: 0 });
+        }
+        if fault {
+            self.release_vips_now();
+        }
+        match (self.state, fault) {
+            (State::Master | State::Backup, true) => {
+                self.clear_timers();
+                self.change_state(State::Fault, Reason::SyncGroup);
+            }
+            (State::Fault, false) if !self.own_fault() => self.enter_running(now, Reason::SyncGroup),
+            _ => {}
+        }
+    }
+
+    /// The sync group goes MASTER (keepalived vrrp_sync.c:174 `vrrp_sync_master`): a BACKUP
+    /// member becomes master now, with its own timer's reason if it was waiting for the
+    /// group, [`Reason::SyncGroup`] otherwise.
+    pub fn sync_master(&mut self, now: Instant) {
+        if self.state == State::Backup {
+            let reason = if self.wants_master { self.down_reason } else { Reason::SyncGroup };
+            self.become_master(now, reason);
+        }
+    }
+
+    /// The sync group leaves MASTER because another member did (keepalived vrrp_sync.c:141
+    /// `vrrp_sync_backup`, `vrrp_state_leave_master` without a priority-0 advert): a master
+    /// becomes BACKUP, keeping its VIPs until its successor is heard as any preempted
+    /// master does. The address owner stays: the addresses are its own.
+    pub fn sync_backup(&mut self, now: Instant) {
+        if self.state == State::Master && !self.cfg.is_owner() {
+            self.become_backup(now, Reason::SyncGroup);
         }
     }
 
@@ -887,6 +984,11 @@ impl Instance {
         // was about to release instead of removing and adding them.
         if due(self.timer) {
             match self.state {
+                State::Backup if self.sync_member => {
+                    // keepalived vrrp_sync.c:131: wait for the group, timer restarted.
+                    self.wants_master = true;
+                    self.timer = Some(now + self.master_down_interval());
+                }
                 State::Backup => {
                     let reason = self.down_reason;
                     self.become_master(now, reason);
@@ -1149,6 +1251,8 @@ impl Instance {
             self.learn_master(src, adv);
             self.down_reason = Reason::MasterNoResponse;
             self.timer = Some(now + self.master_down_interval());
+            // keepalived vrrp.c:1978: following a master again, no longer wanting MASTER.
+            self.wants_master = false;
         } else {
             // Preempt: discard, let Master_Down_Timer run out.
             self.down_reason = Reason::Preempted;

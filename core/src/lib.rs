@@ -41,6 +41,6 @@ pub mod wire;
 pub use config::{ConfigError, InstanceConfig};
 pub use driver::{Clock, Driver, Inbound, Io};
 pub use instance::{Action, Instance, Reason, ReconfigureError, RxError, State};
-pub use router::{InstanceId, Router};
+pub use router::{GroupChange, GroupError, GroupId, InstanceId, Router};
 pub use stats::{RouterStats, Stats};
 pub use time::{Duration, Instant};

@@ -10,7 +10,7 @@ use core::net::IpAddr;
 use heapless::{Deque, Vec};
 
 use crate::config::{ConfigError, InstanceConfig};
-use crate::instance::{Accepted, Action, Instance, ReconfigureError, RxError};
+use crate::instance::{Accepted, Action, Instance, ReconfigureError, RxError, State};
 use crate::stats::{bump, RouterStats};
 use crate::time::Instant;
 use crate::wire::{self, Family, Packet};
@@ -39,6 +39,40 @@ pub struct Discarded {
     pub error: RxError,
 }
 
+/// A handle to a sync group in a [`Router`]: its insertion index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(pub u16);
+
+/// Why [`Router::add_sync_group`] refused a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupError {
+    /// The router holds as many groups as instances already, or the group has no member.
+    Full,
+    /// No such instance.
+    Unknown(InstanceId),
+    /// The instance is in a group already (keepalived vrrp_sync.c:69 refuses it too).
+    AlreadyGrouped(InstanceId),
+}
+
+/// A sync group's state changed (keepalived's group notify: `notify_master` & co with
+/// "GROUP" as $1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupChange {
+    /// The group.
+    pub group: GroupId,
+    /// Previous state.
+    pub from: State,
+    /// New state.
+    pub to: State,
+}
+
+/// A sync group: its members form a ring through `Router::next_member`.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    first: u16,
+    state: State,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     ifindex: u32,
@@ -56,6 +90,14 @@ pub struct Router<const N: usize> {
     ready: Deque<u16, N>,
     queued: Vec<bool, N>,
     stats: RouterStats,
+    /// Sync groups (keepalived `vrrp_sync_group`).
+    groups: Vec<Group, N>,
+    /// Per instance: its group, if any.
+    group_of: Vec<Option<u16>, N>,
+    /// Per instance: the next member of its group (a ring; itself when alone or ungrouped).
+    next_member: Vec<u16, N>,
+    /// Group state changes not polled yet.
+    group_changes: Deque<GroupChange, N>,
 }
 
 impl<const N: usize> Default for Router<N> {
@@ -74,6 +116,10 @@ impl<const N: usize> Router<N> {
             ready: Deque::new(),
             queued: Vec::new(),
             stats: RouterStats::default(),
+            groups: Vec::new(),
+            group_of: Vec::new(),
+            next_member: Vec::new(),
+            group_changes: Deque::new(),
         }
     }
 
@@ -91,7 +137,7 @@ impl<const N: usize> Router<N> {
     pub fn adopt(&mut self, instance: Instance) -> Result<InstanceId, AddError> {
         let (key, at) = self.free_slot(instance.config())?;
         let id = self.insert(at, key, instance)?;
-        self.with(id.0, |_| ());
+        self.apply(id.0, |_| ());
         Ok(id)
     }
 
@@ -113,6 +159,8 @@ impl<const N: usize> Router<N> {
         }
         self.instances.push(instance).map_err(|_| AddError::Full)?;
         self.queued.push(false).map_err(|_| AddError::Full)?;
+        self.group_of.push(None).map_err(|_| AddError::Full)?;
+        self.next_member.push(id).map_err(|_| AddError::Full)?;
         self.index.insert(at, (key, id)).map_err(|_| AddError::Full)?;
         Ok(InstanceId(id))
     }
@@ -130,7 +178,7 @@ impl<const N: usize> Router<N> {
         cfg: InstanceConfig,
         priority: u8,
     ) -> Result<(), ReconfigureError> {
-        self.with(id.0, |i| i.reconfigure(now, cfg, priority)).unwrap_or(Ok(()))
+        self.with(now, id.0, |i| i.reconfigure(now, cfg, priority)).unwrap_or(Ok(()))
     }
 
     /// Number of instances.
@@ -165,8 +213,18 @@ impl<const N: usize> Router<N> {
         self.index.get(i).map(|(_, id)| InstanceId(*id))
     }
 
+    /// Runs `f` on one instance, then refreshes its deadline and ready-queue entry, then
+    /// applies its sync group's rule, if it is in one.
+    fn with<R>(&mut self, now: Instant, id: u16, f: impl FnOnce(&mut Instance) -> R) -> Option<R> {
+        let out = self.apply(id, f)?;
+        if let Some(g) = self.group_of.get(usize::from(id)).copied().flatten() {
+            self.sync_group(now, g);
+        }
+        Some(out)
+    }
+
     /// Runs `f` on one instance, then refreshes its deadline and ready-queue entry.
-    fn with<R>(&mut self, id: u16, f: impl FnOnce(&mut Instance) -> R) -> Option<R> {
+    fn apply<R>(&mut self, id: u16, f: impl FnOnce(&mut Instance) -> R) -> Option<R> {
         let inst = self.instances.get_mut(usize::from(id))?;
         let out = f(inst);
         let deadline = inst.poll_timeout();
@@ -182,6 +240,160 @@ impl<const N: usize> Router<N> {
         Some(out)
     }
 
+    /// Makes `members` one sync group (keepalived `vrrp_sync_group`): from now on they
+    /// change state together, as keepalived's vrrp_sync.c decides:
+    ///
+    /// - a member in FAULT by its own reasons (interface down, tracking) takes every other
+    ///   member to FAULT until it recovers; then they all go BACKUP (`vrrp_sync_fault`,
+    ///   vrrp_track.c:551 `down_instance`, vrrp_scheduler.c:715 `try_up_instance`);
+    /// - a member whose Master_Down_Timer runs out waits in BACKUP until every member
+    ///   wants MASTER, then they all become master at once (`vrrp_sync_can_goto_master`
+    ///   "prefer backup state to avoid thrashing", `vrrp_sync_master`);
+    /// - a member leaving MASTER for BACKUP (preempted, handed over, a VIP removed) takes
+    ///   the other masters to BACKUP (`vrrp_sync_backup`).
+    ///
+    /// `state` is the group's state so far (a reload carries it over; `State::Initialize`
+    /// for a new group): a change from it is reported by [`Router::poll_group_change`].
+    pub fn add_sync_group(
+        &mut self,
+        now: Instant,
+        members: &[InstanceId],
+        state: State,
+    ) -> Result<GroupId, GroupError> {
+        let gid = u16::try_from(self.groups.len()).map_err(|_| GroupError::Full)?;
+        let first = members.first().ok_or(GroupError::Full)?;
+        for (n, m) in members.iter().enumerate() {
+            match self.group_of.get(usize::from(m.0)) {
+                None => return Err(GroupError::Unknown(*m)),
+                Some(Some(_)) => return Err(GroupError::AlreadyGrouped(*m)),
+                Some(None) if members.iter().take(n).any(|x| x == m) => return Err(GroupError::AlreadyGrouped(*m)),
+                Some(None) => {}
+            }
+        }
+        self.groups.push(Group { first: first.0, state }).map_err(|_| GroupError::Full)?;
+        for (n, m) in members.iter().enumerate() {
+            let next = members.get(n + 1).unwrap_or(first);
+            if let Some(slot) = self.group_of.get_mut(usize::from(m.0)) {
+                *slot = Some(gid);
+            }
+            if let Some(slot) = self.next_member.get_mut(usize::from(m.0)) {
+                *slot = next.0;
+            }
+            self.apply(m.0, |i| i.set_sync_member(true));
+        }
+        self.sync_group(now, gid);
+        Ok(GroupId(gid))
+    }
+
+    /// Lets every instance that is in no group of this router out of the sync group it was
+    /// in (a reload adopts instances as they ran, then adds the new file's groups): it
+    /// becomes master by itself again, and leaves a FAULT its old group held it in. Call
+    /// after the [`Router::add_sync_group`] calls.
+    pub fn release_ungrouped(&mut self, now: Instant) {
+        for id in self.ids() {
+            if self.group_of.get(usize::from(id)).is_some_and(Option::is_none) {
+                self.apply(id, |i| {
+                    i.set_sync_member(false);
+                    i.set_sync_fault(now, false);
+                });
+            }
+        }
+    }
+
+    /// The sync group instance `id` is in.
+    pub fn group_of(&self, id: InstanceId) -> Option<GroupId> {
+        self.group_of.get(usize::from(id.0)).copied().flatten().map(GroupId)
+    }
+
+    /// A sync group's state: MASTER when all its members are, FAULT while one of them is
+    /// by its own reasons, INIT before they start, BACKUP otherwise.
+    pub fn group_state(&self, g: GroupId) -> Option<State> {
+        self.groups.get(usize::from(g.0)).map(|g| g.state)
+    }
+
+    /// Number of sync groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The members of sync group `g`, in the order given to [`Router::add_sync_group`].
+    pub fn group_members(&self, g: GroupId) -> impl Iterator<Item = InstanceId> + '_ {
+        let first = self.groups.get(usize::from(g.0)).map(|g| g.first);
+        let mut at = first;
+        let mut left = self.instances.len();
+        core::iter::from_fn(move || {
+            let cur = at?;
+            left = left.checked_sub(1)?;
+            let next = self.next_member.get(usize::from(cur)).copied();
+            at = next.filter(|n| Some(*n) != first);
+            Some(InstanceId(cur))
+        })
+    }
+
+    /// The next sync group state change, in the order they happened.
+    pub fn poll_group_change(&mut self) -> Option<GroupChange> {
+        self.group_changes.pop_front()
+    }
+
+    /// Applies the sync group rule of [`Router::add_sync_group`] to group `g`: O(members).
+    fn sync_group(&mut self, now: Instant, g: u16) {
+        let Some(group) = self.groups.get(usize::from(g)).copied() else {
+            return;
+        };
+        let mut ids: Vec<u16, N> = Vec::new();
+        ids.extend(self.group_members(GroupId(g)).map(|m| m.0));
+        let faulted =
+            ids.iter().filter(|&&m| self.instances.get(usize::from(m)).is_some_and(Instance::own_fault)).count();
+        let is = |r: &Self, m: u16, s: State| r.instances.get(usize::from(m)).is_some_and(|i| i.state() == s);
+        let all_init = ids.iter().all(|&m| is(self, m, State::Initialize));
+        let any_init = ids.iter().any(|&m| is(self, m, State::Initialize));
+        // vrrp_sync_fault / try_up_instance: FAULT while any *other* member is faulty.
+        for &m in &ids {
+            let own = self.instances.get(usize::from(m)).is_some_and(Instance::own_fault);
+            let others = faulted > usize::from(own);
+            self.apply(m, |i| i.set_sync_fault(now, others));
+        }
+        let any_backup = ids.iter().any(|&m| is(self, m, State::Backup));
+        let all_master = ids.iter().all(|&m| is(self, m, State::Master));
+        let all_ready = ids.iter().all(|&m| {
+            self.instances
+                .get(usize::from(m))
+                .is_some_and(|i| i.state() == State::Master || (i.state() == State::Backup && i.wants_master()))
+        });
+        let to = if all_init {
+            State::Initialize
+        } else if faulted > 0 {
+            State::Fault
+        } else if any_init {
+            // Starting or stopping one by one: wait for the others.
+            group.state
+        } else if group.state == State::Master && any_backup {
+            for &m in &ids {
+                self.apply(m, |i| i.sync_backup(now));
+            }
+            State::Backup
+        } else if all_master {
+            State::Master
+        } else if all_ready {
+            for &m in &ids {
+                self.apply(m, |i| i.sync_master(now));
+            }
+            State::Master
+        } else {
+            State::Backup
+        };
+        if to != group.state {
+            if let Some(gr) = self.groups.get_mut(usize::from(g)) {
+                gr.state = to;
+            }
+            let change = GroupChange { group: GroupId(g), from: group.state, to };
+            if self.group_changes.push_back(change).is_err() {
+                self.group_changes.pop_front();
+                let _ = self.group_changes.push_back(change);
+            }
+        }
+    }
+
     fn ids(&self) -> core::ops::Range<u16> {
         0..self.instances.len() as u16
     }
@@ -189,35 +401,35 @@ impl<const N: usize> Router<N> {
     /// Startup event for every instance.
     pub fn start_all(&mut self, now: Instant) {
         for id in self.ids() {
-            self.with(id, |i| i.handle_startup(now));
+            self.with(now, id, |i| i.handle_startup(now));
         }
     }
 
     /// Startup event for one instance.
     pub fn start(&mut self, now: Instant, id: InstanceId) {
-        self.with(id.0, |i| i.handle_startup(now));
+        self.with(now, id.0, |i| i.handle_startup(now));
     }
 
     /// Shutdown event for every instance.
     pub fn shutdown_all(&mut self, now: Instant) {
         for id in self.ids() {
-            self.with(id, |i| i.handle_shutdown(now));
+            self.with(now, id, |i| i.handle_shutdown(now));
         }
     }
 
     /// Shutdown event for one instance.
     pub fn shutdown(&mut self, now: Instant, id: InstanceId) {
-        self.with(id.0, |i| i.handle_shutdown(now));
+        self.with(now, id.0, |i| i.handle_shutdown(now));
     }
 
     /// The operator hands instance `id`'s mastership over ([`Instance::handle_handover`]).
     pub fn handover(&mut self, now: Instant, id: InstanceId) {
-        self.with(id.0, |i| i.handle_handover(now));
+        self.with(now, id.0, |i| i.handle_handover(now));
     }
 
     /// Someone else removed one of instance `id`'s VIPs ([`Instance::handle_vip_removed`]).
     pub fn vip_removed(&mut self, now: Instant, id: InstanceId) {
-        self.with(id.0, |i| i.handle_vip_removed(now));
+        self.with(now, id.0, |i| i.handle_vip_removed(now));
     }
 
     /// Whether any instance still holds its VIPs ([`Instance::holds_vips`]): after
@@ -234,18 +446,18 @@ impl<const N: usize> Router<N> {
 
     /// Changes an instance's effective priority.
     pub fn set_priority(&mut self, now: Instant, id: InstanceId, priority: u8) -> Result<(), ConfigError> {
-        self.with(id.0, |i| i.set_priority(now, priority)).unwrap_or(Ok(()))
+        self.with(now, id.0, |i| i.set_priority(now, priority)).unwrap_or(Ok(()))
     }
 
     /// Tracking puts an instance in FAULT (`true`) or lets it out (`false`); see
     /// [`Instance::set_tracking_fault`].
     pub fn set_tracking_fault(&mut self, now: Instant, id: InstanceId, fault: bool) {
-        self.with(id.0, |i| i.set_tracking_fault(now, fault));
+        self.with(now, id.0, |i| i.set_tracking_fault(now, fault));
     }
 
     /// Updates an instance's primary address.
     pub fn set_primary_address(&mut self, id: InstanceId, addr: IpAddr) -> Result<(), ConfigError> {
-        self.with(id.0, |i| i.set_primary_address(addr)).unwrap_or(Ok(()))
+        self.apply(id.0, |i| i.set_primary_address(addr)).unwrap_or(Ok(()))
     }
 
     /// The interface `ifindex` went up or down: every instance on it hears about it.
@@ -256,7 +468,7 @@ impl<const N: usize> Router<N> {
             if key.ifindex != ifindex {
                 break;
             }
-            self.with(id, |i| i.handle_link(now, up));
+            self.with(now, id, |i| i.handle_link(now, up));
             at += 1;
         }
     }
@@ -287,7 +499,7 @@ impl<const N: usize> Router<N> {
             return Err(Discarded { instance: None, error: RxError::UnknownVrid(packet.vrid()) });
         };
         let result = self
-            .with(id.0, |i| i.handle_packet(now, src, dst, ttl, bytes))
+            .with(now, id.0, |i| i.handle_packet(now, src, dst, ttl, bytes))
             .unwrap_or(Err(RxError::UnknownVrid(packet.vrid())));
         match result {
             Ok(accepted) => Ok((id, accepted)),
@@ -309,7 +521,7 @@ impl<const N: usize> Router<N> {
         for _ in 0..self.instances.len() {
             match self.timers.peek() {
                 Some((deadline, id)) if deadline <= now => {
-                    self.with(id, |i| i.handle_timeout(now));
+                    self.with(now, id, |i| i.handle_timeout(now));
                     if self.timers.deadline_of(id).is_some_and(|d| d <= now) {
                         // Defensive: an instance that did not move its deadline must not spin.
                         self.timers.set(id, None);

@@ -35,8 +35,13 @@ fn vrrp_part_loads_and_each_skipped_section_warns_once() {
     assert_eq!((i.track_scripts[0].location.line, i.track_scripts[0].location.column), (29, 9));
     assert_eq!(i.notify.master.as_ref().map(|m| m.argv.clone()), Some(vec!["/usr/local/bin/promote.sh".to_string()]));
 
-    let got: Vec<(u32, u32, &str)> = config
-        .warnings
+    // vrrp_sync_group is read now: its one member gets keepalived's warning (vrrp_sync.c 106).
+    assert_eq!(config.sync_groups.len(), 1);
+    assert_eq!(config.sync_groups[0].members, ["VI_1"]);
+    let (sync, skipped): (Vec<_>, Vec<_>) =
+        config.warnings.iter().partition(|w| w.message.contains("has only 1 virtual router"));
+    assert_eq!(sync.iter().map(|w| (w.location.line, w.location.column)).collect::<Vec<_>>(), [(16, 17)]);
+    let got: Vec<(u32, u32, &str)> = skipped
         .iter()
         .map(|w| {
             assert_eq!(w.severity, Severity::Warning);
@@ -52,7 +57,6 @@ fn vrrp_part_loads_and_each_skipped_section_warns_once() {
             (3, 5, "notification_email"),
             (6, 5, "notification_email_from"),
             (7, 5, "smtp_server"),
-            (16, 1, "vrrp_sync_group"),
             (37, 1, "virtual_server"),
             (50, 1, "static_ipaddress"),
         ]

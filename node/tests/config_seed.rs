@@ -61,6 +61,7 @@ fn expected(file: &Path) -> Config {
         scripts: vec![],
         track_files: vec![],
         track_processes: vec![],
+        sync_groups: vec![],
         warnings: vec![],
     }
 }

@@ -116,6 +116,7 @@ fn expected(file: &Path) -> Config {
         }],
         track_files: vec![],
         track_processes: vec![],
+        sync_groups: vec![],
         warnings: vec![],
     }
 }

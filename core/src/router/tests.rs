@@ -468,3 +468,202 @@ fn rfc9568_6_4_2_reconfigure_a_backup_into_the_owner_takes_over() {
     assert!(actions.contains(&Action::SendAdvert { priority: 255 }), "{actions:?}");
     assert_eq!(r.get(id).unwrap().state(), State::Master);
 }
+
+/// Two sync group members on interfaces 1 and 2 (priority 200), started and run until both
+/// are master.
+fn synced_masters() -> (Router<4>, [InstanceId; 2], Instant) {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 10, 200)).unwrap();
+    let b = r.add(cfg(2, 11, 200)).unwrap();
+    let g = r.add_sync_group(t(0), &[a, b], State::Initialize).unwrap();
+    assert_eq!(r.group_state(g), Some(State::Initialize));
+    r.start_all(t(0));
+    assert_eq!(r.group_state(g), Some(State::Backup));
+    let mut now = t(0);
+    for _ in 0..4 {
+        now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    assert_eq!(r.get(a).unwrap().state(), State::Master);
+    assert_eq!(r.get(b).unwrap().state(), State::Master);
+    assert_eq!(r.group_state(g), Some(State::Master));
+    drain(&mut r);
+    let changes: StdVec<_> = core::iter::from_fn(|| r.poll_group_change()).map(|c| (c.from, c.to)).collect();
+    assert_eq!(
+        changes,
+        [(State::Initialize, State::Backup), (State::Backup, State::Master)],
+        "INIT → BACKUP at start, MASTER once both are"
+    );
+    (r, [a, b], now)
+}
+
+fn transitions(got: &[(InstanceId, Action)], id: InstanceId) -> StdVec<(State, Reason)> {
+    got.iter()
+        .filter(|(i, _)| *i == id)
+        .filter_map(|(_, a)| match a {
+            Action::StateChanged { to, reason, .. } => Some((*to, *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn keepalived_vrrp_sync_can_goto_master_a_member_waits_until_every_member_wants_master() {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 10, 200)).unwrap();
+    let b = r.add(cfg(2, 11, 200)).unwrap();
+    r.add_sync_group(t(0), &[a, b], State::Initialize).unwrap();
+    r.start_all(t(0));
+    let g = IpAddr::V4(GROUP_V4);
+    // b follows a higher-priority master on its link; a hears nobody.
+    let down_a = r.get(a).unwrap().poll_timeout().unwrap();
+    let mut now = t(0);
+    while now < down_a + Duration::from_millis(1500) {
+        now = now + Duration::from_millis(500);
+        r.handle_packet(now, 2, a4(12), g, 255, &advert(11, 250)).unwrap();
+        r.handle_timeout(now);
+    }
+    assert_eq!(r.get(a).unwrap().state(), State::Backup, "held in BACKUP by the group");
+    assert!(r.get(a).unwrap().wants_master());
+    assert!(!r.get(b).unwrap().wants_master());
+    assert_eq!(r.group_state(GroupId(0)), Some(State::Backup));
+    drain(&mut r);
+    // b's master goes silent: once b's timer runs out too, both become master together.
+    let deadline = now + Duration::from_secs(4);
+    while r.get(b).unwrap().state() != State::Master && now < deadline {
+        now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, b), [(State::Master, Reason::MasterNoResponse)]);
+    assert_eq!(transitions(&got, a), [(State::Master, Reason::MasterNoResponse)]);
+    assert_eq!(r.group_state(GroupId(0)), Some(State::Master));
+}
+
+#[test]
+fn keepalived_vrrp_sync_fault_one_member_down_takes_the_group_to_fault_until_it_recovers() {
+    let (mut r, [a, b], now) = synced_masters();
+    r.handle_link(now, 1, false);
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, a), [(State::Fault, Reason::LinkDown)]);
+    assert_eq!(transitions(&got, b), [(State::Fault, Reason::SyncGroup)]);
+    let b_actions: StdVec<_> = got.iter().filter(|(i, _)| *i == b).map(|(_, a)| *a).collect();
+    assert!(b_actions.contains(&Action::SendAdvert { priority: 0 }), "vrrp.c:1800: FAULT says priority 0");
+    assert!(b_actions.contains(&Action::RemoveVips));
+    assert_eq!(r.group_state(GroupId(0)), Some(State::Fault));
+    // b's own link flapping does not bring it back while a is down.
+    r.handle_link(now, 2, false);
+    r.handle_link(now, 2, true);
+    assert_eq!(r.get(b).unwrap().state(), State::Fault);
+    // Tracking failing on b too: a's recovery alone does not bring the group back.
+    r.set_tracking_fault(now, b, true);
+    r.handle_link(now, 1, true);
+    assert_eq!(r.get(a).unwrap().state(), State::Fault);
+    drain(&mut r);
+    r.set_tracking_fault(now, b, false);
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, b), [(State::Backup, Reason::TrackingRecovered)]);
+    assert_eq!(transitions(&got, a), [(State::Backup, Reason::SyncGroup)]);
+    assert_eq!(r.group_state(GroupId(0)), Some(State::Backup));
+    let changes: StdVec<_> = core::iter::from_fn(|| r.poll_group_change()).map(|c| c.to).collect();
+    assert_eq!(changes, [State::Fault, State::Backup]);
+}
+
+#[test]
+fn keepalived_vrrp_sync_backup_a_preempted_member_takes_the_other_masters_to_backup() {
+    let (mut r, [a, b], now) = synced_masters();
+    r.handle_packet(now, 1, a4(12), IpAddr::V4(GROUP_V4), 255, &advert(10, 250)).unwrap();
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, a), [(State::Backup, Reason::HigherPriority)]);
+    assert_eq!(transitions(&got, b), [(State::Backup, Reason::SyncGroup)]);
+    let b_actions: StdVec<_> = got.iter().filter(|(i, _)| *i == b).map(|(_, a)| *a).collect();
+    assert!(!b_actions.contains(&Action::SendAdvert { priority: 0 }), "vrrp_sync_backup: leave_master without advF");
+    assert_eq!(r.group_state(GroupId(0)), Some(State::Backup));
+    assert!(r.get(b).unwrap().holds_vips(), "make before break: until its successor is heard");
+}
+
+#[test]
+fn keepalived_vrrp_sync_set_group_refuses_unknown_and_twice_grouped_members() {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 10, 200)).unwrap();
+    let b = r.add(cfg(2, 11, 200)).unwrap();
+    let c = r.add(cfg(3, 12, 200)).unwrap();
+    assert_eq!(r.add_sync_group(t(0), &[a, InstanceId(9)], State::Initialize), Err(GroupError::Unknown(InstanceId(9))));
+    assert_eq!(r.add_sync_group(t(0), &[], State::Initialize), Err(GroupError::Full));
+    assert_eq!(r.add_sync_group(t(0), &[a, a], State::Initialize), Err(GroupError::AlreadyGrouped(a)));
+    let g = r.add_sync_group(t(0), &[a, b], State::Initialize).unwrap();
+    assert_eq!(r.add_sync_group(t(0), &[c, b], State::Initialize), Err(GroupError::AlreadyGrouped(b)));
+    assert_eq!(r.group_members(g).collect::<StdVec<_>>(), [a, b]);
+    assert_eq!((r.group_of(a), r.group_of(c), r.group_count()), (Some(g), None, 1));
+    // c stays ungrouped: its timer makes it master by itself.
+    r.start_all(t(0));
+    while r.get(c).unwrap().state() != State::Master {
+        let now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    assert!(!r.get(c).unwrap().sync_member() && r.get(a).unwrap().sync_member());
+}
+
+#[test]
+fn keepalived_sync_group_link_down_before_start_starts_the_others_in_fault() {
+    let mut r: Router<4> = Router::new();
+    let a = r.add(cfg(1, 10, 200)).unwrap();
+    let b = r.add(cfg(2, 11, 200)).unwrap();
+    r.handle_link(t(0), 1, false);
+    let g = r.add_sync_group(t(0), &[a, b], State::Initialize).unwrap();
+    r.start_all(t(0));
+    assert_eq!(r.get(a).unwrap().state(), State::Fault);
+    assert_eq!(r.get(b).unwrap().state(), State::Fault, "vrrp_sync.c:93: a member down, the group in FAULT");
+    assert_eq!(r.group_state(g), Some(State::Fault));
+    r.shutdown_all(t(1));
+    assert_eq!(r.group_state(g), Some(State::Initialize));
+}
+
+/// A reload adopts the instances as they ran, group flags included; the ones the new file
+/// puts in no group must run alone again, and leave the FAULT their old group held them in.
+#[test]
+fn reload_release_ungrouped_lets_a_former_member_out_of_its_group_fault() {
+    let (mut old, [a, b], now) = synced_masters();
+    old.handle_link(now, 1, false);
+    assert_eq!(old.get(b).unwrap().state(), State::Fault);
+    let mut r: Router<4> = Router::new();
+    let na = r.adopt(old.get(a).unwrap().clone()).unwrap();
+    let nb = r.adopt(old.get(b).unwrap().clone()).unwrap();
+    drain(&mut r);
+    r.release_ungrouped(now);
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, nb), [(State::Backup, Reason::SyncGroup)], "out of the group's FAULT");
+    assert_eq!(transitions(&got, na), [], "a is down by itself");
+    assert!(!r.get(nb).unwrap().sync_member());
+    let mut t = now;
+    while r.get(nb).unwrap().state() != State::Master {
+        t = r.poll_timeout().unwrap();
+        r.handle_timeout(t);
+    }
+    assert!(t < now + Duration::from_secs(5), "alone, its own timer makes it master");
+}
+
+/// Three members: the operator handing one over takes the other two to BACKUP with it
+/// (vrrp_sync_backup), each keeping its VIPs until its successor is heard.
+#[test]
+fn keepalived_vrrp_sync_backup_a_handover_of_one_of_three_members_takes_all_three() {
+    let mut r: Router<4> = Router::new();
+    let ids = [r.add(cfg(1, 10, 200)).unwrap(), r.add(cfg(2, 11, 200)).unwrap(), r.add(cfg(3, 12, 200)).unwrap()];
+    let g = r.add_sync_group(t(0), &ids, State::Initialize).unwrap();
+    assert_eq!(r.group_members(g).collect::<StdVec<_>>(), ids);
+    r.start_all(t(0));
+    let mut now = t(0);
+    while r.group_state(g) != Some(State::Master) {
+        now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    drain(&mut r);
+    r.handover(now, ids[1]);
+    let got = drain(&mut r);
+    assert_eq!(transitions(&got, ids[1]), [(State::Backup, Reason::Handover)]);
+    for id in [ids[0], ids[2]] {
+        assert_eq!(transitions(&got, id), [(State::Backup, Reason::SyncGroup)]);
+        assert!(r.get(id).unwrap().holds_vips());
+    }
+    assert_eq!(r.group_state(g), Some(State::Backup));
+}

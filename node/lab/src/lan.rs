@@ -28,6 +28,11 @@ use super::util::{first_object, invalid, ip, parse_cidr, parse_json, parse_mac, 
 pub const HOST_IFNAME: &str = "eth1";
 
 const BRIDGE: &str = "br0";
+
+/// The interface name of a host's second segment ([`Lan::add_second_segment`]).
+pub const SECOND_IFNAME: &str = "eth2";
+/// The second segment's bridge, in the switch namespace.
+const SECOND_BRIDGE: &str = "br1";
 const SWITCH_SUFFIX: &str = "sw";
 /// `to-<host>` must fit IFNAMSIZ (15 characters).
 const MAX_HOST_NAME: usize = 12;
@@ -239,6 +244,68 @@ impl Lan {
     pub fn cut_cable(&self, host: &str) -> io::Result<()> {
         let port = &self.host(host)?.port;
         ip(&["-n", &self.switch_ns, "link", "set", port, "down"]).map(drop)
+    }
+
+    /// Adds a second segment (another VLAN, as it were): a bridge `br1` in the switch
+    /// namespace and, for each `(host, IPv4 CIDR)`, an interface `eth2` on it, up with that
+    /// address. The first segment (`eth1` on `br0`) is left as it is.
+    pub fn add_second_segment(&self, hosts: &[(&str, &str)]) -> io::Result<()> {
+        let sw = &self.switch_ns;
+        ip(&[
+            "-n",
+            sw,
+            "link",
+            "add",
+            SECOND_BRIDGE,
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ])?;
+        ip(&["-n", sw, "link", "set", SECOND_BRIDGE, "up"])?;
+        for (name, v4) in hosts {
+            match parse_cidr(v4)? {
+                (IpAddr::V4(_), p) if p <= 32 => {}
+                _ => return Err(invalid(format!("{v4}: not an IPv4 CIDR"))),
+            }
+            let h = self.host(name)?;
+            let port = second_port(&h.name);
+            ip(&["-n", sw, "link", "add", &port, "type", "veth", "peer", "name", SECOND_IFNAME, "netns", &h.ns])?;
+            ip(&["-n", sw, "link", "set", &port, "master", SECOND_BRIDGE])?;
+            ip(&["-n", sw, "link", "set", &port, "up"])?;
+            ip(&["-n", &h.ns, "link", "set", SECOND_IFNAME, "up"])?;
+            ip(&["-n", &h.ns, "addr", "add", v4, "dev", SECOND_IFNAME])?;
+        }
+        let up = |name: &str| {
+            let Ok(h) = self.host(name) else { return false };
+            ip(&["-j", "-n", &h.ns, "link", "show", "dev", SECOND_IFNAME])
+                .ok()
+                .and_then(|out| first_object(parse_json(&out).ok()?).ok())
+                .and_then(|l| l.get("operstate")?.as_str().map(|s| s == "UP"))
+                .unwrap_or(false)
+        };
+        if poll_until(Duration::from_secs(5), || hosts.iter().all(|(n, _)| up(n))) {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::TimedOut, "second segment: eth2 not up"))
+        }
+    }
+
+    /// Pulls the host's second-segment cable ([`Lan::add_second_segment`]): its `eth2`
+    /// loses carrier.
+    pub fn cut_second_cable(&self, host: &str) -> io::Result<()> {
+        let h = self.host(host)?;
+        ip(&["-n", &self.switch_ns, "link", "set", &second_port(&h.name), "down"]).map(drop)
+    }
+
+    /// Plugs the host's second-segment cable back in.
+    pub fn restore_second_cable(&self, host: &str) -> io::Result<()> {
+        let h = self.host(host)?;
+        ip(&["-n", &self.switch_ns, "link", "set", &second_port(&h.name), "up"]).map(drop)
     }
 
     /// Plugs the host's cable back in (bridge port up).
@@ -457,6 +524,11 @@ impl Drop for Lan {
     fn drop(&mut self) {
         self.teardown();
     }
+}
+
+/// The second segment's bridge port of `host` (fits IFNAMSIZ as `to-<host>` does).
+fn second_port(host: &str) -> String {
+    format!("s2-{host}")
 }
 
 /// Creates the veth pair of a host (`port` on the bridge, `eth1` in `ns`), up, with its

@@ -8,6 +8,7 @@ use super::lexer::Token;
 use super::parser::{Cursor, Item};
 use super::process::parse_track_process;
 use super::raw::RawDocument;
+use super::sync_group::parse_sync_group;
 use super::tracking::{parse_track_file, parse_vrrp_script};
 
 /// keepalived top-level sections outside vrrpd's scope (LVS, scripts, BFD,
@@ -17,7 +18,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "virtual_server",
     "virtual_server_group",
     "real_server",
-    "vrrp_sync_group",
     "track_process",
     "bfd_instance",
     "garp_group",
@@ -86,6 +86,12 @@ pub(crate) fn parse_document(tokens: &[Token], rep: &mut Reporter) -> RawDocumen
                 if let Some(mut process) = parse_track_process(&mut cur, rep, &stmt) {
                     process.seq = seq;
                     doc.track_processes.push(process);
+                }
+            }
+            "vrrp_sync_group" => {
+                if let Some(mut group) = parse_sync_group(&mut cur, rep, &stmt) {
+                    group.seq = seq;
+                    doc.sync_groups.push(group);
                 }
             }
             name if NOT_IMPLEMENTED.contains(&name) => stmt.not_implemented(&mut cur, rep),

@@ -22,6 +22,7 @@ mod route;
 mod script;
 mod semantic;
 mod source;
+mod sync_group;
 mod tracking;
 mod vip;
 
@@ -30,8 +31,8 @@ use std::path::Path;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERRORS};
 pub use model::{
     Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
-    Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, UnicastPeer, Version,
-    Vip, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
+    Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, SyncGroup, Track, TrackFile, TrackProcess,
+    UnicastPeer, Version, Vip, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;
@@ -96,6 +97,7 @@ fn finish(tokens: &[Token], mut rep: Reporter) -> Result<Loaded, ConfigErrors> {
             scripts: r.scripts,
             track_files: r.track_files,
             track_processes: r.track_processes,
+            sync_groups: r.sync_groups,
             warnings,
         },
         keepalived_errors,

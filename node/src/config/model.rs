@@ -21,6 +21,9 @@ pub struct Config {
     pub track_files: Vec<TrackFile>,
     /// `vrrp_track_process NAME { ... }` blocks, in file order (names are unique).
     pub track_processes: Vec<TrackProcess>,
+    /// `vrrp_sync_group NAME { ... }` blocks, in file order (names unique, every member a
+    /// vrrp_instance of [`Config::instances`] in no other group).
+    pub sync_groups: Vec<SyncGroup>,
     /// Kept on success so the daemon can log them: keepalived users expect to
     /// hear about every keyword vrrpd skipped.
     pub warnings: Vec<Diagnostic>,
@@ -176,6 +179,17 @@ pub struct Track {
     /// keepalived's `alloc_track_script` / `vrrp_alloc_track_file`) the script's or file's
     /// own `weight N reverse`; `false` for an interface without `reverse`.
     pub reverse: bool,
+}
+
+/// A `vrrp_sync_group`: instances that change state together (keepalived vrrp_sync.c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroup {
+    pub name: String,
+    pub location: SourceLocation,
+    /// Instance names, in the order of the `group` block.
+    pub members: Vec<String>,
+    /// `notify_master` & co, called with `GROUP NAME STATE`; never `master_rx_lower_pri`.
+    pub notify: Notify,
 }
 
 /// An instance's notify scripts.

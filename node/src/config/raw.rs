@@ -23,6 +23,7 @@ pub(crate) struct RawDocument {
     pub scripts: Vec<RawScript>,
     pub track_files: Vec<RawTrackFile>,
     pub track_processes: Vec<RawTrackProcess>,
+    pub sync_groups: Vec<RawSyncGroup>,
     pub notify_fifo: RawFifo,
     pub vrrp_notify_fifo: RawFifo,
 }
@@ -33,6 +34,17 @@ pub(crate) struct RawFifo {
     pub path: Option<Spanned<PathBuf>>,
     pub user: Option<RunAs>,
     pub script: Option<ScriptCmd>,
+}
+
+/// `vrrp_sync_group NAME { ... }` as read; `members` is `None` without a `group` block.
+#[derive(Debug)]
+pub(crate) struct RawSyncGroup {
+    pub name: String,
+    pub loc: SourceLocation,
+    pub members: Option<Vec<Spanned<String>>>,
+    pub notify: Notify,
+    /// Which top-level statement of the file set it is (see [`RawInstance::seq`]).
+    pub seq: usize,
 }
 
 /// `vrrp_script NAME { ... }` as read; `cmd` is `None` when `script` was missing or

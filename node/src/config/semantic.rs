@@ -20,6 +20,7 @@ pub(crate) struct Resolved {
     pub scripts: Vec<VrrpScript>,
     pub track_files: Vec<TrackFile>,
     pub track_processes: Vec<TrackProcess>,
+    pub sync_groups: Vec<super::model::SyncGroup>,
 }
 
 /// The scripts and files instances may track, by name. `broken` names were defined
@@ -178,7 +179,8 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
         }
         instances.push(inst);
     }
-    Resolved { global: doc.global, instances, scripts, track_files, track_processes }
+    let sync_groups = super::sync_group::resolve_sync_groups(std::mem::take(&mut doc.sync_groups), &instances, rep);
+    Resolved { global: doc.global, instances, scripts, track_files, track_processes, sync_groups }
 }
 
 /// A FIFO needs its path; a `_script` alone has nothing to read.

@@ -27,6 +27,18 @@ pub struct Status {
     /// How punctually the protocol timer fired.
     #[serde(default)]
     pub timer: TimerCounters,
+    /// Every running `vrrp_sync_group`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sync_groups: Vec<SyncGroupStatus>,
+}
+
+/// One sync group: its state (INIT, BACKUP, MASTER, FAULT) and members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncGroupStatus {
+    pub name: String,
+    #[serde(with = "named")]
+    pub state: State,
+    pub members: Vec<String>,
 }
 
 /// Timer punctuality: how late, after its deadline, each expiry was handled.

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 
 use vrrp_core::driver::{Driver, Inbound as CoreInbound, Io};
 use vrrp_core::instance::{Accepted, MasterInfo, Reason};
-use vrrp_core::router::{AddError, Discarded, InstanceId};
+use vrrp_core::router::{AddError, Discarded, GroupError, GroupId, InstanceId};
 use vrrp_core::{Instance, InstanceConfig, Instant, Router, State};
 
 use crate::sync::{facade::Arc, NotifyQueue};
@@ -102,6 +102,15 @@ pub enum Notice {
         /// The instance's own (effective) priority.
         priority: u8,
     },
+    /// A sync group changed state (keepalived's `send_group_notifies`).
+    Group {
+        /// Which (its index in the running file's `vrrp_sync_group`s).
+        group: GroupId,
+        /// From.
+        from: State,
+        /// To.
+        to: State,
+    },
     /// The daemon is stopping: the notifier drains and exits.
     Stop,
 }
@@ -126,6 +135,8 @@ pub struct Engine {
     last_lower: Vec<Option<Instant>>,
     /// State changes by instance, then by (new state, reason): [`TRANSITION_KINDS`] slots each.
     transitions: Vec<[u64; TRANSITION_KINDS]>,
+    /// Sync group names, by group id.
+    group_names: Vec<String>,
 }
 
 /// The engine's bookkeeping of one instance beside the core, carried over a reload.
@@ -165,6 +176,7 @@ impl Engine {
             masters: Vec::with_capacity(MAX_INSTANCES),
             last_lower: Vec::with_capacity(MAX_INSTANCES),
             transitions: Vec::with_capacity(MAX_INSTANCES),
+            group_names: Vec::new(),
         }
     }
 
@@ -224,6 +236,49 @@ impl Engine {
     pub fn shutdown_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.shutdown(&now, &mut io, id);
+    }
+
+    /// Makes `members` the sync group `name` ([`Router::add_sync_group`]); `state` is the
+    /// group's state before (a reload), INIT for a new one.
+    pub fn add_sync_group(
+        &mut self,
+        now: Instant,
+        name: &str,
+        members: &[InstanceId],
+        state: State,
+        tx: &mut impl Transmit,
+    ) -> Result<GroupId, GroupError> {
+        let (driver, mut io) = self.split(tx);
+        let id = driver.router_mut().add_sync_group(now, members, state)?;
+        driver.pump(&mut io);
+        self.group_names.push(name.to_string());
+        Ok(id)
+    }
+
+    /// After the groups are added: instances in none leave the group they were in before a
+    /// reload ([`Router::release_ungrouped`]).
+    pub fn release_ungrouped(&mut self, now: Instant, tx: &mut impl Transmit) {
+        let (driver, mut io) = self.split(tx);
+        driver.router_mut().release_ungrouped(now);
+        driver.pump(&mut io);
+    }
+
+    /// The state of the sync group named `name`, if there is one.
+    pub fn group_state_by_name(&self, name: &str) -> Option<State> {
+        let g = self.group_names.iter().position(|n| n == name)?;
+        self.router().group_state(GroupId(u16::try_from(g).ok()?))
+    }
+
+    /// The sync group names, by group id.
+    pub fn group_names(&self) -> &[String] {
+        &self.group_names
+    }
+
+    /// Hands the sync group state changes the last inputs made to the notifier.
+    pub fn flush_group_changes(&mut self) {
+        while let Some(c) = self.driver.router_mut().poll_group_change() {
+            self.notices.push(Notice::Group { group: c.group, from: c.from, to: c.to });
+        }
     }
 
     /// The core router (for status).

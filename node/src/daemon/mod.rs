@@ -28,6 +28,7 @@ pub mod ratelimit;
 mod reload;
 mod routes;
 mod startup;
+mod sync_groups;
 pub mod tracking;
 pub mod vips;
 
@@ -731,6 +732,7 @@ impl Daemon {
     async fn execute(&mut self) {
         // Reuse one buffer: this runs after every packet and timer, and must not allocate.
         let mut effects = std::mem::take(&mut self.effects);
+        self.engine.flush_group_changes();
         effects.extend(self.engine.effects());
         for effect in effects.drain(..) {
             match effect {
@@ -974,6 +976,24 @@ impl Daemon {
             instances,
             router: RouterCounters::new(self.engine.router().stats(), self.malformed),
             timer: self.timer.clone(),
+            sync_groups: self.sync_group_status(),
         }
+    }
+
+    /// The running sync groups, for `vrrpctl status`.
+    fn sync_group_status(&self) -> Vec<status::SyncGroupStatus> {
+        let router = self.engine.router();
+        let name_of = |id: InstanceId| self.plans.get(usize::from(id.0)).map(|p| p.name.clone());
+        self.engine
+            .group_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(g, name)| {
+                let g = vrrp_core::GroupId(u16::try_from(g).ok()?);
+                let state = router.group_state(g)?;
+                let members = router.group_members(g).filter_map(name_of).collect();
+                Some(status::SyncGroupStatus { name: name.clone(), state, members })
+            })
+            .collect()
     }
 }

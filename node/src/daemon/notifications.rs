@@ -24,6 +24,9 @@ pub const NOTIFY_QUEUE: usize = 64;
 
 type Job = Vec<(Arc<Prepared>, Vec<String>)>;
 
+/// A sync group's name, checked scripts and script queue.
+type GroupNotify = (String, Scripts<Arc<Prepared>>, Option<mpsc::Sender<Job>>);
+
 /// The notifier's side of notifications.
 pub(super) struct Notifications {
     names: Vec<String>,
@@ -32,6 +35,8 @@ pub(super) struct Notifications {
     scripts: Vec<Scripts<Arc<Prepared>>>,
     queues: Vec<Option<mpsc::Sender<Job>>>,
     fifos: Vec<Fifo>,
+    /// Sync groups by group id: name, checked scripts, script queue.
+    groups: Vec<GroupNotify>,
     done: std::sync::mpsc::Receiver<()>,
     workers: usize,
     limiter: RateLimiter,
@@ -73,21 +78,79 @@ impl Notifications {
                 queues.push(None);
             }
         }
+        let mut groups = Vec::new();
+        for g in &cfg.sync_groups {
+            let p = Scripts::from_config(&g.notify, |cmd| plan.notify_script(cmd));
+            let queue = (!p.is_empty()).then(|| {
+                let (tx, rx) = mpsc::channel(NOTIFY_QUEUE);
+                let done_tx = done_tx.clone();
+                let name = g.name.clone();
+                let worker_runner = runner.clone();
+                runner.spawn_task(async move {
+                    worker(worker_runner, rx, timeout, name).await;
+                    let _ = done_tx.send(());
+                });
+                workers += 1;
+                tx
+            });
+            groups.push((g.name.clone(), p, queue));
+        }
         Notifications {
             names: cfg.instances.iter().map(|i| i.name.clone()).collect(),
             scripts,
             queues,
             fifos,
+            groups,
             done,
             workers,
             limiter: RateLimiter::new(Duration::from_secs(10)),
         }
     }
 
+    /// The name of sync group `group`.
+    pub(super) fn group_name(&self, group: usize) -> Option<&str> {
+        self.groups.get(group).map(|g| g.0.as_str())
+    }
+
+    /// Sync group `group` entered `state`: its scripts with `GROUP NAME STATE 0`, and the
+    /// FIFO line `GROUP "NAME" STATE 0` (keepalived vrrp_notify.c 323 `send_group_notifies`).
+    pub(super) fn notify_group(&mut self, group: usize, state: NotifyState) {
+        let Some((name, _, _)) = self.groups.get(group) else { return };
+        let n = Notification { name: name.clone(), group: true, state, priority: 0 };
+        self.write_fifos(&n);
+        let Some((_, p, Some(queue))) = self.groups.get(group) else { return };
+        let job: Job = p.for_notification(&n).into_iter().map(|(s, extra)| (Arc::clone(s), extra)).collect();
+        if !job.is_empty() && queue.try_send(job).is_err() {
+            if let Some(k) = self.limiter.allow("notify queue", std::time::Instant::now()) {
+                warn!(
+                    "VRRP_Group({}) {} notify scripts dropped: {NOTIFY_QUEUE} already waiting ({k} similar suppressed)",
+                    n.name,
+                    state.as_str()
+                );
+            }
+        }
+    }
+
+    fn write_fifos(&mut self, n: &Notification) {
+        let line = n.fifo_line();
+        for f in &mut self.fifos {
+            let before = f.dropped;
+            f.write_line(&line);
+            if f.dropped != before {
+                if let Some(k) = self.limiter.allow("fifo", std::time::Instant::now()) {
+                    warn!(
+                        "notify FIFO {} is full (no reader keeping up): line dropped ({k} similar suppressed)",
+                        f.path().display()
+                    );
+                }
+            }
+        }
+    }
+
     /// Instance `instance` entered `state` with `priority`.
     pub(super) fn notify(&mut self, instance: usize, state: NotifyState, priority: u8) {
         let Some(name) = self.names.get(instance) else { return };
-        let n = Notification { name: name.clone(), state, priority };
+        let n = Notification { name: name.clone(), group: false, state, priority };
         let line = n.fifo_line();
         for f in &mut self.fifos {
             let before = f.dropped;
@@ -119,6 +182,7 @@ impl Notifications {
     /// No more notifications: waits (at most `bound`) for the queued scripts to finish.
     pub(super) fn finish(mut self, bound: Duration) {
         self.queues.clear();
+        self.groups.clear();
         let deadline = std::time::Instant::now() + bound;
         for _ in 0..self.workers {
             let left = deadline.saturating_duration_since(std::time::Instant::now());

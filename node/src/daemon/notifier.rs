@@ -27,6 +27,20 @@ pub(super) fn run(
                 notifications.finish(finish);
                 return;
             }
+            Notice::Group { group, from, to } => {
+                let name = notifications.group_name(usize::from(group.0)).unwrap_or("?").to_string();
+                // keepalived vrrp_sync.c 149/184/220 logs "VRRP_Group(%s) Syncing instances to %s state".
+                info!("VRRP_Group({name}) Syncing instances to {} state (from {})", to.as_str(), from.as_str());
+                let state = match to {
+                    State::Master => Some(NotifyState::Master),
+                    State::Backup => Some(NotifyState::Backup),
+                    State::Fault => Some(NotifyState::Fault),
+                    State::Initialize => Some(NotifyState::Stop),
+                };
+                if let Some(state) = state {
+                    notifications.notify_group(usize::from(group.0), state);
+                }
+            }
             Notice::LowerPriority { instance, priority } => {
                 let name = name_of(names, instance);
                 info!("({name}) MASTER heard an advert with a lower priority than its own ({priority})");

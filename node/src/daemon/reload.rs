@@ -433,6 +433,15 @@ impl Daemon {
                 Err(e) => error!("({}) reload: could not keep the removed instance to hand over ({e:?})", plan.name),
             }
         }
+        let ids: std::collections::HashMap<String, InstanceId> = hosts
+            .iter()
+            .filter_map(|h| {
+                let (ifindex, vrid, family) = h.plan.core.identity();
+                Some((h.plan.name.clone(), engine.router().lookup(ifindex, vrid, family)?))
+            })
+            .collect();
+        let before = |name: &str| self.engine.group_state_by_name(name);
+        super::sync_groups::add_all(&mut engine, now, &cfg.sync_groups, &ids, before, &mut Sockets(&sockets));
         let mut track = TrackingLoop::new(&cfg, Some(track_rx));
         track.carry_from(&self.track, &kept_pairs);
         for s in 0..cfg.scripts.len() {

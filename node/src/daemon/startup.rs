@@ -103,6 +103,7 @@ pub(super) async fn plan_on_host(netlink: &Netlink, cfg: config::Config) -> Resu
             Err(Unplanned::Refused(e)) => errors.push(e),
         }
     }
+    running.sync_groups = super::sync_groups::running(&cfg.sync_groups, &running.instances);
     if errors.is_empty() {
         Ok(HostPlans { running, hosts, full: cfg, waiting })
     } else {
@@ -283,6 +284,9 @@ impl Daemon {
         daemon.watch_routes_if_tracked();
         daemon.track.read_interfaces(&daemon.netlink).await;
         let now = daemon.clock.now();
+        let ids = super::sync_groups::ids_by_name(cfg.instances.iter().map(|i| i.name.as_str()));
+        let mut tx = Sockets(&daemon.sockets);
+        super::sync_groups::add_all(&mut daemon.engine, now, &cfg.sync_groups, &ids, |_| None, &mut tx);
         for ifindex in links_down {
             daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));
         }

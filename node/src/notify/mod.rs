@@ -55,8 +55,11 @@ impl NotifyState {
 /// One notification of one instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
-    /// The `vrrp_instance` name.
+    /// The `vrrp_instance` (or `vrrp_sync_group`) name.
     pub name: String,
+    /// A sync group's notification: `GROUP` rather than `INSTANCE`, priority 0
+    /// (keepalived vrrp_notify.c 129, 168, 334).
+    pub group: bool,
     pub state: NotifyState,
     /// The instance's effective priority.
     pub priority: u8,
@@ -65,13 +68,22 @@ pub struct Notification {
 impl Notification {
     /// The FIFO line: `INSTANCE "VI_1" MASTER 100\n`.
     pub fn fifo_line(&self) -> String {
-        format!("INSTANCE \"{}\" {} {}\n", self.name, self.state.as_str(), self.priority)
+        format!("{} \"{}\" {} {}\n", self.kind(), self.name, self.state.as_str(), self.priority)
     }
 
     /// The arguments keepalived appends for the generic `notify` script:
     /// `INSTANCE NAME STATE PRIORITY`.
     pub fn generic_args(&self) -> Vec<String> {
-        vec!["INSTANCE".to_string(), self.name.clone(), self.state.as_str().to_string(), self.priority.to_string()]
+        vec![self.kind().to_string(), self.name.clone(), self.state.as_str().to_string(), self.priority.to_string()]
+    }
+
+    /// `GROUP` or `INSTANCE`.
+    pub fn kind(&self) -> &'static str {
+        if self.group {
+            "GROUP"
+        } else {
+            "INSTANCE"
+        }
     }
 }
 
@@ -145,7 +157,7 @@ mod tests {
     }
 
     fn n(state: NotifyState) -> Notification {
-        Notification { name: "VI_1".into(), state, priority: 100 }
+        Notification { name: "VI_1".into(), group: false, state, priority: 100 }
     }
 
     /// keepalived `notify_fifo`: `"%s \"%s\" %s %d\n"`.
@@ -154,6 +166,15 @@ mod tests {
         assert_eq!(n(NotifyState::Master).fifo_line(), "INSTANCE \"VI_1\" MASTER 100\n");
         assert_eq!(n(NotifyState::Stop).fifo_line(), "INSTANCE \"VI_1\" STOP 100\n");
         assert_eq!(n(NotifyState::MasterRxLowerPri).fifo_line(), "INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 100\n");
+    }
+
+    /// keepalived vrrp_notify.c 129/168/334 (`send_group_notifies`): a sync group is
+    /// `GROUP`, with priority 0, on the FIFO and for the generic script.
+    #[test]
+    fn keepalived_group_notifications_say_group_and_priority_zero() {
+        let g = Notification { name: "G".into(), group: true, state: NotifyState::Fault, priority: 0 };
+        assert_eq!(g.fifo_line(), "GROUP \"G\" FAULT 0\n");
+        assert_eq!(g.generic_args(), ["GROUP", "G", "FAULT", "0"]);
     }
 
     /// keepalived `send_instance_notifies`: the state's own script as written, then the

@@ -173,11 +173,25 @@ fn commands(cfg: &Config) -> impl Iterator<Item = (String, Option<usize>, &Scrip
         .into_iter()
         .filter_map(move |(k, c)| Some((format!("{k} script of {} will not be called", i.name), None, c.as_ref()?)))
     });
+    let group_notify = cfg.sync_groups.iter().flat_map(|g| {
+        let n = &g.notify;
+        [
+            ("notify_master", &n.master),
+            ("notify_backup", &n.backup),
+            ("notify_fault", &n.fault),
+            ("notify_stop", &n.stop),
+            ("notify", &n.any),
+        ]
+        .into_iter()
+        .filter_map(move |(k, c)| {
+            Some((format!("{k} script of sync group {} will not be called", g.name), None, c.as_ref()?))
+        })
+    });
     let fifo =
         [("notify_fifo_script", &cfg.global.notify_fifo), ("vrrp_notify_fifo_script", &cfg.global.vrrp_notify_fifo)]
             .into_iter()
             .filter_map(|(k, f)| Some((format!("{k} will not be called"), None, f.as_ref()?.script.as_ref()?)));
-    track.chain(notify).chain(fifo)
+    track.chain(notify).chain(group_notify).chain(fifo)
 }
 
 /// The script checks of `vrrpd -t`: for every script keepalived checks, a missing

@@ -151,10 +151,10 @@ impl fmt::Display for Keep {
 /// Whether `cfg` makes vrrpd start scripts (track, notify, FIFO) or create FIFOs.
 pub fn has_scripts(cfg: &Config) -> bool {
     let fifo = |f: &Option<crate::config::NotifyFifo>| f.is_some();
-    let notify = cfg.instances.iter().any(|i| {
-        let n = &i.notify;
-        [&n.master, &n.backup, &n.fault, &n.stop, &n.any, &n.master_rx_lower_pri].iter().any(|s| s.is_some())
-    });
+    let notify =
+        cfg.instances.iter().map(|i| &i.notify).chain(cfg.sync_groups.iter().map(|g| &g.notify)).any(|n| {
+            [&n.master, &n.backup, &n.fault, &n.stop, &n.any, &n.master_rx_lower_pri].iter().any(|s| s.is_some())
+        });
     !cfg.scripts.is_empty() || notify || fifo(&cfg.global.notify_fifo) || fifo(&cfg.global.vrrp_notify_fifo)
 }
 

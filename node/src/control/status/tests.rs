@@ -58,6 +58,7 @@ fn sample() -> Status {
             5,
         ),
         timer: TimerCounters { fired: 10, late_max_us: 1500, late_over_1ms: 1 },
+        sync_groups: vec![],
     }
 }
 
@@ -226,4 +227,20 @@ fn transitions_absent_read_as_none_and_unknown_reasons_are_refused() {
     doc["instances"][1]["transitions"][0]["reason"] = json!("Startup");
     let err = serde_json::from_value::<Status>(doc).unwrap_err().to_string();
     assert!(err.contains("\"master_no_response\""), "{err}");
+}
+
+#[test]
+fn sync_groups_are_listed_with_keepalived_state_names_and_read_back() {
+    let mut st = Status::default();
+    let json = serde_json::to_value(&st).unwrap();
+    assert!(json.get("sync_groups").is_none(), "no groups, no key: {json}");
+    st.sync_groups.push(SyncGroupStatus {
+        name: "G".into(),
+        state: State::Fault,
+        members: vec!["X".into(), "Y".into()],
+    });
+    let json = serde_json::to_value(&st).unwrap();
+    assert_eq!(json["sync_groups"], serde_json::json!([{ "name": "G", "state": "FAULT", "members": ["X", "Y"] }]));
+    let back: Status = serde_json::from_value(json).unwrap();
+    assert_eq!(back, st);
 }
