@@ -31,7 +31,7 @@ pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERR
 pub use model::{
     Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
     Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, Track, TrackFile, TrackProcess, UnicastPeer, Version,
-    Vip, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
+    Vip, Vmac, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;

@@ -1,0 +1,182 @@
+//! `use_vmac` (RFC 9568 §7.3 virtual MAC): vrrpd creates the macvlan keepalived creates
+//! (vrrp_vmac.c `netlink_link_add_vmac`), the client's neighbour entry for the VIP is the
+//! virtual MAC and stays so across a failover and a preemption, the hosts' own addresses
+//! keep answering with their own MAC (keepalived issue #2512), the macvlan and the
+//! sysctls go at exit and after a SIGKILL at the next start, and a mixed pair with
+//! keepalived 2.2.7 `use_vmac` converges.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{holds, keepalived_available, lan, start_keepalived, start_vrrpd, vip, wait_for, Conf, Peer, Vrrpd};
+use vrrp_lab::Lan;
+
+const VRID: u8 = 200;
+const VMAC: [u8; 6] = [0x00, 0x00, 0x5e, 0x00, 0x01, VRID];
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The seed config with `use_vmac` (default name vrrp.200) and no garp_master_delay wait.
+fn vmac_conf(state: &str, priority: u8) -> String {
+    let mut c = Conf::seed(state, priority);
+    c.garp_master_delay = 1;
+    c.render().replace("    interface eth1\n", "    interface eth1\n    use_vmac\n")
+}
+
+/// Does `host` hold `addr` on its macvlan vrrp.200?
+fn vmac_holds(lan: &Lan, host: &str, addr: std::net::IpAddr) -> bool {
+    lan.addrs(host, "vrrp.200").map(|a| a.iter().any(|(ip, _)| *ip == addr)).unwrap_or(false)
+}
+
+fn mac_of(lan: &Lan, host: &str, name: &str) -> Option<[u8; 6]> {
+    let out = lan.exec(host, &["ip", "-j", "link", "show", "dev", name]).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let text = v.get(0)?.get("address")?.as_str()?.to_string();
+    let bytes: Vec<u8> = text.split(':').filter_map(|b| u8::from_str_radix(b, 16).ok()).collect();
+    <[u8; 6]>::try_from(bytes.as_slice()).ok()
+}
+
+fn has_link(lan: &Lan, host: &str, name: &str) -> bool {
+    lan.exec(host, &["ip", "link", "show", "dev", name]).is_ok_and(|o| o.status.success())
+}
+
+fn sysctl(lan: &Lan, host: &str, key: &str) -> String {
+    let out = lan.exec(host, &["cat", &format!("/proc/sys/net/ipv4/conf/eth1/{key}")]).expect("cat");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The client learns the VIP's MAC afresh (a ping after flushing its entry).
+fn client_sees(lan: &Lan) -> Option<[u8; 6]> {
+    let _ = lan.exec("client", &["ip", "neigh", "flush", "dev", "eth1", "to", "192.0.2.1"]);
+    let mut mac = None;
+    wait_for(Duration::from_secs(5), || {
+        lan.ping_once("client", vip());
+        mac = lan.neigh("client", vip()).ok().flatten();
+        mac.is_some()
+    });
+    mac
+}
+
+fn settled(lan: &Lan, master: &str, master_d: &Vrrpd, backup: &str, backup_d: &Vrrpd) -> bool {
+    wait_for(LIMIT, || {
+        master_d.state() == "MASTER"
+            && backup_d.state() == "BACKUP"
+            && vmac_holds(lan, master, vip())
+            && !vmac_holds(lan, backup, vip())
+    })
+    .is_some()
+}
+
+#[test]
+fn rfc9568_7_3_the_vip_keeps_the_virtual_mac_across_failover_and_preemption() {
+    let lan = lan("vmac-pair");
+    for h in ["a", "b"] {
+        assert_eq!(sysctl(&lan, h, "arp_ignore"), "0", "lab default");
+    }
+    let mut a = start_vrrpd(&lan, "a", &vmac_conf("MASTER", 150));
+    let mut b = start_vrrpd(&lan, "b", &vmac_conf("BACKUP", 100));
+    assert!(settled(&lan, "a", &a, "b", &b), "pair did not settle:\n{}\n{}", a.log(), b.log());
+    for h in ["a", "b"] {
+        assert_eq!(mac_of(&lan, h, "vrrp.200"), Some(VMAC), "{h}: macvlan MAC");
+        assert_eq!(sysctl(&lan, h, "arp_ignore"), "1", "{h}: base arp_ignore (vrrp_if_config.c 333)");
+        assert_eq!(sysctl(&lan, h, "arp_filter"), "1", "{h}: base arp_filter (vrrp_if_config.c 337)");
+        assert!(!holds(&lan, h, vip()), "{h}: the VIP is on the macvlan, not on eth1");
+    }
+    let seen = client_sees(&lan);
+    if seen != Some(VMAC) {
+        let show = |h: &str, args: &[&str]| String::from_utf8_lossy(&lan.exec(h, args).unwrap().stdout).to_string();
+        panic!(
+            "client's entry for the VIP, a master: {seen:?}\nclient neigh: {}\na addr: {}\na route: {}\n{}",
+            show("client", &["ip", "neigh"]),
+            show("a", &["ip", "-d", "addr"]),
+            show("a", &["ip", "route"]),
+            show("a", &["sh", "-c", "grep . /proc/sys/net/ipv4/conf/*/{arp_ignore,arp_filter,rp_filter,accept_local}"])
+        );
+    }
+    // keepalived issue #2512: the host's own address still answers, with its own MAC.
+    let _ = lan.exec("client", &["ip", "neigh", "flush", "dev", "eth1", "to", "192.0.2.11"]);
+    assert!(lan.ping_once("client", "192.0.2.11".parse().unwrap()), "a's own address does not answer");
+    assert_eq!(lan.neigh("client", "192.0.2.11".parse().unwrap()).unwrap(), Some(lan.mac("a").unwrap()));
+
+    // Failover: a's cable is cut; b takes over with the same MAC.
+    lan.cut_cable("a").unwrap();
+    assert!(wait_for(LIMIT, || b.state() == "MASTER" && vmac_holds(&lan, "b", vip())).is_some(), "{}", b.log());
+    assert_eq!(client_sees(&lan), Some(VMAC), "client's entry for the VIP, b master");
+    // Preemption back: a's cable restored.
+    lan.restore_cable("a").unwrap();
+    assert!(settled(&lan, "a", &a, "b", &b), "no preemption back:\n{}\n{}", a.log(), b.log());
+    assert_eq!(client_sees(&lan), Some(VMAC), "client's entry for the VIP, a master again");
+
+    // SIGTERM: the macvlan goes and the base's sysctls come back.
+    assert!(b.terminate().success(), "{}", b.log());
+    assert!(!has_link(&lan, "b", "vrrp.200"), "b: macvlan left after SIGTERM");
+    assert_eq!(sysctl(&lan, "b", "arp_ignore"), "0");
+    assert_eq!(sysctl(&lan, "b", "arp_filter"), "0");
+
+    // SIGKILL leaves it; the next start removes it (restoring the sysctls) and makes its own.
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    assert!(has_link(&lan, "a", "vrrp.200"), "a: SIGKILL should leave the macvlan");
+    let a2 = start_vrrpd(&lan, "a", &vmac_conf("MASTER", 150));
+    assert!(wait_for(LIMIT, || a2.state() == "MASTER" && vmac_holds(&lan, "a", vip())).is_some(), "{}", a2.log());
+    assert!(a2.log().contains("removed virtual MAC interface vrrp.200 left by an earlier vrrpd"), "{}", a2.log());
+    let mut a2 = a2;
+    assert!(a2.terminate().success(), "{}", a2.log());
+    assert!(!has_link(&lan, "a", "vrrp.200"), "a: macvlan left after SIGTERM");
+    assert_eq!(sysctl(&lan, "a", "arp_ignore"), "0", "a: arp_ignore not restored");
+    assert_eq!(sysctl(&lan, "a", "arp_filter"), "0", "a: arp_filter not restored");
+}
+
+#[test]
+fn use_vmac_on_an_interface_that_is_a_macvlan_is_refused_at_start_naming_it() {
+    let lan = lan("vmac-on-mv");
+    lan.exec("a", &["ip", "link", "add", "mv0", "link", "eth1", "type", "macvlan", "mode", "bridge"]).unwrap();
+    lan.exec("a", &["ip", "addr", "add", "192.0.2.21/24", "dev", "mv0"]).unwrap();
+    lan.exec("a", &["ip", "link", "set", "mv0", "up"]).unwrap();
+    let conf = vmac_conf("MASTER", 150).replace("interface eth1", "interface mv0").replace("dev eth1", "dev mv0");
+    let mut a = start_vrrpd(&lan, "a", &conf);
+    let status = a.wait_exit(LIMIT).expect("vrrpd should refuse to start");
+    assert!(!status.success());
+    assert!(a.log().contains("use_vmac on interface mv0, which is itself a macvlan"), "{}", a.log());
+    assert!(!has_link(&lan, "a", "vrrp.200"));
+}
+
+#[test]
+fn an_interface_of_the_vmac_name_that_vrrpd_did_not_create_is_not_touched() {
+    let lan = lan("vmac-foreign");
+    lan.exec("a", &["ip", "link", "add", "vrrp.200", "type", "dummy"]).unwrap();
+    let mut a = start_vrrpd(&lan, "a", &vmac_conf("MASTER", 150));
+    let status = a.wait_exit(LIMIT).expect("vrrpd should refuse to start");
+    assert!(!status.success());
+    assert!(
+        a.log().contains("interface vrrp.200 exists and is not a virtual MAC interface vrrpd created"),
+        "{}",
+        a.log()
+    );
+    assert!(has_link(&lan, "a", "vrrp.200"), "somebody else's interface was removed");
+    assert_eq!(sysctl(&lan, "a", "arp_ignore"), "0");
+}
+
+/// keepalived 2.2.7 with `use_vmac` and vrrpd with `use_vmac`: either master, one VIP
+/// holder, the virtual MAC at the client.
+#[test]
+fn a_mixed_pair_with_keepalived_use_vmac_converges_either_master() {
+    if !keepalived_available("a_mixed_pair_with_keepalived_use_vmac_converges_either_master") {
+        return;
+    }
+    for vrrpd_master in [true, false] {
+        let lan = lan(if vrrpd_master { "vmac-mix-v" } else { "vmac-mix-k" });
+        let (vp, kp) = if vrrpd_master { (150, 100) } else { (100, 150) };
+        let d = start_vrrpd(&lan, "a", &vmac_conf(if vrrpd_master { "MASTER" } else { "BACKUP" }, vp));
+        let mut k = start_keepalived(&lan, "b", &vmac_conf(if vrrpd_master { "BACKUP" } else { "MASTER" }, kp));
+        let (m, s) = if vrrpd_master { ("a", "b") } else { ("b", "a") };
+        let ok = wait_for(LIMIT, || {
+            let want = if vrrpd_master { "MASTER" } else { "BACKUP" };
+            d.state() == want && vmac_holds(&lan, m, vip()) && !vmac_holds(&lan, s, vip())
+        });
+        assert!(ok.is_some(), "vrrpd master {vrrpd_master}:\n{}\n{}", d.log(), k.log());
+        assert_eq!(client_sees(&lan), Some(VMAC), "vrrpd master {vrrpd_master}");
+        k.sigterm();
+        let _ = k.wait_exit(LIMIT);
+    }
+}
