@@ -144,9 +144,10 @@ fn use_vmac_on_an_interface_that_is_a_macvlan_is_refused_at_start_naming_it() {
 #[test]
 fn an_interface_of_the_vmac_name_that_vrrpd_did_not_create_is_not_touched() {
     let lan = lan("vmac-foreign");
-    lan.exec("a", &["ip", "link", "add", "vrrp.200", "type", "dummy"]).unwrap();
+    let made = lan.exec("a", &["ip", "link", "add", "vrrp.200", "type", "bridge"]).unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let mut a = start_vrrpd(&lan, "a", &vmac_conf("MASTER", 150));
-    let status = a.wait_exit(LIMIT).expect("vrrpd should refuse to start");
+    let status = a.wait_exit(LIMIT).unwrap_or_else(|| panic!("vrrpd should refuse to start:\n{}", a.log()));
     assert!(!status.success());
     assert!(
         a.log().contains("interface vrrp.200 exists and is not a virtual MAC interface vrrpd created"),
@@ -174,8 +175,26 @@ fn a_mixed_pair_with_keepalived_use_vmac_converges_either_master() {
             let want = if vrrpd_master { "MASTER" } else { "BACKUP" };
             d.state() == want && vmac_holds(&lan, m, vip()) && !vmac_holds(&lan, s, vip())
         });
-        assert!(ok.is_some(), "vrrpd master {vrrpd_master}:\n{}\n{}", d.log(), k.log());
-        assert_eq!(client_sees(&lan), Some(VMAC), "vrrpd master {vrrpd_master}");
+        let show = |h: &str, args: &[&str]| String::from_utf8_lossy(&lan.exec(h, args).unwrap().stdout).to_string();
+        assert!(
+            ok.is_some(),
+            "vrrpd master {vrrpd_master}: vrrpd {}\n{}\n{}\na: {}\nb: {}",
+            d.state(),
+            d.log(),
+            k.log(),
+            show("a", &["ip", "-d", "addr"]),
+            show("b", &["ip", "-d", "addr"])
+        );
+        assert_eq!(mac_of(&lan, s, "vrrp.200"), Some(VMAC), "the backup has its macvlan too");
+        if vrrpd_master {
+            assert_eq!(client_sees(&lan), Some(VMAC), "vrrpd master");
+        } else {
+            // keepalived 2.2.7 leaves the base's arp_announce alone: the ARP request it sends
+            // from eth1 for a reply sourced from the VIP teaches the client the host's MAC
+            // (seen in this lab), so only that the client reaches the VIP is checked here.
+            let seen = client_sees(&lan);
+            assert!(seen == Some(VMAC) || seen == Some(lan.mac(m).unwrap()), "{seen:?}");
+        }
         k.sigterm();
         let _ = k.wait_exit(LIMIT);
     }
