@@ -199,3 +199,77 @@ fn a_mixed_pair_with_keepalived_use_vmac_converges_either_master() {
         let _ = k.wait_exit(LIMIT);
     }
 }
+
+fn ifindex_of(lan: &Lan, host: &str, name: &str) -> Option<u64> {
+    let out = lan.exec(host, &["ip", "-j", "link", "show", "dev", name]).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    v.get(0)?.get("ifindex")?.as_u64()
+}
+
+/// A reload of an unchanged file keeps the macvlan (the same interface, not made again)
+/// and the VIP on it, and the master stays master.
+#[test]
+fn a_reload_keeps_the_macvlan_of_an_unchanged_instance() {
+    let lan = lan("vmac-reload");
+    let a = start_vrrpd(&lan, "a", &vmac_conf("MASTER", 150));
+    let b = start_vrrpd(&lan, "b", &vmac_conf("BACKUP", 100));
+    assert!(settled(&lan, "a", &a, "b", &b), "pair did not settle:\n{}\n{}", a.log(), b.log());
+    let before = ifindex_of(&lan, "a", "vrrp.200").expect("macvlan");
+    let reloads = a.log().matches("reloaded ").count();
+    let pid = nix::unistd::Pid::from_raw(a.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
+    assert!(
+        wait_for(LIMIT, || a.log().matches("reloaded ").count() > reloads).is_some(),
+        "SIGHUP did not reload:\n{}",
+        a.log()
+    );
+    assert_eq!(ifindex_of(&lan, "a", "vrrp.200"), Some(before), "the macvlan was made again:\n{}", a.log());
+    assert!(settled(&lan, "a", &a, "b", &b), "{}", a.log());
+    assert_eq!(client_sees(&lan), Some(VMAC));
+}
+
+/// IPv6 (VRRPv3): the macvlan has 00-00-5E-00-02-{VRID} and the base's link-local (not one
+/// made from the shared MAC); the client's neighbour entry for the VIP is that MAC through
+/// a failover.
+#[test]
+fn rfc9568_7_3_ipv6_the_vip_keeps_00_00_5e_00_02_vrid_across_a_failover() {
+    const VMAC6: [u8; 6] = [0x00, 0x00, 0x5e, 0x00, 0x02, VRID];
+    let vip6: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+    let conf = |state: &str, prio: u8| {
+        let mut c = Conf::seed(state, prio).v3().vip("2001:db8::1/64");
+        c.garp_master_delay = 1;
+        c.render().replace("    interface eth1\n", "    interface eth1\n    use_vmac\n")
+    };
+    let lan = lan("vmac-v6");
+    for h in ["a", "b"] {
+        assert!(wait_for(LIMIT, || lan.link_local(h).ok().flatten().is_some()).is_some(), "{h}: no link-local");
+    }
+    let a = start_vrrpd(&lan, "a", &conf("MASTER", 150));
+    let b = start_vrrpd(&lan, "b", &conf("BACKUP", 100));
+    let ok = wait_for(LIMIT, || {
+        a.state() == "MASTER" && b.state() == "BACKUP" && vmac_holds(&lan, "a", vip6) && !vmac_holds(&lan, "b", vip6)
+    });
+    assert!(ok.is_some(), "IPv6 pair did not settle:\n{}\n{}", a.log(), b.log());
+    assert_eq!(mac_of(&lan, "a", "vrrp.200"), Some(VMAC6));
+    let ll = lan.link_local("a").unwrap().unwrap();
+    let on_vmac = lan.addrs("a", "vrrp.200").unwrap();
+    assert!(on_vmac.contains(&(ll.into(), 64)), "base link-local not on the macvlan: {on_vmac:?}");
+    assert!(
+        !on_vmac.iter().any(|(ip, _)| ip.to_string() == "fe80::200:5eff:fe00:2c8"),
+        "a link-local made from the shared MAC: {on_vmac:?}"
+    );
+    let sees = |lan: &Lan| {
+        let _ = lan.exec("client", &["ip", "-6", "neigh", "flush", "dev", "eth1", "to", "2001:db8::1"]);
+        let mut mac = None;
+        wait_for(Duration::from_secs(5), || {
+            lan.ping_once("client", vip6);
+            mac = lan.neigh("client", vip6).ok().flatten();
+            mac.is_some()
+        });
+        mac
+    };
+    assert_eq!(sees(&lan), Some(VMAC6), "a master");
+    lan.cut_cable("a").unwrap();
+    assert!(wait_for(LIMIT, || b.state() == "MASTER" && vmac_holds(&lan, "b", vip6)).is_some(), "{}", b.log());
+    assert_eq!(sees(&lan), Some(VMAC6), "b master");
+}
