@@ -273,3 +273,25 @@ fn rfc9568_7_3_ipv6_the_vip_keeps_00_00_5e_00_02_vrid_across_a_failover() {
     assert!(wait_for(LIMIT, || b.state() == "MASTER" && vmac_holds(&lan, "b", vip6)).is_some(), "{}", b.log());
     assert_eq!(sees(&lan), Some(VMAC6), "b master");
 }
+
+/// The adverts' source MAC is the virtual one (they go out on the macvlan, as keepalived's
+/// do with `use_vmac`), or the base interface's with `vmac_xmit_base` (vrrp.c 1407: the
+/// base's ifindex for the send); the VIP's MAC at the client is the virtual one either way.
+#[test]
+fn rfc9568_7_3_adverts_come_from_the_virtual_mac_unless_vmac_xmit_base() {
+    for xmit_base in [false, true] {
+        let lan = lan(if xmit_base { "vmac-xb" } else { "vmac-adv" });
+        let cap = common::capture::Capture::start(&lan, "client");
+        let mut conf = vmac_conf("MASTER", 150);
+        if xmit_base {
+            conf = conf.replace("    use_vmac\n", "    use_vmac\n    vmac_xmit_base\n");
+        }
+        let a = start_vrrpd(&lan, "a", &conf);
+        assert!(wait_for(LIMIT, || a.state() == "MASTER" && vmac_holds(&lan, "a", vip())).is_some(), "{}", a.log());
+        let src: std::net::IpAddr = "192.0.2.11".parse().unwrap();
+        let advert = cap.advert(src, VRID, common::capture::Capture::mark(), LIMIT, |p| p == 150);
+        let want = if xmit_base { lan.mac("a").unwrap() } else { VMAC };
+        assert_eq!(advert.src_mac, want, "vmac_xmit_base {xmit_base}");
+        assert_eq!(client_sees(&lan), Some(VMAC), "vmac_xmit_base {xmit_base}");
+    }
+}

@@ -523,9 +523,10 @@ fn resolve_vmac(
 ) -> Option<Option<Vmac>> {
     let Some(use_vmac) = use_vmac else {
         if let Some(loc) = xmit_base {
-            rep.warn_at(
+            // vrrp.c 3550: "vmac_xmit_base is only valid with a vmac", and it is cleared.
+            rep.recovered_at(
                 loc,
-                format!("vrrp_instance `{instance}`: vmac_xmit_base without use_vmac changes nothing; ignored"),
+                format!("vrrp_instance `{instance}`: vmac_xmit_base is only valid with use_vmac: ignored, as keepalived does"),
             );
         }
         return Some(None);

@@ -627,6 +627,10 @@ fn use_vmac_defaults_to_keepalived_s_name_and_takes_one_and_vmac_xmit_base() {
     assert_eq!(crate::config::Vmac::mac(crate::config::Family::Ipv4, 51), [0, 0, 0x5e, 0, 1, 51]);
     assert_eq!(crate::config::Vmac::mac(crate::config::Family::Ipv6, 51), [0, 0, 0x5e, 0, 2, 51]);
     assert!(ok(&with_base("")).instances[0].vmac.is_none());
+    let c = ok(&with_base("    vmac_xmit_base\n"));
+    assert!(c.instances[0].vmac.is_none());
+    assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (7, 5));
+    assert!(c.warnings[0].message.contains("vmac_xmit_base is only valid with use_vmac"), "{}", c.warnings[0]);
 }
 
 #[test]

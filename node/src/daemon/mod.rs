@@ -213,6 +213,8 @@ pub async fn run(opts: Options) -> Result<()> {
         Ok(daemon) => daemon,
         Err(e) => {
             generation.stop();
+            let netlink = Netlink::new().context("opening rtnetlink")?;
+            net::vmac::remove_all(&netlink).await;
             return Err(e);
         }
     };
