@@ -790,7 +790,15 @@ fn resolve_instance(
     let (Some(interface), Some(vrid), true) = (raw.interface, raw.vrid, ok) else {
         return None;
     };
-    let vmac = resolve_vmac(raw.use_vmac.take(), raw.vmac_xmit_base.take(), &interface, vrid.value, name, rep)?;
+    let mut vmac = resolve_vmac(raw.use_vmac.take(), raw.vmac_xmit_base.take(), &interface, vrid.value, name, rep)?;
+    // vrrp_parser.c 446: "unicast with use_vmac requires vmac_xmit_base - setting".
+    if let Some(v) = vmac.as_mut().filter(|v| !v.xmit_base && !unicast_peers.is_empty()) {
+        rep.recovered_at(
+            v.location.clone(),
+            format!("vrrp_instance `{name}`: unicast with use_vmac requires vmac_xmit_base: set, as keepalived does"),
+        );
+        v.xmit_base = true;
+    }
     let inst = VrrpInstance {
         name: raw.name,
         location: raw.loc,

@@ -631,6 +631,9 @@ fn use_vmac_defaults_to_keepalived_s_name_and_takes_one_and_vmac_xmit_base() {
     assert!(c.instances[0].vmac.is_none());
     assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (7, 5));
     assert!(c.warnings[0].message.contains("vmac_xmit_base is only valid with use_vmac"), "{}", c.warnings[0]);
+    let c = ok(&with_base("    use_vmac\n    unicast_peer {\n        10.0.0.2\n    }\n"));
+    assert!(c.instances[0].vmac.as_ref().expect("vmac").xmit_base, "unicast sets vmac_xmit_base");
+    assert!(c.warnings.iter().any(|w| w.message.contains("requires vmac_xmit_base")), "{:?}", c.warnings);
 }
 
 #[test]
