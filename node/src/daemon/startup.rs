@@ -168,6 +168,12 @@ async fn plan_one(
                     vmac.location, inst.interface
                 )));
             }
+            if facts.link_local_v6.is_none() && inst.family == config::Family::Ipv6 && inst.mcast_src_ip.is_none() {
+                return Err(Unplanned::Wait(format!(
+                    "{}: interface {} has no IPv6 link-local address",
+                    inst.location, inst.interface
+                )));
+            }
             if facts.primary_v4.is_none() && inst.family == config::Family::Ipv4 && inst.mcast_src_ip.is_none() {
                 return Err(Unplanned::Wait(format!(
                     "{}: interface {} has no IPv4 address to send adverts from",
@@ -175,9 +181,21 @@ async fn plan_one(
                 )));
             }
             let mac = config::Vmac::mac(inst.family, inst.vrid);
-            let v = crate::net::vmac::ensure(netlink, &link, &vmac.name, mac, inst.family == config::Family::Ipv6)
-                .await
-                .map_err(|e| Unplanned::Refused(format!("{}: error: {e}", vmac.location)))?;
+            let src6 = match inst.mcast_src_ip {
+                Some(IpAddr::V6(a)) => Some(a),
+                _ => None,
+            };
+            let v = crate::net::vmac::ensure(
+                netlink,
+                &link,
+                &vmac.name,
+                mac,
+                inst.family == config::Family::Ipv6,
+                vmac.xmit_base,
+                src6,
+            )
+            .await
+            .map_err(|e| Unplanned::Refused(format!("{}: error: {e}", vmac.location)))?;
             if !vmac.xmit_base {
                 facts.ifindex = v.index;
                 planned.to_mut().interface = vmac.name.clone();

@@ -143,10 +143,26 @@ fn recorded(alias: &str) -> Vec<(&str, u32, u32)> {
 /// The macvlan `name` with `mac` on `base`, created as keepalived creates it (see the
 /// module notes) unless vrrpd already made it (a reload keeps it). An interface `name`
 /// that is not vrrpd's is an error and left alone.
-pub async fn ensure(netlink: &Netlink, base: &Link, name: &str, mac: [u8; 6], ipv6: bool) -> io::Result<Link> {
+///
+/// `ipv6`: an IPv6 instance; unless `xmit_base`, its advert source `src6` (its
+/// `mcast_src_ip`, else the base's link-local) is put on the macvlan, as vrrp_vmac.c 468
+/// (`set_link_local_address` when not `VRRP_VMAC_XMITBASE_BIT`) does.
+pub async fn ensure(
+    netlink: &Netlink,
+    base: &Link,
+    name: &str,
+    mac: [u8; 6],
+    ipv6: bool,
+    xmit_base: bool,
+    src6: Option<std::net::Ipv6Addr>,
+) -> io::Result<Link> {
     let existing = ours(netlink).await?;
     if let Some(o) = existing.iter().find(|o| o.link.name == name) {
         if o.base == base.index && o.link.mac == Some(mac) && o.private {
+            if ipv6 && !xmit_base {
+                // Made while the base had no usable link-local yet (DAD running): add it now.
+                add_link_local(netlink, base, src6, o.link.index).await?;
+            }
             return Ok(o.link.clone());
         }
         // Ours, but for another interface or VRID: made again.
@@ -189,13 +205,28 @@ pub async fn ensure(netlink: &Netlink, base: &Link, name: &str, mac: [u8; 6], ip
     }
     let up = LinkUnspec::new_with_index(link.index).up().build();
     netlink.handle.link().set(up).execute().await.map_err(nl_error)?;
-    if ipv6 {
-        // vrrp_vmac.c 231 `set_link_local_address`: the base's link-local.
-        if let Some(ll) = netlink.link_local_v6(base.index).await? {
-            netlink.add_address(link.index, ll.into(), 64, None, None, Scope::default()).await?;
-        }
+    if ipv6 && !xmit_base {
+        add_link_local(netlink, base, src6, link.index).await?;
     }
     netlink.link_by_name(name).await
+}
+
+/// vrrp_vmac.c 231 `set_link_local_address`: the configured source, else the base's
+/// link-local, on the macvlan (already there is fine): the advert source there.
+async fn add_link_local(
+    netlink: &Netlink,
+    base: &Link,
+    src6: Option<std::net::Ipv6Addr>,
+    index: u32,
+) -> io::Result<()> {
+    let ll = match src6 {
+        Some(a) => Some(a),
+        None => netlink.link_local_v6(base.index).await?,
+    };
+    if let Some(ll) = ll {
+        netlink.add_address(index, ll.into(), 64, None, None, Scope::default()).await?;
+    }
+    Ok(())
 }
 
 fn nl_error_kind(e: &rtnetlink::Error) -> io::ErrorKind {
