@@ -52,6 +52,7 @@ fn expected(file: &Path) -> Config {
             unicast_ttl: None,
             fault_no_peer: None,
             native_ipv6: false,
+            vmac: None,
             track_scripts: vec![],
             track_files: vec![],
             track_processes: vec![],

@@ -75,6 +75,7 @@ fn expected(file: &Path) -> Config {
             unicast_ttl: None,
             fault_no_peer: None,
             native_ipv6: false,
+            vmac: None,
             track_scripts: vec![Track {
                 name: "chk_haproxy".into(),
                 location: loc(file, 27, 9),

@@ -21,7 +21,6 @@ use super::vip::parse_vip_block;
 /// `vrrp_parser.c` installs under `vrrp_instance` in keepalived 2.2.7 and 2.4.x
 /// (`init_vrrp_keywords`; checked by `every_keepalived_instance_keyword_is_recognised`).
 pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
-    "use_vmac",
     "use_vmac_addr",
     "use_ipvlan",
     "vrf",
@@ -33,7 +32,6 @@ pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
     "timer_expired_backup",
     "thread_timer_expired",
     "v3_checksum_as_v2",
-    "vmac_xmit_base",
     "mcast_dst_ip",
     "dont_track_primary",
     "track_bfd",
@@ -132,6 +130,32 @@ fn strict_mode(rep: &mut Reporter, s: &Stmt<'_>, inst: &mut RawInstance) {
             format!("invalid strict_mode `{other}`: expected true/on/yes or false/off/no; ignored, as keepalived does"),
         ),
     }
+}
+
+/// vrrp_parser.c 481 `vrrp_vmac_handler`: `use_vmac [NAME] [MAC]`. A word with `:` is
+/// keepalived's own MAC address, which vrrpd does not take (an error: the RFC 9568 §7.3
+/// one is the point); a name is checked as `interface` names are.
+fn use_vmac(rep: &mut Reporter, s: &Stmt<'_>, inst: &mut RawInstance) {
+    let mut name = None;
+    for tok in s.args.iter().take(2) {
+        let word = tok.word().unwrap_or_default();
+        if word.contains(':') {
+            rep.error(
+                tok.pos,
+                format!("use_vmac with a MAC address (`{word}`) is not implemented by vrrpd: it uses the RFC 9568 §7.3 virtual MAC 00-00-5E-00-01-{{VRID}} (IPv6 00-00-5E-00-02-{{VRID}})"),
+            );
+        } else if name.is_some() {
+            rep.error(tok.pos, "use_vmac: interface name already given (\"VMAC interface name already specified\")");
+        } else if let Some(why) = ifname_problem(word) {
+            rep.error(tok.pos, format!("invalid `use_vmac` interface name {}: {why}", shown(word)));
+        } else {
+            name = Some(word.to_string());
+        }
+    }
+    if let Some(extra) = s.args.get(2) {
+        rep.error(extra.pos, "use_vmac takes at most an interface name and a MAC address");
+    }
+    inst.use_vmac = Some(Spanned { value: name, loc: rep.loc(s.key.pos) });
 }
 
 fn warn_if_repeated(rep: &mut Reporter, s: &Stmt<'_>, seen: &mut BTreeMap<&'static str, SourceLocation>) {
@@ -437,6 +461,12 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             inst.native_ipv6 = Some(rep.loc(s.key.pos));
         }
         "strict_mode" => strict_mode(rep, s, inst),
+        "use_vmac" => use_vmac(rep, s, inst),
+        // vrrp_parser.c 590 `vrrp_vmac_xmit_base_handler`: a flag, no argument.
+        "vmac_xmit_base" => {
+            s.no_args(rep);
+            inst.vmac_xmit_base = Some(rep.loc(s.key.pos));
+        }
         name if NOT_IMPLEMENTED.contains(&name) => {
             s.not_implemented(cur, rep);
             return;

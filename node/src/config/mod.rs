@@ -32,7 +32,7 @@ pub use diagnostic::{ConfigErrors, Diagnostic, Severity, SourceLocation, MAX_ERR
 pub use model::{
     Auth, AuthHmac, Config, Family, GlobalDefs, HmacAntiReplay, InitFile, InitialState, Notify, NotifyFifo, ParamMatch,
     Route, RouteKind, Rule, RuleAction, RunAs, Scope, ScriptCmd, SyncGroup, Track, TrackFile, TrackProcess,
-    UnicastPeer, Version, Vip, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
+    UnicastPeer, Version, Vip, Vmac, VrrpInstance, VrrpScript, RTPROT_KEEPALIVED,
 };
 pub use render::render_warnings;
 pub use script::needs_shell;

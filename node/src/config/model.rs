@@ -351,6 +351,28 @@ pub struct UnicastPeer {
     pub location: SourceLocation,
 }
 
+/// `use_vmac` of an instance: the macvlan vrrpd creates for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vmac {
+    /// The macvlan's name: as written, else keepalived's `vrrp.<VRID>` (vrrp.c 2784
+    /// `create_vmac_name`).
+    pub name: String,
+    /// `vmac_xmit_base`: adverts go out on (and are read from) the base interface; the
+    /// VIPs, GARPs and NAs stay on the macvlan.
+    pub xmit_base: bool,
+    /// Where `use_vmac` is written.
+    pub location: SourceLocation,
+}
+
+impl Vmac {
+    /// RFC 9568 §7.3: 00-00-5E-00-01-{VRID} for IPv4, 00-00-5E-00-02-{VRID} for IPv6
+    /// (keepalived's `ll_addr`, vrrp_vmac.c 47 and 272-278).
+    pub fn mac(family: Family, vrid: u8) -> [u8; 6] {
+        let kind = if family == Family::Ipv6 { 0x02 } else { 0x01 };
+        [0x00, 0x00, 0x5e, 0x00, kind, vrid]
+    }
+}
+
 /// A `vrrp_instance` with keepalived's defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VrrpInstance {
@@ -389,6 +411,8 @@ pub struct VrrpInstance {
     /// stays FAULT, as keepalived runs it (vrrp.c 2988).
     pub fault_no_peer: Option<SourceLocation>,
     pub native_ipv6: bool,
+    /// `use_vmac`: the virtual MAC interface vrrpd creates for this instance.
+    pub vmac: Option<Vmac>,
     /// `track_script { ... }`; every name is a `vrrp_script` in [`Config::scripts`].
     pub track_scripts: Vec<Track>,
     /// `track_file { ... }`; every name is a `vrrp_track_file` in [`Config::track_files`].

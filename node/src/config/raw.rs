@@ -149,6 +149,10 @@ pub(crate) struct RawInstance {
     pub native_ipv6: Option<SourceLocation>,
     /// `strict_mode [true|false]`: overrides global `vrrp_strict` (vrrp.c 2860).
     pub strict_mode: Option<bool>,
+    /// `use_vmac [NAME]`: the name if one was given, located at the keyword.
+    pub use_vmac: Option<Spanned<Option<String>>>,
+    /// `vmac_xmit_base`.
+    pub vmac_xmit_base: Option<SourceLocation>,
     /// Set even when the value was invalid: that already got an error, so
     /// "missing virtual_router_id" would only repeat it.
     pub vrid_written: bool,
@@ -194,6 +198,8 @@ impl RawInstance {
             unicast_fault_no_peer: None,
             native_ipv6: None,
             strict_mode: None,
+            use_vmac: None,
+            vmac_xmit_base: None,
             vrid_written: false,
             vip_lines: 0,
             track_scripts: Vec::new(),

@@ -7,10 +7,10 @@ use std::time::Duration;
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
 use super::model::{
-    Auth, Family, GlobalDefs, InitialState, NotifyFifo, Track, TrackFile, TrackProcess, Version, VrrpInstance,
+    Auth, Family, GlobalDefs, InitialState, NotifyFifo, Track, TrackFile, TrackProcess, Version, Vmac, VrrpInstance,
     VrrpScript,
 };
-use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack};
+use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack, Spanned};
 
 /// What [`resolve`] hands back: the parts of a [`super::Config`] besides its warnings.
 #[derive(Debug)]
@@ -164,6 +164,23 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
         let Some((inst, vrid_loc)) = resolve_instance(raw, &doc.global, &known, rep) else {
             continue;
         };
+        // vrrp_parser.c 557: "VRRP instance %s is already using %s"; and a macvlan cannot
+        // have the name of an instance's interface.
+        if let Some(vmac) = &inst.vmac {
+            let taken = instances.iter().find_map(|o: &VrrpInstance| {
+                if o.vmac.as_ref().is_some_and(|v| v.name == vmac.name) || o.interface == vmac.name {
+                    Some(o.name.clone())
+                } else {
+                    None
+                }
+            });
+            if let Some(other) = taken {
+                rep.error_at(
+                    vmac.location.clone(),
+                    format!("use_vmac {}: vrrp_instance `{other}` already uses that interface name; expected a distinct name per instance (`use_vmac NAME`)", vmac.name),
+                );
+            }
+        }
         // Two instances with one VRID on one link would answer each other's adverts.
         let key = (inst.interface.clone(), inst.vrid, inst.family);
         if let Some((other, other_loc)) = routers.get(&key) {
@@ -495,6 +512,38 @@ fn resolve_unicast(
 
 /// The instance, plus where its VRID was written (for duplicate reports);
 /// `None` after reporting when a required part is missing or invalid.
+/// `use_vmac` and `vmac_xmit_base` of one instance: `Some(None)` without `use_vmac`, `None`
+/// after an error. The default name is keepalived's `vrrp.<VRID>` (vrrp.c 2784
+/// `create_vmac_name`, prefix "vrrp").
+fn resolve_vmac(
+    use_vmac: Option<Spanned<Option<String>>>,
+    xmit_base: Option<SourceLocation>,
+    interface: &str,
+    vrid: u8,
+    instance: &str,
+    rep: &mut Reporter,
+) -> Option<Option<Vmac>> {
+    let Some(use_vmac) = use_vmac else {
+        if let Some(loc) = xmit_base {
+            // vrrp.c 3550: "vmac_xmit_base is only valid with a vmac", and it is cleared.
+            rep.recovered_at(
+                loc,
+                format!("vrrp_instance `{instance}`: vmac_xmit_base is only valid with use_vmac: ignored, as keepalived does"),
+            );
+        }
+        return Some(None);
+    };
+    let name = use_vmac.value.unwrap_or_else(|| format!("vrrp.{vrid}"));
+    if name == interface {
+        rep.error_at(
+            use_vmac.loc,
+            format!("use_vmac {name}: the virtual MAC interface cannot be the instance's own interface {interface}"),
+        );
+        return None;
+    }
+    Some(Some(Vmac { name, xmit_base: xmit_base.is_some(), location: use_vmac.loc }))
+}
+
 fn resolve_instance(
     mut raw: RawInstance,
     global: &GlobalDefs,
@@ -743,6 +792,15 @@ fn resolve_instance(
     let (Some(interface), Some(vrid), true) = (raw.interface, raw.vrid, ok) else {
         return None;
     };
+    let mut vmac = resolve_vmac(raw.use_vmac.take(), raw.vmac_xmit_base.take(), &interface, vrid.value, name, rep)?;
+    // vrrp_parser.c 446: "unicast with use_vmac requires vmac_xmit_base - setting".
+    if let Some(v) = vmac.as_mut().filter(|v| !v.xmit_base && !unicast_peers.is_empty()) {
+        rep.recovered_at(
+            v.location.clone(),
+            format!("vrrp_instance `{name}`: unicast with use_vmac requires vmac_xmit_base: set, as keepalived does"),
+        );
+        v.xmit_base = true;
+    }
     let inst = VrrpInstance {
         name: raw.name,
         location: raw.loc,
@@ -768,6 +826,7 @@ fn resolve_instance(
         unicast_ttl,
         fault_no_peer,
         native_ipv6: raw.native_ipv6.is_some(),
+        vmac,
         track_scripts: tracks.scripts,
         track_files: tracks.files,
         track_processes: tracks.processes,

@@ -607,12 +607,44 @@ global_defs {
 #[test]
 fn unimplemented_instance_keywords_warn_and_skip_blocks() {
     let c = ok(&with_base(
-        "    use_vmac vrrp.1\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n",
+        "    use_vmac_addr\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n",
     ));
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
     assert_eq!(at, vec![(7, 5), (8, 5), (11, 5), (12, 5)]);
-    assert!(c.warnings[0].message.contains("`use_vmac` is not implemented by vrrpd"));
+    assert!(c.warnings[0].message.contains("`use_vmac_addr` is not implemented by vrrpd"));
     assert!(c.warnings[3].message.contains("unknown keyword `priorty`"));
+}
+
+#[test]
+fn use_vmac_defaults_to_keepalived_s_name_and_takes_one_and_vmac_xmit_base() {
+    // vrrp.c 2784 `create_vmac_name`: "vrrp.<VRID>".
+    let c = ok(&with_base("    use_vmac\n"));
+    let v = c.instances[0].vmac.as_ref().expect("vmac");
+    assert_eq!((v.name.as_str(), v.xmit_base), ("vrrp.1", false));
+    let c = ok(&with_base("    use_vmac vmac51\n    vmac_xmit_base\n"));
+    let v = c.instances[0].vmac.as_ref().expect("vmac");
+    assert_eq!((v.name.as_str(), v.xmit_base), ("vmac51", true));
+    assert_eq!(crate::config::Vmac::mac(crate::config::Family::Ipv4, 51), [0, 0, 0x5e, 0, 1, 51]);
+    assert_eq!(crate::config::Vmac::mac(crate::config::Family::Ipv6, 51), [0, 0, 0x5e, 0, 2, 51]);
+    assert!(ok(&with_base("")).instances[0].vmac.is_none());
+    let c = ok(&with_base("    vmac_xmit_base\n"));
+    assert!(c.instances[0].vmac.is_none());
+    assert_eq!((c.warnings[0].location.line, c.warnings[0].location.column), (7, 5));
+    assert!(c.warnings[0].message.contains("vmac_xmit_base is only valid with use_vmac"), "{}", c.warnings[0]);
+    let c = ok(&with_base("    use_vmac\n    unicast_peer {\n        10.0.0.2\n    }\n"));
+    assert!(c.instances[0].vmac.as_ref().expect("vmac").xmit_base, "unicast sets vmac_xmit_base");
+    assert!(c.warnings.iter().any(|w| w.message.contains("requires vmac_xmit_base")), "{:?}", c.warnings);
+}
+
+#[test]
+fn use_vmac_bad_input_is_an_error_at_its_line_and_column() {
+    for (body, col, needle) in [
+        ("    use_vmac 00:11:22:33:44:55\n", 14, "use_vmac with a MAC address"),
+        ("    use_vmac a b\n", 16, "interface name already given"),
+        ("    use_vmac eth0\n", 5, "cannot be the instance's own interface"),
+    ] {
+        one_error(&with_base(body), 7, col, needle);
+    }
 }
 
 #[test]

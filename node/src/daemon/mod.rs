@@ -192,7 +192,18 @@ pub async fn run(opts: Options) -> Result<()> {
     let raised = service::privilege::apply_process_settings(&cfg.global);
     service::privilege::drop_after_setup(&cfg, raised)?;
     let netlink = Netlink::new().context("opening rtnetlink")?;
-    let planned = startup::plan_on_host(&netlink, cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // use_vmac: macvlans a killed vrrpd left are removed (and what they changed restored)
+    // before this start creates its own.
+    for name in net::vmac::remove_all(&netlink).await {
+        warn!("removed virtual MAC interface {name} left by an earlier vrrpd");
+    }
+    let planned = match startup::plan_on_host(&netlink, cfg).await {
+        Ok(p) => p,
+        Err(e) => {
+            net::vmac::remove_all(&netlink).await;
+            return Err(anyhow::anyhow!("{e}"));
+        }
+    };
     for w in &planned.waiting {
         warn!("({}) waiting for its interface, FAULT until then: {}", w.name, w.why);
     }
@@ -203,6 +214,8 @@ pub async fn run(opts: Options) -> Result<()> {
         Ok(daemon) => daemon,
         Err(e) => {
             generation.stop();
+            let netlink = Netlink::new().context("opening rtnetlink")?;
+            net::vmac::remove_all(&netlink).await;
             return Err(e);
         }
     };
@@ -558,6 +571,10 @@ impl Daemon {
         // Whatever happened, leave no VIP of ours behind.
         self.routes.remove_all(&self.netlink).await;
         self.vips.remove_all(&self.netlink).await;
+        // use_vmac: the macvlans go last, the sysctls they changed restored.
+        for name in net::vmac::remove_all(&self.netlink).await {
+            info!("removed virtual MAC interface {name}");
+        }
     }
 
     async fn on_timeout(&mut self) {

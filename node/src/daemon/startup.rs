@@ -152,12 +152,59 @@ async fn plan_one(
         .link_by_name(&inst.interface)
         .await
         .map_err(|_| Unplanned::Wait(format!("{}: interface {} does not exist", inst.location, inst.interface)))?;
-    let facts = LinkFacts {
+    let mut facts = LinkFacts {
         ifindex: link.index,
         primary_v4: netlink.primary_ipv4(link.index).await.map_err(refused)?.map(IpAddr::V4),
         link_local_v6: netlink.link_local_v6(link.index).await.map_err(refused)?.map(IpAddr::V6),
     };
-    let plan = plan_instance(global, inst, &facts).map_err(|e| match e.kind {
+    // use_vmac: the VIPs go on the macvlan, and so do the adverts unless vmac_xmit_base
+    // (vrrp.c 3701: a VIP without `dev`, or with the instance's own, goes on the vmac).
+    let mut planned = std::borrow::Cow::Borrowed(inst);
+    let vip_link = match &inst.vmac {
+        None => link.clone(),
+        Some(vmac) => {
+            if crate::net::vmac::is_macvlan(netlink, link.index).await.map_err(refused)? {
+                return Err(Unplanned::Refused(format!(
+                    "{}: error: use_vmac on interface {}, which is itself a macvlan: expected the physical (or bridge, bond, VLAN) interface it sits on",
+                    vmac.location, inst.interface
+                )));
+            }
+            if facts.link_local_v6.is_none() && inst.family == config::Family::Ipv6 && inst.mcast_src_ip.is_none() {
+                return Err(Unplanned::Wait(format!(
+                    "{}: interface {} has no IPv6 link-local address",
+                    inst.location, inst.interface
+                )));
+            }
+            if facts.primary_v4.is_none() && inst.family == config::Family::Ipv4 && inst.mcast_src_ip.is_none() {
+                return Err(Unplanned::Wait(format!(
+                    "{}: interface {} has no IPv4 address to send adverts from",
+                    inst.location, inst.interface
+                )));
+            }
+            let mac = config::Vmac::mac(inst.family, inst.vrid);
+            let src6 = match inst.mcast_src_ip {
+                Some(IpAddr::V6(a)) => Some(a),
+                _ => None,
+            };
+            let v = crate::net::vmac::ensure(
+                netlink,
+                &link,
+                &vmac.name,
+                mac,
+                inst.family == config::Family::Ipv6,
+                vmac.xmit_base,
+                src6,
+            )
+            .await
+            .map_err(|e| Unplanned::Refused(format!("{}: error: {e}", vmac.location)))?;
+            if !vmac.xmit_base {
+                facts.ifindex = v.index;
+                planned.to_mut().interface = vmac.name.clone();
+            }
+            v
+        }
+    };
+    let plan = plan_instance(global, &planned, &facts).map_err(|e| match e.kind {
         PlanErrorKind::NoIpv4Source { .. } | PlanErrorKind::NoLinkLocal { .. } => {
             Unplanned::Wait(format!("{}: {}", e.location, e.kind))
         }
@@ -167,11 +214,11 @@ async fn plan_one(
     let mut macs: Vec<(u32, Option<[u8; 6]>)> = Vec::new();
     for vip in &plan.vips {
         let l = match &vip.dev {
-            Some(dev) if *dev != inst.interface => netlink
+            Some(dev) if *dev != inst.interface && Some(dev) != inst.vmac.as_ref().map(|v| &v.name) => netlink
                 .link_by_name(dev)
                 .await
                 .map_err(|_| Unplanned::Wait(format!("{}: interface {dev} does not exist", vip.location)))?,
-            _ => link.clone(),
+            _ => vip_link.clone(),
         };
         if !macs.iter().any(|(i, _)| *i == l.index) {
             macs.push((l.index, l.mac));

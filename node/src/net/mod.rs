@@ -15,6 +15,7 @@ pub mod ipv4;
 pub mod netlink;
 pub mod raw;
 pub mod route;
+pub mod vmac;
 
 pub use garp::{build_garp, build_unsolicited_na, Announcer};
 pub use ipv4::Malformed;

@@ -116,7 +116,7 @@ pub enum Event {
 /// of the thread that created it.
 #[derive(Debug)]
 pub struct Netlink {
-    handle: rtnetlink::Handle,
+    pub(super) handle: rtnetlink::Handle,
     conn: JoinHandle<()>,
 }
 
@@ -426,7 +426,7 @@ fn link_usable(link: &LinkMessage) -> bool {
     link.header.flags.contains(LinkFlags::Up | LinkFlags::Running)
 }
 
-fn link_from(msg: &LinkMessage) -> Link {
+pub(super) fn link_from(msg: &LinkMessage) -> Link {
     let mut link = Link {
         index: msg.header.index,
         name: String::new(),
@@ -478,14 +478,14 @@ fn is_link_local(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
-fn errno(e: &rtnetlink::Error) -> Option<i32> {
+pub(super) fn errno(e: &rtnetlink::Error) -> Option<i32> {
     match e {
         rtnetlink::Error::NetlinkError(msg) => msg.code.map(|c| -c.get()),
         _ => None,
     }
 }
 
-fn nl_error(e: rtnetlink::Error) -> io::Error {
+pub(super) fn nl_error(e: rtnetlink::Error) -> io::Error {
     match e {
         rtnetlink::Error::NetlinkError(msg) => msg.to_io(),
         other => io::Error::other(other),

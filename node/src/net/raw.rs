@@ -81,6 +81,31 @@ pub enum RecvError {
     Malformed(#[from] Malformed),
 }
 
+/// `IP_MULTICAST_IF` with a `struct ip_mreqn`: outgoing interface `ifindex`, source `src`.
+fn set_multicast_if_v4_n(s: &Socket, src: std::net::Ipv4Addr, ifindex: u32) -> io::Result<()> {
+    let mreqn = libc::ip_mreqn {
+        imr_multiaddr: libc::in_addr { s_addr: 0 },
+        imr_address: libc::in_addr { s_addr: u32::from(src).to_be() },
+        imr_ifindex: i32::try_from(ifindex).map_err(|_| io::Error::other("ifindex out of range"))?,
+    };
+    // SAFETY: `mreqn` is a valid `ip_mreqn` living across the call, and the length
+    // passed is its size; the fd is open (owned by `s`).
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_MULTICAST_IF,
+            std::ptr::from_ref(&mreqn).cast(),
+            libc::socklen_t::try_from(std::mem::size_of::<libc::ip_mreqn>()).unwrap_or(12),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// A non-blocking raw VRRP socket registered with tokio.
 #[derive(Debug)]
 pub struct VrrpSocket {
@@ -110,8 +135,11 @@ impl VrrpSocket {
         let socket = match src {
             IpAddr::V4(v4) => {
                 let s = open_v4(ifname, ifindex)?;
-                // Multicast sends without a cmsg take their source from here.
-                s.set_multicast_if_v4(&v4)?;
+                // Multicast sends without a cmsg take their source from here, and go out on
+                // `ifindex`: by index, since with `use_vmac` the source is the base
+                // interface's address while the socket is bound to the macvlan (an
+                // address-only IP_MULTICAST_IF there is EINVAL).
+                set_multicast_if_v4_n(&s, v4, ifindex)?;
                 s
             }
             IpAddr::V6(_) => open_v6(ifname, ifindex)?,
