@@ -34,6 +34,9 @@ struct Trackables {
     broken_scripts: HashSet<String>,
     broken_files: HashSet<String>,
     broken_processes: HashSet<String>,
+    /// Instances named in a `vrrp_sync_group`'s `group` block: keepalived ignores their
+    /// weights (vrrp.c 3830, without `sync_group_tracking_weight`, which vrrpd does not read).
+    sync_members: HashSet<String>,
 }
 
 /// A `vrrp_script` or `vrrp_track_file` as tracking entries see it.
@@ -149,6 +152,8 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
     let mut names: HashMap<String, SourceLocation> = HashMap::new();
     let mut routers: HashMap<(String, u8, Family), (String, SourceLocation)> = HashMap::new();
     super::route::assign_rule_priorities(rep, doc.instances.iter_mut().flat_map(|i| i.rules.iter_mut()));
+    known.sync_members =
+        doc.sync_groups.iter().flat_map(|g| g.members.iter().flatten()).map(|m| m.value.clone()).collect();
     for raw in doc.instances {
         // vrrp_parser.c 417 `vrrp_handler`: "vrrp instance %s already defined", and the
         // block is skipped: keepalived runs the first only.
@@ -228,6 +233,13 @@ struct InstanceTracks {
 fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter) -> InstanceTracks {
     let name = raw.name.clone();
     let owner = raw.priority == Some(255);
+    // vrrp.c 3825-3886 `vrrp_complete_instance`: a sync group member (without
+    // `sync_group_tracking_weight`) or an address owner runs no floating priority: weighted
+    // scripts and files are dropped; a weighted interface is dropped by an owner and made
+    // weight 0 (FAULT when down) in a sync group. The sync group wins where both apply.
+    let in_sync = known.sync_members.contains(&name);
+    let unweighted = owner || in_sync;
+    let why = if in_sync { "SYNC group" } else { "address_owner (priority 255)" };
     let own_if = raw.interface.clone();
 
     // keepalived vrrp_track.c 214 alloc_track_script: an unknown name is "not found,
@@ -253,8 +265,11 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         let (weight, reverse) = (script.weight, script.reverse);
         let effective = t.weight.unwrap_or(weight);
         // keepalived vrrp.c vrrp_complete_instance: an address owner ignores weighted scripts.
-        if owner && effective != 0 {
-            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring tracked script {} with weights due to address_owner (priority 255), as keepalived does", t.name));
+        if unweighted && effective != 0 {
+            rep.recovered_at(
+                t.loc.clone(),
+                format!("({name}) ignoring tracked script {} with weights due to {why}, as keepalived does", t.name),
+            );
             continue;
         }
         scripts.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(reverse) });
@@ -280,12 +295,18 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         let (weight, reverse) = (file.weight, file.reverse);
         let mut entry_weight = t.weight;
         let effective = t.weight.unwrap_or(weight);
-        if owner && effective == 1 {
+        if unweighted && effective == 1 {
             // weight 1 is the default: keepalived makes it 0 instead of dropping the file.
-            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring weight from tracked file {} due to address_owner (priority 255): using weight 0, as keepalived does; specify weight 0", t.name));
+            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring weight from tracked file {} due to {why}: using weight 0, as keepalived does; specify weight 0", t.name));
             entry_weight = Some(0);
-        } else if owner && effective != 0 {
-            rep.recovered_at(t.loc.clone(), format!("({name}) ignoring tracked file {} with weight {effective} due to address_owner (priority 255), as keepalived does", t.name));
+        } else if unweighted && effective != 0 {
+            rep.recovered_at(
+                t.loc.clone(),
+                format!(
+                    "({name}) ignoring tracked file {} with weight {effective} due to {why}, as keepalived does",
+                    t.name
+                ),
+            );
             continue;
         }
         files.push(Track {
@@ -353,7 +374,14 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
             rep.recovered_at(t.loc.clone(), format!("({name}) ignoring track_interface {} since it is the instance's own interface (always tracked), as keepalived does", t.name));
             continue;
         }
-        if owner && t.weight.unwrap_or(0) != 0 {
+        let mut weight = t.weight;
+        if in_sync && t.weight.unwrap_or(0) != 0 {
+            rep.recovered_at(
+                t.loc.clone(),
+                format!("({name}) ignoring {} tracked interface weight due to SYNC group: weight 0 (FAULT when it is down), as keepalived does", t.name),
+            );
+            weight = Some(0);
+        } else if owner && t.weight.unwrap_or(0) != 0 {
             rep.recovered_at(
                 t.loc.clone(),
                 format!(
@@ -363,7 +391,7 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
             );
             continue;
         }
-        interfaces.push(Track { name: t.name, location: t.loc, weight: t.weight, reverse: t.reverse.unwrap_or(false) });
+        interfaces.push(Track { name: t.name, location: t.loc, weight, reverse: t.reverse.unwrap_or(false) });
     }
     InstanceTracks { scripts, files, processes, interfaces }
 }

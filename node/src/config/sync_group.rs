@@ -245,4 +245,28 @@ mod tests {
         assert!(at(21).contains("no virtual router"), "{w:#?}");
         assert_eq!(w.len(), 4, "{w:#?}");
     }
+
+    /// vrrp.c 3825-3886: a sync group member (without `sync_group_tracking_weight`) runs no
+    /// floating priority: its weighted script is dropped, a default-weight track file gets
+    /// weight 0 and a weighted one is dropped, a weighted interface gets weight 0; an
+    /// instance outside the group keeps its weights.
+    #[test]
+    fn keepalived_vrrp_c_3830_sync_group_members_run_without_weights() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/edge/sync_group_weights.conf");
+        let text = std::fs::read_to_string(path).unwrap();
+        let c = ok(&text);
+        let inst = |n: &str| c.instances.iter().find(|i| i.name == n).unwrap();
+        let a = inst("A");
+        assert!(a.track_scripts.is_empty(), "{:?}", a.track_scripts);
+        assert_eq!(a.track_files.iter().map(|t| (t.name.as_str(), t.weight)).collect::<Vec<_>>(), [("f1", Some(0))]);
+        assert_eq!(
+            a.track_interfaces.iter().map(|t| (t.name.as_str(), t.weight)).collect::<Vec<_>>(),
+            [("eth1", Some(0))]
+        );
+        assert_eq!(inst("C").track_scripts.len(), 1, "outside the group, weights stay");
+        let sync: Vec<&str> =
+            c.warnings.iter().filter(|w| w.message.contains("due to SYNC group")).map(|w| w.message.as_str()).collect();
+        assert_eq!(sync.len(), 4, "{sync:#?}");
+    }
 }
