@@ -726,20 +726,27 @@ impl Instance {
             return;
         }
         self.link_up = up;
-        if !up {
-            // Nothing can be answered on a dead link.
+        // Nothing can be answered on a dead link, nor said on it.
+        self.fault_changed(now, !up, false, Reason::LinkDown, Reason::LinkUp);
+    }
+
+    /// One of the reasons for FAULT (the link, tracking, the sync group) came (`fault`) or
+    /// went, its flag already updated. Coming, the VIPs go at once and a running router
+    /// enters FAULT, a master saying priority 0 first if `goodbye`; going, a router in
+    /// FAULT runs again once no reason is left.
+    fn fault_changed(&mut self, now: Instant, fault: bool, goodbye: bool, entered: Reason, recovered: Reason) {
+        if fault && goodbye && self.state == State::Master {
+            self.push(Action::SendAdvert { priority: 0 });
+        }
+        if fault {
             self.release_vips_now();
         }
-        match (self.state, up) {
-            (State::Master, false) => {
+        match (self.state, fault) {
+            (State::Master | State::Backup, true) => {
                 self.clear_timers();
-                self.change_state(State::Fault, Reason::LinkDown);
+                self.change_state(State::Fault, entered);
             }
-            (State::Backup, false) => {
-                self.clear_timers();
-                self.change_state(State::Fault, Reason::LinkDown);
-            }
-            (State::Fault, true) if !self.tracking_fault && !self.sync_fault => self.enter_running(now, Reason::LinkUp),
+            (State::Fault, false) if !self.own_fault() && !self.sync_fault => self.enter_running(now, recovered),
             _ => {}
         }
     }
@@ -754,23 +761,8 @@ impl Instance {
             return;
         }
         self.tracking_fault = fault;
-        if fault && self.state == State::Master {
-            self.push(Action::SendAdvert { priority: 0 });
-        }
-        if fault {
-            // What the VIPs front is failing: no reason to keep answering for them.
-            self.release_vips_now();
-        }
-        match (self.state, fault) {
-            (State::Master | State::Backup, true) => {
-                self.clear_timers();
-                self.change_state(State::Fault, Reason::TrackingFault);
-            }
-            (State::Fault, false) if self.link_up && !self.sync_fault => {
-                self.enter_running(now, Reason::TrackingRecovered)
-            }
-            _ => {}
-        }
+        // What the VIPs front is failing: no reason to keep answering for them.
+        self.fault_changed(now, fault, true, Reason::TrackingFault, Reason::TrackingRecovered);
     }
 
     /// Makes this instance a member of a sync group (`true`) or not. A member whose
@@ -812,20 +804,7 @@ impl Instance {
             return;
         }
         self.sync_fault = fault;
-        if fault && self.state == State::Master {
-            self.push(Action::SendAdvert { priority: 0 });
-        }
-        if fault {
-            self.release_vips_now();
-        }
-        match (self.state, fault) {
-            (State::Master | State::Backup, true) => {
-                self.clear_timers();
-                self.change_state(State::Fault, Reason::SyncGroup);
-            }
-            (State::Fault, false) if !self.own_fault() => self.enter_running(now, Reason::SyncGroup),
-            _ => {}
-        }
+        self.fault_changed(now, fault, true, Reason::SyncGroup, Reason::SyncGroup);
     }
 
     /// The sync group goes MASTER (keepalived vrrp_sync.c:174 `vrrp_sync_master`): a BACKUP

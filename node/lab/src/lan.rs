@@ -251,22 +251,7 @@ impl Lan {
     /// address. The first segment (`eth1` on `br0`) is left as it is.
     pub fn add_second_segment(&self, hosts: &[(&str, &str)]) -> io::Result<()> {
         let sw = &self.switch_ns;
-        ip(&[
-            "-n",
-            sw,
-            "link",
-            "add",
-            SECOND_BRIDGE,
-            "type",
-            "bridge",
-            "stp_state",
-            "0",
-            "forward_delay",
-            "0",
-            "mcast_snooping",
-            "0",
-        ])?;
-        ip(&["-n", sw, "link", "set", SECOND_BRIDGE, "up"])?;
+        add_bridge(sw, SECOND_BRIDGE)?;
         for (name, v4) in hosts {
             match parse_cidr(v4)? {
                 (IpAddr::V4(_), p) if p <= 32 => {}
@@ -446,22 +431,7 @@ impl Lan {
         }
         // No STP delay, and no multicast snooping: VRRP's 224.0.0.18 and
         // ff02::12 must reach every port like on a plain switch.
-        ip(&[
-            "-n",
-            &sw,
-            "link",
-            "add",
-            BRIDGE,
-            "type",
-            "bridge",
-            "stp_state",
-            "0",
-            "forward_delay",
-            "0",
-            "mcast_snooping",
-            "0",
-        ])?;
-        ip(&["-n", &sw, "link", "set", BRIDGE, "up"]).map(drop)
+        add_bridge(&sw, BRIDGE)
     }
 
     fn build_host(&mut self, host: Host) -> io::Result<()> {
@@ -529,6 +499,26 @@ impl Drop for Lan {
 /// The second segment's bridge port of `host` (fits IFNAMSIZ as `to-<host>` does).
 fn second_port(host: &str) -> String {
     format!("s2-{host}")
+}
+
+/// Creates bridge `name` in namespace `sw`, up, with no STP delay and no multicast snooping.
+fn add_bridge(sw: &str, name: &str) -> io::Result<()> {
+    ip(&[
+        "-n",
+        sw,
+        "link",
+        "add",
+        name,
+        "type",
+        "bridge",
+        "stp_state",
+        "0",
+        "forward_delay",
+        "0",
+        "mcast_snooping",
+        "0",
+    ])?;
+    ip(&["-n", sw, "link", "set", name, "up"]).map(drop)
 }
 
 /// Creates the veth pair of a host (`port` on the bridge, `eth1` in `ns`), up, with its

@@ -24,16 +24,13 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "notify_priority_changes",
 ];
 
-/// The group notify keywords (vrrp_parser.c 2099-2103) and the slot each fills.
+/// The group notify keywords (vrrp_parser.c 2099-2103) and the slot each fills: the
+/// instance's, but for `notify_master_rx_lower_pri`, which a group does not have.
 fn notify_slot<'n>(notify: &'n mut Notify, keyword: &str) -> Option<&'n mut Option<ScriptCmd>> {
-    Some(match keyword {
-        "notify_master" => &mut notify.master,
-        "notify_backup" => &mut notify.backup,
-        "notify_fault" => &mut notify.fault,
-        "notify_stop" => &mut notify.stop,
-        "notify" => &mut notify.any,
-        _ => return None,
-    })
+    match keyword {
+        "notify_master_rx_lower_pri" => None,
+        k => super::tracking::notify_slot(notify, k),
+    }
 }
 
 /// `None` when the group has no name or no block (reported; its body is skipped).

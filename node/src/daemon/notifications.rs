@@ -149,21 +149,9 @@ impl Notifications {
 
     /// Instance `instance` entered `state` with `priority`.
     pub(super) fn notify(&mut self, instance: usize, state: NotifyState, priority: u8) {
-        let Some(name) = self.names.get(instance) else { return };
-        let n = Notification { name: name.clone(), group: false, state, priority };
-        let line = n.fifo_line();
-        for f in &mut self.fifos {
-            let before = f.dropped;
-            f.write_line(&line);
-            if f.dropped != before {
-                if let Some(k) = self.limiter.allow("fifo", std::time::Instant::now()) {
-                    warn!(
-                        "notify FIFO {} is full (no reader keeping up): line dropped ({k} similar suppressed)",
-                        f.path().display()
-                    );
-                }
-            }
-        }
+        let Some(name) = self.names.get(instance).cloned() else { return };
+        let n = Notification { name, group: false, state, priority };
+        self.write_fifos(&n);
         let (Some(p), Some(Some(queue))) = (self.scripts.get(instance), self.queues.get(instance)) else { return };
         let job: Job = p.for_notification(&n).into_iter().map(|(s, extra)| (Arc::clone(s), extra)).collect();
         if job.is_empty() {
@@ -172,7 +160,8 @@ impl Notifications {
         if queue.try_send(job).is_err() {
             if let Some(k) = self.limiter.allow("notify queue", std::time::Instant::now()) {
                 warn!(
-                    "({name}) {} notify scripts dropped: {NOTIFY_QUEUE} already waiting ({k} similar suppressed)",
+                    "({}) {} notify scripts dropped: {NOTIFY_QUEUE} already waiting ({k} similar suppressed)",
+                    n.name,
                     state.as_str()
                 );
             }
