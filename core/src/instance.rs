@@ -1060,7 +1060,9 @@ impl Instance {
             return Err(RxError::LocalOwner);
         }
         if let IpAddr::V6(v6) = src {
-            if !v6.is_unicast_link_local() {
+            // §5.1.2.1 for the group; a unicast instance takes any listed peer address, as
+            // keepalived does (its peers may be global addresses, vrrp.c 2972).
+            if !v6.is_unicast_link_local() && !self.cfg.is_unicast() {
                 bump(&mut self.stats.source_address_errors);
                 return Err(RxError::SourceNotLinkLocal);
             }

@@ -11,12 +11,16 @@
 //! - `an_unlisted_sender_changes_nothing`: a valid priority-254 advert sent by unicast from
 //!   a host neither lists is dropped and counted (`unicast_source_errors`).
 //! - `a_reload_that_adds_the_missing_peer_ends_the_split`: the peer list is reloaded.
+//! - `keepalived_unicast_ttl_0_both_ways`, `vrrpd_ipv6_unicast_pair_between_global_addresses`:
+//!   `unicast_ttl 0` on the wire, and IPv6 unicast from and to global addresses, as
+//!   keepalived runs them.
 
 mod common;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
+use common::capture::{Capture, What};
 use common::*;
 use vrrp_core::timers::master_down_interval;
 use vrrp_lab::{require_root, Lan, HOST_IFNAME};
@@ -423,4 +427,95 @@ fn keepalived_unicast_fault_no_peer_without_peers_stays_fault() {
     assert!(vi["waiting"].as_str().is_some_and(|w| w.contains("FAULT for good")), "{vi}");
     assert!(!holds(&lan, "a", vip()), "a FAULT instance holds the VIP");
     assert_eq!(a.log().matches("unicast_fault_no_peer and no unicast_peer").count(), 1, "a log:\n{}", a.log());
+}
+
+/// `conf` with `unicast_ttl 0` (keepalived sends it: TTL / hop limit 0 on the wire).
+fn ttl0(text: String) -> String {
+    text.replacen("    unicast_peer {\n", "    unicast_ttl 0\n    unicast_peer {\n", 1)
+}
+
+/// The TTLs of the adverts from `src` that `capture` saw.
+fn advert_ttls(capture: &Capture, src: IpAddr) -> Vec<u8> {
+    capture
+        .frames()
+        .into_iter()
+        .filter_map(|f| match f.what {
+            What::Advert { src: s, ttl, .. } if s == src => Some(ttl),
+            _ => None,
+        })
+        .collect()
+}
+
+/// keepalived 2.2.7 runs `unicast_ttl 0` (vrrp_parser.c 997 takes 0..=255) and sends TTL 0
+/// in its own IPv4 header (vrrp.c 1174); so does vrrpd. First keepalived is MASTER and
+/// vrrpd follows its TTL-0 adverts; then keepalived stops, vrrpd takes over, and a
+/// keepalived restarted as the lower priority follows vrrpd's TTL-0 adverts.
+#[test]
+fn keepalived_unicast_ttl_0_both_ways() {
+    let test = "keepalived_unicast_ttl_0_both_ways";
+    if !require_root(test) || !nft_available(test) || !keepalived_available(test) {
+        return;
+    }
+    let lan = unicast_lan("ucttl0");
+    let (on_a, on_b) = (Capture::start(&lan, "a"), Capture::start(&lan, "b"));
+    let ka_conf = |state: &str, prio: u8| ttl0(unicast(&Conf::seed(state, prio).v3(), A, &[B]));
+    let mut ka = start_keepalived(&lan, "a", &ka_conf("MASTER", 101));
+    let vd = start_vrrpd(&lan, "b", &ttl0(unicast(&Conf::seed("BACKUP", 100).v3(), B, &[A])));
+    let logs = |ka: &Keepalived, vd: &Vrrpd| format!("[keepalived]\n{}\n[vrrpd]\n{}", ka.log(), vd.log());
+    settled(&lan, "a", "b", &logs(&ka, &vd));
+    assert!(vd.wait_state("BACKUP", Duration::from_secs(5)), "{}", logs(&ka, &vd));
+    let s = vd.status_json();
+    assert_eq!(s["instances"][0]["master_ip"], A, "{s}");
+    assert_eq!(stat(&s, "ip_ttl_errors"), 0, "{s}");
+    let from_ka = advert_ttls(&on_b, A.parse().unwrap());
+    assert!(!from_ka.is_empty() && from_ka.iter().all(|&t| t == 0), "keepalived's advert TTLs: {from_ka:?}");
+
+    ka.sigterm();
+    assert!(ka.wait_exit(Duration::from_secs(10)).is_some(), "keepalived did not stop");
+    let took = wait_for(down() + Duration::from_secs(6), || holders(&lan, &["a", "b"], vip()) == ["b"]);
+    assert!(took.is_some(), "vrrpd never took over\n{}", logs(&ka, &vd));
+    drop(ka);
+    let ka = start_keepalived(&lan, "a", &ka_conf("BACKUP", 50));
+    settled(&lan, "b", "a", &logs(&ka, &vd));
+    let entered = wait_for(Duration::from_secs(5), || {
+        ka.log().lines().rfind(|l| l.contains("Entering")).is_some_and(|l| l.contains("Entering BACKUP STATE"))
+    });
+    assert!(entered.is_some(), "keepalived does not follow vrrpd's TTL-0 adverts\n{}", logs(&ka, &vd));
+    let from_vd = advert_ttls(&on_a, B.parse().unwrap());
+    assert!(!from_vd.is_empty() && from_vd.iter().all(|&t| t == 0), "vrrpd's advert TTLs: {from_vd:?}");
+}
+
+/// IPv6 unicast between global addresses, as keepalived allows (its receiver does not
+/// ask for a link-local source, vrrp.c 2972): `unicast_src_ip` and the peer are the
+/// hosts' 2001:db8:: addresses, with `unicast_ttl 0` (hop limit 0 on the wire). The pair
+/// converges and fails over on SIGTERM.
+#[test]
+fn vrrpd_ipv6_unicast_pair_between_global_addresses() {
+    let test = "vrrpd_ipv6_unicast_pair_between_global_addresses";
+    if !require_root(test) || !nft_available(test) {
+        return;
+    }
+    let lan = unicast_lan("ucglobal6");
+    let (ga, gb) = ("2001:db8::11", "2001:db8::12");
+    let on_b = Capture::start(&lan, "b");
+    let hi = Conf::seed("MASTER", 101).v3().vip("2001:db8::1/64");
+    let lo = Conf::seed("BACKUP", 100).v3().vip("2001:db8::1/64");
+    let mut a = start_vrrpd(&lan, "a", &ttl0(unicast(&hi, ga, &[gb])));
+    let b = start_vrrpd(&lan, "b", &ttl0(unicast(&lo, gb, &[ga])));
+    let logs = |a: &Vrrpd, b: &Vrrpd| format!("a:\n{}\nb:\n{}", a.log(), b.log());
+    settled_on(&lan, vip6(), "a", "b", &logs(&a, &b));
+    assert!(b.wait_state("BACKUP", Duration::from_secs(5)), "{}", logs(&a, &b));
+    let s = b.status_json();
+    assert_eq!(s["instances"][0]["master_ip"], ga, "{s}");
+    for key in ["unicast_source_errors", "source_address_errors", "ip_ttl_errors"] {
+        assert_eq!(stat(&s, key), 0, "{key}: {s}");
+    }
+    assert_eq!(s["router"]["checksum_errors"], 0, "{s}");
+    let hops = advert_ttls(&on_b, ga.parse().unwrap());
+    assert!(!hops.is_empty() && hops.iter().all(|&h| h == 0), "a's advert hop limits: {hops:?}");
+    let status = a.terminate();
+    assert!(status.success(), "a exited with {status:?}");
+    let took = wait_for(down() + Duration::from_secs(5), || holders(&lan, &["a", "b"], vip6()) == ["b"]);
+    assert!(took.is_some(), "b never took over\n{}", logs(&a, &b));
+    assert!(stat(&b.status_json(), "rcvd_pri_zero_packets") >= 1);
 }

@@ -3,7 +3,7 @@
 
 extern crate std;
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
 use crate::config::UnicastPeer;
@@ -105,4 +105,59 @@ fn a_unicast_peer_of_the_other_family_is_refused() {
     let mut c = cfg(100, a4(11), &[]);
     c.unicast_peers.push(UnicastPeer::new("fe80::2".parse().unwrap())).unwrap();
     assert_eq!(c.validate(), Err(crate::ConfigError::UnicastPeerFamily));
+}
+
+fn g6(last: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last))
+}
+
+/// An advert from `peer` summed for destination `dst` (IPv6 checksums always cover the
+/// pseudo-header, RFC 9568 §5.2.8), as a unicast sender writes it.
+fn advert_to(peer: &InstanceConfig, priority: u8, dst: IpAddr) -> std::vec::Vec<u8> {
+    let header =
+        AdvertHeader { vrid: peer.vrid, priority, variant: Variant::V3 { max_adver_int_cs: peer.advert_interval_cs } };
+    let ctx = ChecksumContext { src: peer.primary_address, dst };
+    let mut buf = [0u8; 256];
+    let n = header.emit(peer.vips.iter().copied(), &mut buf, &ctx, peer.checksum_form).unwrap();
+    buf[..n].to_vec()
+}
+
+/// An IPv6 VRRPv3 config at `primary` listing `peers`, with one global VIP.
+fn cfg6(priority: u8, primary: IpAddr, peers: &[UnicastPeer]) -> InstanceConfig {
+    let mut c = InstanceConfig::new(7, 51, Version::V3, primary);
+    c.priority = priority;
+    c.checksum_form = ChecksumForm::MessageOnly;
+    c.vips.push(g6(1)).unwrap();
+    for p in peers {
+        c.unicast_peers.push(*p).unwrap();
+    }
+    c
+}
+
+#[test]
+fn keepalived_vrrp_c_2972_ipv6_unicast_peers_may_be_global_addresses() {
+    // keepalived 2.2.7 sends IPv6 unicast adverts from a global unicast_src_ip to global
+    // peers, and its receiver does not ask for a link-local source: a unicast instance
+    // follows the listed global peer.
+    let mut i = Instance::new(cfg6(100, g6(11), &[UnicastPeer::new(g6(12))])).unwrap();
+    i.handle_startup(Instant::ZERO);
+    while i.poll_action().is_some() {}
+    let bytes = advert_to(&cfg6(200, g6(12), &[]), 200, g6(11));
+    let got = i.handle_packet(Instant::from_millis(10), g6(12), g6(11), 255, &bytes);
+    assert_eq!(got.map(|a| a.priority), Ok(200));
+    assert_eq!(i.stats().source_address_errors, 0);
+    assert_eq!(i.master().map(|m| m.address), Some(g6(12)));
+    // An unlisted global sender is still dropped by the peer filter.
+    let rogue = advert_to(&cfg6(254, g6(66), &[]), 254, g6(11));
+    assert_eq!(i.handle_packet(Instant::from_millis(20), g6(66), g6(11), 255, &rogue), Err(RxError::UnlistedSource));
+}
+
+#[test]
+fn keepalived_unicast_ttl_0_adverts_are_accepted_from_a_listed_peer() {
+    // keepalived sends `unicast_ttl 0` as TTL 0 on the wire (its own IP header, vrrp.c
+    // 1174); a peer's default min_ttl is 0, so such adverts are followed.
+    let mut i = unicast_backup(&[UnicastPeer::new(a4(12))]);
+    let bytes = advert(&cfg(200, a4(12), &[]), 200);
+    let got = i.handle_packet(Instant::from_millis(10), a4(12), a4(11), 0, &bytes);
+    assert_eq!(got.map(|a| a.priority), Ok(200));
 }

@@ -437,11 +437,19 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             }
             return;
         }
-        // vrrp_parser.c 991 `vrrp_ttl_handler`: 0..=255 there; vrrpd refuses 0, which the
-        // kernel does not send (IP_TTL / IPV6_HOPLIMIT take 1..=255).
+        // vrrp_parser.c 992 `vrrp_ttl_handler`: 0..=255, and TTL 0 goes on the wire (its own
+        // IPv4 header, vrrp.c 1174; IPV6_HOPLIMIT 0). Out of range: "TTL '%s' not valid -
+        // must be between 0 & 255", the line ignored, the instance runs.
         "unicast_ttl" => {
-            if let Some((v, tok)) = s.uint(rep, 1..=255) {
-                inst.unicast_ttl = u8::try_from(v).ok().map(|value| Spanned { value, loc: rep.loc(tok.pos) });
+            if let Some(tok) = s.one_arg(rep, "<0..=255>") {
+                let text = tok.word().unwrap_or_default();
+                match parse_uint(text).and_then(|v| u8::try_from(v).ok()) {
+                    Some(value) => inst.unicast_ttl = Some(Spanned { value, loc: rep.loc(tok.pos) }),
+                    None => rep.recovered(
+                        tok.pos,
+                        format!("invalid `unicast_ttl` value `{text}` (expected an integer in 0..=255): ignored, as keepalived does (TTL 255)"),
+                    ),
+                }
             }
         }
         // vrrp_parser.c 737 `vrrp_unicast_fault_no_peer`.

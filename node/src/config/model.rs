@@ -403,7 +403,7 @@ pub struct VrrpInstance {
     /// `mcast_src_ip` or `unicast_src_ip` (one setting in keepalived): the advert source.
     pub mcast_src_ip: Option<IpAddr>,
     /// `unicast_peer { ... }`: adverts go to each, and only theirs are accepted; empty
-    /// for multicast. Of the instance's family; IPv6 ones are link-local.
+    /// for multicast. Of the instance's family; IPv6 ones link-local or global.
     pub unicast_peers: Vec<UnicastPeer>,
     /// `unicast_ttl`: TTL / hop limit of unicast adverts; `None` is 255.
     pub unicast_ttl: Option<u8>,

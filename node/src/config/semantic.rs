@@ -446,13 +446,12 @@ struct UnicastIn {
 ///
 /// keepalived (vrrp_data.c 990 `alloc_vrrp_unicast_peer`) skips a peer of another family
 /// than the instance ("MUST be of the same family !!! Skipping...") and `keepalived -t`
-/// fails: vrrpd refuses the file, at the peer. IPv6 peers and an IPv6 source must be
-/// link-local, since vrrpd keeps RFC 9568 §5.1.2.1 (adverts come from the link-local
-/// address; others are dropped) for unicast too.
+/// fails: vrrpd refuses the file, at the peer. IPv6 peers and an IPv6 `unicast_src_ip`
+/// may be global addresses, as in keepalived (vrrp.c 2972): RFC 9568 §5.1.2.1's
+/// link-local source is the multicast rule, and a unicast receiver checks its peer list.
 fn resolve_unicast(
     name: &str,
     raw: UnicastIn,
-    src: Option<&super::raw::Spanned<std::net::IpAddr>>,
     family: Family,
     rep: &mut Reporter,
 ) -> Option<(Vec<super::model::UnicastPeer>, Option<u8>, Option<SourceLocation>)> {
@@ -468,16 +467,6 @@ fn resolve_unicast(
             );
             ok = false;
             continue;
-        }
-        if let std::net::IpAddr::V6(v6) = peer.address {
-            if !v6.is_unicast_link_local() {
-                rep.error_at(
-                    peer.location.clone(),
-                    format!("unicast_peer {} is not an IPv6 link-local address: IPv6 adverts come from the sender's link-local address (RFC 9568 §5.1.2.1), and vrrpd drops others; expected the peer's fe80:: address", peer.address),
-                );
-                ok = false;
-                continue;
-            }
         }
         if let Some(first) = peers.iter().find(|p| p.address == peer.address) {
             rep.warn_at(
@@ -495,17 +484,6 @@ fn resolve_unicast(
             continue;
         }
         peers.push(peer);
-    }
-    if let (Some(src), false) = (src, peers.is_empty()) {
-        if let std::net::IpAddr::V6(v6) = src.value {
-            if !v6.is_unicast_link_local() {
-                rep.error_at(
-                    src.loc.clone(),
-                    format!("unicast source {v6} is not an IPv6 link-local address: IPv6 adverts must come from the link-local address (RFC 9568 §5.1.2.1), which vrrpd peers insist on; expected an fe80:: address, or none (the interface's link-local)"),
-                );
-                ok = false;
-            }
-        }
     }
     // vrrp.c 2981-2995 `vrrp_complete_instance`: a unicast keyword without peers is
     // multicast ("Defaulting to multicast. This usage is deprecated"), or with
@@ -784,14 +762,13 @@ fn resolve_instance(
         }
     }
 
-    let (unicast_peers, unicast_ttl, fault_no_peer) =
-        match resolve_unicast(name, unicast_in, raw.mcast_src_ip.as_ref(), family, rep) {
-            Some(u) => u,
-            None => {
-                ok = false;
-                (Vec::new(), None, None)
-            }
-        };
+    let (unicast_peers, unicast_ttl, fault_no_peer) = match resolve_unicast(name, unicast_in, family, rep) {
+        Some(u) => u,
+        None => {
+            ok = false;
+            (Vec::new(), None, None)
+        }
+    };
 
     // vrrp.c 3100-3121 `vrrp_complete_instance`: the address owner and an instance that
     // starts as MASTER always preempt ("nopreempt is incompatible with priority 255",

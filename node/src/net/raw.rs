@@ -118,6 +118,12 @@ pub struct VrrpSocket {
     group_addr: socket2::SockAddr,
     /// IPv6 receive control-message buffer, allocated once and reused for every packet.
     cmsg_buf: std::sync::Mutex<Vec<u8>>,
+    /// IPv4 `unicast_ttl 0` only: an `IPPROTO_RAW` (header-included) send socket on the
+    /// same interface, opened at the first such send. Linux refuses TTL 0 as `IP_TTL`
+    /// (EINVAL), so these adverts carry their own IPv4 header, as keepalived builds it
+    /// (vrrp.c 1161 `vrrp_build_ip4`).
+    hdrincl: std::sync::OnceLock<Socket>,
+    ifname: String,
 }
 
 impl VrrpSocket {
@@ -155,7 +161,7 @@ impl VrrpSocket {
             IpAddr::V6(_) => socket2::SockAddr::from(SocketAddrV6::new(GROUP_V6, 0, 0, ifindex)),
         };
         let cmsg_buf = std::sync::Mutex::new(nix::cmsg_space!(libc::in6_pktinfo, libc::c_int));
-        Ok(Self { fd, ifindex, src, group_addr, cmsg_buf })
+        Ok(Self { fd, ifindex, src, group_addr, cmsg_buf, hdrincl: std::sync::OnceLock::new(), ifname: ifname.into() })
     }
 
     /// Sends one advertisement (the VRRP part; the kernel builds the IP
@@ -200,7 +206,7 @@ impl VrrpSocket {
         self.send_now(self.fd.get_ref(), payload, dst, ttl)
     }
 
-    /// Sends arbitrary bytes with a chosen TTL / hop limit (1..=255). Meant
+    /// Sends arbitrary bytes with a chosen TTL / hop limit (0..=255). Meant
     /// for tests that inject advertisements a receiver must reject.
     pub async fn send_with_ttl(&self, payload: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
         loop {
@@ -259,6 +265,7 @@ impl VrrpSocket {
         let hops = libc::c_int::from(ttl);
         let fd = sock.as_raw_fd();
         let sent = match (self.src, dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) if ttl == 0 => return self.send_v4_own_header(payload, src, dst, ttl),
             (IpAddr::V4(src), IpAddr::V4(dst)) => {
                 let info = libc::in_pktinfo {
                     ipi_ifindex: libc::c_int::try_from(self.ifindex)
@@ -285,6 +292,36 @@ impl VrrpSocket {
             }
         };
         if sent != payload.len() {
+            return Err(io::Error::other("short send on raw socket"));
+        }
+        Ok(())
+    }
+
+    /// One IPv4 datagram with the header built here (keepalived's `vrrp_build_ip4`: TOS
+    /// 0xc0, id and checksum 0 for the kernel to fill, no fragment flags), on the
+    /// header-included socket. Only for TTLs the kernel will not set itself (0).
+    fn send_v4_own_header(
+        &self,
+        payload: &[u8],
+        src: std::net::Ipv4Addr,
+        dst: std::net::Ipv4Addr,
+        ttl: u8,
+    ) -> io::Result<()> {
+        let sock = match self.hdrincl.get() {
+            Some(s) => s,
+            None => {
+                let s = open_v4_hdrincl(&self.ifname)?;
+                // A concurrent first send may have won the race; either socket is as good.
+                let _ = self.hdrincl.set(s);
+                self.hdrincl.get().ok_or_else(|| io::Error::other("header-included socket not kept"))?
+            }
+        };
+        let mut datagram = Vec::with_capacity(20 + payload.len());
+        datagram.extend_from_slice(&ipv4_header(payload.len(), src, dst, ttl)?);
+        datagram.extend_from_slice(payload);
+        let to = socket2::SockAddr::from(SocketAddrV4::new(dst, 0));
+        let sent = sock.send_to(&datagram, &to)?;
+        if sent != datagram.len() {
             return Err(io::Error::other("short send on raw socket"));
         }
         Ok(())
@@ -366,6 +403,30 @@ fn open_v4(ifname: &str, ifindex: u32) -> io::Result<Socket> {
     Ok(sock)
 }
 
+/// A send-only `IPPROTO_RAW` socket (the header is the caller's; it receives nothing)
+/// bound to `ifname`.
+fn open_v4_hdrincl(ifname: &str) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(libc::IPPROTO_RAW)))?;
+    sock.set_nonblocking(true)?;
+    sock.bind_device(Some(ifname.as_bytes()))?;
+    Ok(sock)
+}
+
+/// The 20-octet IPv4 header of a VRRP datagram carrying `payload_len` octets, as
+/// keepalived's `vrrp_build_ip4` writes it; the kernel fills in the id and the checksum.
+fn ipv4_header(payload_len: usize, src: std::net::Ipv4Addr, dst: std::net::Ipv4Addr, ttl: u8) -> io::Result<[u8; 20]> {
+    let total = u16::try_from(20 + payload_len).map_err(|_| io::Error::other("advert too long for IPv4"))?;
+    let mut h = [0u8; 20];
+    h[0] = 0x45;
+    h[1] = TOS_CS6;
+    h[2..4].copy_from_slice(&total.to_be_bytes());
+    h[8] = ttl;
+    h[9] = IP_PROTOCOL;
+    h[12..16].copy_from_slice(&src.octets());
+    h[16..20].copy_from_slice(&dst.octets());
+    Ok(h)
+}
+
 fn open_v6(ifname: &str, ifindex: u32) -> io::Result<Socket> {
     let sock = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(i32::from(IP_PROTOCOL))))?;
     sock.set_nonblocking(true)?;
@@ -397,6 +458,18 @@ mod tests {
     fn open_outside_a_runtime_is_an_error_not_a_panic() {
         let err = VrrpSocket::open("lo", Ipv4Addr::LOCALHOST.into()).unwrap_err();
         assert!(err.to_string().contains("tokio runtime"), "{err}");
+    }
+
+    #[test]
+    fn keepalived_vrrp_build_ip4_header_for_unicast_ttl_0() {
+        let (src, dst) = (Ipv4Addr::new(192, 0, 2, 11), Ipv4Addr::new(192, 0, 2, 12));
+        let mut datagram = ipv4_header(16, src, dst, 0).unwrap().to_vec();
+        datagram.extend_from_slice(&[0u8; 16]);
+        let info = parse_ipv4(&datagram).unwrap();
+        assert_eq!((info.src, info.dst, info.ttl, info.protocol, info.payload), (src, dst, 0, IP_PROTOCOL, 20..36));
+        assert_eq!(datagram[1], 0xc0, "DSCP CS6, as keepalived");
+        assert_eq!(&datagram[4..8], &[0, 0, 0, 0], "id for the kernel, no fragment flags");
+        assert!(ipv4_header(usize::from(u16::MAX), src, dst, 0).is_err());
     }
 
     #[test]

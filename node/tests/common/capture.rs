@@ -34,7 +34,8 @@ const PACKET_OUTGOING: u8 = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum What {
     /// A VRRP advert (IPv4 protocol / IPv6 next header 112), as `vrrp_core::wire` reads it.
-    Advert { src: IpAddr, version: u8, vrid: u8, priority: u8 },
+    /// `ttl` is the IPv4 TTL or IPv6 hop limit it crossed the LAN with.
+    Advert { src: IpAddr, version: u8, vrid: u8, priority: u8, ttl: u8 },
     /// An ARP packet (Ethernet/IPv4).
     Arp { op: u16, sender_mac: [u8; 6], sender_ip: Ipv4Addr, target_ip: Ipv4Addr },
     /// An ICMPv6 Neighbour Advertisement.
@@ -263,14 +264,14 @@ fn parse(frame: &[u8]) -> Option<([u8; 6], What)> {
                 return None;
             }
             let src = Ipv4Addr::new(l3[12], l3[13], l3[14], l3[15]).into();
-            advert(src, &l3[ihl..total], Family::Ipv4)?
+            advert(src, &l3[ihl..total], Family::Ipv4, l3[8])?
         }
         ETHERTYPE_IPV6 if l3.len() >= 40 => {
             let payload_len = usize::from(u16::from_be_bytes([l3[4], l3[5]]));
             let payload = &l3[40..(40 + payload_len).min(l3.len())];
             let src = Ipv6Addr::from(<[u8; 16]>::try_from(&l3[8..24]).unwrap());
             match l3[6] {
-                IP_PROTOCOL => advert(src.into(), payload, Family::Ipv6)?,
+                IP_PROTOCOL => advert(src.into(), payload, Family::Ipv6, l3[7])?,
                 IPPROTO_ICMPV6 if payload.len() >= 24 && payload[0] == ND_NEIGHBOR_ADVERT => What::Na {
                     src,
                     target: Ipv6Addr::from(<[u8; 16]>::try_from(&payload[8..24]).unwrap()),
@@ -293,9 +294,9 @@ fn parse(frame: &[u8]) -> Option<([u8; 6], What)> {
 
 /// A VRRP message, read with `vrrp_core::wire` (length and version checked; the checksum
 /// is the receivers' business, not the clock's).
-fn advert(src: IpAddr, payload: &[u8], family: Family) -> Option<What> {
+fn advert(src: IpAddr, payload: &[u8], family: Family, ttl: u8) -> Option<What> {
     let p = Packet::new_checked(payload, family).ok()?;
-    Some(What::Advert { src, version: p.version_field(), vrid: p.vrid(), priority: p.priority() })
+    Some(What::Advert { src, version: p.version_field(), vrid: p.vrid(), priority: p.priority(), ttl })
 }
 
 /// The address a host's adverts come from: its IPv4 address, or for IPv6 its link-local

@@ -69,17 +69,16 @@ fn keepalived_unicast_src_ip_of_the_wrong_family_is_an_error() {
 }
 
 #[test]
-fn ipv6_unicast_peers_and_source_must_be_link_local() {
+fn keepalived_vrrp_c_2972_ipv6_unicast_peers_and_source_may_be_global() {
     let v6 = "vrrp_instance A {\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        2001:db8::1\n    }\n";
     let c = ok(&format!("{v6}    unicast_peer {{\n        fe80::2\n    }}\n}}\n"));
     assert_eq!(c.instances[0].unicast_peers[0].address, ip("fe80::2"));
-    one_error(&format!("{v6}    unicast_peer {{\n        2001:db8::2\n    }}\n}}\n"), 8, 9, "not an IPv6 link-local");
-    one_error(
-        &format!("{v6}    unicast_src_ip 2001:db8::5\n    unicast_peer {{\n        fe80::2\n    }}\n}}\n"),
-        7,
-        20,
-        "not an IPv6 link-local",
-    );
+    let c = ok(&format!(
+        "{v6}    unicast_src_ip 2001:db8::5\n    unicast_peer {{\n        2001:db8::2\n        fe80::3\n    }}\n}}\n"
+    ));
+    let i = &c.instances[0];
+    assert_eq!(i.mcast_src_ip, Some(ip("2001:db8::5")));
+    assert_eq!(i.unicast_peers.iter().map(|p| p.address).collect::<Vec<_>>(), [ip("2001:db8::2"), ip("fe80::3")]);
 }
 
 #[test]
@@ -114,8 +113,24 @@ fn keepalived_alloc_vrrp_unicast_peer_bad_lines() {
 
 #[test]
 fn keepalived_unicast_ttl_range_and_without_peers() {
-    one_error(&with_base("    unicast_ttl 256\n    unicast_peer {\n        192.0.2.2\n    }\n"), 7, 17, "1..=255");
-    one_error(&with_base("    unicast_ttl 0\n    unicast_peer {\n        192.0.2.2\n    }\n"), 7, 17, "1..=255");
+    // vrrp_parser.c 997: out of 0..=255 is reported and ignored; the instance runs.
+    let c = one_warning(
+        &with_base("    unicast_ttl 256\n    unicast_peer {\n        192.0.2.2\n    }\n"),
+        7,
+        17,
+        "0..=255",
+    );
+    assert_eq!(c.instances[0].unicast_ttl, None);
+    let l = crate::config::parse_str_with(
+        "t.conf",
+        &with_base("    unicast_ttl 256\n    unicast_peer {\n        192.0.2.2\n    }\n"),
+        crate::config::ReadOptions { strict: false },
+    )
+    .unwrap();
+    assert_eq!(l.keepalived_errors, 1, "keepalived -t counts it as an error, and runs the file");
+    // TTL 0 is a value keepalived sends.
+    let c = ok(&with_base("    unicast_ttl 0\n    unicast_peer {\n        192.0.2.2\n    }\n"));
+    assert_eq!(c.instances[0].unicast_ttl, Some(0));
     // vrrp_parser.c 452: "Cannot use unicast_ttl without unicast peers - resetting"; and
     // the unicast keyword without peers is multicast (vrrp.c 2994, deprecated).
     let c = ok(&with_base("    unicast_ttl 64\n"));
