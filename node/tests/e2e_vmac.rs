@@ -128,12 +128,31 @@ fn rfc9568_7_3_the_vip_keeps_the_virtual_mac_across_failover_and_preemption() {
 }
 
 #[test]
-fn use_vmac_on_an_interface_that_is_a_macvlan_is_refused_at_start_naming_it() {
+fn use_vmac_on_an_interface_that_is_a_macvlan_is_refused_by_t_and_at_start_naming_it() {
     let lan = lan("vmac-on-mv");
     lan.exec("a", &["ip", "link", "add", "mv0", "link", "eth1", "type", "macvlan", "mode", "bridge"]).unwrap();
     lan.exec("a", &["ip", "addr", "add", "192.0.2.21/24", "dev", "mv0"]).unwrap();
     lan.exec("a", &["ip", "link", "set", "mv0", "up"]).unwrap();
     let conf = vmac_conf("MASTER", 150).replace("interface eth1", "interface mv0").replace("dev eth1", "dev mv0");
+    // `vrrpd -t` looks the interface up, as `keepalived -t` does, and says where.
+    let dir = tempfile::tempdir().unwrap();
+    let vrrpd = env!("CARGO_BIN_EXE_vrrpd");
+    let run_t = |name: &str, text: &str| {
+        let path = common::write_file(dir.path(), name, text);
+        let out = lan.exec("a", &[vrrpd, "-t", "-f", path.to_str().unwrap()]).expect("run vrrpd -t");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned(), path)
+    };
+    let (line, col) = conf
+        .lines()
+        .enumerate()
+        .find_map(|(n, l)| l.find("use_vmac").map(|c| (n + 1, c + 1)))
+        .expect("use_vmac in the config");
+    let (code, stderr, path) = run_t("mv0.conf", &conf);
+    let want = format!("{}:{line}:{col}: error: use_vmac on interface mv0, which is itself a macvlan", path.display());
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains(&want), "expected {want:?} in:\n{stderr}");
+    let (code, stderr, _) = run_t("eth1.conf", &vmac_conf("MASTER", 150));
+    assert_eq!(code, Some(0), "use_vmac on eth1 is fine: {stderr}");
     let mut a = start_vrrpd(&lan, "a", &conf);
     let status = a.wait_exit(LIMIT).expect("vrrpd should refuse to start");
     assert!(!status.success());

@@ -94,6 +94,12 @@ pub enum PlanErrorKind {
         /// How many were configured.
         count: usize,
     },
+    /// `use_vmac` on an interface that is itself a macvlan: the virtual MAC's macvlan must
+    /// sit on the physical (or bridge, bond, VLAN) interface.
+    VmacOnMacvlan {
+        /// The interface.
+        interface: String,
+    },
     /// The core refused the settings.
     Core(ConfigError),
 }
@@ -114,6 +120,10 @@ impl fmt::Display for PlanErrorKind {
                 f,
                 "{count} unicast_peer addresses, at most {} per instance",
                 vrrp_core::config::MAX_UNICAST_PEERS
+            ),
+            PlanErrorKind::VmacOnMacvlan { interface } => write!(
+                f,
+                "use_vmac on interface {interface}, which is itself a macvlan: expected the physical (or bridge, bond, VLAN) interface it sits on"
             ),
             PlanErrorKind::Core(e) => write!(f, "{e}"),
         }
@@ -314,8 +324,9 @@ pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<Con
     let keepalived_errors = loaded.keepalived_errors;
     let mut cfg = loaded.config;
     let facts = LinkFacts::placeholder();
-    let errors: Vec<PlanError> =
+    let mut errors: Vec<PlanError> =
         cfg.instances.iter().filter_map(|inst| plan_instance(&cfg.global, inst, &facts).err()).collect();
+    errors.extend(vmac_conflicts(&cfg));
     if !errors.is_empty() {
         return Err(ConfigTestFailed {
             error: ConfigTestError::Plan(errors),
@@ -335,6 +346,28 @@ pub fn config_test_with(path: &Path, options: config::ReadOptions) -> Result<Con
         });
     }
     Ok(ConfigTestOk { config: cfg, keepalived_errors })
+}
+
+/// `use_vmac` on interfaces that exist now and are macvlans, at the `use_vmac` keyword: `-t`
+/// looks interfaces up, as `keepalived -t` does. An interface that does not exist yet is
+/// no error (the instance waits for it); if the interfaces cannot be listed (no netlink),
+/// the daemon's own check at start still refuses such an instance.
+fn vmac_conflicts(cfg: &config::Config) -> Vec<PlanError> {
+    let names: Vec<&str> = cfg.instances.iter().filter(|i| i.vmac.is_some()).map(|i| i.interface.as_str()).collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let Ok(macvlans) = crate::net::vmac::macvlans_now() else { return Vec::new() };
+    cfg.instances
+        .iter()
+        .filter_map(|i| {
+            let vmac = i.vmac.as_ref()?;
+            macvlans.contains(&i.interface).then(|| PlanError {
+                location: vmac.location.clone(),
+                kind: PlanErrorKind::VmacOnMacvlan { interface: i.interface.clone() },
+            })
+        })
+        .collect()
 }
 
 /// The script refusals keepalived 2.2.7 counts as configuration errors (`keepalived -t`

@@ -164,10 +164,10 @@ async fn plan_one(
         None => link.clone(),
         Some(vmac) => {
             if crate::net::vmac::is_macvlan(netlink, link.index).await.map_err(refused)? {
-                return Err(Unplanned::Refused(format!(
-                    "{}: error: use_vmac on interface {}, which is itself a macvlan: expected the physical (or bridge, bond, VLAN) interface it sits on",
-                    vmac.location, inst.interface
-                )));
+                let kind = super::plan::PlanErrorKind::VmacOnMacvlan { interface: inst.interface.clone() };
+                return Err(Unplanned::Refused(
+                    super::plan::PlanError { location: vmac.location.clone(), kind }.to_string(),
+                ));
             }
             if facts.link_local_v6.is_none() && inst.family == config::Family::Ipv6 && inst.mcast_src_ip.is_none() {
                 return Err(Unplanned::Wait(format!(

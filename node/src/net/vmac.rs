@@ -108,6 +108,29 @@ pub async fn is_macvlan(netlink: &Netlink, index: u32) -> io::Result<bool> {
     Ok(all_links(netlink).await?.iter().any(|m| m.header.index == index && kind_of(m) == Some(&InfoKind::MacVlan)))
 }
 
+/// The names of the macvlans in this namespace now, for `vrrpd -t` (which runs outside
+/// the daemon's runtime: this one is its own, and ends here). An error inside a runtime.
+pub fn macvlans_now() -> io::Result<std::collections::BTreeSet<String>> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(io::Error::other("macvlans_now called inside a tokio runtime"));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let netlink = Netlink::new()?;
+        Ok(all_links(&netlink)
+            .await?
+            .iter()
+            .filter(|m| kind_of(m) == Some(&InfoKind::MacVlan))
+            .filter_map(|m| {
+                m.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::IfName(n) => Some(n.clone()),
+                    _ => None,
+                })
+            })
+            .collect())
+    })
+}
+
 fn sysctl_path(family: &str, ifname: &str, key: &str) -> String {
     format!("/proc/sys/net/{family}/conf/{ifname}/{key}")
 }
