@@ -164,3 +164,74 @@ fn keepalived_vrrp_sync_fault_mixed_pair_with_keepalived_as_backup() {
     let b = start_keepalived(&lan, "b", &config("BACKUP", 100, &db.notify_log("group")));
     cut_and_restore(&lan, &a, None, &|| b.log(), &da);
 }
+
+/// `config` with a `vrrp_script chk` (weight 0: a failure is FAULT) tracked by the group
+/// itself, not by X or Y (vrrp.c 3991 `sync_group_tracking_init`).
+fn group_tracking_config(state: &str, priority: u8, notify: &std::path::Path, check: &std::path::Path) -> String {
+    let script = common::track::vrrp_script("chk", &check.display().to_string(), 1, 0, 1, 1, &[]);
+    let text = config(state, priority, notify);
+    let text = text.replacen("    notify ", "    track_script {\n        chk\n    }\n    notify ", 1);
+    format!("{script}{text}")
+}
+
+/// A failing script tracked by the group puts both of a's members in FAULT, so both VIPs
+/// move to b; the script passing again brings them back (preempting). `a_is_keepalived`
+/// runs the same file under keepalived 2.2.7 on a, so both daemons are seen doing it.
+fn group_track_script_moves_both(test: &str, a_is_keepalived: bool) {
+    if !require_root(test) || (a_is_keepalived && !keepalived_available(test)) {
+        return;
+    }
+    let lan = lab(test);
+    let (da, db) = (ScriptDir::new(), ScriptDir::new());
+    let check = da.flag_check("chk");
+    da.set_ok("chk", true);
+    let a_conf = group_tracking_config("MASTER", 150, &da.notify_log("group"), &check);
+    let (a_vrrpd, a_keepalived) = if a_is_keepalived {
+        (None, Some(start_keepalived(&lan, "a", &a_conf)))
+    } else {
+        (Some(start_vrrpd(&lan, "a", &a_conf)), None)
+    };
+    let b = start_vrrpd(&lan, "b", &config("BACKUP", 100, &db.notify_log("group")));
+    let a_log = || a_vrrpd.as_ref().map(Vrrpd::log).or_else(|| a_keepalived.as_ref().map(Keepalived::log));
+    let logs = || format!("a:\n{}\nb:\n{}", a_log().unwrap_or_default(), b.log());
+    assert!(
+        wait_for(Duration::from_secs(20), || settled_on_a(&lan, Some(&b))).is_some(),
+        "never settled on a\n{}",
+        logs()
+    );
+
+    da.set_ok("chk", false);
+    let moved =
+        wait_for(Duration::from_secs(15), || vips(&lan, "b") == (true, true) && vips(&lan, "a") == (false, false));
+    assert!(moved.is_some(), "both VIPs must move to b: a {:?} b {:?}\n{}", vips(&lan, "a"), vips(&lan, "b"), logs());
+    assert_eq!(states(&b), ("MASTER".into(), "MASTER".into()), "{}", logs());
+    if let Some(a) = &a_vrrpd {
+        assert_eq!(states(a), ("FAULT".into(), "FAULT".into()), "both by the group's script\n{}", logs());
+    }
+    assert!(
+        wait_for(Duration::from_secs(5), || da.lines("group").iter().any(|l| l == "GROUP G FAULT 0")).is_some(),
+        "a's group notify: {:?}\n{}",
+        da.lines("group"),
+        logs()
+    );
+
+    da.set_ok("chk", true);
+    let back = wait_for(Duration::from_secs(25), || settled_on_a(&lan, Some(&b)));
+    assert!(
+        back.is_some(),
+        "both VIPs must come back to a: a {:?} b {:?}\n{}",
+        vips(&lan, "a"),
+        vips(&lan, "b"),
+        logs()
+    );
+}
+
+#[test]
+fn keepalived_sync_group_track_script_moves_both_vips() {
+    group_track_script_moves_both("keepalived_sync_group_track_script_moves_both_vips", false);
+}
+
+#[test]
+fn keepalived_sync_group_track_script_moves_both_vips_with_keepalived_as_master() {
+    group_track_script_moves_both("keepalived_sync_group_track_script_moves_both_vips_with_keepalived_as_master", true);
+}

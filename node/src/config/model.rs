@@ -190,6 +190,10 @@ pub struct SyncGroup {
     pub members: Vec<String>,
     /// `notify_master` & co, called with `GROUP NAME STATE`; never `master_rx_lower_pri`.
     pub notify: Notify,
+    /// `sync_group_tracking_weight`: members keep their own tracking weights (without it
+    /// keepalived drops them, vrrp.c 3830). The group's own `track_*` entries are merged
+    /// into each member's lists, weights included (vrrp.c 3991 `sync_group_tracking_init`).
+    pub tracking_weight: bool,
 }
 
 /// An instance's notify scripts.

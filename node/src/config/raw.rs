@@ -45,6 +45,16 @@ pub(crate) struct RawSyncGroup {
     pub notify: Notify,
     /// Which top-level statement of the file set it is (see [`RawInstance::seq`]).
     pub seq: usize,
+    /// The group's own `track_script` / `track_file` / `track_process` /
+    /// `track_interface` blocks, which every member tracks (vrrp.c 3991
+    /// `sync_group_tracking_init`).
+    pub track_scripts: Vec<RawTrack>,
+    pub track_files: Vec<RawTrack>,
+    pub track_processes: Vec<RawTrack>,
+    pub track_interfaces: Vec<RawTrack>,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): the members
+    /// keep the weights of their own tracking entries.
+    pub tracking_weight: bool,
 }
 
 /// `vrrp_script NAME { ... }` as read; `cmd` is `None` when `script` was missing or

@@ -34,8 +34,8 @@ struct Trackables {
     broken_scripts: HashSet<String>,
     broken_files: HashSet<String>,
     broken_processes: HashSet<String>,
-    /// Instances named in a `vrrp_sync_group`'s `group` block: keepalived ignores their
-    /// weights (vrrp.c 3830, without `sync_group_tracking_weight`, which vrrpd does not read).
+    /// Instances named in the `group` block of a `vrrp_sync_group` without
+    /// `sync_group_tracking_weight`: keepalived ignores their own weights (vrrp.c 3830).
     sync_members: HashSet<String>,
 }
 
@@ -152,8 +152,13 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
     let mut names: HashMap<String, SourceLocation> = HashMap::new();
     let mut routers: HashMap<(String, u8, Family), (String, SourceLocation)> = HashMap::new();
     super::route::assign_rule_priorities(rep, doc.instances.iter_mut().flat_map(|i| i.rules.iter_mut()));
-    known.sync_members =
-        doc.sync_groups.iter().flat_map(|g| g.members.iter().flatten()).map(|m| m.value.clone()).collect();
+    known.sync_members = doc
+        .sync_groups
+        .iter()
+        .filter(|g| !g.tracking_weight)
+        .flat_map(|g| g.members.iter().flatten())
+        .map(|m| m.value.clone())
+        .collect();
     for raw in doc.instances {
         // vrrp_parser.c 417 `vrrp_handler`: "vrrp instance %s already defined", and the
         // block is skipped: keepalived runs the first only.
@@ -201,7 +206,29 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
         }
         instances.push(inst);
     }
+    // The groups' own track entries, checked as an instance's are (keepalived reads them
+    // with the same `alloc_track_*`), for the first group of each name (a later one is
+    // skipped unread, vrrp_parser.c 227).
+    let mut group_tracks: HashMap<String, InstanceTracks> = HashMap::new();
+    for g in &mut doc.sync_groups {
+        if group_tracks.contains_key(&g.name) {
+            continue;
+        }
+        let mut pseudo = RawInstance::new(g.name.clone(), g.loc.clone());
+        pseudo.seq = g.seq;
+        pseudo.track_scripts = std::mem::take(&mut g.track_scripts);
+        pseudo.track_files = std::mem::take(&mut g.track_files);
+        pseudo.track_processes = std::mem::take(&mut g.track_processes);
+        pseudo.track_interfaces = std::mem::take(&mut g.track_interfaces);
+        let tracks = resolve_tracks(&mut pseudo, false, &known, rep);
+        group_tracks.insert(g.name.clone(), tracks);
+    }
     let sync_groups = super::sync_group::resolve_sync_groups(std::mem::take(&mut doc.sync_groups), &instances, rep);
+    for g in &sync_groups {
+        if let Some(tracks) = group_tracks.remove(&g.name) {
+            merge_group_tracks(g, tracks, &mut instances, &known, rep);
+        }
+    }
     Resolved { global: doc.global, instances, scripts, track_files, track_processes, sync_groups }
 }
 
@@ -230,14 +257,14 @@ struct InstanceTracks {
     interfaces: Vec<Track>,
 }
 
-fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter) -> InstanceTracks {
+/// `in_sync`: the instance is in a sync group without `sync_group_tracking_weight`.
+fn resolve_tracks(raw: &mut RawInstance, in_sync: bool, known: &Trackables, rep: &mut Reporter) -> InstanceTracks {
     let name = raw.name.clone();
     let owner = raw.priority == Some(255);
     // vrrp.c 3825-3886 `vrrp_complete_instance`: a sync group member (without
     // `sync_group_tracking_weight`) or an address owner runs no floating priority: weighted
     // scripts and files are dropped; a weighted interface is dropped by an owner and made
     // weight 0 (FAULT when down) in a sync group. The sync group wins where both apply.
-    let in_sync = known.sync_members.contains(&name);
     let unweighted = owner || in_sync;
     let why = if in_sync { "SYNC group" } else { "address_owner (priority 255)" };
     let own_if = raw.interface.clone();
@@ -394,6 +421,89 @@ fn resolve_tracks(raw: &mut RawInstance, known: &Trackables, rep: &mut Reporter)
         interfaces.push(Track { name: t.name, location: t.loc, weight, reverse: t.reverse.unwrap_or(false) });
     }
     InstanceTracks { scripts, files, processes, interfaces }
+}
+
+/// The scripts, files or processes by name whose own weight an entry without one takes;
+/// `None` for interfaces (weight 0).
+type Defaults<'k> = Option<&'k HashMap<String, Trackable>>;
+
+/// The weight an entry tracks with: its own, else the script's, file's or process's
+/// (0 for an interface).
+fn effective_weight(t: &Track, defaults: Defaults<'_>) -> i32 {
+    t.weight.unwrap_or_else(|| defaults.and_then(|d| d.get(&t.name)).map_or(0, |d| d.weight))
+}
+
+/// vrrp.c 3991 `sync_group_tracking_init`: every member of `group` tracks the group's
+/// entries, with the group's weights; a member that is an address owner makes them all
+/// weight 0 ("Cannot have weighted track ... with member having priority 255"). An entry a
+/// member already has keeps the member's place and takes the group's weight, unless the
+/// member's is unweighted (vrrp.c 2249, 2690, track_file.c 480): keepalived logs that, and
+/// counts it as a configuration error for an interface (vrrp.c 2253), which is also what
+/// a group tracking a member's own interface gets.
+fn merge_group_tracks(
+    group: &super::model::SyncGroup,
+    mut tracks: InstanceTracks,
+    instances: &mut [VrrpInstance],
+    known: &Trackables,
+    rep: &mut Reporter,
+) {
+    let gname = &group.name;
+    let is_member = |i: &VrrpInstance| group.members.contains(&i.name);
+    if instances.iter().any(|i| is_member(i) && i.priority == 255) {
+        let kinds: [(&mut Vec<Track>, Defaults<'_>, &str, &str); 4] = [
+            (&mut tracks.scripts, Some(&known.scripts), "script", "clearing weight"),
+            (&mut tracks.files, Some(&known.files), "file", "setting weight 0"),
+            (&mut tracks.processes, Some(&known.processes), "process", "setting weight 0"),
+            (&mut tracks.interfaces, None, "interface", "clearing weight"),
+        ];
+        for (list, defaults, what, done) in kinds {
+            for t in list.iter_mut() {
+                if effective_weight(t, defaults) != 0 {
+                    rep.recovered_at(
+                        t.location.clone(),
+                        format!("({gname}) Cannot have weighted track {what} '{}' with member having priority 255 - {done}, as keepalived does", t.name),
+                    );
+                    t.weight = Some(0);
+                }
+            }
+        }
+    }
+    for inst in instances.iter_mut().filter(|i| is_member(i)) {
+        let iname = inst.name.clone();
+        let lists: [(&mut Vec<Track>, &Vec<Track>, Defaults<'_>, &str); 4] = [
+            (&mut inst.track_scripts, &tracks.scripts, Some(&known.scripts), "track_script"),
+            (&mut inst.track_files, &tracks.files, Some(&known.files), "track_file"),
+            (&mut inst.track_processes, &tracks.processes, Some(&known.processes), "track_process"),
+            (&mut inst.track_interfaces, &tracks.interfaces, None, "track_interface"),
+        ];
+        for (own, from_group, defaults, block) in lists {
+            for t in from_group {
+                let interface = block == "track_interface";
+                if interface && t.name == inst.interface {
+                    rep.recovered_at(
+                        t.location.clone(),
+                        format!("({iname}) track_interface {} is configured on VRRP instance and sync group `{gname}` (it is the instance's own interface, always tracked): the group's entry changes nothing, as in keepalived", t.name),
+                    );
+                    continue;
+                }
+                match own.iter_mut().find(|o| o.name == t.name) {
+                    Some(o) => {
+                        let msg = format!("({iname}) {block} {} is configured on VRRP instance (at {}) and sync group `{gname}`: the group's weight counts unless the instance's entry is unweighted, as in keepalived; remove one of them", t.name, o.location);
+                        if interface {
+                            rep.recovered_at(t.location.clone(), msg);
+                        } else {
+                            rep.warn_at(t.location.clone(), msg);
+                        }
+                        if effective_weight(o, defaults) != 0 {
+                            o.weight = t.weight;
+                            o.reverse = t.reverse;
+                        }
+                    }
+                    None => own.push(t.clone()),
+                }
+            }
+        }
+    }
 }
 
 /// keepalived looks a tracked name up when it reads the entry (vrrp_track.c 214
@@ -565,7 +675,8 @@ fn resolve_instance(
         );
         raw.priority = Some(255);
     }
-    let tracks = resolve_tracks(&mut raw, known, rep);
+    let in_sync = known.sync_members.contains(&raw.name);
+    let tracks = resolve_tracks(&mut raw, in_sync, known, rep);
     let unicast_in = UnicastIn {
         peers: std::mem::take(&mut raw.unicast_peers),
         ttl: raw.unicast_ttl.take(),

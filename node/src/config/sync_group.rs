@@ -8,21 +8,11 @@ use super::diagnostic::{Reporter, SourceLocation};
 use super::model::{Notify, ScriptCmd, SyncGroup, VrrpInstance};
 use super::parser::{is_text, Cursor, Stmt};
 use super::raw::{RawSyncGroup, Spanned};
-use super::tracking::parse_notify;
+use super::tracking::{parse_notify, parse_track_block, TrackKind};
 
 /// keepalived's sync group keywords vrrpd does not act on (vrrp_parser.c 2090-2107):
 /// named, so the warning says "not implemented" rather than "unknown".
-const NOT_IMPLEMENTED: &[&str] = &[
-    "track_interface",
-    "track_script",
-    "track_file",
-    "track_process",
-    "track_bfd",
-    "smtp_alert",
-    "global_tracking",
-    "sync_group_tracking_weight",
-    "notify_priority_changes",
-];
+const NOT_IMPLEMENTED: &[&str] = &["track_bfd", "smtp_alert", "notify_priority_changes"];
 
 /// The group notify keywords (vrrp_parser.c 2099-2103) and the slot each fills: the
 /// instance's, but for `notify_master_rx_lower_pri`, which a group does not have.
@@ -56,6 +46,11 @@ pub(crate) fn parse_sync_group<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stm
         members: None,
         notify: Notify::default(),
         seq: 0,
+        track_scripts: Vec::new(),
+        track_files: Vec::new(),
+        track_processes: Vec::new(),
+        track_interfaces: Vec::new(),
+        tracking_weight: false,
     };
     cur.block(rep, open, |cur, rep, s| group_stmt(cur, rep, &s, &mut group));
     Some(group)
@@ -95,6 +90,33 @@ fn group_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, group:
                 rep.recovered(s.key.pos, format!("sync group `{}` has an empty group block", group.name));
             }
             group.members = Some(members);
+        }
+        // vrrp_parser.c 256-277: the instance's track blocks (vrrp_data.c 1069-1094 use the
+        // same `alloc_track_*`).
+        "track_script" | "track_interface" | "track_file" | "track_process" => {
+            let (kind, out) = match s.name {
+                "track_script" => (TrackKind::Script, &mut group.track_scripts),
+                "track_interface" => (TrackKind::Interface, &mut group.track_interfaces),
+                "track_process" => (TrackKind::Process, &mut group.track_processes),
+                _ => (TrackKind::File, &mut group.track_files),
+            };
+            parse_track_block(cur, rep, s, kind, out);
+        }
+        // vrrp_parser.c 374.
+        "sync_group_tracking_weight" => {
+            s.no_block(cur, rep);
+            s.no_args(rep);
+            group.tracking_weight = true;
+        }
+        // vrrp_parser.c 367: deprecated, and counted as an error by keepalived.
+        "global_tracking" => {
+            s.no_block(cur, rep);
+            s.no_args(rep);
+            rep.recovered(
+                s.key.pos,
+                format!("({}) global_tracking is deprecated: use track_interface/script/file on the sync group; taken as sync_group_tracking_weight, as keepalived does", group.name),
+            );
+            group.tracking_weight = true;
         }
         name if notify_slot(&mut group.notify, name).is_some() => {
             s.no_block(cur, rep);
@@ -170,7 +192,13 @@ pub(crate) fn resolve_sync_groups(
             ),
             _ => {}
         }
-        out.push(SyncGroup { name: g.name, location: g.loc, members, notify: g.notify });
+        out.push(SyncGroup {
+            name: g.name,
+            location: g.loc,
+            members,
+            notify: g.notify,
+            tracking_weight: g.tracking_weight,
+        });
     }
     out
 }
@@ -178,6 +206,11 @@ pub(crate) fn resolve_sync_groups(
 #[cfg(test)]
 mod tests {
     use super::super::tests::{ok, one_warning, warnings};
+
+    /// Parses `text`, which may warn; panics on errors.
+    fn ok_or_warn(text: &str) -> crate::config::Config {
+        crate::config::parse_str("t.conf", text).unwrap_or_else(|e| panic!("{}", e.render()))
+    }
 
     /// Instances A (eth0, VRID 1) and B (eth1, VRID 2) on lines 1-10, then `tail` from line 11.
     fn two(tail: &str) -> String {
@@ -231,19 +264,88 @@ mod tests {
     }
 
     #[test]
-    fn keepalived_vrrp_parser_sync_group_keywords_duplicates_and_not_implemented_tracking() {
+    fn keepalived_vrrp_parser_sync_group_keywords_duplicates_and_unknown_tracked_names() {
         let w = warnings(&two(
             "vrrp_sync_group G {\n  group { A B }\n  track_script {\n    chk\n  }\n  notify_master_rx_lower_pri /bin/true\n}\nvrrp_sync_group G {\n  group { A B }\n}\nvrrp_sync_group X {\n}\n",
         ));
         let at = |l: u32| w.iter().find(|d| d.0 == l).map(|d| d.2.as_str()).unwrap_or_default();
-        assert!(at(13).contains("`track_script` is not implemented"), "{w:#?}");
+        assert!(at(14).contains("track_script `chk`: no vrrp_script of that name is defined"), "{w:#?}");
         assert!(at(16).contains("unknown vrrp_sync_group keyword"), "{w:#?}");
         assert!(at(18).contains("already defined at t.conf:11:17"), "{w:#?}");
         assert!(at(21).contains("no virtual router"), "{w:#?}");
         assert_eq!(w.len(), 4, "{w:#?}");
     }
 
-    /// vrrp.c 3825-3886: a sync group member (without `sync_group_tracking_weight`) runs no
+    /// `vrrp_script`s s1 (weight 10) and s2 (weight 0), a track file, then instances A
+    /// (eth0, tracking s1 with weight 5) and B (eth1), then `tail`.
+    fn tracked(tail: &str) -> String {
+        let head = "vrrp_script s1 {\n  script /bin/true\n  weight 10\n}\nvrrp_script s2 {\n  script /bin/true\n}\nvrrp_track_file f1 {\n  file /tmp/vrrp-rs-f1\n}\n";
+        let a = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  track_script {\n    s1 weight 5\n  }\n  virtual_ipaddress { 192.0.2.1 }\n}\n";
+        let b = "vrrp_instance B {\n  interface eth1\n  virtual_router_id 2\n  virtual_ipaddress { 192.0.2.2 }\n}\n";
+        format!("{head}{a}{b}{tail}")
+    }
+
+    fn weights(c: &crate::config::Config, inst: &str) -> Vec<(String, Option<i32>)> {
+        let i = c.instances.iter().find(|i| i.name == inst).unwrap();
+        i.track_scripts
+            .iter()
+            .chain(&i.track_files)
+            .chain(&i.track_interfaces)
+            .map(|t| (t.name.clone(), t.weight))
+            .collect()
+    }
+
+    /// vrrp.c 3991 `sync_group_tracking_init`: every member tracks the group's entries with
+    /// the group's weights, even without `sync_group_tracking_weight` (which only keeps the
+    /// members' own weights); A's own weighted s1 was dropped (vrrp.c 3830), so A takes the
+    /// group's s1 as B does.
+    #[test]
+    fn keepalived_vrrp_c_3991_group_track_entries_go_to_every_member() {
+        let c = ok_or_warn(&tracked(
+            "vrrp_sync_group G {\n  group { A B }\n  track_script {\n    s1 weight -20\n    s2\n  }\n  track_file {\n    f1 weight 3\n  }\n  track_interface {\n    eth9 weight 7\n  }\n}\n",
+        ));
+        let want = |w: &[(&str, Option<i32>)]| w.iter().map(|(n, w)| (n.to_string(), *w)).collect::<Vec<_>>();
+        let all = [("s1", Some(-20)), ("s2", None), ("f1", Some(3)), ("eth9", Some(7))];
+        assert_eq!(weights(&c, "A"), want(&all));
+        assert_eq!(weights(&c, "B"), want(&all));
+        assert!(!c.sync_groups[0].tracking_weight);
+    }
+
+    /// `sync_group_tracking_weight`: A keeps its own weighted s1, and a group entry for the
+    /// same script then sets its weight (vrrp.c 2690: "configured on VRRP instance and sync
+    /// group", the group's weight wins over a weighted entry); `global_tracking` is the
+    /// deprecated spelling, reported as keepalived reports it.
+    #[test]
+    fn keepalived_sync_group_tracking_weight_keeps_member_weights() {
+        let c = ok_or_warn(&tracked("vrrp_sync_group G {\n  group { A B }\n  sync_group_tracking_weight\n}\n"));
+        assert!(c.sync_groups[0].tracking_weight);
+        assert_eq!(weights(&c, "A"), [("s1".to_string(), Some(5))]);
+        let c = ok_or_warn(&tracked(
+            "vrrp_sync_group G {\n  group { A B }\n  global_tracking\n  track_script {\n    s1 weight 30\n  }\n}\n",
+        ));
+        assert!(c.sync_groups[0].tracking_weight);
+        assert_eq!(weights(&c, "A"), [("s1".to_string(), Some(30))]);
+        assert_eq!(weights(&c, "B"), [("s1".to_string(), Some(30))]);
+        assert!(c.warnings.iter().any(|w| w.message.contains("global_tracking is deprecated")), "{:#?}", c.warnings);
+        assert!(c.warnings.iter().any(|w| w.message.contains("configured on VRRP instance")), "{:#?}", c.warnings);
+    }
+
+    /// vrrp.c 4013: a member that is an address owner (priority 255) clears the group's
+    /// weights, with keepalived's error at each weighted entry.
+    #[test]
+    fn keepalived_vrrp_c_4013_an_owner_member_clears_group_weights() {
+        let text = tracked("vrrp_sync_group G {\n  group { A B }\n  track_script {\n    s1\n    s2\n  }\n}\n")
+            .replace("  interface eth1\n", "  interface eth1\n  priority 255\n");
+        let c = ok_or_warn(&text);
+        let want = vec![("s1".to_string(), Some(0)), ("s2".to_string(), None)];
+        assert_eq!(weights(&c, "B"), want);
+        let w: Vec<_> =
+            c.warnings.iter().filter(|w| w.message.contains("Cannot have weighted track script 's1'")).collect();
+        assert_eq!(w.len(), 1, "{:#?}", c.warnings);
+        assert_eq!((w[0].location.line, w[0].location.column), (28, 5));
+    }
+
+    /// vrrp.c 3830-3886: a sync group member (without `sync_group_tracking_weight`) runs no
     /// floating priority: its weighted script is dropped, a default-weight track file gets
     /// weight 0 and a weighted one is dropped, a weighted interface gets weight 0; an
     /// instance outside the group keeps its weights.
