@@ -60,6 +60,8 @@ fn expected(file: &Path) -> Config {
                 label: None,
                 scope: None,
                 no_track: false,
+                use_vmac: false,
+                vmac: None,
                 location: loc(file, 24, 9),
             }],
             vips_excluded: vec![],
@@ -76,6 +78,7 @@ fn expected(file: &Path) -> Config {
             fault_no_peer: None,
             native_ipv6: false,
             vmac: None,
+            use_vmac_addr: false,
             track_scripts: vec![Track {
                 name: "chk_haproxy".into(),
                 location: loc(file, 27, 9),

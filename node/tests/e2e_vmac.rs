@@ -314,3 +314,62 @@ fn rfc9568_7_3_adverts_come_from_the_virtual_mac_unless_vmac_xmit_base() {
         assert_eq!(client_sees(&lan), Some(VMAC), "vmac_xmit_base {xmit_base}");
     }
 }
+
+/// The client's neighbour entry for `addr` on its second-segment interface, after a ping.
+fn client_sees_on_eth2(lan: &Lan, addr: &str) -> Option<[u8; 6]> {
+    let mut mac = None;
+    wait_for(Duration::from_secs(5), || {
+        let _ = lan.exec("client", &["ping", "-c", "1", "-W", "1", addr]);
+        let out = lan.exec("client", &["ip", "-j", "neigh", "show", "to", addr, "dev", "eth2"]).ok();
+        mac = out.and_then(|o| {
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).ok()?;
+            let text = v.get(0)?.get("lladdr")?.as_str()?.to_string();
+            let bytes: Vec<u8> = text.split(':').filter_map(|b| u8::from_str_radix(b, 16).ok()).collect();
+            <[u8; 6]>::try_from(bytes.as_slice()).ok()
+        });
+        mac.is_some()
+    });
+    mac
+}
+
+/// The interface a macvlan sits on (`ip -d link`'s "link").
+fn base_of(lan: &Lan, host: &str, name: &str) -> Option<String> {
+    let out = lan.exec(host, &["ip", "-j", "link", "show", "dev", name]).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    v.get(0)?.get("link")?.as_str().map(str::to_owned)
+}
+
+/// keepalived's `use_vmac_addr` (vrrp.c 3705-3760): an address on another interface
+/// (`dev eth2`, the second segment) gets a macvlan of its own there, named as
+/// `create_vmac_name` names it (`vrrp1.200`, since the instance's is `vrrp.200`), with the
+/// virtual MAC; the client on that segment sees the address at the virtual MAC before and
+/// after a failover, and the macvlan goes with vrrpd.
+#[test]
+fn keepalived_use_vmac_addr_puts_an_address_on_another_interface_on_its_own_macvlan() {
+    let lan = lan("vmac-addr");
+    lan.add_second_segment(&[("a", "198.18.0.11/24"), ("b", "198.18.0.12/24"), ("client", "198.18.0.100/24")])
+        .expect("second segment");
+    let conf = |state: &str, prio: u8| {
+        vmac_conf(state, prio).replace("    use_vmac\n", "    use_vmac\n    use_vmac_addr\n").replace(
+            "    virtual_ipaddress {\n",
+            "    virtual_ipaddress_excluded {\n        198.18.0.77/24 dev eth2\n    }\n    virtual_ipaddress {\n",
+        )
+    };
+    let extra: std::net::IpAddr = "198.18.0.77".parse().unwrap();
+    let on_vmac = |host: &str| lan.addrs(host, "vrrp1.200").is_ok_and(|a| a.iter().any(|(ip, _)| *ip == extra));
+    let mut a = start_vrrpd(&lan, "a", &conf("MASTER", 150));
+    let b = start_vrrpd(&lan, "b", &conf("BACKUP", 100));
+    assert!(settled(&lan, "a", &a, "b", &b), "pair did not settle:\n{}\n{}", a.log(), b.log());
+    assert!(wait_for(LIMIT, || on_vmac("a")).is_some(), "a: 198.18.0.77 not on vrrp1.200\n{}", a.log());
+    assert!(!on_vmac("b"), "b holds the address as BACKUP");
+    for h in ["a", "b"] {
+        assert_eq!(mac_of(&lan, h, "vrrp1.200"), Some(VMAC), "{h}: vrrp1.200 MAC");
+        assert_eq!(base_of(&lan, h, "vrrp1.200").as_deref(), Some("eth2"), "{h}: vrrp1.200 sits on eth2");
+    }
+    assert_eq!(client_sees_on_eth2(&lan, "198.18.0.77"), Some(VMAC), "client on eth2 before the failover");
+
+    assert!(a.terminate().success(), "{}", a.log());
+    assert!(wait_for(LIMIT, || on_vmac("b")).is_some(), "b: 198.18.0.77 not taken over\n{}", b.log());
+    assert!(!has_link(&lan, "a", "vrrp1.200"), "a: vrrp1.200 left after SIGTERM");
+    assert_eq!(client_sees_on_eth2(&lan, "198.18.0.77"), Some(VMAC), "client on eth2 after the failover");
+}

@@ -21,7 +21,6 @@ use super::vip::parse_vip_block;
 /// `vrrp_parser.c` installs under `vrrp_instance` in keepalived 2.2.7 and 2.4.x
 /// (`init_vrrp_keywords`; checked by `every_keepalived_instance_keyword_is_recognised`).
 pub(crate) const NOT_IMPLEMENTED: &[&str] = &[
-    "use_vmac_addr",
     "use_ipvlan",
     "vrf",
     "track_src_ip",
@@ -474,6 +473,11 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
         "vmac_xmit_base" => {
             s.no_args(rep);
             inst.vmac_xmit_base = Some(rep.loc(s.key.pos));
+        }
+        // vrrp_parser.c 583 `vrrp_vmac_addr_handler`: a flag, no argument.
+        "use_vmac_addr" => {
+            s.no_args(rep);
+            inst.use_vmac_addr = Some(rep.loc(s.key.pos));
         }
         name if NOT_IMPLEMENTED.contains(&name) => {
             s.not_implemented(cur, rep);

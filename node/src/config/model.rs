@@ -338,6 +338,13 @@ pub struct Vip {
     /// `no_track`: someone else removing this address does not make a master step down
     /// (keepalived_netlink.c `address_is_ours`).
     pub no_track: bool,
+    /// The `use_vmac` option on the line (keepalived 2.2.7 vrrp_ipaddress.c 637), as read.
+    pub use_vmac: bool,
+    /// The macvlan the address goes on instead of its interface, for `use_vmac_addr` or
+    /// the line's `use_vmac` (vrrp.c 3691-3760): on the address's `dev` (else the
+    /// instance's interface), with the virtual MAC of the address's family and the
+    /// instance's VRID, named as keepalived's `create_vmac_name` names it.
+    pub vmac: Option<String>,
     /// Where the address was written, so runtime failures (e.g. netlink
     /// refusing the address) can point back into the file.
     pub location: SourceLocation,
@@ -417,6 +424,9 @@ pub struct VrrpInstance {
     pub native_ipv6: bool,
     /// `use_vmac`: the virtual MAC interface vrrpd creates for this instance.
     pub vmac: Option<Vmac>,
+    /// `use_vmac_addr`: addresses on other interfaces, or of the other family, go on
+    /// macvlans of their own ([`Vip::vmac`]).
+    pub use_vmac_addr: bool,
     /// `track_script { ... }`; every name is a `vrrp_script` in [`Config::scripts`].
     pub track_scripts: Vec<Track>,
     /// `track_file { ... }`; every name is a `vrrp_track_file` in [`Config::track_files`].

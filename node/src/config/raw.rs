@@ -163,6 +163,8 @@ pub(crate) struct RawInstance {
     pub use_vmac: Option<Spanned<Option<String>>>,
     /// `vmac_xmit_base`.
     pub vmac_xmit_base: Option<SourceLocation>,
+    /// `use_vmac_addr`.
+    pub use_vmac_addr: Option<SourceLocation>,
     /// Set even when the value was invalid: that already got an error, so
     /// "missing virtual_router_id" would only repeat it.
     pub vrid_written: bool,
@@ -210,6 +212,7 @@ impl RawInstance {
             strict_mode: None,
             use_vmac: None,
             vmac_xmit_base: None,
+            use_vmac_addr: None,
             vrid_written: false,
             vip_lines: 0,
             track_scripts: Vec::new(),

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::diagnostic::{Reporter, SourceLocation};
 use super::ifname::{ifname_problem, shown};
 use super::model::{
-    Auth, Family, GlobalDefs, InitialState, NotifyFifo, Track, TrackFile, TrackProcess, Version, Vmac, VrrpInstance,
-    VrrpScript,
+    Auth, Family, GlobalDefs, InitialState, NotifyFifo, Track, TrackFile, TrackProcess, Version, Vip, Vmac,
+    VrrpInstance, VrrpScript,
 };
 use super::raw::{RawDocument, RawFifo, RawInstance, RawTrack, Spanned};
 
@@ -206,6 +206,7 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
         }
         instances.push(inst);
     }
+    assign_vip_vmacs(&mut instances);
     // The groups' own track entries, checked as an instance's are (keepalived reads them
     // with the same `alloc_track_*`), for the first group of each name (a later one is
     // skipped unread, vrrp_parser.c 227).
@@ -660,6 +661,115 @@ fn resolve_vmac(
     Some(Some(Vmac { name, xmit_base: xmit_base.is_some(), location: use_vmac.loc }))
 }
 
+/// Whether `vip` is on the instance's own interface (no `dev`, or the instance's
+/// interface or macvlan).
+fn on_own_interface(vip: &Vip, interface: &str, vmac: Option<&Vmac>) -> bool {
+    match &vip.dev {
+        None => true,
+        Some(dev) => dev == interface || vmac.is_some_and(|v| v.name == *dev),
+    }
+}
+
+fn family_of(addr: std::net::IpAddr) -> Family {
+    if addr.is_ipv6() {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    }
+}
+
+/// A line's `use_vmac` option, checked as vrrp.c 3691-3703 checks it: on an address that
+/// goes on the instance's own macvlan anyway it is an error and cleared; with
+/// `use_vmac_addr` for an address it applies to anyway, also an error (it changes nothing).
+fn check_vip_use_vmac(
+    vip: &mut Vip,
+    interface: &str,
+    family: Family,
+    vmac: Option<&Vmac>,
+    use_vmac_addr: bool,
+    instance: &str,
+    rep: &mut Reporter,
+) {
+    if !vip.use_vmac {
+        return;
+    }
+    let same_family = family_of(vip.addr) == family;
+    if on_own_interface(vip, interface, vmac) && vmac.is_some() && same_family {
+        rep.recovered_at(
+            vip.location.clone(),
+            format!("({instance}) use_vmac specified for VIP/eVIP {} and vrrp instance: the address goes on the instance's macvlan, as keepalived does", vip.addr),
+        );
+        vip.use_vmac = false;
+    } else if (!on_own_interface(vip, interface, vmac) || !same_family) && use_vmac_addr {
+        rep.recovered_at(
+            vip.location.clone(),
+            format!("({instance}) use_vmac_addr specified and use_vmac specified for VIP/eVIP {}: use_vmac_addr already gives it a macvlan, as in keepalived", vip.addr),
+        );
+        vip.use_vmac = false;
+    }
+}
+
+/// Whether `vip` goes on a macvlan of its own (vrrp.c 3705-3760): an address on another
+/// interface with `use_vmac_addr` or the line's `use_vmac`; one on the instance's own
+/// interface with the line's `use_vmac` (without the instance's), or of the other family
+/// with `use_vmac_addr`.
+fn wants_own_vmac(vip: &Vip, inst: &VrrpInstance) -> bool {
+    let same_family = family_of(vip.addr) == inst.family;
+    if !on_own_interface(vip, &inst.interface, inst.vmac.as_ref()) {
+        vip.use_vmac || inst.use_vmac_addr
+    } else if inst.vmac.is_some() && same_family {
+        false
+    } else {
+        vip.use_vmac || (inst.use_vmac_addr && !same_family)
+    }
+}
+
+/// Names the macvlans of [`wants_own_vmac`] addresses as keepalived's `create_vmac_name`
+/// (vrrp.c 2775) does, prefix "vrrp": `vrrp.<VRID>` if no instance's `use_vmac` and no
+/// instance interface has that name, else `vrrp1.<VRID>`, `vrrp2.<VRID>`, … (IPv6 tries
+/// `vrrp6.<VRID>` second and skips 6 after); one macvlan per VRID, family and base
+/// interface, shared by the addresses that need it (keepalived's `if_get_by_vmac`).
+fn assign_vip_vmacs(instances: &mut [VrrpInstance]) {
+    let mut taken: HashSet<String> = instances
+        .iter()
+        .flat_map(|i| std::iter::once(i.interface.clone()).chain(i.vmac.as_ref().map(|v| v.name.clone())))
+        .collect();
+    let mut made: HashMap<(u8, Family, String), String> = HashMap::new();
+    for inst in instances.iter_mut() {
+        let snapshot = inst.clone();
+        for vip in inst.vips.iter_mut().chain(inst.vips_excluded.iter_mut()) {
+            if !wants_own_vmac(vip, &snapshot) {
+                continue;
+            }
+            let fam = family_of(vip.addr);
+            let base = match &vip.dev {
+                Some(dev) if !on_own_interface(vip, &snapshot.interface, snapshot.vmac.as_ref()) => dev.clone(),
+                _ => snapshot.interface.clone(),
+            };
+            let key = (snapshot.vrid, fam, base);
+            let name = match made.get(&key) {
+                Some(n) => n.clone(),
+                None => {
+                    let vrid = snapshot.vrid;
+                    let numbers: Vec<u32> = if fam == Family::Ipv6 {
+                        std::iter::once(6).chain((1..100).filter(|n| *n != 6)).collect()
+                    } else {
+                        (1..100).collect()
+                    };
+                    let name = std::iter::once(format!("vrrp.{vrid}"))
+                        .chain(numbers.into_iter().map(|n| format!("vrrp{n}.{vrid}")))
+                        .find(|n| !taken.contains(n))
+                        .unwrap_or_else(|| format!("vrrp.{vrid}"));
+                    taken.insert(name.clone());
+                    made.insert(key, name.clone());
+                    name
+                }
+            };
+            vip.vmac = Some(name);
+        }
+    }
+}
+
 fn resolve_instance(
     mut raw: RawInstance,
     global: &GlobalDefs,
@@ -917,6 +1027,10 @@ fn resolve_instance(
         );
         v.xmit_base = true;
     }
+    let use_vmac_addr = raw.use_vmac_addr.is_some();
+    for vip in raw.vips.iter_mut().chain(raw.vips_excluded.iter_mut()) {
+        check_vip_use_vmac(vip, &interface, family, vmac.as_ref(), use_vmac_addr, name, rep);
+    }
     let inst = VrrpInstance {
         name: raw.name,
         location: raw.loc,
@@ -943,6 +1057,7 @@ fn resolve_instance(
         fault_no_peer,
         native_ipv6: raw.native_ipv6.is_some(),
         vmac,
+        use_vmac_addr,
         track_scripts: tracks.scripts,
         track_files: tracks.files,
         track_processes: tracks.processes,

@@ -607,11 +607,11 @@ global_defs {
 #[test]
 fn unimplemented_instance_keywords_warn_and_skip_blocks() {
     let c = ok(&with_base(
-        "    use_vmac_addr\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n",
+        "    use_ipvlan\n    track_bfd {\n        chk\n    }\n    notify_deleted /bin/x\n    priorty 5\n",
     ));
     let at: Vec<(u32, u32)> = c.warnings.iter().map(|w| (w.location.line, w.location.column)).collect();
     assert_eq!(at, vec![(7, 5), (8, 5), (11, 5), (12, 5)]);
-    assert!(c.warnings[0].message.contains("`use_vmac_addr` is not implemented by vrrpd"));
+    assert!(c.warnings[0].message.contains("`use_ipvlan` is not implemented by vrrpd"));
     assert!(c.warnings[3].message.contains("unknown keyword `priorty`"));
 }
 
@@ -634,6 +634,68 @@ fn use_vmac_defaults_to_keepalived_s_name_and_takes_one_and_vmac_xmit_base() {
     let c = ok(&with_base("    use_vmac\n    unicast_peer {\n        10.0.0.2\n    }\n"));
     assert!(c.instances[0].vmac.as_ref().expect("vmac").xmit_base, "unicast sets vmac_xmit_base");
     assert!(c.warnings.iter().any(|w| w.message.contains("requires vmac_xmit_base")), "{:?}", c.warnings);
+}
+
+/// The macvlan of each address, `None` for the interface itself.
+fn vip_vmacs(c: &Config) -> Vec<(String, Option<String>)> {
+    let i = &c.instances[0];
+    i.vips.iter().chain(&i.vips_excluded).map(|v| (v.addr.to_string(), v.vmac.clone())).collect()
+}
+
+/// vrrp.c 3705-3760 and 2775 `create_vmac_name`: with `use_vmac_addr`, an address on
+/// another interface, or of the other family, gets a macvlan of its own named
+/// `vrrp.<VRID>` if free, else `vrrp1.<VRID>` (IPv6: `vrrp6.<VRID>` first), one per
+/// family and interface; the instance's own-family addresses stay on its macvlan.
+#[test]
+fn keepalived_vrrp_c_2775_use_vmac_addr_names_a_macvlan_per_interface_and_family() {
+    let c = ok(&with_base(
+        "    use_vmac\n    use_vmac_addr\n    virtual_ipaddress_excluded {\n        198.18.0.1/24 dev eth1\n        198.18.0.2/24 dev eth1\n        2001:db8::1/64 dev eth1\n        2001:db8::2/64\n    }\n",
+    ));
+    assert!(c.instances[0].use_vmac_addr);
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        vip_vmacs(&c),
+        [
+            ("10.0.0.1".to_string(), None),
+            ("198.18.0.1".to_string(), some("vrrp1.1")),
+            ("198.18.0.2".to_string(), some("vrrp1.1")),
+            ("2001:db8::1".to_string(), some("vrrp6.1")),
+            ("2001:db8::2".to_string(), some("vrrp2.1")),
+        ]
+    );
+    // Without the instance's use_vmac, vrrp.<VRID> is free.
+    let c =
+        ok(&with_base("    use_vmac_addr\n    virtual_ipaddress_excluded {\n        198.18.0.1/24 dev eth1\n    }\n"));
+    assert_eq!(vip_vmacs(&c)[1], ("198.18.0.1".to_string(), some("vrrp.1")));
+    // No use_vmac_addr: addresses on other interfaces stay there.
+    let c = ok(&with_base("    use_vmac\n    virtual_ipaddress_excluded {\n        198.18.0.1/24 dev eth1\n    }\n"));
+    assert_eq!(vip_vmacs(&c)[1], ("198.18.0.1".to_string(), None));
+}
+
+/// vrrp.c 3691-3703: a line's `use_vmac` gives that address its own macvlan; on an
+/// address that goes on the instance's macvlan anyway, or with `use_vmac_addr`, it is
+/// keepalived's configuration error and changes nothing.
+#[test]
+fn keepalived_vip_use_vmac_option() {
+    let c = ok(&with_base("    virtual_ipaddress_excluded {\n        198.18.0.1/24 dev eth1 use_vmac\n    }\n"));
+    assert_eq!(vip_vmacs(&c)[1], ("198.18.0.1".to_string(), Some("vrrp.1".to_string())));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = one_warning(
+        &with_base("    use_vmac\n    virtual_ipaddress_excluded {\n        10.0.0.9/24 use_vmac\n    }\n"),
+        9,
+        9,
+        "use_vmac specified for VIP/eVIP 10.0.0.9 and vrrp instance",
+    );
+    assert_eq!(vip_vmacs(&c)[1], ("10.0.0.9".to_string(), None));
+    let c = one_warning(
+        &with_base(
+            "    use_vmac_addr\n    virtual_ipaddress_excluded {\n        198.18.0.1/24 dev eth1 use_vmac\n    }\n",
+        ),
+        9,
+        9,
+        "use_vmac_addr specified and use_vmac specified",
+    );
+    assert_eq!(vip_vmacs(&c)[1], ("198.18.0.1".to_string(), Some("vrrp.1".to_string())));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `virtual_ipaddress` lines: `ADDR[/PREFIX] [dev IF] [brd ADDR] [label L] [scope S]`.
+//! `virtual_ipaddress` lines: `ADDR[/PREFIX] [dev IF] [brd ADDR] [label L] [scope S]
+//! [no_track] [use_vmac]`.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -58,6 +59,8 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
         label: None,
         scope: None,
         no_track: false,
+        use_vmac: false,
+        vmac: None,
         location: rep.loc(stmt.key.pos),
     };
     let mut ok = true;
@@ -115,6 +118,8 @@ fn parse_vip<'t>(rep: &mut Reporter, stmt: &Stmt<'t>) -> Option<Vip> {
             // vrrp_ipaddress.c 630 (`alloc_ipaddress`): the address is not tracked (its removal by
             // someone else does not make the master step down).
             "no_track" => vip.no_track = true,
+            // vrrp_ipaddress.c 637: a macvlan of its own (resolved with the instance).
+            "use_vmac" => vip.use_vmac = true,
             // vrrp_ipaddress.c 553: "VRRP is trying to assign invalid broadcast", dropped.
             "brd" | "broadcast" => match value(rep, &mut args) {
                 Some((v, tok)) => match broadcast(&v, addr, prefix_len) {

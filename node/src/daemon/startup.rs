@@ -213,12 +213,36 @@ async fn plan_one(
     let mut places = Vec::new();
     let mut macs: Vec<(u32, Option<[u8; 6]>)> = Vec::new();
     for vip in &plan.vips {
-        let l = match &vip.dev {
-            Some(dev) if *dev != inst.interface && Some(dev) != inst.vmac.as_ref().map(|v| &v.name) => netlink
+        let other_dev =
+            vip.dev.as_ref().filter(|dev| **dev != inst.interface && Some(*dev) != inst.vmac.as_ref().map(|v| &v.name));
+        let base = match other_dev {
+            Some(dev) => netlink
                 .link_by_name(dev)
                 .await
                 .map_err(|_| Unplanned::Wait(format!("{}: interface {dev} does not exist", vip.location)))?,
-            _ => vip_link.clone(),
+            None => link.clone(),
+        };
+        let vip_family = if vip.addr.is_ipv6() { config::Family::Ipv6 } else { config::Family::Ipv4 };
+        let l = match (&vip.vmac, other_dev) {
+            // use_vmac_addr / the line's use_vmac (vrrp.c 3705-3760): a macvlan of its own on
+            // the address's interface, with its family's virtual MAC, an IPv6 one with the
+            // base's link-local as keepalived gives it. Adverts never use it.
+            (Some(name), _) => crate::net::vmac::ensure(
+                netlink,
+                &base,
+                name,
+                config::Vmac::mac(vip_family, inst.vrid),
+                vip_family == config::Family::Ipv6,
+                false,
+                None,
+            )
+            .await
+            .map_err(|e| Unplanned::Refused(format!("{}: error: {e}", vip.location)))?,
+            (None, Some(_)) => base,
+            // The instance's macvlan takes its own family's addresses; one of the other
+            // family stays on the base interface (vrrp.c 3717: `configured_ifp`).
+            (None, None) if inst.vmac.is_some() && vip_family != inst.family => base,
+            (None, None) => vip_link.clone(),
         };
         if !macs.iter().any(|(i, _)| *i == l.index) {
             macs.push((l.index, l.mac));
