@@ -153,6 +153,8 @@ pub struct Engine {
     transitions: Vec<[u64; TRANSITION_KINDS]>,
     /// Sync group names, by group id.
     group_names: Vec<String>,
+    /// The shortest configured advert interval of the instances.
+    shortest_interval: Option<vrrp_core::Duration>,
 }
 
 /// The engine's bookkeeping of one instance beside the core, carried over a reload.
@@ -193,12 +195,15 @@ impl Engine {
             last_lower: Vec::with_capacity(MAX_INSTANCES),
             transitions: Vec::with_capacity(MAX_INSTANCES),
             group_names: Vec::new(),
+            shortest_interval: None,
         }
     }
 
     /// Adds an instance that sends on socket `socket`.
     pub fn add(&mut self, cfg: InstanceConfig, socket: usize) -> Result<InstanceId, AddError> {
+        let interval = vrrp_core::Duration::from_centis(cfg.advert_interval_cs.into());
         let id = self.driver.add(cfg)?;
+        self.shortest_interval = Some(self.shortest_interval.map_or(interval, |s| s.min(interval)));
         self.socket_of.push(socket);
         self.last_master.push(None);
         self.masters.push(BTreeSet::new());
@@ -210,7 +215,9 @@ impl Engine {
     /// Adds an instance that already runs, as it is, with the daemon's own bookkeeping of
     /// it (a reload: [`Engine::carried`] of the old engine), sending on socket `socket`.
     pub fn adopt(&mut self, instance: Instance, carried: Carried, socket: usize) -> Result<InstanceId, AddError> {
+        let interval = vrrp_core::Duration::from_centis(instance.config().advert_interval_cs.into());
         let id = self.driver.adopt(instance)?;
+        self.shortest_interval = Some(self.shortest_interval.map_or(interval, |s| s.min(interval)));
         self.socket_of.push(socket);
         self.last_master.push(carried.last_master);
         self.masters.push(carried.masters);
@@ -247,7 +254,18 @@ impl Engine {
         let (driver, mut io) = self.split(tx);
         let result = driver.reconfigure(&now, &mut io, id, cfg, priority);
         self.flush(tx);
+        self.shortest_interval = self
+            .router()
+            .iter()
+            .map(|(_, i)| vrrp_core::Duration::from_centis(i.config().advert_interval_cs.into()))
+            .min();
         result
+    }
+
+    /// The shortest configured advert interval of the instances, for the timer's
+    /// coalescing slack ([`super::clock::coalescing_slack`]).
+    pub fn shortest_advert_interval(&self) -> Option<vrrp_core::Duration> {
+        self.shortest_interval
     }
 
     /// Shutdown event for one instance (a reload removed it: a master says goodbye).

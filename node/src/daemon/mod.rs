@@ -276,7 +276,9 @@ pub async fn run(opts: Options) -> Result<()> {
             let source = reload::Source::Waiting(Box::new(daemon.pending.clone()));
             start_preparing(&mut preparing, source, &opts, "interface ready", &mut retired);
         }
-        timer.set(&daemon.clock, daemon.engine.poll_timeout()).context("arming the timerfd")?;
+        // Late by the coalescing slack, never early: deadlines within it share one wake-up.
+        let slack = clock::coalescing_slack(daemon.engine.shortest_advert_interval());
+        timer.set(&daemon.clock, daemon.engine.poll_timeout().map(|d| d + slack)).context("arming the timerfd")?;
         daemon.sio.counters.wakeups += 1;
         tokio::select! {
             biased;
