@@ -587,14 +587,15 @@ impl Daemon {
     }
 
     /// Handles what the sockets already hold (at most [`QUEUED_BEFORE_TIMEOUT`] datagrams,
-    /// in `recvmmsg` batches), without waiting.
+    /// in `recvmmsg` batches), without waiting. An empty socket costs one call and none of
+    /// the budget, as before batching: every socket is looked at.
     async fn hear_queued(&mut self, rx: &mut net::RecvBatch) {
-        let mut budget = QUEUED_BEFORE_TIMEOUT.div_ceil(net::RECV_BATCH);
+        let mut budget = QUEUED_BEFORE_TIMEOUT;
         for socket in 0..self.sockets.len() {
             while budget > 0 {
                 let Some(s) = self.sockets.get(socket) else { break };
                 let result = s.try_recv_batch(rx);
-                budget -= 1;
+                budget = budget.saturating_sub(rx.len());
                 if !self.hear_batch(socket, result, rx).await {
                     break;
                 }

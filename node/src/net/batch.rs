@@ -115,6 +115,9 @@ impl VrrpSocket {
         let cmsgs: [ControlMessage<'_>; 0] = [];
         let fd = self.raw_fd();
         let sent = sendmmsg(fd, &mut headers.0, iovs.get(..n).unwrap_or_default(), addrs, cmsgs, MsgFlags::empty())?;
+        // nix counts the messages sent only through its iterator, which reads each
+        // header's address slot (never written by a send): sound because the slots are
+        // `SockaddrStorage`, a union of plain C structs, for which any bytes are valid.
         Ok(sent.count())
     }
 
