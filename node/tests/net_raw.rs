@@ -208,3 +208,36 @@ async fn adverts_are_marked_dscp_cs6() {
         assert_eq!(received_marking(&listener), CS6, "sendmsg path, ipv6={ipv6}");
     }
 }
+
+/// A batch the kernel refuses (the interface is down) reports every advert, each for its
+/// own instance, and the adverts queued after a refused one are still tried.
+#[tokio::test]
+async fn a_refused_batch_reports_each_advert_for_its_instance() {
+    use vrrp_core::router::InstanceId;
+    use vrrp_node::daemon::engine::Transmit;
+    use vrrp_node::daemon::socket_io::{SocketIo, Sockets};
+    if !require_root("a_refused_batch_reports_each_advert_for_its_instance") {
+        return;
+    }
+    let lan = two_hosts("rawrefused");
+    let a = [open(&lan, "a", v4(&lan, "a"))];
+    let mut sio = SocketIo::new();
+    let queue_three = |sio: &mut SocketIo| -> Vec<(InstanceId, io::ErrorKind)> {
+        let mut tx = Sockets::new(&a, sio);
+        for id in [4, 9, 2] {
+            tx.queue(InstanceId(id), 0, PAYLOAD).unwrap();
+        }
+        let mut failed = Vec::new();
+        tx.flush(&mut |id, kind| failed.push((id, kind)));
+        failed
+    };
+    assert_eq!(queue_three(&mut sio), [], "link up: all three go out");
+    assert_eq!((sio.counters.send_syscalls, sio.counters.adverts_sent), (1, 3), "in one sendmmsg");
+    let out = lan.exec("a", &["ip", "link", "set", HOST_IFNAME, "down"]).unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let failed = queue_three(&mut sio);
+    let ids: Vec<InstanceId> = failed.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [InstanceId(4), InstanceId(9), InstanceId(2)], "{failed:?}");
+    assert_eq!(sio.counters.adverts_sent, 3, "nothing more went out");
+    assert_eq!(sio.counters.send_syscalls, 4, "one call per refused advert, each after the one before");
+}

@@ -222,3 +222,83 @@ fn raw_sockets_send_and_receive_without_allocating() {
         assert_eq!(allocs, 0, "{family}: send/receive allocated {allocs} times");
     }
 }
+
+/// The batched path the daemon runs: adverts queued through `Sockets` and sent with one
+/// `sendmmsg` per flush, received with `recvmmsg` in batches, IPv4 and IPv6, between two
+/// hosts of a lab LAN (needs root); nothing allocated, and fewer syscalls than adverts.
+#[test]
+fn batched_sends_and_receives_allocate_nothing_and_save_syscalls() {
+    use vrrp_core::router::InstanceId;
+    use vrrp_lab::{require_root, Lan, HOST_IFNAME};
+    use vrrp_node::daemon::socket_io::{SocketIo, Sockets};
+    use vrrp_node::net::{RecvBatch, RecvError, VrrpSocket};
+    if !require_root("zero_alloc::batched_sends_and_receives_allocate_nothing_and_save_syscalls") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _guard = rt.enter();
+    let lan = Lan::builder("zerobatch")
+        .host("a", "192.0.2.11/24", "2001:db8::11/64")
+        .host("b", "192.0.2.12/24", "2001:db8::12/64")
+        .build()
+        .unwrap();
+    const PER_FLUSH: u16 = 50;
+    for family in ["IPv4", "IPv6"] {
+        let src = |h: &str| -> IpAddr {
+            if family == "IPv4" {
+                lan.ipv4(h).unwrap().into()
+            } else {
+                lan.link_local(h).unwrap().unwrap().into()
+            }
+        };
+        let (sa, sb) = (src("a"), src("b"));
+        let a = [lan.run_in("a", || VrrpSocket::open(HOST_IFNAME, sa)).unwrap().unwrap()];
+        let b = lan.run_in("b", || VrrpSocket::open(HOST_IFNAME, sb)).unwrap().unwrap();
+        let mut sio = SocketIo::new();
+        let mut rx = RecvBatch::new(4200);
+        let round = |sio: &mut SocketIo, rx: &mut RecvBatch| -> u64 {
+            let mut tx = Sockets::new(&a, sio);
+            for i in 0..PER_FLUSH {
+                let payload = [0x31u8, (i % 255 + 1) as u8, 100, 1, 0, 100, 0xab, 0xcd, 192, 0, 2, 1];
+                tx.queue(InstanceId(i), 0, &payload).unwrap();
+            }
+            tx.flush(&mut |id, kind| panic!("{family}: advert of {id:?} refused: {kind:?}"));
+            let mut got = 0u64;
+            for _ in 0..4000 {
+                match b.try_recv_batch(rx) {
+                    Ok(_) => {
+                        for (r, buf) in rx.drain() {
+                            let r = r.unwrap_or_else(|e: RecvError| panic!("{family}: {e}"));
+                            assert_eq!(r.payload(buf).len(), 12, "{family}");
+                            assert_eq!(r.ttl_or_hop_limit, 255, "{family}");
+                            assert_eq!(r.src, sa, "{family}");
+                            got += 1;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if got == u64::from(PER_FLUSH) {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_micros(50))
+                    }
+                    Err(e) => panic!("{family}: {e}"),
+                }
+            }
+            got
+        };
+        assert_eq!(round(&mut sio, &mut rx), u64::from(PER_FLUSH), "{family}: warm-up");
+        let before = sio.counters.clone();
+        rx.take_counts();
+        let rounds = 20u64;
+        let (allocs, got) = allocations_in(|| (0..rounds).map(|_| round(&mut sio, &mut rx)).sum::<u64>());
+        assert_eq!(got, rounds * u64::from(PER_FLUSH), "{family}: lost adverts");
+        assert_eq!(allocs, 0, "{family}: batched send/receive allocated {allocs} times");
+        let sent = sio.counters.adverts_sent - before.adverts_sent;
+        let send_calls = sio.counters.send_syscalls - before.send_syscalls;
+        assert_eq!(sent, got, "{family}");
+        assert_eq!(send_calls, rounds, "{family}: one sendmmsg per flush of {PER_FLUSH}");
+        let (recv_calls, datagrams) = rx.take_counts();
+        assert_eq!(datagrams, got, "{family}");
+        assert!(recv_calls < datagrams, "{family}: {recv_calls} recvmmsg for {datagrams} datagrams");
+    }
+}

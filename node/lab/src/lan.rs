@@ -250,24 +250,37 @@ impl Lan {
     /// namespace and, for each `(host, IPv4 CIDR)`, an interface `eth2` on it, up with that
     /// address. The first segment (`eth1` on `br0`) is left as it is.
     pub fn add_second_segment(&self, hosts: &[(&str, &str)]) -> io::Result<()> {
+        self.add_segment(2, hosts)
+    }
+
+    /// Adds segment `n` (2 or more): a bridge `br{n-1}` in the switch namespace and, for
+    /// each `(host, IPv4 CIDR)`, an interface [`segment_ifname`]`(n)` on it, up with that
+    /// address. One segment holds 255 VRIDs per family: `vrrp-lab cpu` runs 1020 instances
+    /// on four.
+    pub fn add_segment(&self, n: u8, hosts: &[(&str, &str)]) -> io::Result<()> {
+        if n < 2 {
+            return Err(invalid(format!("segment {n}: the first segment is the LAN's own")));
+        }
         let sw = &self.switch_ns;
-        add_bridge(sw, SECOND_BRIDGE)?;
+        let bridge = if n == 2 { SECOND_BRIDGE.to_string() } else { format!("br{}", n - 1) };
+        let ifname = segment_ifname(n);
+        add_bridge(sw, &bridge)?;
         for (name, v4) in hosts {
             match parse_cidr(v4)? {
                 (IpAddr::V4(_), p) if p <= 32 => {}
                 _ => return Err(invalid(format!("{v4}: not an IPv4 CIDR"))),
             }
             let h = self.host(name)?;
-            let port = second_port(&h.name);
-            ip(&["-n", sw, "link", "add", &port, "type", "veth", "peer", "name", SECOND_IFNAME, "netns", &h.ns])?;
-            ip(&["-n", sw, "link", "set", &port, "master", SECOND_BRIDGE])?;
+            let port = segment_port(n, &h.name);
+            ip(&["-n", sw, "link", "add", &port, "type", "veth", "peer", "name", &ifname, "netns", &h.ns])?;
+            ip(&["-n", sw, "link", "set", &port, "master", &bridge])?;
             ip(&["-n", sw, "link", "set", &port, "up"])?;
-            ip(&["-n", &h.ns, "link", "set", SECOND_IFNAME, "up"])?;
-            ip(&["-n", &h.ns, "addr", "add", v4, "dev", SECOND_IFNAME])?;
+            ip(&["-n", &h.ns, "link", "set", &ifname, "up"])?;
+            ip(&["-n", &h.ns, "addr", "add", v4, "dev", &ifname])?;
         }
         let up = |name: &str| {
             let Ok(h) = self.host(name) else { return false };
-            ip(&["-j", "-n", &h.ns, "link", "show", "dev", SECOND_IFNAME])
+            ip(&["-j", "-n", &h.ns, "link", "show", "dev", &ifname])
                 .ok()
                 .and_then(|out| first_object(parse_json(&out).ok()?).ok())
                 .and_then(|l| l.get("operstate")?.as_str().map(|s| s == "UP"))
@@ -276,7 +289,7 @@ impl Lan {
         if poll_until(Duration::from_secs(5), || hosts.iter().all(|(n, _)| up(n))) {
             Ok(())
         } else {
-            Err(io::Error::new(io::ErrorKind::TimedOut, "second segment: eth2 not up"))
+            Err(io::Error::new(io::ErrorKind::TimedOut, format!("segment {n}: {ifname} not up")))
         }
     }
 
@@ -498,7 +511,17 @@ impl Drop for Lan {
 
 /// The second segment's bridge port of `host` (fits IFNAMSIZ as `to-<host>` does).
 fn second_port(host: &str) -> String {
-    format!("s2-{host}")
+    segment_port(2, host)
+}
+
+/// Segment `n`'s bridge port of `host` (`s{n}-<host>` fits IFNAMSIZ for n < 10).
+fn segment_port(n: u8, host: &str) -> String {
+    format!("s{n}-{host}")
+}
+
+/// The interface name of segment `n` in a host: `eth1` for the LAN's own, `eth{n}`.
+pub fn segment_ifname(n: u8) -> String {
+    format!("eth{n}")
 }
 
 /// Creates bridge `name` in namespace `sw`, up, with no STP delay and no multicast snooping.

@@ -8,10 +8,11 @@
 
 pub mod cpu;
 pub mod demo;
+pub mod floor;
 mod lan;
 mod ns;
 mod util;
 
-pub use lan::{remove_stale_labs, Lan, LanBuilder, HOST_IFNAME, SECOND_IFNAME};
+pub use lan::{remove_stale_labs, segment_ifname, Lan, LanBuilder, HOST_IFNAME, SECOND_IFNAME};
 pub use ns::{enter_netns, netns_path, pids_in_netns, poll_until, require_root, run_in_netns};
 pub use util::{is_test_net, parse_mac};

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use vrrp_lab::cpu;
 use vrrp_lab::demo::{self, Binaries, Implementation, Interrupted, Options, StepReport};
+use vrrp_lab::{cpu, floor};
 
 /// Network-namespace lab for vrrpd (needs root).
 #[derive(Debug, Parser)]
@@ -26,13 +26,35 @@ enum Cmd {
     Demo(Common),
     /// The same three steps with a keepalived pair, then a vrrpd pair; outages side by side.
     Compare(Common),
-    /// CPU and memory of a keepalived pair and a vrrpd pair doing the same job, same run.
+    /// CPU and memory of a keepalived pair and a vrrpd pair doing the same job, same run,
+    /// and the floor: a bare sender and receiver of the same adverts (`vrrp_lab::floor`).
     Cpu {
         #[command(flatten)]
         common: Common,
         /// Measurement window per daemon and scenario, seconds.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// INSTANCESxSECONDS (e.g. 255x0.01, 1020x0.1; up to 1020, 255 per segment), as
+        /// often as wanted; default: 200x1 and 50x0.01.
+        #[arg(long = "scenario")]
+        scenarios: Vec<cpu::Scenario>,
+        /// Measure vrrpd and the floor only.
+        #[arg(long)]
+        skip_keepalived: bool,
+        /// Do not measure the floor.
+        #[arg(long)]
+        skip_floor: bool,
+    },
+    /// One half of the floor `cpu` measures, in the current namespace (run by `cpu`).
+    #[command(hide = true)]
+    FloorPeer {
+        /// send or recv.
+        role: String,
+        #[arg(long)]
+        scenario: cpu::Scenario,
+        /// This host's IPv4 address on each segment, in order.
+        #[arg(long = "source")]
+        sources: Vec<std::net::Ipv4Addr>,
     },
 }
 
@@ -77,7 +99,17 @@ fn summary(title: &str, reports: &[StepReport]) {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
-    let (Cmd::Demo(common) | Cmd::Compare(common) | Cmd::Cpu { common, .. }) = &cli.command;
+    if let Cmd::FloorPeer { role, scenario, sources } = &cli.command {
+        let role = match role.as_str() {
+            "send" => floor::Role::Send,
+            "recv" => floor::Role::Recv,
+            other => anyhow::bail!("floor-peer: role {other:?} is neither send nor recv"),
+        };
+        return floor::peer(role, *scenario, sources);
+    }
+    let (Cmd::Demo(common) | Cmd::Compare(common) | Cmd::Cpu { common, .. }) = &cli.command else {
+        return Ok(());
+    };
     // First what needs no privileges, so that its advice shows either way.
     let opts = common.options()?;
     if matches!(cli.command, Cmd::Compare(_) | Cmd::Cpu { .. }) && !keepalived_installed() {
@@ -104,21 +136,34 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             summary("client outage per step (vrrpd pair):", &vrrpd);
             demo::print_comparison(&keepalived, &vrrpd);
         }
-        Cmd::Cpu { seconds, .. } => {
+        Cmd::Cpu { seconds, scenarios, skip_keepalived, skip_floor, .. } => {
             let window = std::time::Duration::from_secs(*seconds);
+            let scenarios = if scenarios.is_empty() { cpu::SCENARIOS.to_vec() } else { scenarios.clone() };
+            let exe = std::env::current_exe()?;
             let mut rows = Vec::new();
-            for s in cpu::SCENARIOS {
+            for s in scenarios {
                 println!(
-                    "=== {} instances, advert_int {}: keepalived pair, then vrrpd pair",
-                    s.instances, s.advert_int
+                    "=== {} instances, advert_int {}: keepalived pair, vrrpd pair, floor",
+                    s.instances,
+                    s.advert_int()
                 );
-                let k = cpu::measure(Implementation::Keepalived, s, window, &opts.binaries.vrrpd)?;
-                let v = cpu::measure(Implementation::Vrrpd, s, window, &opts.binaries.vrrpd)?;
-                rows.push((k, v));
+                let keepalived =
+                    (!skip_keepalived).then(|| cpu::measure(Implementation::Keepalived, s, window, &opts.binaries));
+                let keepalived = match keepalived.transpose() {
+                    Ok(k) => k,
+                    Err(e) => {
+                        eprintln!("keepalived {s}: {e:#}");
+                        None
+                    }
+                };
+                let vrrpd = cpu::measure(Implementation::Vrrpd, s, window, &opts.binaries)?;
+                let floor = (!skip_floor).then(|| floor::measure(s, window, &exe)).transpose()?;
+                rows.push(cpu::Row { keepalived, vrrpd, floor });
             }
             println!();
             cpu::print_table(&rows);
         }
+        Cmd::FloorPeer { .. } => {}
     }
     Ok(())
 }

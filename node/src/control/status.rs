@@ -27,6 +27,9 @@ pub struct Status {
     /// How punctually the protocol timer fired.
     #[serde(default)]
     pub timer: TimerCounters,
+    /// The VRRP sockets' syscalls, adverts and datagrams, and the loop's wake-ups.
+    #[serde(default)]
+    pub io: IoCounters,
     /// Every running `vrrp_sync_group`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sync_groups: Vec<SyncGroupStatus>,
@@ -50,6 +53,24 @@ pub struct TimerCounters {
     pub late_max_us: u64,
     /// Expiries handled more than 1 ms late.
     pub late_over_1ms: u64,
+}
+
+/// The VRRP sockets' I/O since start: with batching (`sendmmsg` per socket per wake-up,
+/// `recvmmsg` in batches) `send_syscalls` / `adverts_sent` and `recv_syscalls` /
+/// `packets_received` say how many syscalls one advert costs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IoCounters {
+    /// Send syscalls on the VRRP sockets (`sendmmsg`, and `sendmsg` / `sendto` for
+    /// unicast copies and adverts that found the queue full).
+    pub send_syscalls: u64,
+    /// Adverts (and unicast copies) the kernel took.
+    pub adverts_sent: u64,
+    /// Receive syscalls (`recvmmsg`), those that found nothing included.
+    pub recv_syscalls: u64,
+    /// Datagrams received, malformed ones included.
+    pub packets_received: u64,
+    /// Wake-ups of the event loop (each event it handled).
+    pub wakeups: u64,
 }
 
 impl TimerCounters {

@@ -4,7 +4,8 @@
 //! steady state — an advert in, the core, an advert out, timers — can be proven to
 //! allocate nothing (`node/tests/zero_alloc.rs`), at 1020 instances.
 //!
-//! Adverts are sent at once through [`Transmit`]; the rare, slow effects (netlink address
+//! Adverts are queued through [`Transmit`] and flushed at the end of each input (the
+//! daemon sends one input's adverts with one `sendmmsg` per socket); the rare, slow effects (netlink address
 //! changes, gratuitous ARP bursts) and the failures the loop must report (an advert the
 //! socket refused) are queued as [`Effect`]s for the async loop; state changes go to the
 //! notifier thread through the bounded [`NotifyQueue`]. A master never seen before is an
@@ -39,6 +40,21 @@ pub trait Transmit {
     /// Sends `bytes` to the unicast address `dst` on socket `socket` with TTL / hop limit
     /// `ttl` (keepalived's `unicast_peer` and `unicast_ttl`); must not block.
     fn transmit_to(&mut self, socket: usize, bytes: &[u8], dst: IpAddr, ttl: u8) -> std::io::Result<()>;
+
+    /// Queues `bytes`, an advert of instance `id`, for the VRRP group on socket `socket`:
+    /// the engine calls [`Transmit::flush`] at the end of each input, so the adverts one
+    /// wake-up makes go out together (the daemon's: one `sendmmsg` per socket). Must not
+    /// block or allocate. Default: sent at once with [`Transmit::transmit`].
+    fn queue(&mut self, id: InstanceId, socket: usize, bytes: &[u8]) -> std::io::Result<()> {
+        let _ = id;
+        self.transmit(socket, bytes)
+    }
+
+    /// Sends what [`Transmit::queue`] holds; `failed` hears of each advert refused, with
+    /// its instance. Default: nothing is held.
+    fn flush(&mut self, failed: &mut dyn FnMut(InstanceId, std::io::ErrorKind)) {
+        let _ = failed;
+    }
 }
 
 /// One received VRRP packet, as the socket layer delivers it.
@@ -137,6 +153,8 @@ pub struct Engine {
     transitions: Vec<[u64; TRANSITION_KINDS]>,
     /// Sync group names, by group id.
     group_names: Vec<String>,
+    /// The shortest configured advert interval of the instances.
+    shortest_interval: Option<vrrp_core::Duration>,
 }
 
 /// The engine's bookkeeping of one instance beside the core, carried over a reload.
@@ -177,12 +195,15 @@ impl Engine {
             last_lower: Vec::with_capacity(MAX_INSTANCES),
             transitions: Vec::with_capacity(MAX_INSTANCES),
             group_names: Vec::new(),
+            shortest_interval: None,
         }
     }
 
     /// Adds an instance that sends on socket `socket`.
     pub fn add(&mut self, cfg: InstanceConfig, socket: usize) -> Result<InstanceId, AddError> {
+        let interval = vrrp_core::Duration::from_centis(cfg.advert_interval_cs.into());
         let id = self.driver.add(cfg)?;
+        self.shortest_interval = Some(self.shortest_interval.map_or(interval, |s| s.min(interval)));
         self.socket_of.push(socket);
         self.last_master.push(None);
         self.masters.push(BTreeSet::new());
@@ -194,7 +215,9 @@ impl Engine {
     /// Adds an instance that already runs, as it is, with the daemon's own bookkeeping of
     /// it (a reload: [`Engine::carried`] of the old engine), sending on socket `socket`.
     pub fn adopt(&mut self, instance: Instance, carried: Carried, socket: usize) -> Result<InstanceId, AddError> {
+        let interval = vrrp_core::Duration::from_centis(instance.config().advert_interval_cs.into());
         let id = self.driver.adopt(instance)?;
+        self.shortest_interval = Some(self.shortest_interval.map_or(interval, |s| s.min(interval)));
         self.socket_of.push(socket);
         self.last_master.push(carried.last_master);
         self.masters.push(carried.masters);
@@ -229,13 +252,27 @@ impl Engine {
         tx: &mut impl Transmit,
     ) -> Result<(), vrrp_core::ReconfigureError> {
         let (driver, mut io) = self.split(tx);
-        driver.reconfigure(&now, &mut io, id, cfg, priority)
+        let result = driver.reconfigure(&now, &mut io, id, cfg, priority);
+        self.flush(tx);
+        self.shortest_interval = self
+            .router()
+            .iter()
+            .map(|(_, i)| vrrp_core::Duration::from_centis(i.config().advert_interval_cs.into()))
+            .min();
+        result
+    }
+
+    /// The shortest configured advert interval of the instances, for the timer's
+    /// coalescing slack ([`super::clock::coalescing_slack`]).
+    pub fn shortest_advert_interval(&self) -> Option<vrrp_core::Duration> {
+        self.shortest_interval
     }
 
     /// Shutdown event for one instance (a reload removed it: a master says goodbye).
     pub fn shutdown_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.shutdown(&now, &mut io, id);
+        self.flush(tx);
     }
 
     /// Makes `members` the sync group `name` ([`Router::add_sync_group`]); `state` is the
@@ -251,6 +288,7 @@ impl Engine {
         let (driver, mut io) = self.split(tx);
         let id = driver.router_mut().add_sync_group(now, members, state)?;
         driver.pump(&mut io);
+        self.flush(tx);
         self.group_names.push(name.to_string());
         Ok(id)
     }
@@ -261,6 +299,7 @@ impl Engine {
         let (driver, mut io) = self.split(tx);
         driver.router_mut().release_ungrouped(now);
         driver.pump(&mut io);
+        self.flush(tx);
     }
 
     /// The state of the sync group named `name`, if there is one.
@@ -290,12 +329,14 @@ impl Engine {
     pub fn start(&mut self, now: Instant, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.start_all(&now, &mut io);
+        self.flush(tx);
     }
 
     /// Startup event for one instance (one that tracking held back at start).
     pub fn start_one(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.start(&now, &mut io, id);
+        self.flush(tx);
     }
 
     /// Tracking changed an instance's effective priority (a master advertises it at once).
@@ -307,25 +348,30 @@ impl Engine {
         tx: &mut impl Transmit,
     ) -> Result<(), vrrp_core::ConfigError> {
         let (driver, mut io) = self.split(tx);
-        driver.set_priority(&now, &mut io, id, priority)
+        let result = driver.set_priority(&now, &mut io, id, priority);
+        self.flush(tx);
+        result
     }
 
     /// Tracking puts an instance in FAULT or lets it out.
     pub fn set_tracking_fault(&mut self, now: Instant, id: InstanceId, fault: bool, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.set_tracking_fault(&now, &mut io, id, fault);
+        self.flush(tx);
     }
 
     /// Shutdown event for every instance (masters send priority 0).
     pub fn shutdown(&mut self, now: Instant, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.shutdown_all(&now, &mut io);
+        self.flush(tx);
     }
 
     /// The operator hands instance `id`'s mastership over (`vrrpctl handover`).
     pub fn handover(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.handover(&now, &mut io, id);
+        self.flush(tx);
     }
 
     /// Someone else removed one of instance `id`'s tracked VIPs
@@ -333,6 +379,7 @@ impl Engine {
     pub fn vip_removed(&mut self, now: Instant, id: InstanceId, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.vip_removed(&now, &mut io, id);
+        self.flush(tx);
     }
 
     /// Sets every counter back to zero: the core's (per instance and router-wide) and the
@@ -358,6 +405,7 @@ impl Engine {
         let inbound = CoreInbound { ifindex: rx.ifindex, src: rx.src, dst: rx.dst, ttl: rx.ttl, bytes: rx.payload };
         let (driver, mut io) = self.split(tx);
         let result = driver.on_packet(&now, &mut io, inbound);
+        self.flush(tx);
         if let Ok((id, accepted)) = &result {
             // A backup follows a new master without changing state.
             self.observe_master(*id);
@@ -370,12 +418,14 @@ impl Engine {
     pub fn on_timeout(&mut self, now: Instant, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.on_timer(&now, &mut io);
+        self.flush(tx);
     }
 
     /// An interface went up or down.
     pub fn on_link(&mut self, now: Instant, ifindex: u32, up: bool, tx: &mut impl Transmit) {
         let (driver, mut io) = self.split(tx);
         driver.on_link(&now, &mut io, ifindex, up);
+        self.flush(tx);
     }
 
     /// When [`Engine::on_timeout`] must next be called.
@@ -432,6 +482,13 @@ impl Engine {
         observe_master(&mut self.last_master, &mut self.effects, id, instance);
     }
 
+    /// Sends the adverts the last input queued ([`Transmit::flush`]); the refused ones
+    /// become [`Effect::SendFailed`] of their instance.
+    fn flush(&mut self, tx: &mut impl Transmit) {
+        let effects = &mut self.effects;
+        tx.flush(&mut |id, kind| effects.push(Effect::SendFailed(id, kind)));
+    }
+
     /// The driver, and the [`Io`] the daemon gives it for one input (borrowing the other fields).
     fn split<'a, T: Transmit>(&'a mut self, tx: &'a mut T) -> (&'a mut Driver<MAX_INSTANCES>, DaemonIo<'a, T>) {
         let io = DaemonIo {
@@ -461,7 +518,8 @@ fn observe_master(last_master: &mut [Option<IpAddr>], effects: &mut Vec<Effect>,
     }
 }
 
-/// The daemon's [`Io`]: adverts go out at once on the instance's socket; the slow effects
+/// The daemon's [`Io`]: adverts are queued for the instance's socket (unicast copies go
+/// out at once); the slow effects
 /// (netlink, announcements) and refused sends are queued for the loop; state changes are
 /// counted and go to the notifier. Allocation-free: the effect buffer keeps its capacity.
 struct DaemonIo<'a, T: Transmit> {
@@ -478,7 +536,7 @@ impl<T: Transmit> Io for DaemonIo<'_, T> {
         let socket = self.socket_of.get(usize::from(id.0)).copied().unwrap_or(0);
         let cfg = instance.config();
         if !cfg.is_unicast() {
-            if let Err(e) = self.tx.transmit(socket, advert) {
+            if let Err(e) = self.tx.queue(id, socket, advert) {
                 self.effects.push(Effect::SendFailed(id, e.kind()));
             }
             return;
@@ -788,6 +846,63 @@ mod tests {
                 assert_eq!(verifies(bytes, primary, group), !covered, "{version:?} to {dst}");
             }
         }
+    }
+
+    /// Holds queued adverts until the flush, refusing the ones of instances in `refuse`.
+    #[derive(Default)]
+    struct Batching {
+        held: Vec<(InstanceId, usize)>,
+        flushes: Vec<usize>,
+        refuse: Vec<InstanceId>,
+    }
+
+    impl Transmit for Batching {
+        fn transmit(&mut self, _: usize, _: &[u8]) -> std::io::Result<()> {
+            panic!("group adverts are queued");
+        }
+
+        fn transmit_to(&mut self, _: usize, _: &[u8], _: IpAddr, _: u8) -> std::io::Result<()> {
+            Ok(())
+        }
+
+        fn queue(&mut self, id: InstanceId, socket: usize, _: &[u8]) -> std::io::Result<()> {
+            self.held.push((id, socket));
+            Ok(())
+        }
+
+        fn flush(&mut self, failed: &mut dyn FnMut(InstanceId, std::io::ErrorKind)) {
+            self.flushes.push(self.held.len());
+            for (id, _) in self.held.drain(..) {
+                if self.refuse.contains(&id) {
+                    failed(id, std::io::ErrorKind::WouldBlock);
+                }
+            }
+        }
+    }
+
+    /// The adverts of every master due at one expiry are flushed together, once, at the end
+    /// of that input; a refused one is reported for its own instance.
+    #[test]
+    fn one_expiry_flushes_its_adverts_together_and_reports_each_refusal() {
+        let mut engine = Engine::new(Arc::new(NotifyQueue::new(64)));
+        let ids: Vec<InstanceId> = (1..=10u8)
+            .map(|vrid| {
+                let mut cfg = InstanceConfig::new(3, vrid, Version::V3, a4(11));
+                cfg.priority = 255;
+                cfg.vips.push(a4(vrid)).unwrap();
+                engine.add(cfg, usize::from(vrid % 2)).unwrap()
+            })
+            .collect();
+        let mut tx = Batching { refuse: vec![ids[3]], ..Batching::default() };
+        engine.start(Instant::ZERO, &mut tx);
+        assert_eq!(tx.flushes, [10], "the ten owners' first adverts, in one flush");
+        let failed: Vec<Effect> = engine.effects().filter(|e| matches!(e, Effect::SendFailed(..))).collect();
+        assert_eq!(failed, [Effect::SendFailed(ids[3], std::io::ErrorKind::WouldBlock)]);
+        // All ten are due at the same instant: one expiry, one flush of ten.
+        let due = engine.poll_timeout().unwrap();
+        engine.on_timeout(due, &mut tx);
+        assert_eq!(tx.flushes, [10, 10]);
+        assert!(tx.held.is_empty());
     }
 
     #[test]

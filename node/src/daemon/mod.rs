@@ -27,6 +27,7 @@ pub mod plan;
 pub mod ratelimit;
 mod reload;
 mod routes;
+pub mod socket_io;
 mod startup;
 mod sync_groups;
 pub mod tracking;
@@ -51,9 +52,10 @@ use crate::net::{self, Announcer, Netlink, RecvError, VrrpSocket};
 use crate::service;
 use crate::sync::facade::Arc;
 use clock::Clock;
-use engine::{Effect, Engine, Inbound, Transmit};
+use engine::{Effect, Engine, Inbound};
 use plan::InstancePlan;
 use ratelimit::RateLimiter;
+use socket_io::{SocketIo, Sockets};
 use vips::Vips;
 
 pub use engine::MAX_INSTANCES;
@@ -65,6 +67,11 @@ const RX_BUF: usize = 4200;
 /// Datagrams [`Daemon::hear_queued`] takes before a timer expiry is handled: bounded, so
 /// a flood on the LAN cannot hold the protocol timer off.
 const QUEUED_BEFORE_TIMEOUT: usize = 1024;
+
+/// `recvmmsg` batches ([`net::RECV_BATCH`] datagrams each) one readable socket is drained
+/// by before the loop looks at its other events again: the timer branch comes first
+/// there, so a flood on the LAN (untrusted) cannot starve the protocol timers.
+const RECV_BATCHES_PER_WAKEUP: usize = 4;
 
 /// State-change notices that may wait for the notifier thread before new ones are dropped.
 const NOTICE_QUEUE: usize = 4 * MAX_INSTANCES;
@@ -109,6 +116,8 @@ struct Daemon {
     /// Route and rule removals, watched once some instance tracks a route or rule.
     route_watch: Option<net::Watch>,
     sockets: Vec<VrrpSocket>,
+    /// The adverts queued for the sockets, and the I/O counters.
+    sio: SocketIo,
     /// What each socket was opened on.
     socket_keys: Vec<SocketKey>,
     announcers: BTreeMap<u32, Announcer>,
@@ -149,25 +158,6 @@ struct Pending {
 /// is sent anyway (the notification is normally there within a millisecond; this only
 /// covers a lost one).
 const NA_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// The daemon's sockets as the engine's transmitter: non-blocking sends, no allocation.
-struct Sockets<'a>(&'a [VrrpSocket]);
-
-impl Transmit for Sockets<'_> {
-    fn transmit(&mut self, socket: usize, bytes: &[u8]) -> std::io::Result<()> {
-        match self.0.get(socket) {
-            Some(s) => s.try_send(bytes),
-            None => Err(std::io::Error::other("no such socket")),
-        }
-    }
-
-    fn transmit_to(&mut self, socket: usize, bytes: &[u8], dst: IpAddr, ttl: u8) -> std::io::Result<()> {
-        match self.0.get(socket) {
-            Some(s) => s.try_send_to(bytes, dst, ttl),
-            None => Err(std::io::Error::other("no such socket")),
-        }
-    }
-}
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(opts: Options) -> Result<()> {
@@ -256,7 +246,7 @@ pub async fn run(opts: Options) -> Result<()> {
     let mut systemd = service::systemd::Notifier::from_env();
     systemd.ready(&daemon.status());
     let mut service_tick = systemd.period().map(tokio::time::interval);
-    let mut rx_buf = vec![0u8; RX_BUF];
+    let mut rx = net::RecvBatch::new(RX_BUF);
     let mut timer = clock::DeadlineTimer::new().context("creating the timerfd")?;
     // Instances waiting for their interface are checked on each link or address change,
     // and every second in case a change was missed.
@@ -286,7 +276,10 @@ pub async fn run(opts: Options) -> Result<()> {
             let source = reload::Source::Waiting(Box::new(daemon.pending.clone()));
             start_preparing(&mut preparing, source, &opts, "interface ready", &mut retired);
         }
-        timer.set(&daemon.clock, daemon.engine.poll_timeout()).context("arming the timerfd")?;
+        // Late by the coalescing slack, never early: deadlines within it share one wake-up.
+        let slack = clock::coalescing_slack(daemon.engine.shortest_advert_interval());
+        timer.set(&daemon.clock, daemon.engine.poll_timeout().map(|d| d + slack)).context("arming the timerfd")?;
+        daemon.sio.counters.wakeups += 1;
         tokio::select! {
             biased;
             _ = service_tick_due(&mut service_tick) => systemd.tick(&daemon.status()),
@@ -332,10 +325,10 @@ pub async fn run(opts: Options) -> Result<()> {
                 // Adverts that arrived while vrrpd was not scheduled are older than this
                 // wake-up: hear them before judging the deadline, or a late wake-up on a
                 // loaded host turns a master that was on time into a spurious takeover.
-                daemon.hear_queued(&mut rx_buf).await;
+                daemon.hear_queued(&mut rx).await;
                 daemon.on_timeout().await
             }
-            (idx, result) = recv_any(&daemon.sockets, &mut rx_buf) => daemon.on_packet(idx, result, &rx_buf).await,
+            (idx, result) = recv_any(&daemon.sockets, &mut rx) => daemon.on_readable(idx, result, &mut rx).await,
             Some(event) = daemon.track.recv() => if !daemon.stopping { daemon.on_track_event(event).await },
             _ = waiting_tick(&mut pending_tick, !daemon.pending.waiting.is_empty()) => check_pending = true,
             Some(event) = next_link_event(&mut daemon.route_watch) => daemon.on_link_event(event).await,
@@ -477,14 +470,15 @@ async fn next_link_event(watch: &mut Option<net::Watch>) -> Option<net::Event> {
     }
 }
 
-/// Waits until any socket yields a datagram (or a per-datagram error).
-async fn recv_any(sockets: &[VrrpSocket], buf: &mut [u8]) -> (usize, std::result::Result<net::Received, RecvError>) {
+/// Waits until any socket is readable and receives a batch from it into `rx`: the
+/// socket's index, and the number of datagrams (or the socket's error).
+async fn recv_any(sockets: &[VrrpSocket], rx: &mut net::RecvBatch) -> (usize, std::io::Result<usize>) {
     if sockets.is_empty() {
         return std::future::pending().await;
     }
     poll_fn(|cx| {
         for (i, s) in sockets.iter().enumerate() {
-            if let Poll::Ready(r) = s.poll_recv(cx, buf) {
+            if let Poll::Ready(r) = s.poll_recv_batch(cx, rx) {
                 return Poll::Ready((i, r));
             }
         }
@@ -496,7 +490,7 @@ async fn recv_any(sockets: &[VrrpSocket], buf: &mut [u8]) -> (usize, std::result
 impl Daemon {
     async fn start(&mut self) {
         let now = self.clock.now();
-        let mut tx = Sockets(&self.sockets);
+        let mut tx = Sockets::new(&self.sockets, &mut self.sio);
         let start = self.track.before_start(now, &mut self.engine, &mut tx);
         for (i, go) in start.into_iter().enumerate() {
             if let (true, Ok(id)) = (go, u16::try_from(i)) {
@@ -510,7 +504,7 @@ impl Daemon {
     async fn on_track_event(&mut self, event: tracking::TrackEvent) {
         if self.track.on_event(event) {
             let now = self.clock.now();
-            self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
+            self.track.apply(now, &mut self.engine, &mut Sockets::new(&self.sockets, &mut self.sio));
             self.execute().await;
         }
     }
@@ -527,7 +521,7 @@ impl Daemon {
         self.stopping = true;
         systemd.stopping();
         let now = self.clock.now();
-        self.engine.shutdown(now, &mut Sockets(&self.sockets));
+        self.engine.shutdown(now, &mut Sockets::new(&self.sockets, &mut self.sio));
         self.execute().await;
         let last = self.engine.router().iter().filter_map(|(_, i)| i.releasing()).max();
         match last {
@@ -547,6 +541,7 @@ impl Daemon {
         self.malformed = 0;
         self.send_errors = 0;
         self.timer = status::TimerCounters::default();
+        self.sio.counters = status::IoCounters::default();
     }
 
     /// `vrrpctl handover`: each named instance that is still MASTER hands over.
@@ -558,7 +553,7 @@ impl Daemon {
             let id = InstanceId(raw);
             if self.is_master(id) {
                 info!("({name}) handing over on request: priority 0 sent, VIPs kept until the successor is heard");
-                self.engine.handover(now, id, &mut Sockets(&self.sockets));
+                self.engine.handover(now, id, &mut Sockets::new(&self.sockets, &mut self.sio));
             }
         }
         self.execute().await;
@@ -566,7 +561,7 @@ impl Daemon {
 
     async fn shutdown(&mut self) {
         let now = self.clock.now();
-        self.engine.shutdown(now, &mut Sockets(&self.sockets));
+        self.engine.shutdown(now, &mut Sockets::new(&self.sockets, &mut self.sio));
         self.execute().await;
         // Whatever happened, leave no VIP of ours behind.
         self.routes.remove_all(&self.netlink).await;
@@ -587,25 +582,66 @@ impl Daemon {
         if let Some(deadline) = deadline {
             self.timer.record(now.saturating_since(deadline).as_micros());
         }
-        self.engine.on_timeout(now, &mut Sockets(&self.sockets));
+        self.engine.on_timeout(now, &mut Sockets::new(&self.sockets, &mut self.sio));
         self.execute().await;
     }
 
-    /// Handles what the sockets already hold (at most [`QUEUED_BEFORE_TIMEOUT`] datagrams),
-    /// without waiting.
-    async fn hear_queued(&mut self, buf: &mut [u8]) {
+    /// Handles what the sockets already hold (at most [`QUEUED_BEFORE_TIMEOUT`] datagrams,
+    /// in `recvmmsg` batches), without waiting. An empty socket costs one call and none of
+    /// the budget, as before batching: every socket is looked at.
+    async fn hear_queued(&mut self, rx: &mut net::RecvBatch) {
         let mut budget = QUEUED_BEFORE_TIMEOUT;
         for socket in 0..self.sockets.len() {
             while budget > 0 {
                 let Some(s) = self.sockets.get(socket) else { break };
-                let result = s.try_recv(buf);
-                if matches!(&result, Err(RecvError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock) {
+                let result = s.try_recv_batch(rx);
+                budget = budget.saturating_sub(rx.len());
+                if !self.hear_batch(socket, result, rx).await {
                     break;
                 }
-                budget -= 1;
-                self.on_packet(socket, result, buf).await;
             }
         }
+        self.count_received(rx);
+    }
+
+    /// Socket `socket` was readable and `first` is what the first `recvmmsg` got into `rx`:
+    /// its datagrams are handled, and up to [`RECV_BATCHES_PER_WAKEUP`] batches in all
+    /// while the socket has more.
+    async fn on_readable(&mut self, socket: usize, first: std::io::Result<usize>, rx: &mut net::RecvBatch) {
+        let mut result = first;
+        for round in 1..=RECV_BATCHES_PER_WAKEUP {
+            if !self.hear_batch(socket, result, rx).await || round == RECV_BATCHES_PER_WAKEUP {
+                break;
+            }
+            let Some(s) = self.sockets.get(socket) else { break };
+            result = s.try_recv_batch(rx);
+        }
+        self.count_received(rx);
+    }
+
+    /// Handles the datagrams of one `recvmmsg` (`result`, into `rx`) on socket `socket`;
+    /// whether the socket may hold more (the batch was full).
+    async fn hear_batch(&mut self, socket: usize, result: std::io::Result<usize>, rx: &mut net::RecvBatch) -> bool {
+        match result {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) => {
+                self.on_packet(socket, Err(RecvError::Io(e)), &[]).await;
+                return false;
+            }
+        }
+        let full = rx.is_full();
+        for (result, buf) in rx.drain() {
+            self.on_packet(socket, result, buf).await;
+        }
+        full
+    }
+
+    /// Adds what `rx` counted to the I/O counters.
+    fn count_received(&mut self, rx: &mut net::RecvBatch) {
+        let (syscalls, datagrams) = rx.take_counts();
+        self.sio.counters.recv_syscalls += syscalls;
+        self.sio.counters.packets_received += datagrams;
     }
 
     async fn on_packet(&mut self, socket: usize, result: std::result::Result<net::Received, RecvError>, buf: &[u8]) {
@@ -628,7 +664,7 @@ impl Daemon {
         let now = self.clock.now();
         let payload = rx.payload(buf);
         let inbound = Inbound { ifindex: rx.ifindex, src: rx.src, dst: rx.dst, ttl: rx.ttl_or_hop_limit, payload };
-        let result = self.engine.on_packet(now, &inbound, &mut Sockets(&self.sockets));
+        let result = self.engine.on_packet(now, &inbound, &mut Sockets::new(&self.sockets, &mut self.sio));
         match result {
             Ok((id, accepted)) => {
                 if accepted.address_list_mismatch {
@@ -698,7 +734,6 @@ impl Daemon {
 
     async fn on_link_event(&mut self, event: net::Event) {
         let now = self.clock.now();
-        let mut tx = Sockets(&self.sockets);
         let link = match event {
             net::Event::LinkUp { index } => Some((index, true, false)),
             net::Event::LinkDown { index } => Some((index, false, false)),
@@ -707,7 +742,7 @@ impl Daemon {
         };
         if let Some((index, up, removed)) = link.filter(|_| !self.stopping) {
             if self.track.on_link(&self.netlink, index, up, removed).await {
-                self.track.apply(now, &mut self.engine, &mut tx);
+                self.track.apply(now, &mut self.engine, &mut Sockets::new(&self.sockets, &mut self.sio));
             }
             if self.running_links().iter().any(|(_, i)| *i == index) {
                 self.links_changed = true;
@@ -717,6 +752,7 @@ impl Daemon {
                 self.vips.forget_interface(index);
             }
         }
+        let mut tx = Sockets::new(&self.sockets, &mut self.sio);
         match event {
             net::Event::LinkUp { index } => self.engine.on_link(now, index, true, &mut tx),
             net::Event::LinkDown { index } | net::Event::LinkRemoved { index } => {
@@ -794,7 +830,7 @@ impl Daemon {
                     continue;
                 }
             };
-            self.engine.on_link(now, index, up, &mut Sockets(&self.sockets));
+            self.engine.on_link(now, index, up, &mut Sockets::new(&self.sockets, &mut self.sio));
         }
     }
 
@@ -808,7 +844,7 @@ impl Daemon {
         let gone = self.vips.resync(&self.netlink).await;
         self.vips_gone(&gone);
         self.track.read_interfaces(&self.netlink).await;
-        self.track.apply(now, &mut self.engine, &mut Sockets(&self.sockets));
+        self.track.apply(now, &mut self.engine, &mut Sockets::new(&self.sockets, &mut self.sio));
     }
 
     /// VIPs of ours that disappeared without us removing them (another agent deleted them,
@@ -831,7 +867,7 @@ impl Daemon {
                     "({}) virtual address {addr}/{prefix} was removed by someone else: leaving MASTER for Skew_Time, to take the addresses back unless a backup does",
                     self.name(id)
                 );
-                self.engine.vip_removed(now, id, &mut Sockets(&self.sockets));
+                self.engine.vip_removed(now, id, &mut Sockets::new(&self.sockets, &mut self.sio));
             }
         }
     }
@@ -850,7 +886,7 @@ impl Daemon {
                 "({}) {what} was removed by someone else: leaving MASTER for Skew_Time, to install it again unless a backup takes over",
                 self.name(*id)
             );
-            self.engine.vip_removed(now, *id, &mut Sockets(&self.sockets));
+            self.engine.vip_removed(now, *id, &mut Sockets::new(&self.sockets, &mut self.sio));
         }
     }
 
@@ -993,6 +1029,7 @@ impl Daemon {
             instances,
             router: RouterCounters::new(self.engine.router().stats(), self.malformed),
             timer: self.timer.clone(),
+            io: self.sio.counters.clone(),
             sync_groups: self.sync_group_status(),
         }
     }

@@ -441,7 +441,14 @@ impl Daemon {
             })
             .collect();
         let before = |name: &str| self.engine.group_state_by_name(name);
-        super::sync_groups::add_all(&mut engine, now, &cfg.sync_groups, &ids, before, &mut Sockets(&sockets));
+        super::sync_groups::add_all(
+            &mut engine,
+            now,
+            &cfg.sync_groups,
+            &ids,
+            before,
+            &mut Sockets::new(&sockets, &mut self.sio),
+        );
         let mut track = TrackingLoop::new(&cfg, Some(track_rx));
         track.carry_from(&self.track, &kept_pairs);
         for s in 0..cfg.scripts.len() {
@@ -475,7 +482,7 @@ impl Daemon {
                 self.waiting_na.insert(key, (id, at));
             }
         }
-        let mut tx = Sockets(&self.sockets);
+        let mut tx = Sockets::new(&self.sockets, &mut self.sio);
         for &(id, i, old) in &changed {
             let Some(h) = hosts.get(i) else { continue };
             let priority = self.track.priority_for(i, h.plan.core.priority);
@@ -488,12 +495,12 @@ impl Daemon {
             }
         }
         for &id in &handing_over {
-            self.engine.shutdown_one(now, id, &mut Sockets(&self.sockets));
+            self.engine.shutdown_one(now, id, &mut Sockets::new(&self.sockets, &mut self.sio));
         }
-        let go = self.track.before_start(now, &mut self.engine, &mut Sockets(&self.sockets));
+        let go = self.track.before_start(now, &mut self.engine, &mut Sockets::new(&self.sockets, &mut self.sio));
         for &id in &added {
             if go.get(usize::from(id.0)).copied().unwrap_or(true) {
-                self.engine.start_one(now, id, &mut Sockets(&self.sockets));
+                self.engine.start_one(now, id, &mut Sockets::new(&self.sockets, &mut self.sio));
             }
         }
         self.reread_links(added_links).await;

@@ -336,6 +336,7 @@ impl Daemon {
             routes,
             route_watch: None,
             sockets,
+            sio: super::SocketIo::new(),
             socket_keys,
             announcers,
             netlink,
@@ -356,10 +357,10 @@ impl Daemon {
         daemon.track.read_interfaces(&daemon.netlink).await;
         let now = daemon.clock.now();
         let ids = super::sync_groups::ids_by_name(cfg.instances.iter().map(|i| i.name.as_str()));
-        let mut tx = Sockets(&daemon.sockets);
+        let mut tx = Sockets::new(&daemon.sockets, &mut daemon.sio);
         super::sync_groups::add_all(&mut daemon.engine, now, &cfg.sync_groups, &ids, |_| None, &mut tx);
         for ifindex in links_down {
-            daemon.engine.on_link(now, ifindex, false, &mut Sockets(&daemon.sockets));
+            daemon.engine.on_link(now, ifindex, false, &mut Sockets::new(&daemon.sockets, &mut daemon.sio));
         }
         Ok(daemon)
     }

@@ -45,6 +45,7 @@ fn sample() -> Status {
         instances: vec![a, b],
         router: RouterCounters::new(&router, 3),
         timer: TimerCounters { fired: 42, late_max_us: 2500, late_over_1ms: 1 },
+        io: Default::default(),
         sync_groups: vec![],
     }
 }

@@ -10,6 +10,7 @@
 //! Everything here works in the network namespace of the thread that
 //! creates the socket, which is how the lab runs it inside namespaces.
 
+pub mod batch;
 pub mod garp;
 pub mod ipv4;
 pub mod netlink;
@@ -17,6 +18,7 @@ pub mod raw;
 pub mod route;
 pub mod vmac;
 
+pub use batch::{RecvBatch, SendHeaders, RECV_BATCH, SEND_BATCH};
 pub use garp::{build_garp, build_unsolicited_na, Announcer};
 pub use ipv4::Malformed;
 pub use netlink::{watch, watch_routes, watch_with_buffer, Address, Event, Link, Netlink, Scope, Watch};

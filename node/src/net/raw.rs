@@ -116,6 +116,8 @@ pub struct VrrpSocket {
     /// `sendto` with no per-send allocation (nix's `sendmsg` allocates its control
     /// buffer, so it is kept for the rare TTL-override and unicast sends).
     group_addr: socket2::SockAddr,
+    /// The same, as nix's batched sends take it ([`super::batch`]).
+    group_storage: nix::sys::socket::SockaddrStorage,
     /// IPv6 receive control-message buffer, allocated once and reused for every packet.
     cmsg_buf: std::sync::Mutex<Vec<u8>>,
     /// IPv4 `unicast_ttl 0` only: an `IPPROTO_RAW` (header-included) send socket on the
@@ -156,12 +158,44 @@ impl VrrpSocket {
         // (which owns the `Socket`) drops it. No safe alternative exists for
         // raw sockets (tokio::net has no raw socket type).
         let fd = unsafe { AsyncFd::register(socket) }.map_err(io::Error::from)?;
-        let group_addr = match src {
-            IpAddr::V4(_) => socket2::SockAddr::from(SocketAddrV4::new(GROUP_V4, 0)),
-            IpAddr::V6(_) => socket2::SockAddr::from(SocketAddrV6::new(GROUP_V6, 0, 0, ifindex)),
+        let (group_addr, group_storage) = match src {
+            IpAddr::V4(_) => {
+                let a = SocketAddrV4::new(GROUP_V4, 0);
+                (socket2::SockAddr::from(a), a.into())
+            }
+            IpAddr::V6(_) => {
+                let a = SocketAddrV6::new(GROUP_V6, 0, 0, ifindex);
+                (socket2::SockAddr::from(a), a.into())
+            }
         };
         let cmsg_buf = std::sync::Mutex::new(nix::cmsg_space!(libc::in6_pktinfo, libc::c_int));
-        Ok(Self { fd, ifindex, src, group_addr, cmsg_buf, hdrincl: std::sync::OnceLock::new(), ifname: ifname.into() })
+        Ok(Self {
+            fd,
+            ifindex,
+            src,
+            group_addr,
+            group_storage,
+            cmsg_buf,
+            hdrincl: std::sync::OnceLock::new(),
+            ifname: ifname.into(),
+        })
+    }
+
+    /// The address adverts are sent from (its family is the socket's).
+    pub fn source(&self) -> IpAddr {
+        self.src
+    }
+
+    pub(super) fn group_storage(&self) -> nix::sys::socket::SockaddrStorage {
+        self.group_storage
+    }
+
+    pub(super) fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.get_ref().as_raw_fd()
+    }
+
+    pub(super) fn async_fd(&self) -> &AsyncFd<Socket> {
+        &self.fd
     }
 
     /// Sends one advertisement (the VRRP part; the kernel builds the IP
@@ -342,21 +376,27 @@ impl VrrpSocket {
             let msg = recvmsg::<SockaddrIn>(sock.as_raw_fd(), &mut iov, None, MsgFlags::empty())?;
             (msg.bytes, msg.flags.contains(MsgFlags::MSG_TRUNC))
         };
+        Ok(self.finish_v4(buf, len, truncated))
+    }
+
+    /// The verdict on an IPv4 datagram of `len` octets received into `buf` (header
+    /// included): the same for `recvmsg` and `recvmmsg`.
+    pub(super) fn finish_v4(&self, buf: &[u8], len: usize, truncated: bool) -> Result<Received, RecvError> {
         let Some(pkt) = buf.get(..len).filter(|_| !truncated) else {
-            return Ok(Err(RecvError::Truncated));
+            return Err(RecvError::Truncated);
         };
         let info = match parse_ipv4(pkt) {
             Ok(info) if info.protocol == IP_PROTOCOL => info,
-            Ok(_) => return Ok(Err(Malformed::WrongProtocol.into())),
-            Err(e) => return Ok(Err(e.into())),
+            Ok(_) => return Err(Malformed::WrongProtocol.into()),
+            Err(e) => return Err(e.into()),
         };
-        Ok(Ok(Received {
+        Ok(Received {
             payload: info.payload,
             src: info.src.into(),
             dst: info.dst.into(),
             ttl_or_hop_limit: info.ttl,
             ifindex: self.ifindex,
-        }))
+        })
     }
 
     fn recv_v6(&self, sock: &Socket, buf: &mut [u8]) -> io::Result<Result<Received, RecvError>> {
@@ -366,13 +406,28 @@ impl VrrpSocket {
         };
         let mut iov = [IoSliceMut::new(buf)];
         let msg = recvmsg::<SockaddrIn6>(sock.as_raw_fd(), &mut iov, Some(&mut *cmsg_buf), MsgFlags::empty())?;
-        if msg.flags.contains(MsgFlags::MSG_TRUNC) {
-            return Ok(Err(RecvError::Truncated));
-        }
-        let (mut dst, mut hops, mut ifindex) = (None, None, self.ifindex);
+        let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
         // A truncated control buffer (ENOBUFS here) means no trustworthy
         // hop limit: treated like missing ancillary data below.
-        for cmsg in msg.cmsgs().into_iter().flatten() {
+        let cmsgs = msg.cmsgs().into_iter().flatten();
+        Ok(self.finish_v6(msg.bytes, truncated, msg.address.map(|a| a.ip()), cmsgs))
+    }
+
+    /// The verdict on an IPv6 datagram of `bytes` octets (the VRRP part: IPv6 raw sockets
+    /// never see the header) from `src` with control messages `cmsgs`: the same for
+    /// `recvmsg` and `recvmmsg`.
+    pub(super) fn finish_v6(
+        &self,
+        bytes: usize,
+        truncated: bool,
+        src: Option<Ipv6Addr>,
+        cmsgs: impl Iterator<Item = ControlMessageOwned>,
+    ) -> Result<Received, RecvError> {
+        if truncated {
+            return Err(RecvError::Truncated);
+        }
+        let (mut dst, mut hops, mut ifindex) = (None, None, self.ifindex);
+        for cmsg in cmsgs {
             match cmsg {
                 ControlMessageOwned::Ipv6PacketInfo(info) => {
                     dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
@@ -382,11 +437,10 @@ impl VrrpSocket {
                 _ => {}
             }
         }
-        let src = msg.address.map(|a| a.ip());
         let (Some(src), Some(dst), Some(hops)) = (src, dst, hops) else {
-            return Ok(Err(Malformed::MissingAncillary.into()));
+            return Err(Malformed::MissingAncillary.into());
         };
-        Ok(Ok(Received { payload: 0..msg.bytes, src: src.into(), dst: dst.into(), ttl_or_hop_limit: hops, ifindex }))
+        Ok(Received { payload: 0..bytes, src: src.into(), dst: dst.into(), ttl_or_hop_limit: hops, ifindex })
     }
 }
 

@@ -58,6 +58,7 @@ fn sample() -> Status {
             5,
         ),
         timer: TimerCounters { fired: 10, late_max_us: 1500, late_over_1ms: 1 },
+        io: IoCounters { send_syscalls: 6, adverts_sent: 60, recv_syscalls: 7, packets_received: 70, wakeups: 8 },
         sync_groups: vec![],
     }
 }
@@ -91,7 +92,8 @@ fn document() -> serde_json::Value {
             "auth_ext_unknown_key":233,"auth_ext_invalid_hmac":240,"auth_ext_stale":247,"auth_ext_replay":254,
             "vips_removed":261,"unicast_source_errors":268}}],
      "router":{"checksum_errors":1,"version_errors":2,"vrid_errors":3,"packet_length_errors":4,"malformed_packets":5},
-     "timer":{"fired":10,"late_max_us":1500,"late_over_1ms":1}})
+     "timer":{"fired":10,"late_max_us":1500,"late_over_1ms":1},
+     "io":{"send_syscalls":6,"adverts_sent":60,"recv_syscalls":7,"packets_received":70,"wakeups":8}})
 }
 
 #[test]
