@@ -76,6 +76,21 @@ pub fn draw(path: &Path, samples: &[Sample], configs: &[Config], events: &[Event
         .label_style(("sans-serif", 15))
         .draw()
         .map_err(|e| err(&e))?;
+    let floors: [(&str, &[Event], RGBColor); 2] = [
+        ("floor: Master_Down_Interval (cut, SIGKILL)", &[Event::Cut, Event::Kill], RGBColor(70, 70, 70)),
+        ("floor: Skew_Time (SIGTERM)", &[Event::Term], RGBColor(175, 175, 175)),
+    ];
+    // The floors first, broad and grey, so that a daemon on its floor shows on top.
+    for (label, which, style) in floors {
+        let Some(&event) = which.iter().find(|e| events.contains(e)) else { continue };
+        let points: Vec<(f64, f64)> = configs.iter().map(|c| (xs(c), ms(floor(*c, event)))).collect();
+        chart.draw_series(points.iter().map(|p| Cross::new(*p, 6, style.stroke_width(2)))).map_err(|e| err(&e))?;
+        chart
+            .draw_series(LineSeries::new(points, style.stroke_width(5)))
+            .map_err(|e| err(&e))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(5)));
+    }
     let palette = [RED, BLUE, GREEN, MAGENTA, CYAN, RGBColor(230, 140, 0)];
     let mut colour = palette.iter().cycle();
     for imp in [Implementation::Keepalived, Implementation::Vrrpd] {
@@ -94,20 +109,6 @@ pub fn draw(path: &Path, samples: &[Sample], configs: &[Config], events: &[Event
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2)));
             chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, style.filled()))).map_err(|e| err(&e))?;
         }
-    }
-    let floors: [(&str, &[Event], RGBColor); 2] = [
-        ("floor: Master_Down_Interval (cut, SIGKILL)", &[Event::Cut, Event::Kill], BLACK),
-        ("floor: Skew_Time (SIGTERM)", &[Event::Term], RGBColor(128, 128, 128)),
-    ];
-    for (label, which, style) in floors {
-        let Some(&event) = which.iter().find(|e| events.contains(e)) else { continue };
-        let points: Vec<(f64, f64)> = configs.iter().map(|c| (xs(c), ms(floor(*c, event)))).collect();
-        chart.draw_series(points.iter().map(|p| Cross::new(*p, 6, style.stroke_width(2)))).map_err(|e| err(&e))?;
-        chart
-            .draw_series(LineSeries::new(points, style.stroke_width(3)))
-            .map_err(|e| err(&e))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(3)));
     }
     chart
         .configure_series_labels()

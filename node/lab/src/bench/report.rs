@@ -192,7 +192,10 @@ pub fn markdown(meta: &Meta, samples: &[Sample], configs: &[Config], events: &[E
          replies. Outage = the client's longest gap between two echo replies; lost = echo requests \
          never answered. The cut and the SIGKILL come right after one of a's adverts (the \
          protocol's worst case). Floor: Master_Down_Interval (cut, SIGKILL) or Skew_Time \
-         (SIGTERM: the backup takes over Skew_Time after the priority-0 advert) of b.\n\n",
+         (SIGTERM: the backup takes over Skew_Time after the priority-0 advert) of b; for SIGKILL \
+         it is when b takes over, while a's host still answers for the VIP (see below). An \
+         outage can come out a little under its floor: b's timer starts at the advert it last \
+         heard, the client's gap at the last reply before the event.\n\n",
     );
     out.push_str(&outage_table(samples, configs, events));
     if let Some(table) = both_held_table(samples, configs) {
