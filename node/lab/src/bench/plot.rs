@@ -23,13 +23,17 @@ pub const FONT_PACKAGE: &str = "fonts-dejavu-core";
 pub fn register_font() -> Result<()> {
     static DONE: std::sync::OnceLock<std::result::Result<(), String>> = std::sync::OnceLock::new();
     DONE.get_or_init(|| {
-        let bytes = std::fs::read(FONT)
-            .map_err(|e| format!("{FONT}: {e}; the plot needs it: apt-get install {FONT_PACKAGE}"))?;
+        let bytes = read_font(Path::new(FONT))?;
         plotters::style::register_font("sans-serif", FontStyle::Normal, Box::leak(bytes.into_boxed_slice()))
             .map_err(|_| format!("{FONT} is not a usable TrueType font (package {FONT_PACKAGE})"))
     })
     .clone()
     .map_err(|e| anyhow!(e))
+}
+
+fn read_font(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    std::fs::read(path)
+        .map_err(|e| format!("{}: {e}; the plot needs it (Debian: apt-get install {FONT_PACKAGE})", path.display()))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -126,6 +130,12 @@ pub fn draw(path: &Path, samples: &[Sample], configs: &[Config], events: &[Event
 mod tests {
     use super::*;
     use crate::bench::CONFIGS;
+
+    #[test]
+    fn a_missing_font_names_the_package() {
+        let e = read_font(Path::new("/nonexistent/DejaVuSans.ttf")).unwrap_err();
+        assert!(e.contains("/nonexistent/DejaVuSans.ttf") && e.contains("apt-get install fonts-dejavu-core"), "{e}");
+    }
 
     #[test]
     fn draws_a_png_from_given_figures() {
