@@ -6,6 +6,7 @@
 //! let in-process code (sockets, netlink) run inside a namespace, and gate
 //! tests on root.
 
+pub mod bench;
 pub mod cpu;
 pub mod demo;
 pub mod floor;

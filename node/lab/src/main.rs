@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use vrrp_lab::demo::{self, Binaries, Implementation, Interrupted, Options, StepReport};
-use vrrp_lab::{cpu, floor};
+use vrrp_lab::{bench, cpu, floor};
 
 /// Network-namespace lab for vrrpd (needs root).
 #[derive(Debug, Parser)]
@@ -44,6 +44,24 @@ enum Cmd {
         /// Do not measure the floor.
         #[arg(long)]
         skip_floor: bool,
+    },
+    /// Failover outage of a keepalived pair and a vrrpd pair (cut, SIGKILL, SIGTERM at 1 s,
+    /// 100 ms, 10 ms adverts): DIR/bench.md and DIR/outage.png (`vrrp_lab::bench`).
+    Bench {
+        #[command(flatten)]
+        common: Common,
+        /// Repetitions per cell.
+        #[arg(long, default_value_t = 5)]
+        reps: u32,
+        /// One repetition, VRRPv3 100 ms, cut and SIGTERM only (for CI).
+        #[arg(long)]
+        smoke: bool,
+        /// Where bench.md and outage.png go.
+        #[arg(long, default_value = "bench-out")]
+        out: PathBuf,
+        /// Run vrrpd only.
+        #[arg(long)]
+        skip_keepalived: bool,
     },
     /// One half of the floor `cpu` measures, in the current namespace (run by `cpu`).
     #[command(hide = true)]
@@ -107,12 +125,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         };
         return floor::peer(role, *scenario, sources);
     }
-    let (Cmd::Demo(common) | Cmd::Compare(common) | Cmd::Cpu { common, .. }) = &cli.command else {
+    let (Cmd::Demo(common) | Cmd::Compare(common) | Cmd::Cpu { common, .. } | Cmd::Bench { common, .. }) = &cli.command
+    else {
         return Ok(());
     };
     // First what needs no privileges, so that its advice shows either way.
     let opts = common.options()?;
-    if matches!(cli.command, Cmd::Compare(_) | Cmd::Cpu { .. }) && !keepalived_installed() {
+    let needs_keepalived = matches!(cli.command, Cmd::Bench { skip_keepalived: false, .. });
+    if (needs_keepalived || matches!(cli.command, Cmd::Compare(_) | Cmd::Cpu { .. })) && !keepalived_installed() {
         anyhow::bail!("keepalived is not installed (Debian: apt-get install keepalived)");
     }
     if !nix::unistd::geteuid().is_root() {
@@ -162,6 +182,23 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             }
             println!();
             cpu::print_table(&rows);
+        }
+        Cmd::Bench { reps, smoke, out, skip_keepalived, .. } => {
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let opts = bench::Options {
+                reps: *reps,
+                smoke: *smoke,
+                out: out.clone(),
+                skip_keepalived: *skip_keepalived,
+                binaries: opts.binaries,
+                command,
+            };
+            let outcome = bench::run(&opts)?;
+            println!("\n{}", outcome.markdown);
+            println!("written: {} and {}", out.join("bench.md").display(), out.join("outage.png").display());
+            if !outcome.failures.is_empty() {
+                anyhow::bail!("{} daemon x config pair(s) failed (see bench.md)", outcome.failures.len());
+            }
         }
         Cmd::FloorPeer { .. } => {}
     }

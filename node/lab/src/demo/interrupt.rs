@@ -15,7 +15,7 @@ pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
-pub(super) fn stopping() -> bool {
+pub(crate) fn stopping() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
@@ -32,7 +32,7 @@ impl fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// Sleeps `d`, or returns [`Interrupted`] as soon as a stop is requested.
-pub(super) fn nap(d: Duration) -> Result<()> {
+pub(crate) fn nap(d: Duration) -> Result<()> {
     let end = Instant::now() + d;
     loop {
         if stopping() {
@@ -48,7 +48,7 @@ pub(super) fn nap(d: Duration) -> Result<()> {
 
 /// Polls `f` every 20 ms for up to `limit`: `Ok(Some(elapsed))` once it holds, `Ok(None)`
 /// on timeout, [`Interrupted`] on a stop request.
-pub(super) fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> Result<Option<Duration>> {
+pub(crate) fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> Result<Option<Duration>> {
     let start = Instant::now();
     loop {
         if stopping() {

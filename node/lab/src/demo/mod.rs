@@ -32,17 +32,17 @@ use vrrp_core::timers::master_down_interval;
 use crate::{Lan, HOST_IFNAME};
 
 mod interrupt;
-mod monitor;
+pub(crate) mod monitor;
 mod pinger;
 mod report;
-mod servers;
+pub(crate) mod servers;
 
 pub use interrupt::{request_stop, Interrupted};
 pub use pinger::{outage, Outage, Pinger};
 pub use report::{print_comparison, StepReport, Timeline};
-pub use servers::seed_config;
+pub use servers::{pair_config, seed_config};
 
-use interrupt::{nap, wait_until};
+pub(crate) use interrupt::{nap, stopping, wait_until};
 use monitor::{AdvertWatch, Monitor};
 use report::indent;
 use servers::{Server, WorkDir};
@@ -271,7 +271,7 @@ impl Step {
 }
 
 /// Which servers hold the VIP, e.g. "a", "b", "a+b" or "-".
-fn holders(lan: &Lan) -> String {
+pub(crate) fn holders(lan: &Lan) -> String {
     let who: Vec<&str> = SERVERS
         .iter()
         .map(|s| s.0)

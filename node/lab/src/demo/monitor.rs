@@ -21,12 +21,12 @@ use super::{Binaries, Implementation, VIP};
 use crate::{Lan, HOST_IFNAME};
 
 /// A raw VRRP socket on a host that only waits for the next advertisement (any sender).
-pub(super) struct AdvertWatch {
+pub(crate) struct AdvertWatch {
     sock: Socket,
 }
 
 impl AdvertWatch {
-    pub(super) fn open(lan: &Lan, host: &str) -> Result<AdvertWatch> {
+    pub(crate) fn open(lan: &Lan, host: &str) -> Result<AdvertWatch> {
         let ifindex = lan.ifindex(host)?;
         let sock = lan
             .run_in(host, || -> std::io::Result<Socket> {
@@ -40,7 +40,7 @@ impl AdvertWatch {
     }
 
     /// Drops what is queued, then waits up to `limit` for a fresh advert: true if one came.
-    pub(super) fn wait_for_advert(&self, limit: Duration) -> Result<bool> {
+    pub(crate) fn wait_for_advert(&self, limit: Duration) -> Result<bool> {
         let mut buf = [0u8; 1500];
         let mut reader = &self.sock;
         self.sock.set_nonblocking(true)?;

@@ -13,13 +13,13 @@ use crate::Lan;
 
 /// A scratch directory for configs, logs and control sockets; removed on drop unless kept.
 #[derive(Debug)]
-pub(super) struct WorkDir {
-    pub(super) path: PathBuf,
+pub(crate) struct WorkDir {
+    pub(crate) path: PathBuf,
     keep: bool,
 }
 
 impl WorkDir {
-    pub(super) fn create(imp: Implementation, keep: bool) -> Result<WorkDir> {
+    pub(crate) fn create(imp: Implementation, keep: bool) -> Result<WorkDir> {
         let path = std::env::temp_dir().join(format!("vrrp-lab-{}-{}", std::process::id(), imp.name()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -37,6 +37,18 @@ impl Drop for WorkDir {
 
 /// The seed keepalived.conf for one server.
 pub fn seed_config(state: &str, priority: u8) -> String {
+    pair_config(state, priority, 2, "1")
+}
+
+/// The seed keepalived.conf with another VRRP `version` (2 or 3) and `advert_int` (as
+/// written in keepalived.conf, seconds: "1", "0.1", "0.01"). VRRPv3 has no
+/// authentication, so a version-3 config has no `authentication` block and says `version 3`.
+pub fn pair_config(state: &str, priority: u8, version: u8, advert_int: &str) -> String {
+    let extra = if version == 3 {
+        "    version 3\n".to_owned()
+    } else {
+        "    authentication {\n        auth_type PASS\n        auth_pass XXXXXX\n    }\n".to_owned()
+    };
     format!(
         r#"vrrp_instance VI {{
     state {state}
@@ -44,12 +56,8 @@ pub fn seed_config(state: &str, priority: u8) -> String {
     garp_master_delay 5
     virtual_router_id 200
     priority {priority}
-    advert_int 1
-    authentication {{
-        auth_type PASS
-        auth_pass XXXXXX
-    }}
-    virtual_ipaddress {{
+    advert_int {advert_int}
+{extra}    virtual_ipaddress {{
         {VIP}/24 dev eth1
     }}
 }}
@@ -59,16 +67,16 @@ pub fn seed_config(state: &str, priority: u8) -> String {
 
 /// One server's daemon.
 #[derive(Debug)]
-pub(super) struct Server {
-    pub(super) host: &'static str,
-    pub(super) imp: Implementation,
-    pub(super) child: Child,
-    pub(super) socket: PathBuf,
-    pub(super) log: PathBuf,
+pub(crate) struct Server {
+    pub(crate) host: &'static str,
+    pub(crate) imp: Implementation,
+    pub(crate) child: Child,
+    pub(crate) socket: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl Server {
-    pub(super) fn start(
+    pub(crate) fn start(
         lan: &Lan,
         imp: Implementation,
         host: &'static str,
@@ -77,8 +85,20 @@ impl Server {
         dir: &Path,
         bins: &Binaries,
     ) -> Result<Server> {
+        Server::start_with(lan, imp, host, &seed_config(state, priority), dir, bins)
+    }
+
+    /// Starts `imp` on `host` with the keepalived.conf `config` (written to `dir`).
+    pub(crate) fn start_with(
+        lan: &Lan,
+        imp: Implementation,
+        host: &'static str,
+        config: &str,
+        dir: &Path,
+        bins: &Binaries,
+    ) -> Result<Server> {
         let conf = dir.join(format!("{host}.conf"));
-        std::fs::write(&conf, seed_config(state, priority)).with_context(|| format!("writing {}", conf.display()))?;
+        std::fs::write(&conf, config).with_context(|| format!("writing {}", conf.display()))?;
         let log = dir.join(format!("{host}.log"));
         let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let socket = dir.join(format!("{host}.sock"));
@@ -114,22 +134,22 @@ impl Server {
         Ok(Server { host, imp, child, socket, log })
     }
 
-    pub(super) fn sigterm(&self) {
+    pub(crate) fn sigterm(&self) {
         if let Ok(pid) = i32::try_from(self.child.id()) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
         }
     }
 
-    pub(super) fn running(&mut self) -> bool {
+    pub(crate) fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    pub(super) fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// `vrrpctl status` (the table), for vrrpd.
-    pub(super) fn vrrpctl_table(&self, bins: &Binaries) -> Option<String> {
+    pub(crate) fn vrrpctl_table(&self, bins: &Binaries) -> Option<String> {
         (self.imp == Implementation::Vrrpd).then_some(())?;
         let out = Command::new(&bins.vrrpctl).arg("--socket").arg(&self.socket).arg("status").output().ok()?;
         Some(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -152,7 +172,7 @@ impl Drop for Server {
 
 /// The state of one server's daemon, as `vrrpctl status --json` says (vrrpd) or as the
 /// last "Entering X STATE" line of its log says (keepalived).
-pub(super) fn daemon_state(imp: Implementation, socket: &Path, log: &Path, vrrpctl: &Path) -> Option<String> {
+pub(crate) fn daemon_state(imp: Implementation, socket: &Path, log: &Path, vrrpctl: &Path) -> Option<String> {
     match imp {
         Implementation::Vrrpd => {
             let out = Command::new(vrrpctl)
@@ -183,5 +203,8 @@ mod tests {
     fn seed_config_is_the_users_with_a_test_net_vip() {
         let c = seed_config("MASTER", 101);
         assert!(c.contains("priority 101") && c.contains("192.0.2.1/24 dev eth1") && c.contains("auth_pass XXXXXX"));
+        assert!(c.contains("    advert_int 1\n    authentication {\n") && !c.contains("version"));
+        let v3 = pair_config("BACKUP", 100, 3, "0.01");
+        assert!(v3.contains("    advert_int 0.01\n    version 3\n    virtual_ipaddress {") && !v3.contains("auth"));
     }
 }
