@@ -6,35 +6,13 @@
 //! them into the same directory; to run this file alone, build vrrp-node first (same
 //! profile), e.g. `cargo build -p vrrp-node && cargo test -p vrrp-lab --test e2e_bench_smoke`.
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
+
+use common::vrrp_lab;
 
 use vrrp_lab::require_root;
-
-/// Runs `vrrp-lab ARGS` with a hard time limit (SIGKILL after `limit`).
-fn vrrp_lab(args: &[&str], limit: Duration) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_vrrp-lab"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn vrrp-lab");
-    let pid = child.id();
-    let start = Instant::now();
-    let watchdog = std::thread::spawn(move || {
-        while start.elapsed() < limit {
-            std::thread::sleep(Duration::from_millis(200));
-            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                return;
-            }
-        }
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-    });
-    let out = child.wait_with_output().expect("wait vrrp-lab");
-    let _ = watchdog.join();
-    out
-}
 
 /// The milliseconds of a cell such as "360 ms, 359 lost".
 fn cell_ms(cell: &str) -> Option<f64> {
@@ -55,7 +33,7 @@ fn vrrp_lab_bench_smoke_writes_the_table_and_the_plot() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let out = vrrp_lab(&["bench", "--smoke", "--out", out_dir.to_str().unwrap()], Duration::from_secs(150));
+    let (out, _) = vrrp_lab(&["bench", "--smoke", "--out", out_dir.to_str().unwrap()], Duration::from_secs(150));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");

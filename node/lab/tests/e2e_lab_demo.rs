@@ -5,36 +5,15 @@
 //! them into the same directory; to run this file alone, build vrrp-node first (same
 //! profile), e.g. `cargo build -p vrrp-node && cargo test -p vrrp-lab --test e2e_lab_demo`.
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::vrrp_lab;
 
 use vrrp_core::timers::{master_down_interval, skew_time};
 use vrrp_lab::require_root;
-
-/// Runs `vrrp-lab ARGS` with a hard time limit (SIGKILL after `limit`).
-fn vrrp_lab(args: &[&str], limit: Duration) -> (Output, u32) {
-    let child = Command::new(env!("CARGO_BIN_EXE_vrrp-lab"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn vrrp-lab");
-    let pid = child.id();
-    let start = Instant::now();
-    let watchdog = std::thread::spawn(move || {
-        while start.elapsed() < limit {
-            std::thread::sleep(Duration::from_millis(200));
-            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                return;
-            }
-        }
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-    });
-    let out = child.wait_with_output().expect("wait vrrp-lab");
-    let _ = watchdog.join();
-    (out, pid)
-}
 
 /// The summary lines: `outage  NAME  VIP X -> Y  MS ms  lost L of S pings`.
 fn outages(stdout: &str) -> Vec<(String, String, f64)> {

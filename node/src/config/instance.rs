@@ -12,7 +12,7 @@ use super::number::parse_uint;
 use super::parser::{Cursor, Stmt};
 use super::raw::{RawInstance, Spanned};
 use super::route::{parse_route_block, parse_rule_block};
-use super::tracking::{notify_slot, parse_notify, parse_track_block, TrackKind};
+use super::tracking::{notify_slot, parse_notify, parse_track_block};
 use super::vip::parse_vip_block;
 
 /// keepalived instance keywords vrrpd deliberately does not implement; they
@@ -226,14 +226,10 @@ fn instance_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, ins
             }
             return;
         }
-        "track_script" | "track_interface" | "track_file" | "track_process" => {
-            let (kind, out) = match s.name {
-                "track_script" => (TrackKind::Script, &mut inst.track_scripts),
-                "track_interface" => (TrackKind::Interface, &mut inst.track_interfaces),
-                "track_process" => (TrackKind::Process, &mut inst.track_processes),
-                _ => (TrackKind::File, &mut inst.track_files),
-            };
-            parse_track_block(cur, rep, s, kind, out);
+        name if inst.tracks.block(name).is_some() => {
+            if let Some((kind, out)) = inst.tracks.block(name) {
+                parse_track_block(cur, rep, s, kind, out);
+            }
             return;
         }
         name if notify_slot(&mut inst.notify, name).is_some() => {

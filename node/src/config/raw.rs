@@ -45,13 +45,9 @@ pub(crate) struct RawSyncGroup {
     pub notify: Notify,
     /// Which top-level statement of the file set it is (see [`RawInstance::seq`]).
     pub seq: usize,
-    /// The group's own `track_script` / `track_file` / `track_process` /
-    /// `track_interface` blocks, which every member tracks (vrrp.c 3991
+    /// The group's own track blocks, which every member tracks (vrrp.c 3991
     /// `sync_group_tracking_init`).
-    pub track_scripts: Vec<RawTrack>,
-    pub track_files: Vec<RawTrack>,
-    pub track_processes: Vec<RawTrack>,
-    pub track_interfaces: Vec<RawTrack>,
+    pub tracks: RawTracks,
     /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): the members
     /// keep the weights of their own tracking entries.
     pub tracking_weight: bool,
@@ -106,6 +102,30 @@ pub(crate) struct RawTrackProcess {
     pub quorum_max: u32,
     pub fork_delay: std::time::Duration,
     pub terminate_delay: std::time::Duration,
+}
+
+/// The `track_script`, `track_file`, `track_process` and `track_interface` blocks of a
+/// `vrrp_instance` or a `vrrp_sync_group`, as read.
+#[derive(Debug, Default)]
+pub(crate) struct RawTracks {
+    pub scripts: Vec<RawTrack>,
+    pub files: Vec<RawTrack>,
+    pub processes: Vec<RawTrack>,
+    pub interfaces: Vec<RawTrack>,
+}
+
+impl RawTracks {
+    /// The list a block keyword fills, and what its entries name; `None` for another keyword.
+    pub fn block(&mut self, keyword: &str) -> Option<(super::tracking::TrackKind, &mut Vec<RawTrack>)> {
+        use super::tracking::TrackKind;
+        match keyword {
+            "track_script" => Some((TrackKind::Script, &mut self.scripts)),
+            "track_interface" => Some((TrackKind::Interface, &mut self.interfaces)),
+            "track_process" => Some((TrackKind::Process, &mut self.processes)),
+            "track_file" => Some((TrackKind::File, &mut self.files)),
+            _ => None,
+        }
+    }
 }
 
 /// One line of a `track_script`, `track_file` or `track_interface` block.
@@ -170,10 +190,7 @@ pub(crate) struct RawInstance {
     pub vrid_written: bool,
     /// Lines seen in (excluded) virtual_ipaddress blocks, valid or not.
     pub vip_lines: usize,
-    pub track_scripts: Vec<RawTrack>,
-    pub track_files: Vec<RawTrack>,
-    pub track_processes: Vec<RawTrack>,
-    pub track_interfaces: Vec<RawTrack>,
+    pub tracks: RawTracks,
     pub notify: Notify,
     /// Which top-level statement of the file set (includes expanded) it is: keepalived
     /// looks tracked scripts and files up while reading, so only earlier ones exist.
@@ -215,10 +232,7 @@ impl RawInstance {
             use_vmac_addr: None,
             vrid_written: false,
             vip_lines: 0,
-            track_scripts: Vec::new(),
-            track_files: Vec::new(),
-            track_processes: Vec::new(),
-            track_interfaces: Vec::new(),
+            tracks: RawTracks::default(),
             notify: Notify::default(),
             seq: 0,
         }

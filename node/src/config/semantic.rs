@@ -217,10 +217,7 @@ pub(crate) fn resolve(mut doc: RawDocument, rep: &mut Reporter) -> Resolved {
         }
         let mut pseudo = RawInstance::new(g.name.clone(), g.loc.clone());
         pseudo.seq = g.seq;
-        pseudo.track_scripts = std::mem::take(&mut g.track_scripts);
-        pseudo.track_files = std::mem::take(&mut g.track_files);
-        pseudo.track_processes = std::mem::take(&mut g.track_processes);
-        pseudo.track_interfaces = std::mem::take(&mut g.track_interfaces);
+        pseudo.tracks = std::mem::take(&mut g.tracks);
         let tracks = resolve_tracks(&mut pseudo, false, &known, rep);
         group_tracks.insert(g.name.clone(), tracks);
     }
@@ -275,7 +272,7 @@ fn resolve_tracks(raw: &mut RawInstance, in_sync: bool, known: &Trackables, rep:
     // have made it step down: a warning, refused by --strict (`untracked_at`).
     let mut scripts = Vec::new();
     let mut seen: HashMap<String, SourceLocation> = HashMap::new();
-    for t in std::mem::take(&mut raw.track_scripts) {
+    for t in std::mem::take(&mut raw.tracks.scripts) {
         if !not_duplicate(&t, "track_script", &mut seen, rep) {
             continue;
         }
@@ -305,7 +302,7 @@ fn resolve_tracks(raw: &mut RawInstance, in_sync: bool, known: &Trackables, rep:
 
     let mut files = Vec::new();
     seen.clear();
-    for t in std::mem::take(&mut raw.track_files) {
+    for t in std::mem::take(&mut raw.tracks.files) {
         if !not_duplicate(&t, "track_file", &mut seen, rep) {
             continue;
         }
@@ -349,7 +346,7 @@ fn resolve_tracks(raw: &mut RawInstance, in_sync: bool, known: &Trackables, rep:
     // (`keepalived -t` exits 5) and the entry ignored.
     let mut processes = Vec::new();
     seen.clear();
-    for t in std::mem::take(&mut raw.track_processes) {
+    for t in std::mem::take(&mut raw.tracks.processes) {
         if !not_duplicate(&t, "track_process", &mut seen, rep) {
             continue;
         }
@@ -380,7 +377,7 @@ fn resolve_tracks(raw: &mut RawInstance, in_sync: bool, known: &Trackables, rep:
 
     let mut interfaces = Vec::new();
     seen.clear();
-    for t in std::mem::take(&mut raw.track_interfaces) {
+    for t in std::mem::take(&mut raw.tracks.interfaces) {
         if let Some(why) = ifname_problem(&t.name) {
             // vrrp_track.c 94 alloc_track_if: no interface has that name, so keepalived
             // reports "tracked interface %s doesn't exist" and drops the entry, and then

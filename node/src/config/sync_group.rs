@@ -8,7 +8,7 @@ use super::diagnostic::{Reporter, SourceLocation};
 use super::model::{Notify, ScriptCmd, SyncGroup, VrrpInstance};
 use super::parser::{is_text, Cursor, Stmt};
 use super::raw::{RawSyncGroup, Spanned};
-use super::tracking::{parse_notify, parse_track_block, TrackKind};
+use super::tracking::{parse_notify, parse_track_block};
 
 /// keepalived's sync group keywords vrrpd does not act on (vrrp_parser.c 2090-2107):
 /// named, so the warning says "not implemented" rather than "unknown".
@@ -46,10 +46,7 @@ pub(crate) fn parse_sync_group<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, stm
         members: None,
         notify: Notify::default(),
         seq: 0,
-        track_scripts: Vec::new(),
-        track_files: Vec::new(),
-        track_processes: Vec::new(),
-        track_interfaces: Vec::new(),
+        tracks: super::raw::RawTracks::default(),
         tracking_weight: false,
     };
     cur.block(rep, open, |cur, rep, s| group_stmt(cur, rep, &s, &mut group));
@@ -93,14 +90,10 @@ fn group_stmt<'t>(cur: &mut Cursor<'t>, rep: &mut Reporter, s: &Stmt<'t>, group:
         }
         // vrrp_parser.c 256-277: the instance's track blocks (vrrp_data.c 1069-1094 use the
         // same `alloc_track_*`).
-        "track_script" | "track_interface" | "track_file" | "track_process" => {
-            let (kind, out) = match s.name {
-                "track_script" => (TrackKind::Script, &mut group.track_scripts),
-                "track_interface" => (TrackKind::Interface, &mut group.track_interfaces),
-                "track_process" => (TrackKind::Process, &mut group.track_processes),
-                _ => (TrackKind::File, &mut group.track_files),
-            };
-            parse_track_block(cur, rep, s, kind, out);
+        name if group.tracks.block(name).is_some() => {
+            if let Some((kind, out)) = group.tracks.block(name) {
+                parse_track_block(cur, rep, s, kind, out);
+            }
         }
         // vrrp_parser.c 374.
         "sync_group_tracking_weight" => {
