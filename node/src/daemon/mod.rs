@@ -580,7 +580,11 @@ impl Daemon {
             return;
         }
         if let Some(deadline) = deadline {
-            self.timer.record(now.saturating_since(deadline).as_micros());
+            // Punctuality of the wake-up: counted from when the timer was meant to fire, the
+            // deadline plus the coalescing slack (`clock::coalescing_slack`, at most 500 µs),
+            // so the deliberate slack is not reported as lateness.
+            let slack = clock::coalescing_slack(self.engine.shortest_advert_interval());
+            self.timer.record(now.saturating_since(deadline + slack).as_micros());
         }
         self.engine.on_timeout(now, &mut Sockets::new(&self.sockets, &mut self.sio));
         self.execute().await;
