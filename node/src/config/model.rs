@@ -350,6 +350,15 @@ pub struct Vip {
     pub location: SourceLocation,
 }
 
+impl Vip {
+    /// The `dev` the address is written for when that is neither the instance's own
+    /// interface (`interface`) nor its `use_vmac` macvlan; `None` for an address that goes
+    /// on the instance's own.
+    pub fn other_interface(&self, interface: &str, vmac: Option<&Vmac>) -> Option<&str> {
+        self.dev.as_deref().filter(|dev| *dev != interface && vmac.is_none_or(|v| v.name != *dev))
+    }
+}
+
 /// One line of a `unicast_peer { ADDRESS [min_ttl N] [max_ttl N] }` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnicastPeer {

@@ -658,23 +658,6 @@ fn resolve_vmac(
     Some(Some(Vmac { name, xmit_base: xmit_base.is_some(), location: use_vmac.loc }))
 }
 
-/// Whether `vip` is on the instance's own interface (no `dev`, or the instance's
-/// interface or macvlan).
-fn on_own_interface(vip: &Vip, interface: &str, vmac: Option<&Vmac>) -> bool {
-    match &vip.dev {
-        None => true,
-        Some(dev) => dev == interface || vmac.is_some_and(|v| v.name == *dev),
-    }
-}
-
-fn family_of(addr: std::net::IpAddr) -> Family {
-    if addr.is_ipv6() {
-        Family::Ipv6
-    } else {
-        Family::Ipv4
-    }
-}
-
 /// A line's `use_vmac` option, checked as vrrp.c 3691-3703 checks it: on an address that
 /// goes on the instance's own macvlan anyway it is an error and cleared; with
 /// `use_vmac_addr` for an address it applies to anyway, also an error (it changes nothing).
@@ -690,14 +673,15 @@ fn check_vip_use_vmac(
     if !vip.use_vmac {
         return;
     }
-    let same_family = family_of(vip.addr) == family;
-    if on_own_interface(vip, interface, vmac) && vmac.is_some() && same_family {
+    let same_family = Family::of(&vip.addr) == family;
+    let on_own = vip.other_interface(interface, vmac).is_none();
+    if on_own && vmac.is_some() && same_family {
         rep.recovered_at(
             vip.location.clone(),
             format!("({instance}) use_vmac specified for VIP/eVIP {} and vrrp instance: the address goes on the instance's macvlan, as keepalived does", vip.addr),
         );
         vip.use_vmac = false;
-    } else if (!on_own_interface(vip, interface, vmac) || !same_family) && use_vmac_addr {
+    } else if (!on_own || !same_family) && use_vmac_addr {
         rep.recovered_at(
             vip.location.clone(),
             format!("({instance}) use_vmac_addr specified and use_vmac specified for VIP/eVIP {}: use_vmac_addr already gives it a macvlan, as in keepalived", vip.addr),
@@ -711,8 +695,8 @@ fn check_vip_use_vmac(
 /// interface with the line's `use_vmac` (without the instance's), or of the other family
 /// with `use_vmac_addr`.
 fn wants_own_vmac(vip: &Vip, inst: &VrrpInstance) -> bool {
-    let same_family = family_of(vip.addr) == inst.family;
-    if !on_own_interface(vip, &inst.interface, inst.vmac.as_ref()) {
+    let same_family = Family::of(&vip.addr) == inst.family;
+    if vip.other_interface(&inst.interface, inst.vmac.as_ref()).is_some() {
         vip.use_vmac || inst.use_vmac_addr
     } else if inst.vmac.is_some() && same_family {
         false
@@ -733,21 +717,25 @@ fn assign_vip_vmacs(instances: &mut [VrrpInstance]) {
         .collect();
     let mut made: HashMap<(u8, Family, String), String> = HashMap::new();
     for inst in instances.iter_mut() {
-        let snapshot = inst.clone();
-        for vip in inst.vips.iter_mut().chain(inst.vips_excluded.iter_mut()) {
-            if !wants_own_vmac(vip, &snapshot) {
-                continue;
-            }
-            let fam = family_of(vip.addr);
-            let base = match &vip.dev {
-                Some(dev) if !on_own_interface(vip, &snapshot.interface, snapshot.vmac.as_ref()) => dev.clone(),
-                _ => snapshot.interface.clone(),
-            };
-            let key = (snapshot.vrid, fam, base);
+        // Which addresses need one, and on which interface, read before they are written.
+        let wanted: Vec<Option<(Family, String)>> = inst
+            .vips
+            .iter()
+            .chain(&inst.vips_excluded)
+            .map(|vip| {
+                wants_own_vmac(vip, inst).then(|| {
+                    let base = vip.other_interface(&inst.interface, inst.vmac.as_ref()).unwrap_or(&inst.interface);
+                    (Family::of(&vip.addr), base.to_string())
+                })
+            })
+            .collect();
+        let vrid = inst.vrid;
+        for (vip, want) in inst.vips.iter_mut().chain(inst.vips_excluded.iter_mut()).zip(wanted) {
+            let Some((fam, base)) = want else { continue };
+            let key = (vrid, fam, base);
             let name = match made.get(&key) {
                 Some(n) => n.clone(),
                 None => {
-                    let vrid = snapshot.vrid;
                     let numbers: Vec<u32> = if fam == Family::Ipv6 {
                         std::iter::once(6).chain((1..100).filter(|n| *n != 6)).collect()
                     } else {

@@ -213,8 +213,7 @@ async fn plan_one(
     let mut places = Vec::new();
     let mut macs: Vec<(u32, Option<[u8; 6]>)> = Vec::new();
     for vip in &plan.vips {
-        let other_dev =
-            vip.dev.as_ref().filter(|dev| **dev != inst.interface && Some(*dev) != inst.vmac.as_ref().map(|v| &v.name));
+        let other_dev = vip.other_interface(&inst.interface, inst.vmac.as_ref());
         let base = match other_dev {
             Some(dev) => netlink
                 .link_by_name(dev)
@@ -222,7 +221,7 @@ async fn plan_one(
                 .map_err(|_| Unplanned::Wait(format!("{}: interface {dev} does not exist", vip.location)))?,
             None => link.clone(),
         };
-        let vip_family = if vip.addr.is_ipv6() { config::Family::Ipv6 } else { config::Family::Ipv4 };
+        let vip_family = config::Family::of(&vip.addr);
         let l = match (&vip.vmac, other_dev) {
             // use_vmac_addr / the line's use_vmac (vrrp.c 3705-3760): a macvlan of its own on
             // the address's interface, with its family's virtual MAC, an IPv6 one with the
