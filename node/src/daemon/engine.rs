@@ -22,6 +22,11 @@ use vrrp_core::{Instance, InstanceConfig, Instant, Router, State};
 
 use crate::sync::{facade::Arc, NotifyQueue};
 
+/// An instance's configured advert interval (not the one a backup learns from its master).
+fn configured_interval(cfg: &InstanceConfig) -> vrrp_core::Duration {
+    vrrp_core::Duration::from_centis(cfg.advert_interval_cs.into())
+}
+
 /// keepalived's practical ceiling, and what the core is benchmarked with.
 pub const MAX_INSTANCES: usize = 1024;
 
@@ -201,7 +206,7 @@ impl Engine {
 
     /// Adds an instance that sends on socket `socket`.
     pub fn add(&mut self, cfg: InstanceConfig, socket: usize) -> Result<InstanceId, AddError> {
-        let interval = vrrp_core::Duration::from_centis(cfg.advert_interval_cs.into());
+        let interval = configured_interval(&cfg);
         let id = self.driver.add(cfg)?;
         self.shortest_interval = Some(self.shortest_interval.map_or(interval, |s| s.min(interval)));
         self.socket_of.push(socket);
@@ -215,7 +220,7 @@ impl Engine {
     /// Adds an instance that already runs, as it is, with the daemon's own bookkeeping of
     /// it (a reload: [`Engine::carried`] of the old engine), sending on socket `socket`.
     pub fn adopt(&mut self, instance: Instance, carried: Carried, socket: usize) -> Result<InstanceId, AddError> {
-        let interval = vrrp_core::Duration::from_centis(instance.config().advert_interval_cs.into());
+        let interval = configured_interval(instance.config());
         let id = self.driver.adopt(instance)?;
         self.shortest_interval = Some(self.shortest_interval.map_or(interval, |s| s.min(interval)));
         self.socket_of.push(socket);
@@ -254,18 +259,14 @@ impl Engine {
         let (driver, mut io) = self.split(tx);
         let result = driver.reconfigure(&now, &mut io, id, cfg, priority);
         self.flush(tx);
-        self.shortest_interval = self
-            .router()
-            .iter()
-            .map(|(_, i)| vrrp_core::Duration::from_centis(i.config().advert_interval_cs.into()))
-            .min();
+        self.shortest_interval = self.router().iter().map(|(_, i)| configured_interval(i.config())).min();
         result
     }
 
-    /// The shortest configured advert interval of the instances, for the timer's
-    /// coalescing slack ([`super::clock::coalescing_slack`]).
-    pub fn shortest_advert_interval(&self) -> Option<vrrp_core::Duration> {
-        self.shortest_interval
+    /// How late the timer is armed after [`Engine::poll_timeout`]: the coalescing slack
+    /// for the shortest configured advert interval ([`super::clock::coalescing_slack`]).
+    pub fn coalescing_slack(&self) -> vrrp_core::Duration {
+        super::clock::coalescing_slack(self.shortest_interval)
     }
 
     /// Shutdown event for one instance (a reload removed it: a master says goodbye).

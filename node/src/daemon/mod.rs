@@ -277,7 +277,7 @@ pub async fn run(opts: Options) -> Result<()> {
             start_preparing(&mut preparing, source, &opts, "interface ready", &mut retired);
         }
         // Late by the coalescing slack, never early: deadlines within it share one wake-up.
-        let slack = clock::coalescing_slack(daemon.engine.shortest_advert_interval());
+        let slack = daemon.engine.coalescing_slack();
         timer.set(&daemon.clock, daemon.engine.poll_timeout().map(|d| d + slack)).context("arming the timerfd")?;
         daemon.sio.counters.wakeups += 1;
         tokio::select! {
@@ -581,10 +581,9 @@ impl Daemon {
         }
         if let Some(deadline) = deadline {
             // Punctuality of the wake-up: counted from when the timer was meant to fire, the
-            // deadline plus the coalescing slack (`clock::coalescing_slack`, at most 500 µs),
-            // so the deliberate slack is not reported as lateness.
-            let slack = clock::coalescing_slack(self.engine.shortest_advert_interval());
-            self.timer.record(now.saturating_since(deadline + slack).as_micros());
+            // deadline plus the coalescing slack (at most 500 µs), so the deliberate slack is
+            // not reported as lateness.
+            self.timer.record(now.saturating_since(deadline + self.engine.coalescing_slack()).as_micros());
         }
         self.engine.on_timeout(now, &mut Sockets::new(&self.sockets, &mut self.sio));
         self.execute().await;
