@@ -101,6 +101,8 @@ pub struct Cost {
     pub backup_rss_kib: u64,
     /// vrrpd's I/O counters over the window.
     pub io: Option<IoFigures>,
+    /// What [`observe`] saw during the window (`None` from [`measure`]).
+    pub watch: Option<Watch>,
 }
 
 fn config(s: Scenario, priority: u8) -> String {
@@ -242,10 +244,10 @@ pub struct IoFigures {
     pub backup_wakeups: u64,
 }
 
-fn io_counters(vrrpctl: &Path, socket: &Path) -> Option<serde_json::Value> {
+/// `vrrpctl status --json` of the vrrpd behind `socket`.
+fn status(vrrpctl: &Path, socket: &Path) -> Option<serde_json::Value> {
     let out = Command::new(vrrpctl).arg("--socket").arg(socket).args(["status", "--json"]).output().ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    v.get("io").cloned()
+    serde_json::from_slice(&out.stdout).ok()
 }
 
 fn io_figures(a: (&serde_json::Value, &serde_json::Value), b: (&serde_json::Value, &serde_json::Value)) -> IoFigures {
@@ -262,8 +264,121 @@ fn io_figures(a: (&serde_json::Value, &serde_json::Value), b: (&serde_json::Valu
     }
 }
 
-/// Measures one daemon pair under one scenario over `window`.
+/// Measures one daemon pair under one scenario over `window`; a failover during the
+/// window voids the figure (an error).
 pub fn measure(imp: Implementation, s: Scenario, window: Duration, bins: &crate::demo::Binaries) -> Result<Cost> {
+    run(imp, s, window, bins, false)
+}
+
+/// Measures one daemon pair as [`measure`] does, and watches it over the window
+/// ([`Cost::watch`]): the state transitions of every instance on both hosts, and the VIPs
+/// on each host about every second. A failover during the window is a result, not an
+/// error; a group that does not settle is an error ([`NotSettled`]).
+pub fn observe(imp: Implementation, s: Scenario, window: Duration, bins: &crate::demo::Binaries) -> Result<Cost> {
+    run(imp, s, window, bins, true)
+}
+
+/// The group did not settle (every VIP on a, none on b) within the time allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSettled {
+    /// Which daemon.
+    pub imp: Implementation,
+    /// VIPs on a at the end of the wait.
+    pub on_a: usize,
+    /// VIPs on b at the end of the wait.
+    pub on_b: usize,
+    /// VIPs there should be on a.
+    pub expected: usize,
+    /// The tail of a's log.
+    pub log_tail: String,
+}
+
+impl std::fmt::Display for NotSettled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the group did not settle ({} of {} VIPs on a, {} on b); a's log tail:\n{}",
+            self.imp.name(),
+            self.on_a,
+            self.expected,
+            self.on_b,
+            self.log_tail
+        )
+    }
+}
+
+impl std::error::Error for NotSettled {}
+
+/// What [`observe`] saw during the window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Watch {
+    /// State transitions of every instance on the master's host (a) during the window;
+    /// `None` if they could not be counted.
+    pub master_transitions: Option<u64>,
+    /// The same on the backup's host (b).
+    pub backup_transitions: Option<u64>,
+    /// Samples of the VIPs on both hosts (one about every second).
+    pub samples: u32,
+    /// Samples with a VIP on b or one missing on a.
+    pub bad_samples: u32,
+    /// The most VIPs on b in one sample.
+    pub most_on_b: usize,
+    /// The fewest VIPs on a in one sample.
+    pub fewest_on_a: usize,
+}
+
+impl Watch {
+    /// Adds one sample of the VIPs on a and b (`n` expected on a, none on b).
+    pub fn sample(&mut self, on_a: usize, on_b: usize, n: usize) {
+        self.fewest_on_a = if self.samples == 0 { on_a } else { self.fewest_on_a.min(on_a) };
+        self.most_on_b = self.most_on_b.max(on_b);
+        self.samples += 1;
+        if on_b > 0 || on_a < n {
+            self.bad_samples += 1;
+        }
+    }
+
+    /// Both hosts' transitions, if both were counted.
+    pub fn transitions(&self) -> Option<u64> {
+        Some(self.master_transitions? + self.backup_transitions?)
+    }
+}
+
+/// The state transitions of every instance in a `vrrpctl status --json` document (the sum
+/// of each instance's `transitions` counts); `None` if no instance has the counters (an
+/// older vrrpd).
+pub fn json_transitions(status: &serde_json::Value) -> Option<u64> {
+    let instances = status.get("instances")?.as_array()?;
+    let mut seen = false;
+    let mut total = 0u64;
+    for inst in instances {
+        let Some(list) = inst.get("transitions").and_then(|t| t.as_array()) else { continue };
+        seen = true;
+        total += list.iter().filter_map(|t| t.get("count")?.as_u64()).sum::<u64>();
+    }
+    seen.then_some(total)
+}
+
+/// The state transitions keepalived logged in `log` ("(VI_1) Entering MASTER STATE",
+/// "... BACKUP STATE", "... FAULT STATE"; with `-l`, one line each).
+pub fn log_transitions(log: &str) -> u64 {
+    log.lines()
+        .filter(|l| {
+            l.find("Entering ").is_some_and(|i| {
+                let rest = &l[i + "Entering ".len()..];
+                rest.split_whitespace().nth(1) == Some("STATE")
+            })
+        })
+        .count() as u64
+}
+
+fn run(
+    imp: Implementation,
+    s: Scenario,
+    window: Duration,
+    bins: &crate::demo::Binaries,
+    watching: bool,
+) -> Result<Cost> {
     let dir = tempfile::tempdir()?;
     let lan = lab(&format!("cpu{}", if imp == Implementation::Vrrpd { "v" } else { "k" }), s)?;
     let (conf_a, conf_b): (PathBuf, PathBuf) = (dir.path().join("a.conf"), dir.path().join("b.conf"));
@@ -274,30 +389,72 @@ pub fn measure(imp: Implementation, s: Scenario, window: Duration, bins: &crate:
     let n = usize::from(s.instances);
     if !poll_until(Duration::from_secs(60), || vips_on(&lan, "a", s) == n && vips_on(&lan, "b", s) == 0) {
         let log = std::fs::read_to_string(dir.path().join("a.log")).unwrap_or_default();
-        bail!(
-            "{}: the group did not settle ({} of {n} VIPs on a, {} on b); a's log tail:\n{}",
-            imp.name(),
-            vips_on(&lan, "a", s),
-            vips_on(&lan, "b", s),
-            tail(&log)
-        );
+        return Err(NotSettled {
+            imp,
+            on_a: vips_on(&lan, "a", s),
+            on_b: vips_on(&lan, "b", s),
+            expected: n,
+            log_tail: tail(&log),
+        }
+        .into());
     }
     std::thread::sleep(Duration::from_secs(2));
     let sockets = (dir.path().join("a.sock"), dir.path().join("b.sock"));
-    let counters = || {
+    let statuses = || {
         (imp == Implementation::Vrrpd)
-            .then(|| Some((io_counters(&bins.vrrpctl, &sockets.0)?, io_counters(&bins.vrrpctl, &sockets.1)?)))
+            .then(|| Some((status(&bins.vrrpctl, &sockets.0)?, status(&bins.vrrpctl, &sockets.1)?)))
             .flatten()
     };
-    let io0 = counters();
+    let logs = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let log_len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let st0 = statuses();
+    let logs0 = (log_len(&logs.0), log_len(&logs.1));
     let (a0, _) = usage(lan.ns_name("a"))?;
     let (b0, _) = usage(lan.ns_name("b"))?;
-    std::thread::sleep(window);
+    let mut watch = Watch::default();
+    if watching {
+        let start = Instant::now();
+        loop {
+            watch.sample(vips_on(&lan, "a", s), vips_on(&lan, "b", s), n);
+            let left = window.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_secs(1)));
+        }
+    } else {
+        std::thread::sleep(window);
+    }
     let (a1, master_rss_kib) = usage(lan.ns_name("a"))?;
     let (b1, backup_rss_kib) = usage(lan.ns_name("b"))?;
-    let io1 = counters();
-    let io = io0.zip(io1).map(|((a0, b0), (a1, b1))| io_figures((&a0, &a1), (&b0, &b1)));
-    if vips_on(&lan, "a", s) != n || vips_on(&lan, "b", s) != 0 {
+    let st1 = statuses();
+    let logs1 = (log_len(&logs.0), log_len(&logs.1));
+    let io = st0.as_ref().zip(st1.as_ref()).and_then(|((a0, b0), (a1, b1))| {
+        Some(io_figures((a0.get("io")?, a1.get("io")?), (b0.get("io")?, b1.get("io")?)))
+    });
+    if watching {
+        let (ta, tb) = match imp {
+            Implementation::Vrrpd => {
+                let d = |before: Option<&serde_json::Value>, after: Option<&serde_json::Value>| {
+                    Some(json_transitions(after?)?.saturating_sub(json_transitions(before?)?))
+                };
+                (
+                    d(st0.as_ref().map(|s| &s.0), st1.as_ref().map(|s| &s.0)),
+                    d(st0.as_ref().map(|s| &s.1), st1.as_ref().map(|s| &s.1)),
+                )
+            }
+            Implementation::Keepalived => {
+                let between = |p: &Path, from: u64, to: u64| -> Option<u64> {
+                    let bytes = std::fs::read(p).ok()?;
+                    let part = bytes.get(usize::try_from(from).ok()?..usize::try_from(to).ok()?)?;
+                    Some(log_transitions(&String::from_utf8_lossy(part)))
+                };
+                (between(&logs.0, logs0.0, logs1.0), between(&logs.1, logs0.1, logs1.1))
+            }
+        };
+        watch.master_transitions = ta;
+        watch.backup_transitions = tb;
+    } else if vips_on(&lan, "a", s) != n || vips_on(&lan, "b", s) != 0 {
         bail!(
             "{}: a failover happened during the measurement ({} VIPs on a, {} on b); the figure would be meaningless",
             imp.name(),
@@ -305,7 +462,17 @@ pub fn measure(imp: Implementation, s: Scenario, window: Duration, bins: &crate:
             vips_on(&lan, "b", s)
         );
     }
-    Ok(Cost { imp, scenario: s, window, master_cpu: a1 - a0, backup_cpu: b1 - b0, master_rss_kib, backup_rss_kib, io })
+    Ok(Cost {
+        imp,
+        scenario: s,
+        window,
+        master_cpu: a1 - a0,
+        backup_cpu: b1 - b0,
+        master_rss_kib,
+        backup_rss_kib,
+        io,
+        watch: watching.then_some(watch),
+    })
 }
 
 fn tail(log: &str) -> String {
@@ -430,5 +597,40 @@ mod tests {
         for bad in ["1021x0.1", "0x1", "255", "255x0.001", "ax1"] {
             assert!(bad.parse::<Scenario>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn transitions_are_counted_from_the_json_and_from_keepalived_log_lines() {
+        let status = serde_json::json!({"instances": [
+            {"name": "VI_0", "transitions": [{"to": "BACKUP", "reason": "startup", "count": 1},
+                {"to": "MASTER", "reason": "master_no_response", "count": 2}]},
+            {"name": "VI_1", "transitions": []},
+            {"name": "VI_2"}
+        ]});
+        assert_eq!(json_transitions(&status), Some(3));
+        // An older vrrpd without the counters: not countable, rather than 0.
+        assert_eq!(json_transitions(&serde_json::json!({"instances": [{"name": "VI_0"}]})), None);
+        assert_eq!(json_transitions(&serde_json::json!({"io": {}})), None);
+        let log = "Fri Dec  4 04:54:00 2026: (VI_0) Entering BACKUP STATE (init)\n\
+                   Fri Dec  4 04:54:03 2026: (VI_0) Entering MASTER STATE\n\
+                   Fri Dec  4 04:54:03 2026: (VI_1) received lower priority advert\n\
+                   Fri Dec  4 04:54:09 2026: (VI_7) Entering FAULT STATE\n\
+                   Fri Dec  4 04:54:09 2026: Entering the main loop\n";
+        assert_eq!(log_transitions(log), 3);
+        assert_eq!(log_transitions(""), 0);
+    }
+
+    #[test]
+    fn the_watch_keeps_the_worst_sample() {
+        let mut w = Watch::default();
+        w.sample(255, 0, 255);
+        assert_eq!((w.bad_samples, w.most_on_b, w.fewest_on_a), (0, 0, 255));
+        w.sample(250, 438, 255);
+        w.sample(255, 3, 255);
+        assert_eq!((w.samples, w.bad_samples, w.most_on_b, w.fewest_on_a), (3, 2, 438, 250));
+        assert_eq!(w.transitions(), None);
+        w.master_transitions = Some(2);
+        w.backup_transitions = Some(1);
+        assert_eq!(w.transitions(), Some(3));
     }
 }

@@ -46,14 +46,27 @@ enum Cmd {
         skip_floor: bool,
     },
     /// Failover outage of a keepalived pair and a vrrpd pair (cut, SIGKILL, SIGTERM at 1 s,
-    /// 100 ms, 10 ms adverts): DIR/bench.md and DIR/outage.png (`vrrp_lab::bench`).
+    /// 100 ms, 10 ms adverts), and the scale table (CPU, RSS, the floor, spurious
+    /// transitions, split-brain at 255 and 1020 instances): DIR/bench.md, DIR/outage.png,
+    /// DIR/scale.png (`vrrp_lab::bench`).
     Bench {
         #[command(flatten)]
         common: Common,
-        /// Repetitions per cell.
+        /// outage, scale or all.
+        #[arg(long, default_value = "all")]
+        part: bench::Part,
+        /// Repetitions per cell (both parts).
         #[arg(long, default_value_t = 5)]
         reps: u32,
-        /// One repetition, VRRPv3 100 ms, cut and SIGTERM only (for CI).
+        /// The scale part's measurement window per run, seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// The scale part's INSTANCESxSECONDS, as often as wanted; default: 255x0.01,
+        /// 1020x0.1, 255x0.1, 1020x0.01.
+        #[arg(long = "scenario")]
+        scenarios: Vec<cpu::Scenario>,
+        /// One repetition: VRRPv3 100 ms, cut and SIGTERM only; scale: 20x0.1, idle, 5 s
+        /// (for CI).
         #[arg(long)]
         smoke: bool,
         /// Where bench.md and outage.png go.
@@ -183,9 +196,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             println!();
             cpu::print_table(&rows);
         }
-        Cmd::Bench { reps, smoke, out, skip_keepalived, .. } => {
+        Cmd::Bench { part, reps, seconds, scenarios, smoke, out, skip_keepalived, .. } => {
             let command = std::env::args().collect::<Vec<_>>().join(" ");
             let opts = bench::Options {
+                part: *part,
+                window: std::time::Duration::from_secs(*seconds),
+                scenarios: scenarios.clone(),
                 reps: *reps,
                 smoke: *smoke,
                 out: out.clone(),
@@ -195,9 +211,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             };
             let outcome = bench::run(&opts)?;
             println!("\n{}", outcome.markdown);
-            println!("written: {} and {}", out.join("bench.md").display(), out.join("outage.png").display());
+            let mut written = vec![out.join("bench.md")];
+            if part.outage() {
+                written.push(out.join("outage.png"));
+            }
+            if part.scale() {
+                written.push(out.join("scale.png"));
+            }
+            let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            println!("written: {}", written.join(", "));
             if !outcome.failures.is_empty() {
-                anyhow::bail!("{} daemon x config pair(s) failed (see bench.md)", outcome.failures.len());
+                anyhow::bail!("{} measurement(s) failed (see bench.md)", outcome.failures.len());
             }
         }
         Cmd::FloorPeer { .. } => {}

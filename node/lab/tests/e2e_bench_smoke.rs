@@ -1,4 +1,4 @@
-//! `vrrp-lab bench --smoke`: both daemons, VRRPv3 at 100 ms, cable cut and SIGTERM once
+//! `vrrp-lab bench --part outage --smoke`: both daemons, VRRPv3 at 100 ms, cable cut and SIGTERM once
 //! each; bench.md has both rows with figures for both daemons, vrrpd's SIGTERM outage is
 //! below its cut outage, and outage.png is a PNG.
 //!
@@ -33,7 +33,10 @@ fn vrrp_lab_bench_smoke_writes_the_table_and_the_plot() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let (out, _) = vrrp_lab(&["bench", "--smoke", "--out", out_dir.to_str().unwrap()], Duration::from_secs(150));
+    let (out, _) = vrrp_lab(
+        &["bench", "--part", "outage", "--smoke", "--out", out_dir.to_str().unwrap()],
+        Duration::from_secs(150),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");

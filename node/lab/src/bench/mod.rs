@@ -11,6 +11,11 @@
 //! how long both hosts held the VIP (a's daemon restarted as soon as b holds it, as a
 //! supervisor would). The results go to DIR/bench.md (`report`) and DIR/outage.png
 //! (`plot`), and the table to stdout.
+//!
+//! The scale part ([`scale`], `--part scale`): CPU, RSS, spurious transitions and a
+//! split-brain check of both pairs and the floor at 255 and 1020 instances × 10 ms and
+//! 100 ms adverts, idle and with the other core busy; a "Scale" section in bench.md
+//! ([`scale_report`]) and DIR/scale.png ([`scale_plot`]).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,6 +32,9 @@ use crate::Lan;
 
 pub mod plot;
 pub mod report;
+pub mod scale;
+pub mod scale_plot;
+pub mod scale_report;
 
 pub use report::{Meta, Sample};
 
@@ -107,9 +115,51 @@ impl Event {
     }
 }
 
+/// Which parts of the bench to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Failover outage (part 1).
+    Outage,
+    /// The scale table and plot (part 2).
+    Scale,
+    /// Both.
+    All,
+}
+
+impl Part {
+    /// Whether the outage part runs.
+    pub fn outage(self) -> bool {
+        matches!(self, Part::Outage | Part::All)
+    }
+
+    /// Whether the scale part runs.
+    pub fn scale(self) -> bool {
+        matches!(self, Part::Scale | Part::All)
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "outage" => Ok(Part::Outage),
+            "scale" => Ok(Part::Scale),
+            "all" => Ok(Part::All),
+            _ => Err(format!("{text:?}: expected outage, scale or all")),
+        }
+    }
+}
+
 /// How to run the bench.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Which parts.
+    pub part: Part,
+    /// The scale part's window per run.
+    pub window: Duration,
+    /// The scale part's scenarios (empty: [`scale::SCENARIOS`]).
+    pub scenarios: Vec<crate::cpu::Scenario>,
     /// Repetitions per cell.
     pub reps: u32,
     /// One repetition, VRRPv3 100 ms only, SIGTERM and cut only (for CI).
@@ -137,6 +187,27 @@ impl Options {
             (CONFIGS.to_vec(), EVENTS.to_vec(), self.reps, daemons)
         }
     }
+
+    /// What the scale part runs: with `smoke`, one run of 20 × 100 ms, idle, over 5 s.
+    pub fn scale_plan(&self) -> scale::Plan {
+        if self.smoke {
+            scale::Plan {
+                scenarios: vec![scale::SMOKE_SCENARIO],
+                loads: vec![scale_report::Load::Idle],
+                reps: 1,
+                window: scale::SMOKE_WINDOW,
+                keepalived: !self.skip_keepalived,
+            }
+        } else {
+            scale::Plan {
+                scenarios: if self.scenarios.is_empty() { scale::SCENARIOS.to_vec() } else { self.scenarios.clone() },
+                loads: vec![scale_report::Load::Idle, scale_report::Load::Busy],
+                reps: self.reps,
+                window: self.window,
+                keepalived: !self.skip_keepalived,
+            }
+        }
+    }
 }
 
 /// What the run produced.
@@ -148,42 +219,64 @@ pub struct Outcome {
     pub failures: Vec<String>,
 }
 
-/// Runs the bench, writes DIR/bench.md and DIR/outage.png, and returns the Markdown.
+/// Runs the bench's parts, writes DIR/bench.md and DIR/outage.png and/or DIR/scale.png,
+/// and returns the Markdown.
 pub fn run(opts: &Options) -> Result<Outcome> {
-    // Fail before the long run if the plot cannot be drawn.
+    // Fail before the long run if the plot cannot be drawn or the busy rows cannot run.
     plot::register_font()?;
+    let scale_plan = opts.part.scale().then(|| opts.scale_plan());
+    if let Some(plan) = &scale_plan {
+        scale::check_stress(plan)?;
+    }
     become_subreaper();
     std::fs::create_dir_all(&opts.out).with_context(|| format!("creating {}", opts.out.display()))?;
     let (configs, events, reps, daemons) = opts.plan();
     let mut meta = machine_meta(reps, &opts.command);
-    println!(
-        "bench: {} daemon(s) x {} config(s) x {} event(s) x {reps} repetition(s); load average {}",
-        daemons.len(),
-        configs.len(),
-        events.len(),
-        meta.load
-    );
     let mut samples = Vec::new();
     let mut failures = Vec::new();
-    let mut polls = PollStats::default();
-    for &config in &configs {
-        for &imp in &daemons {
-            println!("=== {} pair, {}", imp.name(), config.label());
-            match run_pair(imp, config, &events, reps, opts, &mut samples, &mut polls) {
-                Ok(()) => {}
-                Err(e) if e.downcast_ref::<Interrupted>().is_some() => return Err(e),
-                Err(e) => {
-                    eprintln!("bench: {} pair, {}: {e:#}", imp.name(), config.label());
-                    failures.push(format!("{} pair, {}: {e:#}", imp.name(), config.label()));
+    if opts.part.outage() {
+        println!(
+            "bench: {} daemon(s) x {} config(s) x {} event(s) x {reps} repetition(s); load average {}",
+            daemons.len(),
+            configs.len(),
+            events.len(),
+            meta.load
+        );
+        let mut polls = PollStats::default();
+        for &config in &configs {
+            for &imp in &daemons {
+                println!("=== {} pair, {}", imp.name(), config.label());
+                match run_pair(imp, config, &events, reps, opts, &mut samples, &mut polls) {
+                    Ok(()) => {}
+                    Err(e) if e.downcast_ref::<Interrupted>().is_some() => return Err(e),
+                    Err(e) => {
+                        eprintln!("bench: {} pair, {}: {e:#}", imp.name(), config.label());
+                        failures.push(format!("{} pair, {}: {e:#}", imp.name(), config.label()));
+                    }
                 }
             }
         }
+        meta.poll_period = polls.mean();
     }
-    meta.poll_period = polls.mean();
-    let markdown = report::markdown(&meta, &samples, &configs, &events, &failures);
+    let mut scale_section = None;
+    if let Some(plan) = &scale_plan {
+        if !opts.part.outage() {
+            meta.reps = plan.reps;
+        }
+        let date = machine_meta(plan.reps, "").date;
+        let results = scale::run(plan, &opts.binaries, date)?;
+        failures.extend(results.failures.iter().cloned());
+        scale_section =
+            Some(scale_report::scale_section(&results.meta, &results.samples, &plan.scenarios, &plan.loads));
+        scale_plot::draw(&opts.out.join("scale.png"), &results.samples, &plan.scenarios, &plan.loads)?;
+    }
+    let outage = opts.part.outage().then_some((samples.as_slice(), configs.as_slice(), events.as_slice()));
+    let markdown = report::document(&meta, outage, scale_section.as_deref(), &failures);
     let md_path = opts.out.join("bench.md");
     std::fs::write(&md_path, &markdown).with_context(|| format!("writing {}", md_path.display()))?;
-    plot::draw(&opts.out.join("outage.png"), &samples, &configs, &events)?;
+    if opts.part.outage() {
+        plot::draw(&opts.out.join("outage.png"), &samples, &configs, &events)?;
+    }
     Ok(Outcome { markdown, failures })
 }
 

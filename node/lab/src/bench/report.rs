@@ -176,16 +176,53 @@ pub fn both_held_table(samples: &[Sample], configs: &[Config]) -> Option<String>
     Some(out)
 }
 
-/// The whole Markdown file: header (machine, date, load, N, command), the outage table,
-/// the SIGKILL table with what an operator should expect, and any failures.
+/// The whole Markdown file of the outage part alone: header (machine, date, load, N,
+/// command), the outage table, the SIGKILL table with what an operator should expect,
+/// and any failures.
 pub fn markdown(meta: &Meta, samples: &[Sample], configs: &[Config], events: &[Event], failures: &[String]) -> String {
+    document(meta, Some((samples, configs, events)), None, failures)
+}
+
+/// The whole Markdown file: the header, the outage part's tables (if it ran), the scale
+/// part's section (if it ran, `scale`), and any failures.
+pub fn document(
+    meta: &Meta,
+    outage: Option<(&[Sample], &[Config], &[Event])>,
+    scale: Option<&str>,
+    failures: &[String],
+) -> String {
     let mut out = String::new();
-    out.push_str("# vrrp-lab bench: failover outage, keepalived and vrrpd\n\n");
+    let title = match (outage.is_some(), scale.is_some()) {
+        (true, true) => "failover outage and scale",
+        (false, true) => "scale",
+        _ => "failover outage",
+    };
+    let _ = writeln!(out, "# vrrp-lab bench: {title}, keepalived and vrrpd\n");
     let _ = writeln!(out, "- command: `{}`", meta.command);
     let _ = writeln!(out, "- date: {}", meta.date);
     let _ = writeln!(out, "- machine: {}, {} CPUs, Linux {}", meta.cpu, meta.nproc, meta.kernel);
     let _ = writeln!(out, "- load average at the start: {}", meta.load);
     let _ = writeln!(out, "- repetitions per cell (N): {}", meta.reps);
+    if let Some((samples, configs, events)) = outage {
+        if scale.is_some() {
+            out.push_str("\n## Failover outage\n");
+        }
+        outage_part(&mut out, meta, samples, configs, events);
+    }
+    if let Some(scale) = scale {
+        out.push('\n');
+        out.push_str(scale);
+    }
+    if !failures.is_empty() {
+        out.push_str("\n## Failures\n\n");
+        for f in failures {
+            let _ = writeln!(out, "- {}", f.replace('\n', " "));
+        }
+    }
+    out
+}
+
+fn outage_part(out: &mut String, meta: &Meta, samples: &[Sample], configs: &[Config], events: &[Event]) {
     out.push_str(
         "\nA pair on a namespace LAN (a: priority 101 MASTER, b: 100 BACKUP, one VIP), both daemons \
          with the same generated keepalived.conf; a client pings the VIP every 1 ms whatever the \
@@ -222,13 +259,6 @@ pub fn markdown(meta: &Meta, samples: &[Sample], configs: &[Config], events: &[E
              without a restart, the duplicate VIP stays until someone removes it by hand.\n",
         );
     }
-    if !failures.is_empty() {
-        out.push_str("\n## Failures\n\n");
-        for f in failures {
-            let _ = writeln!(out, "- {}", f.replace('\n', " "));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -306,6 +336,21 @@ mod tests {
         assert!(md.contains("| VRRPv3, 100 ms | – | – | 20.0 ms | 20.0 ms |\n"), "{md}");
         assert!(md.contains("polled about every 8.0 ms") && md.contains("What an operator should expect"), "{md}");
         assert!(md.contains("## Failures\n\n- oops\n"), "{md}");
+        assert!(md.starts_with("# vrrp-lab bench: failover outage, keepalived and vrrpd\n\n- command: "), "{md}");
+        // Both parts: the outage section, then the scale section, then the failures.
+        let all = document(&meta, Some((&samples, &[c], &[Event::Cut])), Some("## Scale\n\n| x |\n"), &["oops".into()]);
+        assert!(all.starts_with("# vrrp-lab bench: failover outage and scale, keepalived and vrrpd\n"), "{all}");
+        let (o, sc, f) = (
+            all.find("## Failover outage\n").unwrap(),
+            all.find("\n## Scale\n").unwrap(),
+            all.find("## Failures").unwrap(),
+        );
+        assert!(o < sc && sc < f, "{all}");
+        let scale_only = document(&meta, None, Some("## Scale\n"), &[]);
+        assert!(
+            scale_only.starts_with("# vrrp-lab bench: scale,") && !scale_only.contains("| config |"),
+            "{scale_only}"
+        );
         // No SIGKILL run: no SIGKILL section.
         let md = markdown(&meta, &samples[..5], &[c], &[Event::Cut, Event::Term], &[]);
         assert!(!md.contains("## SIGKILL") && !md.contains("Failures"), "{md}");
