@@ -547,6 +547,43 @@ fn machine_meta(reps: u32, command: &str) -> Meta {
 mod tests {
     use super::*;
 
+    fn options(part: Part, smoke: bool) -> Options {
+        Options {
+            part,
+            window: Duration::from_secs(60),
+            scenarios: vec![],
+            reps: 3,
+            smoke,
+            out: "out".into(),
+            skip_keepalived: false,
+            binaries: Binaries { vrrpd: "vrrpd".into(), vrrpctl: "vrrpctl".into() },
+            command: String::new(),
+        }
+    }
+
+    #[test]
+    fn parts_and_the_scale_plan() {
+        assert_eq!("all".parse::<Part>(), Ok(Part::All));
+        assert!("outage".parse::<Part>().is_ok_and(|p| p.outage() && !p.scale()));
+        assert!("scale".parse::<Part>().is_ok_and(|p| !p.outage() && p.scale()));
+        assert!(Part::All.outage() && Part::All.scale() && "both".parse::<Part>().is_err());
+        let full = options(Part::All, false).scale_plan();
+        assert_eq!(full.scenarios, scale::SCENARIOS.to_vec());
+        assert_eq!((full.reps, full.window, full.keepalived), (3, Duration::from_secs(60), true));
+        assert_eq!(full.loads, [scale_report::Load::Idle, scale_report::Load::Busy]);
+        let smoke = options(Part::Scale, true).scale_plan();
+        assert_eq!(smoke.scenarios, [scale::SMOKE_SCENARIO]);
+        assert_eq!(
+            (smoke.reps, smoke.window, smoke.loads.as_slice()),
+            (1, scale::SMOKE_WINDOW, &[scale_report::Load::Idle][..])
+        );
+        let mut some = options(Part::Scale, false);
+        some.scenarios = vec!["255x0.1".parse().unwrap()];
+        some.skip_keepalived = true;
+        let plan = some.scale_plan();
+        assert_eq!((plan.scenarios.len(), plan.keepalived), (1, false));
+    }
+
     #[test]
     fn configs_as_keepalived_writes_them() {
         let ints: Vec<String> = CONFIGS.iter().map(|c| c.advert_int()).collect();

@@ -43,6 +43,21 @@ pub struct Plan {
     pub keepalived: bool,
 }
 
+impl Plan {
+    /// Measurements: one per pair and one for the floor, per run.
+    pub fn measurements(&self) -> u32 {
+        let per_run = if self.keepalived { 3 } else { 2 };
+        u32::try_from(self.scenarios.len() * self.loads.len()).unwrap_or(u32::MAX).saturating_mul(self.reps * per_run)
+    }
+
+    /// How long the part takes, roughly: each measurement is its window and about 5 s of
+    /// lab, settling (2 s after the VIPs are in place) and teardown (a group slow to settle
+    /// takes longer, up to a minute more).
+    pub fn estimate(&self) -> Duration {
+        (self.window + Duration::from_secs(5)) * self.measurements()
+    }
+}
+
 /// What the scale part measured.
 #[derive(Debug, Clone)]
 pub struct Results {
@@ -149,12 +164,13 @@ pub fn run(plan: &Plan, bins: &Binaries, date: String) -> Result<Results> {
         .unwrap_or_default();
     let meta = ScaleMeta { window_s: plan.window.as_secs(), reps: plan.reps, load: load_avg, date };
     println!(
-        "bench scale: {} scenario(s) x {} load(s) x {} run(s) of {} s, {} + floor",
+        "bench scale: {} scenario(s) x {} load(s) x {} run(s) of {} s, {} + floor; about {} min",
         plan.scenarios.len(),
         plan.loads.len(),
         plan.reps,
         plan.window.as_secs(),
-        if plan.keepalived { "keepalived + vrrpd" } else { "vrrpd" }
+        if plan.keepalived { "keepalived + vrrpd" } else { "vrrpd" },
+        plan.estimate().as_secs().div_ceil(60)
     );
     let mut samples = Vec::new();
     let mut failures = Vec::new();
@@ -212,4 +228,25 @@ pub fn run(plan: &Plan, bins: &Binaries, date: String) -> Result<Results> {
         }
     }
     Ok(Results { meta, samples, failures })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_plan_and_its_duration() {
+        let plan = Plan {
+            scenarios: SCENARIOS.to_vec(),
+            loads: vec![Load::Idle, Load::Busy],
+            reps: 3,
+            window: Duration::from_secs(60),
+            keepalived: true,
+        };
+        assert_eq!(plan.measurements(), 72);
+        assert_eq!(plan.estimate(), Duration::from_secs(72 * 65));
+        let names: Vec<String> = SCENARIOS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(names, ["255x0.01", "1020x0.1", "255x0.1", "1020x0.01"]);
+        assert_eq!(SMOKE_SCENARIO.to_string(), "20x0.1");
+    }
 }

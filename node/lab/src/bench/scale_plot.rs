@@ -149,19 +149,22 @@ pub fn draw(path: &Path, samples: &[ScaleSample], scenarios: &[Scenario], loads:
                     continue;
                 }
                 let style = line.colour.stroke_width(2);
-                let legend = move |(x, y): (i32, i32)| PathElement::new(vec![(x, y), (x + 20, y)], style);
                 if line.dashed {
                     chart
                         .draw_series(DashedLineSeries::new(points.clone(), 8, 5, style))
                         .map_err(|e| err(&e))?
                         .label(line.label)
-                        .legend(legend);
+                        .legend(move |(x, y)| {
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(0, 0), (7, 0)], style)
+                                + PathElement::new(vec![(13, 0), (20, 0)], style)
+                        });
                 } else {
                     chart
                         .draw_series(LineSeries::new(points.clone(), style))
                         .map_err(|e| err(&e))?
                         .label(line.label)
-                        .legend(legend);
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
                 }
                 chart
                     .draw_series(points.iter().map(|p| Circle::new(*p, 4, line.colour.filled())))
