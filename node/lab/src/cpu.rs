@@ -6,7 +6,8 @@
 //! settles, the CPU time (utime + stime, from /proc, summed over every process in the
 //! server's namespace: keepalived forks a VRRP child) and resident memory of each server
 //! are read over a fixed window. The VIPs must stay put during the window; a failover
-//! would void the figure.
+//! would void the figure. [`observe`] (`vrrp-lab bench`'s scale part) measures the same
+//! way and also watches the window: transitions and VIPs, a failover being its result.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

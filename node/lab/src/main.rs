@@ -69,7 +69,7 @@ enum Cmd {
         /// (for CI).
         #[arg(long)]
         smoke: bool,
-        /// Where bench.md and outage.png go.
+        /// Where bench.md, outage.png and scale.png go.
         #[arg(long, default_value = "bench-out")]
         out: PathBuf,
         /// Run vrrpd only.
