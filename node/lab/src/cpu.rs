@@ -326,6 +326,9 @@ pub struct Watch {
     pub most_on_b: usize,
     /// The fewest VIPs on a in one sample.
     pub fewest_on_a: usize,
+    /// Both hosts' transitions as their logs' "Entering X STATE" lines during the window
+    /// say (both daemons write them; for vrrpd, a cross-check of its counters).
+    pub log_transitions: Option<u64>,
 }
 
 impl Watch {
@@ -360,8 +363,8 @@ pub fn json_transitions(status: &serde_json::Value) -> Option<u64> {
     seen.then_some(total)
 }
 
-/// The state transitions keepalived logged in `log` ("(VI_1) Entering MASTER STATE",
-/// "... BACKUP STATE", "... FAULT STATE"; with `-l`, one line each).
+/// The state transitions logged in `log`: "(VI_1) Entering MASTER STATE", "... BACKUP
+/// STATE", "... FAULT STATE", one line each, as keepalived (with `-l`) and vrrpd write them.
 pub fn log_transitions(log: &str) -> u64 {
     log.lines()
         .filter(|l| {
@@ -434,6 +437,13 @@ fn run(
         Some(io_figures((a0.get("io")?, a1.get("io")?), (b0.get("io")?, b1.get("io")?)))
     });
     if watching {
+        let between = |p: &Path, from: u64, to: u64| -> Option<u64> {
+            let bytes = std::fs::read(p).ok()?;
+            let part = bytes.get(usize::try_from(from).ok()?..usize::try_from(to).ok()?)?;
+            Some(log_transitions(&String::from_utf8_lossy(part)))
+        };
+        let (la, lb) = (between(&logs.0, logs0.0, logs1.0), between(&logs.1, logs0.1, logs1.1));
+        watch.log_transitions = la.zip(lb).map(|(a, b)| a + b);
         let (ta, tb) = match imp {
             Implementation::Vrrpd => {
                 let d = |before: Option<&serde_json::Value>, after: Option<&serde_json::Value>| {
@@ -444,14 +454,7 @@ fn run(
                     d(st0.as_ref().map(|s| &s.1), st1.as_ref().map(|s| &s.1)),
                 )
             }
-            Implementation::Keepalived => {
-                let between = |p: &Path, from: u64, to: u64| -> Option<u64> {
-                    let bytes = std::fs::read(p).ok()?;
-                    let part = bytes.get(usize::try_from(from).ok()?..usize::try_from(to).ok()?)?;
-                    Some(log_transitions(&String::from_utf8_lossy(part)))
-                };
-                (between(&logs.0, logs0.0, logs1.0), between(&logs.1, logs0.1, logs1.1))
-            }
+            Implementation::Keepalived => (la, lb),
         };
         watch.master_transitions = ta;
         watch.backup_transitions = tb;
@@ -616,8 +619,9 @@ mod tests {
                    Fri Dec  4 04:54:03 2026: (VI_0) Entering MASTER STATE\n\
                    Fri Dec  4 04:54:03 2026: (VI_1) received lower priority advert\n\
                    Fri Dec  4 04:54:09 2026: (VI_7) Entering FAULT STATE\n\
-                   Fri Dec  4 04:54:09 2026: Entering the main loop\n";
-        assert_eq!(log_transitions(log), 3);
+                   Fri Dec  4 04:54:09 2026: Entering the main loop\n\
+                   2026-12-04T05:10:00.000001Z  INFO (VI_3) Entering MASTER STATE (from BACKUP: master_no_response)\n";
+        assert_eq!(log_transitions(log), 4);
         assert_eq!(log_transitions(""), 0);
     }
 

@@ -188,6 +188,14 @@ pub fn run(plan: &Plan, bins: &Binaries, date: String) -> Result<Results> {
                     Ok(match crate::cpu::observe(imp, scenario, plan.window, bins) {
                         Ok(cost) => {
                             let r = pair_run(&cost);
+                            let logged = cost.watch.and_then(|w| w.log_transitions);
+                            if imp == Implementation::Vrrpd && logged.is_some() && logged != r.transitions {
+                                println!(
+                                    "  note: vrrpd's counters say {} transitions, its log lines {}",
+                                    r.transitions.map_or("?".into(), |t| t.to_string()),
+                                    logged.map_or("?".into(), |t| t.to_string())
+                                );
+                            }
                             println!(
                                 "  {}: master {:.2} %, backup {:.2} %, transitions {}, most VIPs on b {}, fewest on a {} of {}",
                                 what(imp.name()),

@@ -355,8 +355,9 @@ pub fn scale_section(meta: &ScaleMeta, samples: &[ScaleSample], scenarios: &[Sce
          measured the same way. Figures: median (min–max) over the N runs; ratios are per run \
          (keepalived's run i over vrrpd's run i, vrrpd's over the floor's) then median (min–max). \
          Spurious transitions: state changes of every instance on both hosts during the window \
-         (vrrpd: its per-instance transition counters, `vrrpctl status --json`; keepalived: its \
-         \"Entering … STATE\" log lines); 0 is right. Split-brain: the VIPs on a and on b sampled \
+         (vrrpd: its per-instance transition counters, `vrrpctl status --json`, checked against \
+         its \"Entering … STATE\" log lines, a difference printed while running; keepalived: \
+         the same log lines); 0 is right. Split-brain: the VIPs on a and on b sampled \
          about every second through the window; the worst sample over the N runs (\"0 on b\" is \
          right). A failover during the window is counted there, not dropped.\n\n",
     );
